@@ -1,0 +1,37 @@
+// Reading (and writing) checkpoint files: model.safetensors and pytorch_model.bin.
+//
+// Contract: every reader returns named float32 tensors or a Status whose message names the file and what
+// is wrong (truncated, bad header, unsupported dtype, shape/size mismatch). No input, however malformed,
+// crashes or allocates unboundedly. F16 and BF16 tensors are widened to float32 on load.
+// Thread-safety: free functions without shared state.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace dolmetsch::engine {
+
+struct WeightTensor {
+  std::vector<int64_t> shape;  // row-major, outermost first
+  std::vector<float> values;   // product(shape) values
+  int64_t numel() const;
+};
+
+using WeightMap = std::map<std::string, WeightTensor>;
+
+// safetensors: 8-byte little-endian header length, JSON header, raw data (see docs/formats.md).
+StatusOr<WeightMap> ParseSafetensors(std::string_view bytes);
+StatusOr<WeightMap> ReadSafetensorsFile(const std::string& path);
+Status WriteSafetensorsFile(const std::string& path, const WeightMap& weights);  // float32 only
+
+// torch.save() format: a zip archive holding data.pkl (pickle protocol 2) and data/<key> storages.
+// Only what a state_dict of tensors needs is understood; anything else is a clear Unsupported error.
+StatusOr<WeightMap> ParseTorchCheckpoint(std::string_view bytes);
+StatusOr<WeightMap> ReadTorchCheckpointFile(const std::string& path);
+
+}  // namespace dolmetsch::engine

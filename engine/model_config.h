@@ -1,0 +1,57 @@
+// MarianConfig and GenerationConfig: the fields of config.json / generation_config.json that shape the
+// network and the search.
+//
+// Contract: Load reads config.json and, when present, generation_config.json (else the config's own
+// generation fields, as transformers does). Unknown architectures, activation functions or settings we do
+// not implement give an Unsupported status naming the file and field; wrongly typed fields give
+// InvalidArgument. Thread-safety: plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace dolmetsch::engine {
+
+enum class Activation { kSwish, kGelu, kGeluNew, kRelu };
+
+struct GenerationConfig {
+  int num_beams = 1;
+  float length_penalty = 1.0f;
+  bool early_stopping = false;
+  int max_length = 20;                  // counts the decoder start token, as in transformers
+  std::optional<int> max_new_tokens;    // overrides max_length when set
+  std::vector<std::vector<int>> bad_words_ids;
+  std::optional<int> forced_eos_token_id;
+  bool renormalize_logits = false;
+  int num_return_sequences = 1;
+};
+
+struct ModelConfig {
+  int d_model = 512;
+  int encoder_layers = 6;
+  int decoder_layers = 6;
+  int encoder_attention_heads = 8;
+  int decoder_attention_heads = 8;
+  int encoder_ffn_dim = 2048;
+  int decoder_ffn_dim = 2048;
+  Activation activation = Activation::kSwish;
+  bool scale_embedding = true;
+  bool share_encoder_decoder_embeddings = true;
+  bool tie_word_embeddings = true;
+  int vocab_size = 0;          // source (and shared) vocabulary
+  int decoder_vocab_size = 0;  // target vocabulary = number of output logits
+  int max_position_embeddings = 512;
+  int pad_token_id = 0;
+  int eos_token_id = 0;
+  int decoder_start_token_id = 0;
+  GenerationConfig generation;
+
+  static StatusOr<ModelConfig> Load(const std::string& model_dir);
+  // Parses the JSON text of config.json and (may be empty) generation_config.json; names are for errors.
+  static StatusOr<ModelConfig> Parse(const std::string& config_json, const std::string& generation_json);
+};
+
+}  // namespace dolmetsch::engine
