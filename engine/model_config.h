@@ -20,13 +20,19 @@ enum class Activation { kSwish, kGelu, kGeluNew, kRelu };
 struct GenerationConfig {
   int num_beams = 1;
   float length_penalty = 1.0f;
-  bool early_stopping = false;
+  // transformers' early_stopping: false (heuristic), true (stop when num_beams hypotheses are done),
+  // "never" (stop only when no better hypothesis is possible).
+  enum class EarlyStopping { kHeuristic, kWhenDone, kNever };
+  EarlyStopping early_stopping = EarlyStopping::kHeuristic;
   int max_length = 20;                  // counts the decoder start token, as in transformers
   std::optional<int> max_new_tokens;    // overrides max_length when set
   std::vector<std::vector<int>> bad_words_ids;
   std::optional<int> forced_eos_token_id;
   bool renormalize_logits = false;
   int num_return_sequences = 1;
+
+  // The max_length generate() uses: max_new_tokens + 1 (the start token) when set, else max_length.
+  int EffectiveMaxLength() const { return max_new_tokens ? *max_new_tokens + 1 : max_length; }
 };
 
 struct ModelConfig {

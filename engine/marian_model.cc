@@ -1,0 +1,378 @@
+#include "engine/marian_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <sys/stat.h>
+
+#include "engine/kernels/gemm.h"
+#include "engine/ops.h"
+
+namespace dolmetsch::engine {
+namespace {
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Moves tensors out of a WeightMap, checking names and shapes, so every error names the tensor.
+class WeightTaker {
+ public:
+  WeightTaker(WeightMap* weights, std::string source) : weights_(weights), source_(std::move(source)) {
+    // Checkpoints saved from the bare MarianModel lack the "model." prefix; accept both.
+    if (!weights_->count("model.shared.weight") && !weights_->count("model.encoder.embed_tokens.weight")) {
+      WeightMap renamed;
+      for (auto& [name, t] : *weights_) {
+        renamed[name.rfind("final_logits_bias", 0) == 0 || name.rfind("lm_head.", 0) == 0 ? name : "model." + name] =
+            std::move(t);
+      }
+      *weights_ = std::move(renamed);
+    }
+  }
+
+  bool Has(const std::string& name) const { return weights_->count(name) > 0; }
+
+  Status Take(const std::string& name, std::vector<int64_t> shape, std::vector<float>* out) {
+    auto it = weights_->find(name);
+    if (it == weights_->end()) return Status::InvalidArgument(source_ + ": tensor \"" + name + "\" is missing");
+    std::vector<int64_t> got = it->second.shape;
+    // final_logits_bias is stored as [1, V]; accept [V] too.
+    if (got != shape && !(got.size() == 2 && got[0] == 1 && shape.size() == 1 && got[1] == shape[0])) {
+      return Status::InvalidArgument(source_ + ": tensor \"" + name + "\" has shape " + ShapeString(got) +
+                                     ", the config needs " + ShapeString(shape));
+    }
+    *out = std::move(it->second.values);
+    weights_->erase(it);
+    return Status::Ok();
+  }
+
+  Status TakeLinear(const std::string& prefix, int out, int in, Linear* linear) {
+    linear->out = out;
+    linear->in = in;
+    DOLMETSCH_RETURN_IF_ERROR(Take(prefix + ".weight", {out, in}, &linear->weight));
+    return Take(prefix + ".bias", {out}, &linear->bias);
+  }
+
+  Status TakeNorm(const std::string& prefix, int d, LayerNormWeights* norm) {
+    DOLMETSCH_RETURN_IF_ERROR(Take(prefix + ".weight", {d}, &norm->gamma));
+    return Take(prefix + ".bias", {d}, &norm->beta);
+  }
+
+  Status TakeAttention(const std::string& prefix, int d, AttentionWeights* a) {
+    DOLMETSCH_RETURN_IF_ERROR(TakeLinear(prefix + ".q_proj", d, d, &a->q));
+    DOLMETSCH_RETURN_IF_ERROR(TakeLinear(prefix + ".k_proj", d, d, &a->k));
+    DOLMETSCH_RETURN_IF_ERROR(TakeLinear(prefix + ".v_proj", d, d, &a->v));
+    return TakeLinear(prefix + ".out_proj", d, d, &a->out);
+  }
+
+ private:
+  WeightMap* weights_;
+  std::string source_;
+};
+
+}  // namespace
+
+void Linear::Forward(const float* x, float* y, int rows) const {
+  kernels::LinearForward(x, weight.data(), bias.empty() ? nullptr : bias.data(), y, rows, out, in);
+}
+
+StatusOr<std::unique_ptr<MarianModel>> MarianModel::Load(const std::string& model_dir, const ModelConfig& config) {
+  const std::string safetensors = model_dir + "/model.safetensors";
+  const std::string torch_bin = model_dir + "/pytorch_model.bin";
+  StatusOr<WeightMap> weights = Status::NotFound("");
+  std::string source;
+  if (FileExists(safetensors)) {
+    source = safetensors;
+    weights = ReadSafetensorsFile(safetensors);
+  } else if (FileExists(torch_bin)) {
+    source = torch_bin;
+    weights = ReadTorchCheckpointFile(torch_bin);
+  } else {
+    return Status::NotFound(model_dir + ": no model.safetensors or pytorch_model.bin");
+  }
+  if (!weights.ok()) return weights.status();
+  return FromWeights(std::move(weights).value(), config, source);
+}
+
+StatusOr<std::unique_ptr<MarianModel>> MarianModel::FromWeights(WeightMap weights, const ModelConfig& config,
+                                                                const std::string& source_name) {
+  std::unique_ptr<MarianModel> m(new MarianModel());
+  m->config_ = config;
+  const int d = m->d_ = config.d_model;
+  const int V = config.vocab_size, Vt = config.decoder_vocab_size;
+  WeightTaker w(&weights, source_name);
+
+  if (config.share_encoder_decoder_embeddings) {
+    // transformers ties encoder and decoder embed_tokens to model.shared; a file may hold any of the three.
+    const char* name = w.Has("model.shared.weight")                ? "model.shared.weight"
+                       : w.Has("model.encoder.embed_tokens.weight") ? "model.encoder.embed_tokens.weight"
+                                                                     : "model.decoder.embed_tokens.weight";
+    DOLMETSCH_RETURN_IF_ERROR(w.Take(name, {V, d}, &m->encoder_embed_));
+  } else {
+    DOLMETSCH_RETURN_IF_ERROR(w.Take("model.encoder.embed_tokens.weight", {V, d}, &m->encoder_embed_));
+    DOLMETSCH_RETURN_IF_ERROR(w.Take("model.decoder.embed_tokens.weight", {Vt, d}, &m->decoder_embed_));
+  }
+  if (!config.tie_word_embeddings) {
+    DOLMETSCH_RETURN_IF_ERROR(w.Take("lm_head.weight", {Vt, d}, &m->lm_head_));
+  }
+  if (w.Has("final_logits_bias")) {
+    DOLMETSCH_RETURN_IF_ERROR(w.Take("final_logits_bias", {Vt}, &m->final_logits_bias_));
+  } else {
+    m->final_logits_bias_.assign(Vt, 0.0f);  // a registered buffer that starts at zero in transformers
+  }
+
+  const int P = config.max_position_embeddings;
+  // Positions are not saved by transformers, but a checkpoint that has them is used as transformers would.
+  for (auto [name, table] : {std::pair{"model.encoder.embed_positions.weight", &m->encoder_positions_},
+                             std::pair{"model.decoder.embed_positions.weight", &m->decoder_positions_}}) {
+    if (w.Has(name)) {
+      DOLMETSCH_RETURN_IF_ERROR(w.Take(name, {P, d}, table));
+    } else {
+      *table = ops::SinusoidalPositions(P, d);
+    }
+  }
+
+  m->encoder_layers_.resize(config.encoder_layers);
+  for (int i = 0; i < config.encoder_layers; ++i) {
+    const std::string p = "model.encoder.layers." + std::to_string(i);
+    EncoderLayerWeights& L = m->encoder_layers_[i];
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeAttention(p + ".self_attn", d, &L.self_attn));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeNorm(p + ".self_attn_layer_norm", d, &L.self_attn_norm));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeLinear(p + ".fc1", config.encoder_ffn_dim, d, &L.fc1));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeLinear(p + ".fc2", d, config.encoder_ffn_dim, &L.fc2));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeNorm(p + ".final_layer_norm", d, &L.final_norm));
+  }
+  m->decoder_layers_.resize(config.decoder_layers);
+  for (int i = 0; i < config.decoder_layers; ++i) {
+    const std::string p = "model.decoder.layers." + std::to_string(i);
+    DecoderLayerWeights& L = m->decoder_layers_[i];
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeAttention(p + ".self_attn", d, &L.self_attn));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeNorm(p + ".self_attn_layer_norm", d, &L.self_attn_norm));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeAttention(p + ".encoder_attn", d, &L.cross_attn));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeNorm(p + ".encoder_attn_layer_norm", d, &L.cross_attn_norm));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeLinear(p + ".fc1", config.decoder_ffn_dim, d, &L.fc1));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeLinear(p + ".fc2", d, config.decoder_ffn_dim, &L.fc2));
+    DOLMETSCH_RETURN_IF_ERROR(w.TakeNorm(p + ".final_layer_norm", d, &L.final_norm));
+  }
+  // Anything left over (lm_head.weight when tied, duplicate tied embeddings) is ignored, as transformers does.
+  return m;
+}
+
+void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out) const {
+  const int B = static_cast<int>(ids.size());
+  int S = 0;
+  for (const auto& seq : ids) S = std::max(S, static_cast<int>(seq.size()));
+  const int d = d_, H = config_.encoder_attention_heads, hd = d / H;
+  const long N = static_cast<long>(B) * S;
+  const float scale = config_.scale_embedding ? std::sqrt(static_cast<float>(d)) : 1.0f;
+  const float scaling = std::pow(static_cast<float>(hd), -0.5f);
+
+  out->batch = B;
+  out->max_len = S;
+  out->d_model = d;
+  out->lengths.resize(B);
+  std::vector<float>& x = out->hidden;
+  x.assign(N * d, 0.0f);
+  for (int b = 0; b < B; ++b) {
+    out->lengths[b] = static_cast<int>(ids[b].size());
+    for (int s = 0; s < S; ++s) {
+      const int id = s < out->lengths[b] ? ids[b][s] : config_.pad_token_id;
+      const float* e = encoder_embed_.data() + static_cast<size_t>(id) * d;
+      const float* p = encoder_positions_.data() + static_cast<size_t>(s) * d;
+      float* row = x.data() + (static_cast<size_t>(b) * S + s) * d;
+      for (int i = 0; i < d; ++i) row[i] = e[i] * scale + p[i];
+    }
+  }
+
+  int ffn_max = 0;
+  for (const auto& L : encoder_layers_) ffn_max = std::max(ffn_max, L.fc1.out);
+  std::vector<float> q(N * d), k(N * d), v(N * d), attn(N * d), proj(N * d), ffn(N * ffn_max),
+      scores(static_cast<size_t>(S) * S);
+  for (const EncoderLayerWeights& L : encoder_layers_) {
+    L.self_attn.q.Forward(x.data(), q.data(), N);
+    for (float& f : q) f *= scaling;  // transformers scales after the bias
+    L.self_attn.k.Forward(x.data(), k.data(), N);
+    L.self_attn.v.Forward(x.data(), v.data(), N);
+    for (int b = 0; b < B; ++b) {
+      const int len = out->lengths[b];
+      const size_t base = static_cast<size_t>(b) * S * d;
+      for (int h = 0; h < H; ++h) {
+        // scores[S, len] = Q_bh K_bh^T; padded keys are left out (transformers adds finfo.min: same result).
+        kernels::MatMulTransB(q.data() + base + h * hd, d, k.data() + base + h * hd, d, scores.data(), len, S, len,
+                              hd);
+        for (int s = 0; s < S; ++s) ops::Softmax(scores.data() + static_cast<size_t>(s) * len, len);
+        kernels::MatMul(scores.data(), len, v.data() + base + h * hd, d, attn.data() + base + h * hd, d, S, hd, len);
+      }
+    }
+    L.self_attn.out.Forward(attn.data(), proj.data(), N);
+    ops::AddInPlace(x.data(), proj.data(), N * d);
+    ops::LayerNorm(x.data(), N, d, L.self_attn_norm.gamma.data(), L.self_attn_norm.beta.data());
+    L.fc1.Forward(x.data(), ffn.data(), N);
+    ops::Activate(config_.activation, ffn.data(), N * L.fc1.out);
+    L.fc2.Forward(ffn.data(), proj.data(), N);
+    ops::AddInPlace(x.data(), proj.data(), N * d);
+    ops::LayerNorm(x.data(), N, d, L.final_norm.gamma.data(), L.final_norm.beta.data());
+  }
+}
+
+void MarianModel::StartDecoding(const EncoderOutput& enc, const std::vector<int>& row_batch,
+                                DecoderState* st) const {
+  const int d = d_, H = config_.decoder_attention_heads, hd = d / H;
+  const int B = enc.batch, S = enc.max_len, R = static_cast<int>(row_batch.size());
+  st->rows = R;
+  st->steps = 0;
+  st->capacity = 0;
+  st->row_batch = row_batch;
+  st->source_lengths = enc.lengths;
+  st->source_max_len = S;
+  const size_t layers = decoder_layers_.size();
+  st->self_k.assign(layers, {});
+  st->self_v.assign(layers, {});
+  st->cross_k.assign(layers, std::vector<float>(static_cast<size_t>(B) * S * d));
+  st->cross_v.assign(layers, std::vector<float>(static_cast<size_t>(B) * S * d));
+  std::vector<float> tmp(static_cast<size_t>(B) * S * d);
+  for (size_t l = 0; l < layers; ++l) {
+    // [b][s][h*hd] -> [b][h][s][hd] so that one head's keys are contiguous.
+    for (int which = 0; which < 2; ++which) {
+      const Linear& proj = which == 0 ? decoder_layers_[l].cross_attn.k : decoder_layers_[l].cross_attn.v;
+      std::vector<float>& dst = which == 0 ? st->cross_k[l] : st->cross_v[l];
+      proj.Forward(enc.hidden.data(), tmp.data(), B * S);
+      for (int b = 0; b < B; ++b)
+        for (int s = 0; s < S; ++s)
+          for (int h = 0; h < H; ++h)
+            std::memcpy(&dst[((static_cast<size_t>(b) * H + h) * S + s) * hd],
+                        &tmp[(static_cast<size_t>(b) * S + s) * d + h * hd], sizeof(float) * hd);
+    }
+  }
+  int ffn_max = 0;
+  for (const auto& L : decoder_layers_) ffn_max = std::max(ffn_max, L.fc1.out);
+  const size_t rd = static_cast<size_t>(R) * d;
+  st->x.assign(rd, 0.0f);
+  st->q.assign(rd, 0.0f);
+  st->k.assign(rd, 0.0f);
+  st->v.assign(rd, 0.0f);
+  st->attn.assign(rd, 0.0f);
+  st->proj.assign(rd, 0.0f);
+  st->ffn.assign(static_cast<size_t>(R) * ffn_max, 0.0f);
+  st->reorder.clear();
+  EnsureCapacity(st, std::min(config_.max_position_embeddings, std::max(16, 2 * S + 8)));
+}
+
+void MarianModel::EnsureCapacity(DecoderState* st, int positions) const {
+  if (positions <= st->capacity) return;
+  const int H = config_.decoder_attention_heads, hd = d_ / H;
+  const int new_cap = std::min(std::max(positions, 2 * st->capacity), config_.max_position_embeddings);
+  const int rows = static_cast<int>(st->row_batch.size());
+  const size_t size = static_cast<size_t>(rows) * H * new_cap * hd;
+  for (size_t l = 0; l < decoder_layers_.size(); ++l) {
+    for (std::vector<float>* cache : {&st->self_k[l], &st->self_v[l]}) {
+      std::vector<float> grown(size, 0.0f);
+      if (st->steps > 0)
+        for (int r = 0; r < st->rows; ++r)
+        for (int h = 0; h < H; ++h)
+          std::memcpy(&grown[((static_cast<size_t>(r) * H + h) * new_cap) * hd],
+                      &(*cache)[((static_cast<size_t>(r) * H + h) * st->capacity) * hd],
+                      sizeof(float) * st->steps * hd);
+      cache->swap(grown);
+    }
+  }
+  st->reorder.assign(size, 0.0f);
+  st->scores.assign(std::max(new_cap, st->source_max_len), 0.0f);
+  st->capacity = new_cap;
+}
+
+void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, float* logits) const {
+  const int d = d_, H = config_.decoder_attention_heads, hd = d / H, R = st->rows, t = st->steps;
+  const float scale = config_.scale_embedding ? std::sqrt(static_cast<float>(d)) : 1.0f;
+  const float scaling = std::pow(static_cast<float>(hd), -0.5f);
+  EnsureCapacity(st, t + 1);
+  const int cap = st->capacity, S = st->source_max_len;
+  const long rd = static_cast<long>(R) * d;
+
+  const float* emb = decoder_embedding();
+  const float* pos = decoder_positions_.data() + static_cast<size_t>(t) * d;
+  for (int r = 0; r < R; ++r) {
+    const float* e = emb + static_cast<size_t>(tokens[r]) * d;
+    float* row = st->x.data() + static_cast<size_t>(r) * d;
+    for (int i = 0; i < d; ++i) row[i] = e[i] * scale + pos[i];
+  }
+
+  for (size_t l = 0; l < decoder_layers_.size(); ++l) {
+    const DecoderLayerWeights& L = decoder_layers_[l];
+    // Causal self-attention over the cache plus this step's key/value.
+    L.self_attn.q.Forward(st->x.data(), st->q.data(), R);
+    for (long i = 0; i < rd; ++i) st->q[i] *= scaling;
+    L.self_attn.k.Forward(st->x.data(), st->k.data(), R);
+    L.self_attn.v.Forward(st->x.data(), st->v.data(), R);
+    float* ck = st->self_k[l].data();
+    float* cv = st->self_v[l].data();
+    for (int r = 0; r < R; ++r) {
+      for (int h = 0; h < H; ++h) {
+        const size_t head = (static_cast<size_t>(r) * H + h) * cap * hd;
+        std::memcpy(ck + head + static_cast<size_t>(t) * hd, &st->k[r * d + h * hd], sizeof(float) * hd);
+        std::memcpy(cv + head + static_cast<size_t>(t) * hd, &st->v[r * d + h * hd], sizeof(float) * hd);
+        ops::AttendOne(&st->q[r * d + h * hd], ck + head, cv + head, t + 1, hd, hd, st->scores.data(),
+                       &st->attn[r * d + h * hd]);
+      }
+    }
+    L.self_attn.out.Forward(st->attn.data(), st->proj.data(), R);
+    ops::AddInPlace(st->x.data(), st->proj.data(), rd);
+    ops::LayerNorm(st->x.data(), R, d, L.self_attn_norm.gamma.data(), L.self_attn_norm.beta.data());
+
+    // Cross-attention over the encoder output of the row's input.
+    L.cross_attn.q.Forward(st->x.data(), st->q.data(), R);
+    for (long i = 0; i < rd; ++i) st->q[i] *= scaling;
+    for (int r = 0; r < R; ++r) {
+      const int b = st->row_batch[r];
+      for (int h = 0; h < H; ++h) {
+        const size_t head = (static_cast<size_t>(b) * H + h) * S * hd;
+        ops::AttendOne(&st->q[r * d + h * hd], st->cross_k[l].data() + head, st->cross_v[l].data() + head,
+                       st->source_lengths[b], hd, hd, st->scores.data(), &st->attn[r * d + h * hd]);
+      }
+    }
+    L.cross_attn.out.Forward(st->attn.data(), st->proj.data(), R);
+    ops::AddInPlace(st->x.data(), st->proj.data(), rd);
+    ops::LayerNorm(st->x.data(), R, d, L.cross_attn_norm.gamma.data(), L.cross_attn_norm.beta.data());
+
+    L.fc1.Forward(st->x.data(), st->ffn.data(), R);
+    ops::Activate(config_.activation, st->ffn.data(), static_cast<long>(R) * L.fc1.out);
+    L.fc2.Forward(st->ffn.data(), st->proj.data(), R);
+    ops::AddInPlace(st->x.data(), st->proj.data(), rd);
+    ops::LayerNorm(st->x.data(), R, d, L.final_norm.gamma.data(), L.final_norm.beta.data());
+  }
+  kernels::LinearForward(st->x.data(), output_projection(), final_logits_bias_.data(), logits, R,
+                         config_.decoder_vocab_size, d);
+  st->steps = t + 1;
+}
+
+void MarianModel::ReorderRows(const std::vector<int>& source_rows, DecoderState* st) const {
+  const int H = config_.decoder_attention_heads, hd = d_ / H;
+  const size_t row_size = static_cast<size_t>(H) * st->capacity * hd;
+  const int new_rows = static_cast<int>(source_rows.size());
+  for (size_t l = 0; l < decoder_layers_.size(); ++l) {
+    for (std::vector<float>* cache : {&st->self_k[l], &st->self_v[l]}) {
+      for (int r = 0; r < new_rows; ++r) {
+        // Only the filled positions matter; copy whole rows when that is simpler and cheap.
+        const float* src = cache->data() + source_rows[r] * row_size;
+        float* dst = st->reorder.data() + r * row_size;
+        for (int h = 0; h < H; ++h)
+          std::memcpy(dst + static_cast<size_t>(h) * st->capacity * hd, src + static_cast<size_t>(h) * st->capacity * hd,
+                      sizeof(float) * st->steps * hd);
+      }
+      cache->swap(st->reorder);
+    }
+  }
+  std::vector<int> batch(new_rows);
+  for (int r = 0; r < new_rows; ++r) batch[r] = st->row_batch[source_rows[r]];
+  st->row_batch = std::move(batch);
+  st->rows = new_rows;
+}
+
+}  // namespace dolmetsch::engine

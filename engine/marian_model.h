@@ -1,0 +1,116 @@
+// MarianModel: the Marian transformer (post-norm encoder-decoder) with weights in memory, and the two
+// computations the search needs: Encode a padded batch, and DecodeStep one token per row with caches.
+//
+// Weights come from a WeightMap whose names follow transformers' MarianMTModel state_dict
+// ("model.encoder.layers.0.self_attn.q_proj.weight", "model.shared.weight", "final_logits_bias", ...).
+// Every expected tensor is checked for presence and shape; errors name the tensor and the file.
+// Thread-safety: after construction the model is immutable; Encode/DecodeStep may run concurrently on
+// different EncoderOutput/DecoderState objects.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/io/weights.h"
+#include "engine/model_config.h"
+#include "util/status.h"
+
+namespace dolmetsch::engine {
+
+struct Linear {
+  int out = 0, in = 0;
+  std::vector<float> weight;  // [out, in], as nn.Linear stores it
+  std::vector<float> bias;    // [out] or empty
+  void Forward(const float* x, float* y, int rows) const;
+};
+
+struct LayerNormWeights {
+  std::vector<float> gamma, beta;
+};
+
+struct AttentionWeights {
+  Linear q, k, v, out;
+};
+
+struct EncoderLayerWeights {
+  AttentionWeights self_attn;
+  LayerNormWeights self_attn_norm;
+  Linear fc1, fc2;
+  LayerNormWeights final_norm;
+};
+
+struct DecoderLayerWeights {
+  AttentionWeights self_attn;
+  LayerNormWeights self_attn_norm;
+  AttentionWeights cross_attn;
+  LayerNormWeights cross_attn_norm;
+  Linear fc1, fc2;
+  LayerNormWeights final_norm;
+};
+
+// The encoder's result for a padded batch: hidden[b][s][d] for s < max_len; rows at s >= lengths[b] are
+// computed but meaningless.
+struct EncoderOutput {
+  int batch = 0, max_len = 0, d_model = 0;
+  std::vector<int> lengths;
+  std::vector<float> hidden;
+  const float* row(int b, int s) const { return hidden.data() + (static_cast<size_t>(b) * max_len + s) * d_model; }
+};
+
+// Per-search decoder memory. Rows are hypotheses (batch x beams); row_batch maps a row to its input.
+// Buffers grow geometrically when the sequence outgrows them, so steps do not allocate in steady state.
+struct DecoderState {
+  int rows = 0;
+  int steps = 0;     // tokens already fed
+  int capacity = 0;  // positions the self-attention caches hold
+  std::vector<int> row_batch;
+  std::vector<int> source_lengths;  // per batch item
+  int source_max_len = 0;
+  // Per decoder layer: self-attention keys/values [rows][heads][capacity][head_dim] and cross-attention
+  // keys/values [batch][heads][source_max_len][head_dim], the latter computed once.
+  std::vector<std::vector<float>> self_k, self_v, cross_k, cross_v;
+  // Scratch, sized on first use.
+  std::vector<float> x, q, k, v, attn, proj, ffn, scores, reorder;
+};
+
+class MarianModel {
+ public:
+  // `source_name` (the weights file) is used in error messages.
+  static StatusOr<std::unique_ptr<MarianModel>> FromWeights(WeightMap weights, const ModelConfig& config,
+                                                            const std::string& source_name);
+  // Reads model.safetensors, or pytorch_model.bin when there is no safetensors file.
+  static StatusOr<std::unique_ptr<MarianModel>> Load(const std::string& model_dir, const ModelConfig& config);
+
+  const ModelConfig& config() const { return config_; }
+
+  // ids: one token id sequence per input (each non-empty, ids < vocab_size, length <= max positions).
+  void Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out) const;
+
+  // Prepares `state` for decoding `row_batch.size()` rows over `encoded` (computes cross-attention K/V).
+  void StartDecoding(const EncoderOutput& encoded, const std::vector<int>& row_batch, DecoderState* state) const;
+  // Feeds one token per row at position state->steps; writes raw logits [rows][decoder_vocab_size]
+  // (lm_head + final_logits_bias).
+  void DecodeStep(const std::vector<int>& tokens, DecoderState* state, float* logits) const;
+  // Row r of the new state is row source_rows[r] of the old one (beam reordering); rows may shrink.
+  void ReorderRows(const std::vector<int>& source_rows, DecoderState* state) const;
+
+ private:
+  MarianModel() = default;
+  void EnsureCapacity(DecoderState* state, int positions) const;
+
+  ModelConfig config_;
+  int d_ = 0;
+  std::vector<float> encoder_embed_;  // [vocab_size, d]
+  std::vector<float> decoder_embed_;  // [decoder_vocab_size, d]; empty when shared with the encoder
+  std::vector<float> lm_head_;        // [decoder_vocab_size, d]; empty when tied to decoder embeddings
+  std::vector<float> final_logits_bias_;
+  std::vector<float> encoder_positions_, decoder_positions_;  // [max_positions, d]
+  std::vector<EncoderLayerWeights> encoder_layers_;
+  std::vector<DecoderLayerWeights> decoder_layers_;
+
+  const float* decoder_embedding() const { return decoder_embed_.empty() ? encoder_embed_.data() : decoder_embed_.data(); }
+  const float* output_projection() const { return lm_head_.empty() ? decoder_embedding() : lm_head_.data(); }
+};
+
+}  // namespace dolmetsch::engine

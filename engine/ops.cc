@@ -1,0 +1,108 @@
+#include "engine/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace dolmetsch::engine::ops {
+
+void LayerNorm(float* x, int rows, int d, const float* gamma, const float* beta, float eps) {
+  for (int r = 0; r < rows; ++r) {
+    float* row = x + static_cast<long>(r) * d;
+    double sum = 0.0;
+    for (int i = 0; i < d; ++i) sum += row[i];
+    const double mean = sum / d;
+    double var = 0.0;
+    for (int i = 0; i < d; ++i) var += (row[i] - mean) * (row[i] - mean);
+    var /= d;
+    const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
+    const float m = static_cast<float>(mean);
+    for (int i = 0; i < d; ++i) row[i] = (row[i] - m) * inv * gamma[i] + beta[i];
+  }
+}
+
+void Activate(Activation act, float* x, long n) {
+  switch (act) {
+    case Activation::kSwish:
+      for (long i = 0; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
+      break;
+    case Activation::kGelu:
+      for (long i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752440f));
+      break;
+    case Activation::kGeluNew: {
+      const float c = 0.79788456080286535588f;  // sqrt(2 / pi)
+      for (long i = 0; i < n; ++i) {
+        const float v = x[i];
+        x[i] = 0.5f * v * (1.0f + std::tanh(c * (v + 0.044715f * v * v * v)));
+      }
+      break;
+    }
+    case Activation::kRelu:
+      for (long i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
+      break;
+  }
+}
+
+void LogSoftmax(float* x, int n) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (int i = 0; i < n; ++i) max = std::max(max, x[i]);
+  if (!std::isfinite(max)) return;  // all -inf: nothing to normalize
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i] - max));
+  const float shift = max + static_cast<float>(std::log(sum));
+  for (int i = 0; i < n; ++i) x[i] -= shift;
+}
+
+void Softmax(float* x, int n) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (int i = 0; i < n; ++i) max = std::max(max, x[i]);
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void AddInPlace(float* y, const float* x, long n) {
+  for (long i = 0; i < n; ++i) y[i] += x[i];
+}
+
+std::vector<float> SinusoidalPositions(int num_positions, int d) {
+  std::vector<float> table(static_cast<size_t>(num_positions) * d);
+  const int sentinel = (d % 2 == 0) ? d / 2 : d / 2 + 1;
+  for (int pos = 0; pos < num_positions; ++pos) {
+    float* row = table.data() + static_cast<size_t>(pos) * d;
+    // Column j of numpy's position_enc has angle pos / 10000^(2*(j//2)/d); sin takes the even columns,
+    // cos the odd ones.
+    for (int j = 0; j < d; j += 2) {
+      const double angle = pos / std::pow(10000.0, 2.0 * (j / 2) / d);
+      row[j / 2] = static_cast<float>(std::sin(angle));
+    }
+    for (int j = 1; j < d; j += 2) {
+      const double angle = pos / std::pow(10000.0, 2.0 * (j / 2) / d);
+      row[sentinel + j / 2] = static_cast<float>(std::cos(angle));
+    }
+  }
+  return table;
+}
+
+void AttendOne(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
+               float* scratch, float* out) {
+  for (int j = 0; j < len; ++j) {
+    const float* k = keys + j * stride;
+    float dot = 0.0f;
+    for (int i = 0; i < head_dim; ++i) dot += q[i] * k[i];
+    scratch[j] = dot;
+  }
+  Softmax(scratch, len);
+  std::fill(out, out + head_dim, 0.0f);
+  for (int j = 0; j < len; ++j) {
+    const float p = scratch[j];
+    const float* v = values + j * stride;
+    for (int i = 0; i < head_dim; ++i) out[i] += p * v[i];
+  }
+}
+
+}  // namespace dolmetsch::engine::ops

@@ -1,0 +1,318 @@
+#include "engine/search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "engine/ops.h"
+
+namespace dolmetsch::engine {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// transformers' logits processors for Marian, in the order _get_logits_processor builds them.
+class LogitsProcessors {
+ public:
+  LogitsProcessors(const SearchOptions& o, int vocab) : o_(o), vocab_(vocab) {
+    // NoBadWordsLogitsProcessor drops sequences that are just [eos].
+    for (const auto& seq : o.bad_words_ids) {
+      if (seq.size() == 1 && seq[0] == o.eos_token_id) continue;
+      bad_words_.push_back(seq);
+    }
+  }
+
+  // scores: one row of V values; prefix: the row's tokens so far, start token included.
+  void Apply(float* scores, const std::vector<int>& prefix) const {
+    for (const auto& seq : bad_words_) {
+      const size_t n = seq.size();
+      if (n == 1 || (prefix.size() >= n - 1 && std::equal(seq.begin(), seq.end() - 1, prefix.end() - (n - 1)))) {
+        scores[seq.back()] = kNegInf;
+      }
+    }
+    if (o_.ban_eos) scores[o_.eos_token_id] = kNegInf;
+    const int cur_len = static_cast<int>(prefix.size());
+    if (o_.forced_eos_token_id >= 0 && !o_.ban_eos && cur_len == o_.max_length - 1) {
+      std::fill(scores, scores + vocab_, kNegInf);
+      scores[o_.forced_eos_token_id] = 0.0f;
+    }
+    if (o_.renormalize_logits) ops::LogSoftmax(scores, vocab_);
+  }
+
+ private:
+  const SearchOptions& o_;
+  int vocab_;
+  std::vector<std::vector<int>> bad_words_;
+};
+
+// BeamHypotheses of transformers' beam_search.py: the finished hypotheses of one input.
+class BeamHypotheses {
+ public:
+  BeamHypotheses(const SearchOptions& o) : o_(o) {}
+
+  void Add(const std::vector<int>& prefix, double sum_logprobs, int generated_len) {
+    const double score = sum_logprobs / std::pow(static_cast<double>(generated_len), o_.length_penalty);
+    if (static_cast<int>(beams_.size()) < o_.num_beams || score > worst_score_) {
+      beams_.push_back({score, prefix});
+      if (static_cast<int>(beams_.size()) > o_.num_beams) {
+        // sorted((s, idx)): the smallest score, ties broken by the lower index, goes.
+        std::vector<size_t> order(beams_.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+          return beams_[a].score != beams_[b].score ? beams_[a].score < beams_[b].score : a < b;
+        });
+        worst_score_ = beams_[order[1]].score;
+        beams_.erase(beams_.begin() + order[0]);
+      } else {
+        worst_score_ = std::min(score, worst_score_);
+      }
+    }
+  }
+
+  bool IsDone(double best_sum_logprobs, int cur_len) const {
+    if (static_cast<int>(beams_.size()) < o_.num_beams) return false;
+    using E = GenerationConfig::EarlyStopping;
+    if (o_.early_stopping == E::kWhenDone) return true;
+    int denominator_len = cur_len - 1;
+    if (o_.early_stopping == E::kNever && o_.length_penalty > 0.0f) denominator_len = o_.max_length - 1;
+    const double highest = best_sum_logprobs / std::pow(static_cast<double>(denominator_len), o_.length_penalty);
+    return worst_score_ >= highest;
+  }
+
+  // The best n hypotheses, as finalize() pops them from a stable ascending sort.
+  std::vector<std::pair<double, std::vector<int>>> Best(int n) const {
+    std::vector<size_t> order(beams_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return beams_[a].score < beams_[b].score; });
+    std::vector<std::pair<double, std::vector<int>>> best;
+    for (int i = 0; i < n && i < static_cast<int>(order.size()); ++i) {
+      const auto& h = beams_[order[order.size() - 1 - i]];
+      best.push_back({h.score, h.prefix});
+    }
+    return best;
+  }
+
+ private:
+  struct Hyp {
+    double score;
+    std::vector<int> prefix;  // start token first, EOS not included
+  };
+  const SearchOptions& o_;
+  std::vector<Hyp> beams_;
+  double worst_score_ = 1e9;
+};
+
+SearchHypothesis MakeHypothesis(const std::vector<int>& prefix, double score, const SearchOptions& o) {
+  SearchHypothesis h;
+  h.ids.assign(prefix.begin() + 1, prefix.end());
+  // finalize() writes EOS after every hypothesis shorter than the longest possible sequence.
+  if (static_cast<int>(prefix.size()) < o.max_length && !o.ban_eos) h.ids.push_back(o.eos_token_id);
+  h.score = static_cast<float>(score);
+  return h;
+}
+
+std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, const EncoderOutput& enc,
+                                                  const SearchOptions& o, const StepObserver& observer) {
+  const int B = enc.batch, V = model.config().decoder_vocab_size;
+  LogitsProcessors processors(o, V);
+  std::vector<int> active(B);
+  std::iota(active.begin(), active.end(), 0);
+  DecoderState st;
+  model.StartDecoding(enc, active, &st);
+  std::vector<std::vector<int>> prefix(B, std::vector<int>{o.decoder_start_token_id});
+  std::vector<double> sum_logprobs(B, 0.0);
+  std::vector<float> logits(static_cast<size_t>(B) * V);
+  std::vector<int> tokens(B, o.decoder_start_token_id);
+  for (int step = 0;; ++step) {
+    model.DecodeStep(tokens, &st, logits.data());
+    std::vector<int> keep;
+    for (size_t r = 0; r < active.size(); ++r) {
+      const int b = active[r];
+      float* scores = logits.data() + r * V;
+      processors.Apply(scores, prefix[b]);
+      if (observer) observer(step, b, scores);
+      const int token = static_cast<int>(std::max_element(scores, scores + V) - scores);  // first maximum
+      // The hypothesis score uses log-probabilities whether or not the processors renormalized.
+      if (o.renormalize_logits) {
+        sum_logprobs[b] += scores[token];
+      } else {
+        std::vector<float> lp(scores, scores + V);
+        ops::LogSoftmax(lp.data(), V);
+        sum_logprobs[b] += lp[token];
+      }
+      prefix[b].push_back(token);
+      if (token != o.eos_token_id || o.ban_eos) keep.push_back(static_cast<int>(r));
+    }
+    if (keep.empty() || static_cast<int>(prefix[active[keep[0]]].size()) >= o.max_length) break;
+    if (keep.size() != active.size()) {
+      model.ReorderRows(keep, &st);
+      std::vector<int> next(keep.size());
+      for (size_t i = 0; i < keep.size(); ++i) next[i] = active[keep[i]];
+      active = std::move(next);
+    }
+    tokens.resize(active.size());
+    for (size_t r = 0; r < active.size(); ++r) tokens[r] = prefix[active[r]].back();
+  }
+  std::vector<std::vector<SearchHypothesis>> out(B);
+  for (int b = 0; b < B; ++b) {
+    SearchHypothesis h;
+    h.ids.assign(prefix[b].begin() + 1, prefix[b].end());
+    h.score = static_cast<float>(sum_logprobs[b] / std::pow(static_cast<double>(h.ids.size()), o.length_penalty));
+    out[b].push_back(std::move(h));
+  }
+  return out;
+}
+
+std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const EncoderOutput& enc,
+                                                const SearchOptions& o) {
+  const int B = enc.batch, K = o.num_beams, V = model.config().decoder_vocab_size;
+  LogitsProcessors processors(o, V);
+  std::vector<BeamHypotheses> hyps(B, BeamHypotheses(o));
+  std::vector<char> done(B, 0);
+  std::vector<int> active(B);  // batch indices of the inputs still searching; K rows each, in order
+  std::iota(active.begin(), active.end(), 0);
+
+  std::vector<int> row_batch(static_cast<size_t>(B) * K);
+  for (int r = 0; r < B * K; ++r) row_batch[r] = r / K;
+  DecoderState st;
+  model.StartDecoding(enc, row_batch, &st);
+
+  std::vector<std::vector<int>> prefix(static_cast<size_t>(B) * K, std::vector<int>{o.decoder_start_token_id});
+  std::vector<float> beam_scores(static_cast<size_t>(B) * K);
+  for (int r = 0; r < B * K; ++r) beam_scores[r] = (r % K == 0) ? 0.0f : -1e9f;
+  std::vector<int> tokens(static_cast<size_t>(B) * K, o.decoder_start_token_id);
+  std::vector<float> logits(static_cast<size_t>(B) * K * V);
+
+  struct Candidate {
+    float score;
+    int flat;  // beam * V + token
+  };
+  std::vector<Candidate> candidates;
+  std::vector<std::vector<int>> next_prefix;
+  std::vector<float> next_scores;
+  std::vector<int> next_source;
+  int cur_len = 1;  // sequence length including the start token
+  for (;;) {
+    model.DecodeStep(tokens, &st, logits.data());
+    const int R = static_cast<int>(active.size()) * K;
+    for (int r = 0; r < R; ++r) {
+      float* s = logits.data() + static_cast<size_t>(r) * V;
+      ops::LogSoftmax(s, V);
+      processors.Apply(s, prefix[r]);
+      for (int v = 0; v < V; ++v) s[v] += beam_scores[r];
+    }
+    next_prefix.assign(R, {});
+    next_scores.assign(R, 0.0f);
+    next_source.assign(R, 0);
+    const int hf_cur_len = cur_len + 1;  // BeamSearchScorer.process: input_ids.shape[-1] + 1
+    for (size_t ai = 0; ai < active.size(); ++ai) {
+      const int b = active[ai];
+      // topk(2K) over the item's K x V scores: largest first, lower index first among equals.
+      const float* s = logits.data() + ai * K * V;
+      const int n = K * V, top = std::min(2 * K, n);
+      auto better = [](const Candidate& x, const Candidate& y) {
+        return x.score != y.score ? x.score > y.score : x.flat < y.flat;
+      };
+      candidates.clear();
+      for (int i = 0; i < n; ++i) {
+        Candidate c{s[i], i};
+        if (static_cast<int>(candidates.size()) < top) {
+          candidates.push_back(c);
+          std::push_heap(candidates.begin(), candidates.end(), better);
+        } else if (better(c, candidates.front())) {
+          std::pop_heap(candidates.begin(), candidates.end(), better);
+          candidates.back() = c;
+          std::push_heap(candidates.begin(), candidates.end(), better);
+        }
+      }
+      std::sort(candidates.begin(), candidates.end(), better);
+      int beam_idx = 0;
+      for (int rank = 0; rank < static_cast<int>(candidates.size()); ++rank) {
+        const int beam = candidates[rank].flat / V, token = candidates[rank].flat % V;
+        const int src = static_cast<int>(ai) * K + beam;
+        if (token == o.eos_token_id && !o.ban_eos) {
+          if (rank >= K) continue;  // an EOS worse than the top num_beams is not a hypothesis
+          hyps[b].Add(prefix[src], candidates[rank].score, hf_cur_len - 1);
+        } else {
+          const int row = static_cast<int>(ai) * K + beam_idx;
+          next_prefix[row] = prefix[src];
+          next_prefix[row].push_back(token);
+          next_scores[row] = candidates[rank].score;
+          next_source[row] = src;
+          ++beam_idx;
+        }
+        if (beam_idx == K) break;
+      }
+      done[b] = done[b] || hyps[b].IsDone(candidates[0].score, hf_cur_len);
+    }
+    ++cur_len;
+    bool all_done = true;
+    for (int b : active) all_done = all_done && done[b];
+    if (all_done || cur_len >= o.max_length) break;
+
+    // Keep the rows of the inputs still searching.
+    std::vector<int> source_rows, next_active;
+    std::vector<std::vector<int>> kept_prefix;
+    std::vector<float> kept_scores;
+    for (size_t ai = 0; ai < active.size(); ++ai) {
+      if (done[active[ai]]) continue;
+      next_active.push_back(active[ai]);
+      for (int j = 0; j < K; ++j) {
+        const int row = static_cast<int>(ai) * K + j;
+        source_rows.push_back(next_source[row]);
+        kept_prefix.push_back(std::move(next_prefix[row]));
+        kept_scores.push_back(next_scores[row]);
+      }
+    }
+    model.ReorderRows(source_rows, &st);
+    active = std::move(next_active);
+    prefix = std::move(kept_prefix);
+    beam_scores = std::move(kept_scores);
+    tokens.resize(prefix.size());
+    for (size_t r = 0; r < prefix.size(); ++r) tokens[r] = prefix[r].back();
+  }
+
+  // finalize(): inputs that did not finish through is_done add their open beams.
+  for (size_t ai = 0; ai < active.size(); ++ai) {
+    const int b = active[ai];
+    if (done[b]) continue;
+    for (int j = 0; j < K; ++j) {
+      const int row = static_cast<int>(ai) * K + j;
+      hyps[b].Add(next_prefix[row], next_scores[row], static_cast<int>(next_prefix[row].size()) - 1);
+    }
+  }
+  std::vector<std::vector<SearchHypothesis>> out(B);
+  for (int b = 0; b < B; ++b) {
+    for (const auto& [score, p] : hyps[b].Best(o.num_return_sequences)) out[b].push_back(MakeHypothesis(p, score, o));
+  }
+  return out;
+}
+
+}  // namespace
+
+SearchOptions SearchOptions::FromConfig(const ModelConfig& c) {
+  SearchOptions o;
+  const GenerationConfig& g = c.generation;
+  o.num_beams = g.num_beams;
+  o.num_return_sequences = g.num_return_sequences;
+  o.max_length = g.EffectiveMaxLength();
+  o.length_penalty = g.length_penalty;
+  o.early_stopping = g.early_stopping;
+  o.bad_words_ids = g.bad_words_ids;
+  o.forced_eos_token_id = g.forced_eos_token_id ? *g.forced_eos_token_id : -1;
+  o.renormalize_logits = g.renormalize_logits;
+  o.eos_token_id = c.eos_token_id;
+  o.pad_token_id = c.pad_token_id;
+  o.decoder_start_token_id = c.decoder_start_token_id;
+  return o;
+}
+
+std::vector<std::vector<SearchHypothesis>> Search(const MarianModel& model, const EncoderOutput& encoded,
+                                                  const SearchOptions& options, const StepObserver& observer) {
+  if (encoded.batch == 0) return {};
+  if (options.num_beams <= 1) return Greedy(model, encoded, options, observer);
+  return Beam(model, encoded, options);
+}
+
+}  // namespace dolmetsch::engine

@@ -1,0 +1,128 @@
+#include "engine/translator.h"
+
+#include <chrono>
+
+#include "engine/kernels/gemm.h"
+#include "engine/marian_model.h"
+#include "engine/search.h"
+
+namespace dolmetsch::engine {
+namespace {
+
+class MarianTranslator final : public Translator {
+ public:
+  MarianTranslator(ModelConfig config, std::unique_ptr<MarianTokenizer> tokenizer,
+                   std::unique_ptr<MarianModel> model, double load_seconds)
+      : config_(std::move(config)),
+        tokenizer_(std::move(tokenizer)),
+        model_(std::move(model)),
+        load_seconds_(load_seconds) {}
+
+  StatusOr<std::vector<TranslationResult>> Translate(const std::vector<std::string>& texts,
+                                                     const TranslateOptions& options) const override {
+    std::vector<std::vector<int>> ids;
+    ids.reserve(texts.size());
+    for (const std::string& text : texts) ids.push_back(tokenizer_->Encode(text));
+    return TranslateIds(ids, options);
+  }
+
+  StatusOr<std::vector<TranslationResult>> TranslateIds(const std::vector<std::vector<int>>& source_ids,
+                                                        const TranslateOptions& options) const override {
+    DOLMETSCH_ASSIGN_OR_RETURN(SearchOptions search, MakeSearchOptions(options));
+    for (size_t i = 0; i < source_ids.size(); ++i) {
+      const auto& ids = source_ids[i];
+      if (ids.empty()) return Status::InvalidArgument("input " + std::to_string(i) + " has no tokens");
+      if (static_cast<int>(ids.size()) > config_.max_position_embeddings) {
+        return Status::InvalidArgument("input " + std::to_string(i) + " has " + std::to_string(ids.size()) +
+                                       " tokens; the model takes at most " +
+                                       std::to_string(config_.max_position_embeddings) +
+                                       " (split long texts into sentences, as document mode does)");
+      }
+      for (int id : ids) {
+        if (id < 0 || id >= config_.vocab_size) {
+          return Status::InvalidArgument("input " + std::to_string(i) + " has token id " + std::to_string(id) +
+                                         " outside the vocabulary of " + std::to_string(config_.vocab_size));
+        }
+      }
+    }
+    std::vector<TranslationResult> results(source_ids.size());
+    if (source_ids.empty()) return results;
+    EncoderOutput encoded;
+    model_->Encode(source_ids, &encoded);
+    std::vector<std::vector<SearchHypothesis>> found = Search(*model_, encoded, search);
+    for (size_t i = 0; i < source_ids.size(); ++i) {
+      results[i].source_ids = source_ids[i];
+      for (SearchHypothesis& h : found[i]) {
+        Hypothesis out;
+        out.text = tokenizer_->Decode(h.ids, /*skip_special_tokens=*/true);
+        out.target_ids = std::move(h.ids);
+        out.score = h.score;
+        results[i].hypotheses.push_back(std::move(out));
+      }
+    }
+    return results;
+  }
+
+  const ModelConfig& config() const override { return config_; }
+  const MarianTokenizer& tokenizer() const override { return *tokenizer_; }
+  double load_seconds() const override { return load_seconds_; }
+
+ private:
+  StatusOr<SearchOptions> MakeSearchOptions(const TranslateOptions& options) const {
+    SearchOptions s = SearchOptions::FromConfig(config_);
+    if (options.beam_size < 0 || options.beam_size > 64) {
+      return Status::InvalidArgument("beam size must be between 1 and 64, got " + std::to_string(options.beam_size));
+    }
+    if (options.beam_size > 0) s.num_beams = options.beam_size;
+    if (options.num_hypotheses < 1 || options.num_hypotheses > s.num_beams) {
+      return Status::InvalidArgument("the number of hypotheses must be between 1 and the beam size (" +
+                                     std::to_string(s.num_beams) + "), got " +
+                                     std::to_string(options.num_hypotheses));
+    }
+    s.num_return_sequences = options.num_hypotheses;
+    if (options.max_length < 0 || options.max_new_tokens < 0) {
+      return Status::InvalidArgument("max_length and max_new_tokens must not be negative");
+    }
+    if (options.max_length > 0) s.max_length = options.max_length;
+    if (options.max_new_tokens > 0) s.max_length = options.max_new_tokens + 1;
+    if (options.forced_new_tokens >= 0) {
+      s.ban_eos = true;
+      s.max_length = options.forced_new_tokens + 1;
+    }
+    if (s.max_length < 2) return Status::InvalidArgument("max_length must be at least 2 (start token + one token)");
+    // Decoder positions run from 0 to max_length - 2; the model has no positions beyond its table.
+    s.max_length = std::min(s.max_length, config_.max_position_embeddings + 1);
+    return s;
+  }
+
+  ModelConfig config_;
+  std::unique_ptr<MarianTokenizer> tokenizer_;
+  std::unique_ptr<MarianModel> model_;
+  double load_seconds_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Translator>> Translator::Load(const std::string& model_dir) {
+  const auto start = std::chrono::steady_clock::now();
+  DOLMETSCH_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Load(model_dir));
+  DOLMETSCH_ASSIGN_OR_RETURN(std::unique_ptr<MarianTokenizer> tokenizer, MarianTokenizer::Load(model_dir));
+  if (tokenizer->source_vocab_size() > config.vocab_size) {
+    return Status::InvalidArgument(model_dir + ": vocab.json has " + std::to_string(tokenizer->source_vocab_size()) +
+                                   " entries but config.json says vocab_size " + std::to_string(config.vocab_size));
+  }
+  if (tokenizer->target_vocab_size() > config.decoder_vocab_size) {
+    return Status::InvalidArgument(model_dir + ": the target vocabulary has " +
+                                   std::to_string(tokenizer->target_vocab_size()) +
+                                   " entries but the model has " + std::to_string(config.decoder_vocab_size) +
+                                   " outputs");
+  }
+  DOLMETSCH_ASSIGN_OR_RETURN(std::unique_ptr<MarianModel> model, MarianModel::Load(model_dir, config));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return std::unique_ptr<Translator>(
+      new MarianTranslator(std::move(config), std::move(tokenizer), std::move(model), seconds));
+}
+
+void SetNumThreads(int threads) { kernels::SetBlasThreads(threads); }
+
+}  // namespace dolmetsch::engine
