@@ -1,17 +1,167 @@
+// `dolmetsch translate`: stdin -> stdout with the engine.
+//
+// Line mode (default): one output line per input line; empty input lines stay empty.
+// --jsonl: each input line is {"text": ...}; each output line {"translation", "source_ids", "target_ids",
+// "score"} (plus "hypotheses" with --n-best K), or {"error": ...} for a malformed line, so output lines
+// always pair with input lines. Exit status 1 when any line failed, 2 when the model cannot be loaded.
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
+#include "cli/model_path.h"
+#include "engine/translator.h"
+#include "util/utf8.h"
 
 namespace dolmetsch::cli {
+namespace {
 
-// Placeholder until this subcommand's component lands: says so and fails, never pretends.
+struct TranslateFlags {
+  std::string model;
+  int beam_size = 0;
+  int batch_size = 16;
+  int threads = 0;
+  int max_length = 0;
+  int n_best = 1;
+  bool jsonl = false;
+  bool document = false;
+};
+
+// One pending input line: either text to translate or an error to report in its place.
+struct Line {
+  std::string text;
+  std::string error;
+};
+
+nlohmann::json HypothesisJson(const engine::Hypothesis& h) {
+  return {{"translation", h.text}, {"target_ids", h.target_ids}, {"score", h.score}};
+}
+
+class LineTranslator {
+ public:
+  LineTranslator(const engine::Translator& translator, const TranslateFlags& flags)
+      : translator_(translator), flags_(flags) {
+    options_.beam_size = flags.beam_size;
+    options_.max_length = flags.max_length;
+    options_.num_hypotheses = flags.n_best;
+  }
+
+  void Add(Line line) {
+    pending_.push_back(std::move(line));
+    if (static_cast<int>(pending_.size()) >= flags_.batch_size) Flush();
+  }
+
+  // Translates what is pending and writes one output line per input line, in order.
+  void Flush() {
+    std::vector<std::string> texts;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      if (!pending_[i].error.empty() || (!flags_.jsonl && pending_[i].text.empty())) continue;
+      texts.push_back(pending_[i].text);
+      index.push_back(i);
+    }
+    std::vector<engine::TranslationResult> results(pending_.size());
+    if (!texts.empty()) {
+      auto translated = translator_.Translate(texts, options_);
+      if (!translated.ok()) {
+        for (size_t i : index) pending_[i].error = translated.status().message();
+      } else {
+        for (size_t k = 0; k < index.size(); ++k) results[index[k]] = std::move((*translated)[k]);
+      }
+    }
+    for (size_t i = 0; i < pending_.size(); ++i) Write(pending_[i], results[i]);
+    std::cout.flush();
+    pending_.clear();
+  }
+
+  bool had_errors() const { return had_errors_; }
+
+ private:
+  void Write(const Line& line, const engine::TranslationResult& result) {
+    const bool translated = line.error.empty() && !result.hypotheses.empty();
+    if (!line.error.empty()) {
+      had_errors_ = true;
+      std::cerr << "dolmetsch translate: line " << ++line_number_ << ": " << line.error << "\n";
+    } else {
+      ++line_number_;
+    }
+    if (flags_.jsonl) {
+      nlohmann::json out;
+      if (!line.error.empty()) {
+        out = {{"error", line.error}};
+      } else if (translated) {
+        out = HypothesisJson(result.hypotheses[0]);
+        out["source_ids"] = result.source_ids;
+        if (flags_.n_best > 1) {
+          out["hypotheses"] = nlohmann::json::array();
+          for (const auto& h : result.hypotheses) out["hypotheses"].push_back(HypothesisJson(h));
+        }
+      }
+      std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    } else {
+      std::string text = translated ? result.hypotheses[0].text : "";
+      for (char& c : text)
+        if (c == '\n' || c == '\r') c = ' ';  // keep the one-line-per-line promise
+      std::cout << text << '\n';
+    }
+  }
+
+  const engine::Translator& translator_;
+  const TranslateFlags& flags_;
+  engine::TranslateOptions options_;
+  std::vector<Line> pending_;
+  bool had_errors_ = false;
+  long line_number_ = 0;
+};
+
+Line ParseInputLine(std::string raw, bool jsonl) {
+  if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+  size_t bad = 0;
+  if (!IsValidUtf8(raw, &bad)) return {"", "invalid UTF-8 at byte " + std::to_string(bad)};
+  if (!jsonl) return {raw, ""};
+  nlohmann::json j = nlohmann::json::parse(raw, nullptr, false);
+  if (j.is_discarded()) return {"", "not valid JSON (expected {\"text\": \"...\"})"};
+  if (!j.is_object() || !j.contains("text")) return {"", "expected a JSON object with a \"text\" field"};
+  if (!j["text"].is_string()) return {"", "\"text\" must be a string"};
+  return {j["text"].get<std::string>(), ""};
+}
+
+int RunTranslate(const TranslateFlags& flags) {
+  if (flags.document) {
+    std::cerr << "dolmetsch translate: --document is not available yet\n";
+    return 2;
+  }
+  if (flags.batch_size < 1) {
+    std::cerr << "dolmetsch translate: --batch-size must be at least 1\n";
+    return 2;
+  }
+  engine::SetNumThreads(flags.threads);
+  auto translator = LoadTranslatorOrExplain(flags.model, "dolmetsch translate");
+  if (!translator) return 2;
+  LineTranslator lines(*translator, flags);
+  for (std::string raw; std::getline(std::cin, raw);) lines.Add(ParseInputLine(std::move(raw), flags.jsonl));
+  lines.Flush();
+  return lines.had_errors() ? 1 : 0;
+}
+
+}  // namespace
+
 void AddTranslateCommand(CLI::App& app, int* exit_code) {
-  CLI::App* cmd = app.add_subcommand("translate", "(not available yet)");
-  cmd->allow_extras();
-  cmd->callback([exit_code] {
-    std::cerr << "dolmetsch translate: not implemented yet\n";
-    *exit_code = 2;
-  });
+  auto flags = std::make_shared<TranslateFlags>();
+  CLI::App* cmd = app.add_subcommand("translate", "Translate German text from stdin to English on stdout");
+  cmd->add_option("--model", flags->model, "model folder (default: " + DefaultModelDir() + ")");
+  cmd->add_option("--beam-size", flags->beam_size, "beam size (default: the model's num_beams)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--batch-size", flags->batch_size, "lines translated together")->check(CLI::Range(1, 4096));
+  cmd->add_option("--threads", flags->threads, "compute threads (default: all cores)")->check(CLI::Range(0, 256));
+  cmd->add_option("--max-length", flags->max_length, "maximum output length in tokens, start token included")
+      ->check(CLI::Range(2, 100000));
+  cmd->add_option("--n-best", flags->n_best, "with --jsonl: also list the K best hypotheses")
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--jsonl", flags->jsonl, "JSON lines in ({\"text\"}) and out");
+  cmd->add_flag("--document", flags->document, "translate stdin as one document (sentences, structure kept)");
+  cmd->callback([flags, exit_code] { *exit_code = RunTranslate(*flags); });
 }
 
 }  // namespace dolmetsch::cli

@@ -1,7 +1,7 @@
 # dolmetsch_component(NAME DEPS dep...)
 #
 # Builds the folder it is called from as one component:
-#   - every *.cc (recursively) that is not *_test.cc / *_fuzz.cc / *_main.cc -> static library dolmetsch_NAME
+#   - every *.cc (recursively) not named *_test.cc / *_fuzz.cc / *_main.cc / *_bench.cc -> library dolmetsch_NAME
 #   - every *_test.cc                                                       -> test binary NAME_tests (CTest)
 #   - every *_fuzz.cc (with DOLMETSCH_FUZZ)                                 -> one libFuzzer binary each
 # Globbing keeps CMake files out of the way when a component gains a file.
@@ -16,7 +16,7 @@ function(dolmetsch_component name)
       list(APPEND test_sources ${src})
     elseif(src MATCHES "_fuzz\\.cc$")
       list(APPEND fuzz_sources ${src})
-    elseif(NOT src MATCHES "_main\\.cc$")
+    elseif(NOT src MATCHES "_(main|bench)\\.cc$")
       list(APPEND lib_sources ${src})
     endif()
   endforeach()

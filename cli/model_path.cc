@@ -1,0 +1,37 @@
+#include "cli/model_path.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+namespace dolmetsch::cli {
+
+std::string DefaultModelDir() {
+  const char* env = std::getenv("DOLMETSCH_MODEL");
+  return env && *env ? env : "models/opus-mt-de-en";
+}
+
+std::string ResolveModelDir(const std::string& flag) { return flag.empty() ? DefaultModelDir() : flag; }
+
+}  // namespace dolmetsch::cli
+
+namespace dolmetsch::cli {
+
+std::unique_ptr<engine::Translator> LoadTranslatorOrExplain(const std::string& flag, const std::string& who) {
+  const std::string dir = ResolveModelDir(flag);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    std::cerr << who << ": no model at " << dir << "\n"
+              << "  download the default model:  dolmetsch fetch-model Helsinki-NLP/opus-mt-de-en --dir models\n"
+              << "  or use a local model folder: --model DIR (or DOLMETSCH_MODEL=DIR)\n";
+    return nullptr;
+  }
+  auto translator = engine::Translator::Load(dir);
+  if (!translator.ok()) {
+    std::cerr << who << ": cannot load the model: " << translator.status().ToString() << "\n";
+    return nullptr;
+  }
+  return std::move(translator).value();
+}
+
+}  // namespace dolmetsch::cli
