@@ -1,0 +1,730 @@
+#include "store/mysql_store.h"
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "store/sqlite_store.h"  // kSchemaVersion
+#include "store/store_util.h"
+
+namespace dolmetsch::store {
+namespace {
+
+// What one connection went through during a call: whether it must be discarded (lost connection).
+struct Ctx {
+  MYSQL* mysql = nullptr;
+  bool lost = false;
+};
+
+bool IsConnectionLost(unsigned code) {
+  switch (code) {
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_SERVER_LOST_EXTENDED:
+    case CR_ERR_NET_READ:
+    case CR_ERR_NET_WRITE:
+    case CR_COMMANDS_OUT_OF_SYNC:
+    case ER_CONNECTION_KILLED:
+    case ER_SERVER_SHUTDOWN:
+    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Maps a MariaDB error number to a Status; marks the connection lost when it cannot be reused.
+Status Classify(Ctx* ctx, unsigned code, const std::string& message, const std::string& what) {
+  const std::string msg = "mysql: " + what + ": " + message + " (error " + std::to_string(code) + ")";
+  if (IsConnectionLost(code)) {
+    ctx->lost = true;
+    return Status::Unavailable(msg);
+  }
+  if (code >= 2000 && code < 3000) {  // other client-side errors: do not trust the connection any more
+    ctx->lost = true;
+    return Status::Unavailable(msg);
+  }
+  switch (code) {
+    case ER_LOCK_WAIT_TIMEOUT:
+    case ER_LOCK_DEADLOCK:
+    case ER_CON_COUNT_ERROR:
+    case ER_OPTION_PREVENTS_STATEMENT:  // --read-only during a fail-over
+    case ER_DISK_FULL:
+    case ER_RECORD_FILE_FULL:
+    case ER_ACCESS_DENIED_ERROR:  // a rotated password: keep journaling until it is fixed
+    case ER_DBACCESS_DENIED_ERROR:
+    case ER_BAD_DB_ERROR:
+      return Status::Unavailable(msg);
+    case ER_DATA_TOO_LONG:
+    case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
+    case ER_NET_PACKET_TOO_LARGE:
+    case ER_BAD_NULL_ERROR:
+      return Status::InvalidArgument(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+// A prepared statement on one connection. Parameters are bound in order (AddInt/AddText; the strings must
+// outlive Execute); results are read column by column with Int/Text after Fetch.
+class Stmt {
+ public:
+  enum class Kind { kInt, kText };
+
+  explicit Stmt(Ctx* ctx) : ctx_(ctx) {}
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() {
+    if (st_ != nullptr) mysql_stmt_close(st_);
+  }
+
+  Status Prepare(const std::string& sql) {
+    what_ = sql.substr(0, 60);
+    st_ = mysql_stmt_init(ctx_->mysql);
+    if (st_ == nullptr) {
+      return Classify(ctx_, mysql_errno(ctx_->mysql), mysql_error(ctx_->mysql), "mysql_stmt_init");
+    }
+    if (mysql_stmt_prepare(st_, sql.data(), sql.size()) != 0) return Error("prepare");
+    return Status::Ok();
+  }
+  void AddInt(int64_t v) { params_.push_back(Param{v, nullptr, 0}); }
+  void AddText(const std::string& s) {
+    params_.push_back(Param{0, &s, static_cast<unsigned long>(s.size())});
+  }
+
+  Status Execute() {
+    std::vector<MYSQL_BIND> binds(params_.size());
+    for (size_t i = 0; i < params_.size(); ++i) {
+      MYSQL_BIND& b = binds[i];
+      std::memset(&b, 0, sizeof b);
+      Param& p = params_[i];
+      if (p.text == nullptr) {
+        b.buffer_type = MYSQL_TYPE_LONGLONG;
+        b.buffer = &p.integer;
+      } else {
+        b.buffer_type = MYSQL_TYPE_STRING;
+        b.buffer = const_cast<char*>(p.text->data());
+        b.buffer_length = p.length;
+        b.length = &p.length;
+      }
+    }
+    if (mysql_stmt_param_count(st_) != params_.size()) {
+      return Status::Internal("mysql: statement expects " + std::to_string(mysql_stmt_param_count(st_)) +
+                              " parameters, got " + std::to_string(params_.size()));
+    }
+    if (!binds.empty() && mysql_stmt_bind_param(st_, binds.data()) != 0) return Error("bind");
+    if (mysql_stmt_execute(st_) != 0) return Error("execute");
+    return Status::Ok();
+  }
+
+  Status BindResult(std::vector<Kind> kinds) {
+    kinds_ = std::move(kinds);
+    const size_t n = kinds_.size();
+    if (mysql_stmt_field_count(st_) != n) return Status::Internal("mysql: unexpected result column count");
+    rbinds_.assign(n, MYSQL_BIND{});
+    lengths_.assign(n, 0);
+    nulls_.assign(n, 0);
+    ints_.assign(n, 0);
+    texts_.assign(n, std::string());
+    for (size_t i = 0; i < n; ++i) {
+      MYSQL_BIND& b = rbinds_[i];
+      std::memset(&b, 0, sizeof b);
+      b.length = &lengths_[i];
+      b.is_null = &nulls_[i];
+      if (kinds_[i] == Kind::kInt) {
+        b.buffer_type = MYSQL_TYPE_LONGLONG;
+        b.buffer = &ints_[i];
+      } else {
+        // No buffer: Fetch learns each length, then reads the column into a string of that size.
+        b.buffer_type = MYSQL_TYPE_STRING;
+        b.buffer = nullptr;
+        b.buffer_length = 0;
+      }
+    }
+    if (mysql_stmt_bind_result(st_, rbinds_.data()) != 0) return Error("bind result");
+    return Status::Ok();
+  }
+
+  StatusOr<bool> Fetch() {
+    const int rc = mysql_stmt_fetch(st_);
+    if (rc == MYSQL_NO_DATA) return false;
+    if (rc == 1) return Error("fetch");
+    for (size_t i = 0; i < kinds_.size(); ++i) {
+      if (kinds_[i] != Kind::kText) continue;
+      texts_[i].clear();
+      if (nulls_[i] || lengths_[i] == 0) continue;
+      texts_[i].resize(lengths_[i]);
+      MYSQL_BIND b;
+      std::memset(&b, 0, sizeof b);
+      unsigned long got = 0;
+      b.buffer_type = MYSQL_TYPE_STRING;
+      b.buffer = texts_[i].data();
+      b.buffer_length = lengths_[i];
+      b.length = &got;
+      if (mysql_stmt_fetch_column(st_, &b, static_cast<unsigned>(i), 0) != 0) return Error("fetch column");
+    }
+    return true;
+  }
+
+  int64_t Int(size_t i) const { return nulls_[i] ? 0 : ints_[i]; }
+  std::string TakeText(size_t i) { return std::move(texts_[i]); }
+  uint64_t InsertId() { return mysql_stmt_insert_id(st_); }
+  uint64_t AffectedRows() { return mysql_stmt_affected_rows(st_); }
+
+ private:
+  struct Param {
+    int64_t integer;
+    const std::string* text;
+    unsigned long length;
+  };
+
+  Status Error(const std::string& step) {
+    return Classify(ctx_, mysql_stmt_errno(st_), mysql_stmt_error(st_), step + " '" + what_ + "'");
+  }
+
+  Ctx* ctx_;
+  MYSQL_STMT* st_ = nullptr;
+  std::string what_;
+  std::deque<Param> params_;  // deque: addresses stay put while binding
+  std::vector<Kind> kinds_;
+  std::vector<MYSQL_BIND> rbinds_;
+  std::vector<unsigned long> lengths_;
+  std::vector<my_bool> nulls_;
+  std::vector<int64_t> ints_;
+  std::vector<std::string> texts_;
+};
+
+// Runs a statement without parameters or results (constant DDL of the migration).
+Status Exec(Ctx* ctx, const std::string& sql) {
+  if (mysql_real_query(ctx->mysql, sql.data(), sql.size()) != 0) {
+    return Classify(ctx, mysql_errno(ctx->mysql), mysql_error(ctx->mysql), "'" + sql.substr(0, 70) + "'");
+  }
+  // Drain a result set if the statement produced one (e.g. SELECT GET_LOCK).
+  MYSQL_RES* res = mysql_store_result(ctx->mysql);
+  if (res != nullptr) mysql_free_result(res);
+  return Status::Ok();
+}
+
+// Runs a one-column query, returning the first column of every row as text.
+StatusOr<std::vector<std::string>> QueryStrings(Ctx* ctx, const std::string& sql) {
+  Stmt st(ctx);
+  DOLMETSCH_RETURN_IF_ERROR(st.Prepare(sql));
+  DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+  DOLMETSCH_RETURN_IF_ERROR(st.BindResult({Stmt::Kind::kText}));
+  std::vector<std::string> out;
+  while (true) {
+    DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+    if (!row) break;
+    out.push_back(st.TakeText(0));
+  }
+  return out;
+}
+
+StatusOr<int64_t> QueryInt(Ctx* ctx, const std::string& sql) {
+  Stmt st(ctx);
+  DOLMETSCH_RETURN_IF_ERROR(st.Prepare(sql));
+  DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+  DOLMETSCH_RETURN_IF_ERROR(st.BindResult({Stmt::Kind::kInt}));
+  DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+  if (!row) return Status::Internal("mysql: '" + sql.substr(0, 60) + "' returned no row");
+  const int64_t v = st.Int(0);
+  while (true) {  // drain
+    DOLMETSCH_ASSIGN_OR_RETURN(bool more, st.Fetch());
+    if (!more) break;
+  }
+  return v;
+}
+
+constexpr const char* kCreateTranslations =
+    "CREATE TABLE IF NOT EXISTS translations ("
+    "id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+    "text_de LONGTEXT, "
+    "text_en LONGTEXT, "
+    "created_at BIGINT NOT NULL DEFAULT 0, "
+    "owner VARBINARY(128) NOT NULL DEFAULT '', "
+    "model VARCHAR(255) NOT NULL DEFAULT '', "
+    "client_key VARBINARY(64) NULL DEFAULT NULL, "
+    "UNIQUE KEY translations_client_key (client_key), "
+    "KEY translations_owner_id (owner, id), "
+    "FULLTEXT KEY translations_fulltext (text_de, text_en)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
+
+constexpr const char* kColumns = "id, text_de, text_en, owner, model, created_at, client_key";
+const std::vector<Stmt::Kind> kRecordKinds = {Stmt::Kind::kInt,  Stmt::Kind::kText, Stmt::Kind::kText,
+                                              Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kInt,
+                                              Stmt::Kind::kText};
+
+TranslationRecord ReadRecord(Stmt& st) {
+  TranslationRecord r;
+  r.id = st.Int(0);
+  r.text_de = st.TakeText(1);
+  r.text_en = st.TakeText(2);
+  r.owner = st.TakeText(3);
+  r.model = st.TakeText(4);
+  r.created_at_unix = st.Int(5);
+  r.client_key = st.TakeText(6);
+  return r;
+}
+
+// The WHERE clause of List/Count and its parameters (strings kept alive here).
+struct Filter {
+  std::string sql;
+  std::vector<std::string> texts;              // bound in order, interleaved per `order`
+  std::vector<std::pair<bool, size_t>> order;  // (is_text, index into texts / ints)
+  std::vector<int64_t> ints;
+
+  void AddText(std::string s) {
+    texts.push_back(std::move(s));
+    order.push_back({true, texts.size() - 1});
+  }
+  void AddInt(int64_t v) {
+    ints.push_back(v);
+    order.push_back({false, ints.size() - 1});
+  }
+  void BindTo(Stmt& st) const {
+    for (const auto& [is_text, i] : order) {
+      if (is_text) {
+        st.AddText(texts[i]);
+      } else {
+        st.AddInt(ints[i]);
+      }
+    }
+  }
+};
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Filter BuildFilter(const Query& q, bool use_before) {
+  Filter f;
+  std::vector<std::string> parts;
+  if (q.owner) {
+    parts.push_back("owner = ?");
+    f.AddText(*q.owner);
+  }
+  if (use_before && q.before_id) {
+    parts.push_back("id < ?");
+    f.AddInt(*q.before_id);
+  }
+  std::string boolean;
+  std::vector<std::string> like_words;
+  for (const std::string& w : SplitSearchWords(q.search)) {
+    // InnoDB does not index words shorter than innodb_ft_min_token_size (3) or stop words: a +word for
+    // them would match nothing, so they are matched as substrings instead.
+    if (Utf8Length(w) < 3 || IsInnodbStopword(Lower(w))) {
+      like_words.push_back(w);
+    } else {
+      boolean += (boolean.empty() ? "+" : " +") + w + "*";
+    }
+  }
+  if (!boolean.empty()) {
+    parts.push_back("MATCH(text_de, text_en) AGAINST(? IN BOOLEAN MODE)");
+    f.AddText(boolean);
+  }
+  for (const std::string& w : like_words) {
+    parts.push_back("(text_de LIKE ? ESCAPE '!' OR text_en LIKE ? ESCAPE '!')");
+    const std::string pattern = "%" + EscapeLike(w) + "%";
+    f.AddText(pattern);
+    f.AddText(pattern);
+  }
+  for (size_t i = 0; i < parts.size(); ++i) f.sql += (i == 0 ? " WHERE " : " AND ") + parts[i];
+  return f;
+}
+
+std::once_flag g_library_once;
+
+class MysqlStore final : public TranslationStore {
+ public:
+  explicit MysqlStore(MysqlStoreOptions options) : options_(std::move(options)) {}
+
+  ~MysqlStore() override {
+    for (MYSQL* m : idle_) mysql_close(m);
+  }
+
+  std::string BackendName() const override { return "mysql"; }
+
+  // First connection, used by OpenMysqlStore to tell configuration errors from an absent server.
+  Status Connect(unsigned* error_code) {
+    Ctx ctx;
+    StatusOr<MYSQL*> m = NewConnection(error_code);
+    if (!m.ok()) return m.status();
+    ctx.mysql = *m;
+    Status s = MigrateOn(&ctx);
+    Release(ctx.mysql, ctx.lost || !s.ok());
+    return s;
+  }
+
+  Status Migrate() override {
+    return WithConnection<bool>([this](Ctx* ctx) -> StatusOr<bool> {
+             DOLMETSCH_RETURN_IF_ERROR(MigrateOn(ctx));
+             return true;
+           })
+        .status();
+  }
+
+  StatusOr<InsertResult> Insert(const NewTranslation& row) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateNewTranslation(row));
+    InsertResult result;
+    result.client_key = row.client_key.empty() ? NewUuidV4() : row.client_key;
+    const int64_t created = row.created_at_unix > 0 ? row.created_at_unix : UnixNow();
+    // ON DUPLICATE KEY ... LAST_INSERT_ID(id): a repeated client_key (a replay, or a retry after a lost
+    // connection whose insert did commit) yields the existing row's id instead of a second row.
+    DOLMETSCH_ASSIGN_OR_RETURN(
+        int64_t id, WithConnection<int64_t>([&](Ctx* ctx) -> StatusOr<int64_t> {
+          Stmt st(ctx);
+          DOLMETSCH_RETURN_IF_ERROR(
+              st.Prepare("INSERT INTO translations (text_de, text_en, owner, model, created_at, client_key) "
+                         "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)"));
+          st.AddText(row.text_de);
+          st.AddText(row.text_en);
+          st.AddText(row.owner);
+          st.AddText(row.model);
+          st.AddInt(created);
+          st.AddText(result.client_key);
+          DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+          const uint64_t id = st.InsertId();
+          if (id == 0) return Status::Internal("mysql: insert returned no id");
+          return static_cast<int64_t>(id);
+        }));
+    result.id = id;
+    return result;
+  }
+
+  StatusOr<Page> List(const Query& query) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateQuery(query, /*for_count=*/false));
+    const Filter filter = BuildFilter(query, /*use_before=*/true);
+    const std::string sql = std::string("SELECT ") + kColumns + " FROM translations" + filter.sql +
+                            " ORDER BY id DESC LIMIT ? OFFSET ?";
+    return WithConnection<Page>([&](Ctx* ctx) -> StatusOr<Page> {
+      Stmt st(ctx);
+      DOLMETSCH_RETURN_IF_ERROR(st.Prepare(sql));
+      filter.BindTo(st);
+      st.AddInt(query.limit + 1);
+      st.AddInt(query.before_id ? 0 : query.offset);
+      DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+      DOLMETSCH_RETURN_IF_ERROR(st.BindResult(kRecordKinds));
+      Page page;
+      while (true) {
+        DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+        if (!row) break;
+        if (static_cast<int>(page.items.size()) == query.limit) {
+          page.has_more = true;
+          continue;  // drain the extra row
+        }
+        page.items.push_back(ReadRecord(st));
+      }
+      if (!page.items.empty()) page.next_before_id = page.items.back().id;
+      return page;
+    });
+  }
+
+  StatusOr<int64_t> Count(const Query& query) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateQuery(query, /*for_count=*/true));
+    const Filter filter = BuildFilter(query, /*use_before=*/false);
+    const std::string sql = "SELECT COUNT(*) FROM translations" + filter.sql;
+    return WithConnection<int64_t>([&](Ctx* ctx) -> StatusOr<int64_t> {
+      Stmt st(ctx);
+      DOLMETSCH_RETURN_IF_ERROR(st.Prepare(sql));
+      filter.BindTo(st);
+      DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+      DOLMETSCH_RETURN_IF_ERROR(st.BindResult({Stmt::Kind::kInt}));
+      DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+      if (!row) return Status::Internal("mysql: COUNT(*) returned no row");
+      return st.Int(0);
+    });
+  }
+
+  StatusOr<TranslationRecord> Get(int64_t id, const std::optional<std::string>& owner) override {
+    if (id <= 0) return Status::NotFound("no translation with id " + std::to_string(id));
+    std::string sql = std::string("SELECT ") + kColumns + " FROM translations WHERE id = ?";
+    if (owner) sql += " AND owner = ?";
+    StatusOr<std::optional<TranslationRecord>> r = WithConnection<std::optional<TranslationRecord>>(
+        [&](Ctx* ctx) -> StatusOr<std::optional<TranslationRecord>> {
+          Stmt st(ctx);
+          DOLMETSCH_RETURN_IF_ERROR(st.Prepare(sql));
+          st.AddInt(id);
+          if (owner) st.AddText(*owner);
+          DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+          DOLMETSCH_RETURN_IF_ERROR(st.BindResult(kRecordKinds));
+          std::optional<TranslationRecord> out;
+          while (true) {
+            DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+            if (!row) break;
+            out = ReadRecord(st);
+          }
+          return out;
+        });
+    if (!r.ok()) return r.status();
+    if (!r->has_value()) return Status::NotFound("no translation with id " + std::to_string(id));
+    return std::move(**r);
+  }
+
+  Status Delete(int64_t id, const std::optional<std::string>& owner) override {
+    if (id <= 0) return Status::NotFound("no translation with id " + std::to_string(id));
+    std::string sql = "DELETE FROM translations WHERE id = ?";
+    if (owner) sql += " AND owner = ?";
+    DOLMETSCH_ASSIGN_OR_RETURN(uint64_t affected,
+                               WithConnection<uint64_t>([&](Ctx* ctx) -> StatusOr<uint64_t> {
+                                 Stmt st(ctx);
+                                 DOLMETSCH_RETURN_IF_ERROR(st.Prepare(sql));
+                                 st.AddInt(id);
+                                 if (owner) st.AddText(*owner);
+                                 DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+                                 return st.AffectedRows();
+                               }));
+    if (affected == 0) return Status::NotFound("no translation with id " + std::to_string(id));
+    return Status::Ok();
+  }
+
+  Status Ping() override {
+    return WithConnection<bool>([](Ctx* ctx) -> StatusOr<bool> {
+             DOLMETSCH_ASSIGN_OR_RETURN(int64_t one, QueryInt(ctx, "SELECT 1"));
+             return one == 1;
+           })
+        .status();
+  }
+
+ private:
+  // Runs `op` on a pooled connection (migrating first if that has not succeeded yet). When the
+  // connection turns out to be lost, it is discarded and `op` runs once more on a fresh one.
+  template <typename T, typename Op>
+  StatusOr<T> WithConnection(Op op) {
+    Status last;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool fresh = false;
+      StatusOr<MYSQL*> m = Acquire(&fresh);
+      if (!m.ok()) return m.status();
+      Ctx ctx;
+      ctx.mysql = *m;
+      if (!migrated_.load()) {
+        Status s = MigrateOn(&ctx);
+        if (!s.ok()) {
+          Release(ctx.mysql, true);
+          if (ctx.lost && !fresh) {
+            last = s;
+            continue;
+          }
+          return s;
+        }
+      }
+      StatusOr<T> result = op(&ctx);
+      Release(ctx.mysql, ctx.lost);
+      if (result.ok() || !ctx.lost || fresh) return result;
+      last = result.status();  // a pooled connection died while idle (server restart): retry on a new one
+    }
+    return last;
+  }
+
+  StatusOr<MYSQL*> NewConnection(unsigned* error_code) {
+    std::call_once(g_library_once, [] { mysql_library_init(0, nullptr, nullptr); });
+    MYSQL* m = mysql_init(nullptr);
+    if (m == nullptr) return Status::ResourceExhausted("mysql: mysql_init failed (out of memory)");
+    const unsigned connect_timeout = static_cast<unsigned>(options_.connect_timeout_seconds);
+    const unsigned io_timeout = static_cast<unsigned>(options_.io_timeout_seconds);
+    my_bool no_reconnect = 0;  // we reconnect ourselves, so session state never changes silently
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+    mysql_options(m, MYSQL_OPT_RECONNECT, &no_reconnect);
+    mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    const MysqlConfig& c = options_.config;
+    if (mysql_real_connect(m, c.host.c_str(), c.user.c_str(), c.password.c_str(), c.database.c_str(),
+                           static_cast<unsigned>(c.port), c.socket.empty() ? nullptr : c.socket.c_str(),
+                           0) == nullptr) {
+      const unsigned code = mysql_errno(m);
+      if (error_code != nullptr) *error_code = code;
+      Ctx ctx;
+      Status s = Classify(&ctx, code, mysql_error(m),
+                          "connecting to " + c.user + "@" +
+                              (c.socket.empty() ? c.host + ":" + std::to_string(c.port) : c.socket) + "/" +
+                              c.database);
+      mysql_close(m);
+      if (s.code() == Status::Code::kInternal) return Status::Unavailable(s.message());
+      return s;
+    }
+    return m;
+  }
+
+  StatusOr<MYSQL*> Acquire(bool* fresh) {
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::seconds(options_.connect_timeout_seconds + options_.io_timeout_seconds);
+    while (idle_.empty() && open_ >= options_.pool_size) {
+      if (pool_cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= options_.pool_size) {
+        return Status::Unavailable("mysql: all " + std::to_string(options_.pool_size) + " connections busy");
+      }
+    }
+    if (!idle_.empty()) {
+      MYSQL* m = idle_.back();
+      idle_.pop_back();
+      *fresh = false;
+      return m;
+    }
+    ++open_;
+    lock.unlock();
+    StatusOr<MYSQL*> m = NewConnection(nullptr);
+    if (!m.ok()) {
+      lock.lock();
+      --open_;
+      pool_cv_.notify_one();
+      return m.status();
+    }
+    *fresh = true;
+    return m;
+  }
+
+  void Release(MYSQL* m, bool broken) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (broken) {
+      mysql_close(m);
+      --open_;
+      // A lost connection usually means a server restart: the idle ones are dead too. Dropping them
+      // makes the retry (and the next callers) connect afresh instead of failing once per stale connection.
+      for (MYSQL* idle : idle_) mysql_close(idle);
+      open_ -= static_cast<int>(idle_.size());
+      idle_.clear();
+    } else {
+      idle_.push_back(m);
+    }
+    pool_cv_.notify_one();
+  }
+
+  Status MigrateOn(Ctx* ctx) {
+    std::lock_guard<std::mutex> lock(migrate_mu_);
+    if (migrated_.load()) return Status::Ok();
+    // GET_LOCK serialises migrations of several replicas starting at once (MySQL DDL is not transactional).
+    DOLMETSCH_ASSIGN_OR_RETURN(int64_t locked, QueryInt(ctx, "SELECT GET_LOCK('dolmetsch_schema', 60)"));
+    if (locked != 1)
+      return Status::Unavailable("mysql: timed out waiting for another process's schema migration");
+    Status s = MigrateLocked(ctx);
+    if (!ctx->lost) Exec(ctx, "DO RELEASE_LOCK('dolmetsch_schema')");
+    if (s.ok()) migrated_.store(true);
+    return s.WithContext("mysql: migrating the schema");
+  }
+
+  Status MigrateLocked(Ctx* ctx) {
+    DOLMETSCH_RETURN_IF_ERROR(Exec(ctx,
+                                   "CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL) "
+                                   "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"));
+    DOLMETSCH_ASSIGN_OR_RETURN(int64_t version,
+                               QueryInt(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+    if (version > kSchemaVersion) {
+      return Status::Internal("database schema version " + std::to_string(version) +
+                              " is newer than this program understands (" + std::to_string(kSchemaVersion) +
+                              "); upgrade dolmetsch");
+    }
+    if (version == kSchemaVersion) return Status::Ok();
+    DOLMETSCH_ASSIGN_OR_RETURN(
+        auto tables,
+        QueryStrings(ctx,
+                     "SELECT CONCAT(ENGINE, ' ', TABLE_COLLATION) FROM information_schema.TABLES "
+                     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'translations'"));
+    if (tables.empty()) {
+      DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, kCreateTranslations));
+    } else {
+      // The original app's table (id, text_de, text_en), maybe MyISAM or latin1: upgrade it in place.
+      const std::string& engine_collation = tables[0];
+      if (engine_collation.rfind("InnoDB ", 0) != 0) {
+        DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "ALTER TABLE translations ENGINE=InnoDB"));
+      }
+      if (engine_collation.find(" utf8mb4") == std::string::npos) {
+        DOLMETSCH_RETURN_IF_ERROR(Exec(
+            ctx, "ALTER TABLE translations CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"));
+      }
+      DOLMETSCH_ASSIGN_OR_RETURN(
+          auto column_list, QueryStrings(ctx,
+                                         "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
+                                         "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'translations'"));
+      const std::set<std::string> columns(column_list.begin(), column_list.end());
+      if (!columns.count("id") || !columns.count("text_de") || !columns.count("text_en")) {
+        return Status::Internal(
+            "table 'translations' exists but lacks id/text_de/text_en; not a dolmetsch table");
+      }
+      const std::pair<const char*, const char*> added[] = {
+          {"created_at", "BIGINT NOT NULL DEFAULT 0"},
+          {"owner", "VARBINARY(128) NOT NULL DEFAULT ''"},
+          {"model", "VARCHAR(255) NOT NULL DEFAULT ''"},
+          {"client_key", "VARBINARY(64) NULL DEFAULT NULL"},
+      };
+      for (const auto& [name, type] : added) {
+        if (!columns.count(name)) {
+          DOLMETSCH_RETURN_IF_ERROR(
+              Exec(ctx, std::string("ALTER TABLE translations ADD COLUMN ") + name + " " + type));
+        }
+      }
+      DOLMETSCH_ASSIGN_OR_RETURN(
+          auto index_list, QueryStrings(ctx,
+                                        "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS "
+                                        "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'translations'"));
+      const std::set<std::string> indexes(index_list.begin(), index_list.end());
+      const std::pair<const char*, const char*> added_indexes[] = {
+          {"translations_client_key", "ADD UNIQUE KEY translations_client_key (client_key)"},
+          {"translations_owner_id", "ADD KEY translations_owner_id (owner, id)"},
+          {"translations_fulltext", "ADD FULLTEXT KEY translations_fulltext (text_de, text_en)"},
+      };
+      for (const auto& [name, clause] : added_indexes) {
+        if (!indexes.count(name)) {
+          DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, std::string("ALTER TABLE translations ") + clause));
+        }
+      }
+    }
+    DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "DELETE FROM schema_version"));
+    return Exec(ctx, "INSERT INTO schema_version (version) VALUES (" + std::to_string(kSchemaVersion) + ")");
+  }
+
+  const MysqlStoreOptions options_;
+  std::mutex mu_;
+  std::condition_variable pool_cv_;
+  std::vector<MYSQL*> idle_;
+  int open_ = 0;
+  std::mutex migrate_mu_;
+  std::atomic<bool> migrated_{false};
+};
+
+}  // namespace
+
+bool IsInnodbStopword(const std::string& w) {
+  static const std::set<std::string> kStopwords = {
+      "a",    "about", "an",  "are",  "as",   "at",    "be",  "by",   "com",  "de",  "en",   "for",
+      "from", "how",   "i",   "in",   "is",   "it",    "la",  "of",   "on",   "or",  "that", "the",
+      "this", "to",    "was", "what", "when", "where", "who", "will", "with", "und", "www"};
+  return kStopwords.count(w) > 0;
+}
+
+StatusOr<std::unique_ptr<TranslationStore>> OpenMysqlStore(const MysqlStoreOptions& options) {
+  if (options.pool_size < 1 || options.pool_size > 64) {
+    return Status::InvalidArgument("mysql pool size must be 1..64, got " + std::to_string(options.pool_size));
+  }
+  auto store = std::make_unique<MysqlStore>(options);
+  unsigned code = 0;
+  Status s = store->Connect(&code);
+  if (!s.ok()) {
+    const bool misconfigured = code == ER_ACCESS_DENIED_ERROR || code == ER_DBACCESS_DENIED_ERROR ||
+                               code == ER_BAD_DB_ERROR || s.code() == Status::Code::kInternal;
+    if (!options.lazy_connect || misconfigured) {
+      if (misconfigured && s.code() != Status::Code::kInternal) return Status::InvalidArgument(s.message());
+      return s;
+    }
+    std::cerr << "dolmetsch store: warning: " << s.ToString()
+              << "; continuing, the database is used once it answers\n";
+  }
+  return std::unique_ptr<TranslationStore>(std::move(store));
+}
+
+}  // namespace dolmetsch::store

@@ -1,0 +1,379 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "store/store_util.h"
+
+namespace dolmetsch::store {
+namespace {
+
+Status FromSqlite(int rc, sqlite3* db, const std::string& what) {
+  const std::string msg = "sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xFF) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+      return Status::Ok();
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(msg + " (database locked by another connection; retry)");
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return Status::IoError(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(msg);
+    case SQLITE_TOOBIG:
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+      return Status::InvalidArgument(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+// A prepared statement; finalized on destruction.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(stmt_); }
+
+  Status Prepare(sqlite3* db, const std::string& sql) {
+    db_ = db;
+    const int rc = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr);
+    return FromSqlite(rc, db, "preparing statement");
+  }
+  void BindText(int i, const std::string& s) {
+    sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  }
+  void BindInt(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+  // Ok(true): a row; Ok(false): done.
+  StatusOr<bool> Step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return FromSqlite(rc, db_, "executing statement");
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    if (p == nullptr) return std::string();
+    return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+constexpr const char* kColumns = "id, text_de, text_en, owner, model, created_at, client_key";
+
+class SqliteStore final : public TranslationStore {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  std::string BackendName() const override { return "sqlite"; }
+
+  Status Migrate() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return MigrateLocked();
+  }
+
+  StatusOr<InsertResult> Insert(const NewTranslation& row) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateNewTranslation(row));
+    InsertResult result;
+    result.client_key = row.client_key.empty() ? NewUuidV4() : row.client_key;
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt ins;
+    DOLMETSCH_RETURN_IF_ERROR(
+        ins.Prepare(db_,
+                    "INSERT INTO translations(text_de, text_en, owner, model, created_at, client_key) "
+                    "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(client_key) DO NOTHING"));
+    ins.BindText(1, row.text_de);
+    ins.BindText(2, row.text_en);
+    ins.BindText(3, row.owner);
+    ins.BindText(4, row.model);
+    ins.BindInt(5, row.created_at_unix > 0 ? row.created_at_unix : UnixNow());
+    ins.BindText(6, result.client_key);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool unused_row, ins.Step());
+    (void)unused_row;
+    if (sqlite3_changes(db_) == 1) {
+      result.id = sqlite3_last_insert_rowid(db_);
+      return result;
+    }
+    // The key exists: idempotent insert, answer with the row already stored.
+    Stmt sel;
+    DOLMETSCH_RETURN_IF_ERROR(sel.Prepare(db_, "SELECT id FROM translations WHERE client_key = ?"));
+    sel.BindText(1, result.client_key);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool found, sel.Step());
+    if (!found)
+      return Status::Internal("sqlite: insert ignored but no row has client_key " + result.client_key);
+    result.id = sel.Int(0);
+    return result;
+  }
+
+  StatusOr<Page> List(const Query& query) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateQuery(query, /*for_count=*/false));
+    std::string sql = std::string("SELECT ") + kColumns + " FROM translations";
+    const std::string where = WhereClause(query, /*use_before=*/true);
+    sql += where + " ORDER BY id DESC LIMIT ? OFFSET ?";
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, sql));
+    int i = BindWhere(st, query, /*use_before=*/true);
+    st.BindInt(i++, query.limit + 1);
+    st.BindInt(i++, query.before_id ? 0 : query.offset);
+    Page page;
+    while (true) {
+      DOLMETSCH_ASSIGN_OR_RETURN(bool has_row, st.Step());
+      if (!has_row) break;
+      if (static_cast<int>(page.items.size()) == query.limit) {
+        page.has_more = true;
+        break;
+      }
+      TranslationRecord r;
+      r.id = st.Int(0);
+      r.text_de = st.Text(1);
+      r.text_en = st.Text(2);
+      r.owner = st.Text(3);
+      r.model = st.Text(4);
+      r.created_at_unix = st.Int(5);
+      r.client_key = st.Text(6);
+      page.items.push_back(std::move(r));
+    }
+    if (!page.items.empty()) page.next_before_id = page.items.back().id;
+    return page;
+  }
+
+  StatusOr<int64_t> Count(const Query& query) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateQuery(query, /*for_count=*/true));
+    const std::string sql = "SELECT COUNT(*) FROM translations" + WhereClause(query, /*use_before=*/false);
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, sql));
+    BindWhere(st, query, /*use_before=*/false);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool has_row, st.Step());
+    if (!has_row) return Status::Internal("sqlite: COUNT(*) returned no row");
+    return st.Int(0);
+  }
+
+  StatusOr<TranslationRecord> Get(int64_t id, const std::optional<std::string>& owner) override {
+    if (id <= 0) return Status::NotFound("no translation with id " + std::to_string(id));
+    std::string sql = std::string("SELECT ") + kColumns + " FROM translations WHERE id = ?";
+    if (owner) sql += " AND owner = ?";
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, sql));
+    st.BindInt(1, id);
+    if (owner) st.BindText(2, *owner);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool has_row, st.Step());
+    if (!has_row) return Status::NotFound("no translation with id " + std::to_string(id));
+    TranslationRecord r;
+    r.id = st.Int(0);
+    r.text_de = st.Text(1);
+    r.text_en = st.Text(2);
+    r.owner = st.Text(3);
+    r.model = st.Text(4);
+    r.created_at_unix = st.Int(5);
+    r.client_key = st.Text(6);
+    return r;
+  }
+
+  Status Delete(int64_t id, const std::optional<std::string>& owner) override {
+    if (id <= 0) return Status::NotFound("no translation with id " + std::to_string(id));
+    std::string sql = "DELETE FROM translations WHERE id = ?";
+    if (owner) sql += " AND owner = ?";
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, sql));
+    st.BindInt(1, id);
+    if (owner) st.BindText(2, *owner);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool has_row, st.Step());
+    (void)has_row;
+    if (sqlite3_changes(db_) == 0) return Status::NotFound("no translation with id " + std::to_string(id));
+    return Status::Ok();
+  }
+
+  Status Ping() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, "SELECT COUNT(*) FROM schema_version"));
+    DOLMETSCH_ASSIGN_OR_RETURN(bool has_row, st.Step());
+    (void)has_row;
+    return Status::Ok();
+  }
+
+ private:
+  static std::string FtsExpression(const std::string& search) {
+    std::string expr;
+    for (const std::string& w : SplitSearchWords(search)) {
+      if (!expr.empty()) expr += " AND ";
+      expr += "\"" + w + "\"*";  // words contain no '"' (SplitSearchWords splits on punctuation)
+    }
+    return expr;
+  }
+
+  static std::string WhereClause(const Query& q, bool use_before) {
+    std::vector<std::string> parts;
+    if (q.owner) parts.push_back("owner = ?");
+    if (use_before && q.before_id) parts.push_back("id < ?");
+    if (!FtsExpression(q.search).empty()) {
+      parts.push_back("id IN (SELECT rowid FROM translations_fts WHERE translations_fts MATCH ?)");
+    }
+    std::string sql;
+    for (size_t i = 0; i < parts.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + parts[i];
+    return sql;
+  }
+
+  // Binds the parameters of WhereClause in order; returns the next parameter index.
+  static int BindWhere(Stmt& st, const Query& q, bool use_before) {
+    int i = 1;
+    if (q.owner) st.BindText(i++, *q.owner);
+    if (use_before && q.before_id) st.BindInt(i++, *q.before_id);
+    const std::string fts = FtsExpression(q.search);
+    if (!fts.empty()) st.BindText(i++, fts);
+    return i;
+  }
+
+  Status Exec(const std::string& sql) {
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+    return FromSqlite(rc, db_, "'" + sql.substr(0, 80) + "'");
+  }
+
+  StatusOr<std::set<std::string>> Columns(const std::string& table) {
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, "SELECT name FROM pragma_table_info(?)"));
+    st.BindText(1, table);
+    std::set<std::string> cols;
+    while (true) {
+      DOLMETSCH_ASSIGN_OR_RETURN(bool has_row, st.Step());
+      if (!has_row) break;
+      cols.insert(st.Text(0));
+    }
+    return cols;
+  }
+
+  StatusOr<int> CurrentVersion() {
+    DOLMETSCH_ASSIGN_OR_RETURN(auto cols, Columns("schema_version"));
+    if (cols.empty()) return 0;
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+    DOLMETSCH_ASSIGN_OR_RETURN(bool has_row, st.Step());
+    return has_row ? static_cast<int>(st.Int(0)) : 0;
+  }
+
+  Status MigrateLocked() {
+    // BEGIN IMMEDIATE takes the write lock first, so two processes starting at once migrate one after the
+    // other; SQLite DDL is transactional, so a failed step leaves the old schema untouched.
+    DOLMETSCH_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = MigrateInTransaction();
+    if (!s.ok()) {
+      Exec("ROLLBACK");
+      return s.WithContext("sqlite: migrating the schema");
+    }
+    return Exec("COMMIT");
+  }
+
+  Status MigrateInTransaction() {
+    DOLMETSCH_ASSIGN_OR_RETURN(int version, CurrentVersion());
+    if (version > kSchemaVersion) {
+      return Status::Internal("database schema version " + std::to_string(version) +
+                              " is newer than this program understands (" + std::to_string(kSchemaVersion) +
+                              "); upgrade dolmetsch");
+    }
+    if (version == kSchemaVersion) return Status::Ok();
+    DOLMETSCH_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
+    // AUTOINCREMENT: ids are never reused after a delete, so links and keyset pages stay stable.
+    DOLMETSCH_RETURN_IF_ERROR(
+        Exec("CREATE TABLE IF NOT EXISTS translations(id INTEGER PRIMARY KEY AUTOINCREMENT, text_de TEXT, "
+             "text_en TEXT)"));
+    // The original app's table has only id, text_de, text_en: add what is missing, rows are kept.
+    DOLMETSCH_ASSIGN_OR_RETURN(auto cols, Columns("translations"));
+    if (!cols.count("id") || !cols.count("text_de") || !cols.count("text_en")) {
+      return Status::Internal(
+          "table 'translations' exists but lacks id/text_de/text_en; not a dolmetsch table");
+    }
+    const std::pair<const char*, const char*> added[] = {
+        {"created_at", "INTEGER NOT NULL DEFAULT 0"},
+        {"owner", "TEXT NOT NULL DEFAULT ''"},
+        {"model", "TEXT NOT NULL DEFAULT ''"},
+        {"client_key", "TEXT"},
+    };
+    for (const auto& [name, type] : added) {
+      if (!cols.count(name)) {
+        DOLMETSCH_RETURN_IF_ERROR(
+            Exec(std::string("ALTER TABLE translations ADD COLUMN ") + name + " " + type));
+      }
+    }
+    DOLMETSCH_RETURN_IF_ERROR(
+        Exec("CREATE UNIQUE INDEX IF NOT EXISTS translations_client_key ON translations(client_key)"));
+    DOLMETSCH_RETURN_IF_ERROR(
+        Exec("CREATE INDEX IF NOT EXISTS translations_owner_id ON translations(owner, id)"));
+    DOLMETSCH_RETURN_IF_ERROR(
+        Exec("CREATE VIRTUAL TABLE IF NOT EXISTS translations_fts USING fts5(text_de, text_en, "
+             "content='translations', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"));
+    DOLMETSCH_RETURN_IF_ERROR(
+        Exec("CREATE TRIGGER IF NOT EXISTS translations_fts_ai AFTER INSERT ON translations BEGIN "
+             "INSERT INTO translations_fts(rowid, text_de, text_en) VALUES (new.id, new.text_de, "
+             "new.text_en); END"));
+    DOLMETSCH_RETURN_IF_ERROR(
+        Exec("CREATE TRIGGER IF NOT EXISTS translations_fts_ad AFTER DELETE ON translations BEGIN "
+             "INSERT INTO translations_fts(translations_fts, rowid, text_de, text_en) "
+             "VALUES ('delete', old.id, old.text_de, old.text_en); END"));
+    DOLMETSCH_RETURN_IF_ERROR(
+        Exec("CREATE TRIGGER IF NOT EXISTS translations_fts_au AFTER UPDATE ON translations BEGIN "
+             "INSERT INTO translations_fts(translations_fts, rowid, text_de, text_en) "
+             "VALUES ('delete', old.id, old.text_de, old.text_en); "
+             "INSERT INTO translations_fts(rowid, text_de, text_en) VALUES (new.id, new.text_de, "
+             "new.text_en); END"));
+    // Index the rows that existed before the FTS table (the original app's history).
+    DOLMETSCH_RETURN_IF_ERROR(Exec("INSERT INTO translations_fts(translations_fts) VALUES('rebuild')"));
+    DOLMETSCH_RETURN_IF_ERROR(Exec("DELETE FROM schema_version"));
+    return Exec("INSERT INTO schema_version(version) VALUES (" + std::to_string(kSchemaVersion) + ")");
+  }
+
+  std::mutex mu_;
+  sqlite3* db_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<TranslationStore>> OpenSqliteStore(const std::string& path, int busy_timeout_ms) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = FromSqlite(rc, db, "opening '" + path + "'");
+    sqlite3_close_v2(db);
+    return s.code() == Status::Code::kInternal ? Status::IoError(s.message()) : s;
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  sqlite3_extended_result_codes(db, 1);
+  // WAL: readers never block the writer; synchronous=FULL so a committed row survives power loss.
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+    char* err = nullptr;
+    rc = sqlite3_exec(db, pragma, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      Status s = FromSqlite(rc, db, std::string(pragma) + " on '" + path + "'");
+      sqlite3_free(err);
+      return s;
+    }
+  }
+  DOLMETSCH_RETURN_IF_ERROR(store->Migrate().WithContext("'" + path + "'"));
+  return std::unique_ptr<TranslationStore>(std::move(store));
+}
+
+}  // namespace dolmetsch::store
