@@ -1,0 +1,116 @@
+// `dolmetsch translate` as a user runs it: stdin to stdout, line mode and JSON lines, bad input, bad options.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs the binary with `args`, feeding `input` on stdin.
+RunResult Dolmetsch(const std::string& args, const std::string& input) {
+  const fs::path dir = fs::temp_directory_path() / ("dolmetsch-cli-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "in", std::ios::binary) << input;
+  const std::string cmd = std::string(DOLMETSCH_BINARY) + " " + args + " < " + (dir / "in").string() + " > " +
+                          (dir / "out").string() + " 2> " + (dir / "err").string();
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadAll(dir / "out");
+  r.err = ReadAll(dir / "err");
+  fs::remove_all(dir);
+  return r;
+}
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+const std::string kModel = "--model " + std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en";
+
+nlohmann::json GoldenCase(int id) {
+  std::ifstream in(std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en/golden.json");
+  return nlohmann::json::parse(in)["cases"][id];
+}
+
+TEST(TranslateCliTest, OneOutputLinePerInputLineWithGoldenTexts) {
+  const auto frog = GoldenCase(0), morning = GoldenCase(1);
+  RunResult r = Dolmetsch("translate " + kModel,
+                    frog["text"].get<std::string>() + "\n\n" + morning["text"].get<std::string>() + "\r\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], frog["beam"]["text"].get<std::string>());
+  EXPECT_EQ(lines[1], "");  // an empty line stays empty
+  EXPECT_EQ(lines[2], morning["beam"]["text"].get<std::string>());
+
+  RunResult greedy = Dolmetsch("translate --beam-size 1 --batch-size 1 " + kModel, frog["text"].get<std::string>());
+  ASSERT_EQ(greedy.exit_code, 0);
+  EXPECT_EQ(Lines(greedy.out), std::vector<std::string>{frog["greedy"]["text"].get<std::string>()});
+}
+
+TEST(TranslateCliTest, JsonLinesCarryIdsScoresAndNBest) {
+  const auto c = GoldenCase(7);
+  nlohmann::json in = {{"text", c["text"]}};
+  RunResult r = Dolmetsch("translate --jsonl --n-best 2 " + kModel, in.dump() + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = nlohmann::json::parse(Lines(r.out).at(0));
+  EXPECT_EQ(out["translation"], c["beam"]["text"]);
+  EXPECT_EQ(out["source_ids"], c["input_ids"]);
+  EXPECT_EQ(out["target_ids"], c["beam"]["generated_ids"]);
+  EXPECT_NEAR(out["score"].get<double>(), c["beam"]["sequence_score"].get<double>(), 1e-4);
+  ASSERT_EQ(out["hypotheses"].size(), 2u);
+  EXPECT_EQ(out["hypotheses"][1]["target_ids"], c["beam_nrs2"]["generated_ids"][1]);
+}
+
+TEST(TranslateCliTest, MalformedLinesGetAnErrorLineInPlaceAndExitStatusOne) {
+  RunResult r = Dolmetsch("translate --jsonl " + kModel,
+                    "{\"text\": \"Hallo Welt\"}\nnot json\n{\"txt\": 1}\n{\"text\": 5}\n\xff\n{\"text\": \"Haus\"}\n");
+  EXPECT_EQ(r.exit_code, 1);
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_TRUE(nlohmann::json::parse(lines[0]).contains("translation"));
+  for (int i = 1; i <= 4; ++i) EXPECT_TRUE(nlohmann::json::parse(lines[i]).contains("error")) << lines[i];
+  EXPECT_TRUE(nlohmann::json::parse(lines[5]).contains("translation"));
+  EXPECT_NE(r.err.find("line 2"), std::string::npos);
+  EXPECT_NE(r.err.find("invalid UTF-8"), std::string::npos);
+
+  RunResult plain = Dolmetsch("translate " + kModel, "Haus\n\xc3\x28\nHaus\n");
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_EQ(Lines(plain.out).size(), 3u);
+}
+
+TEST(TranslateCliTest, MissingModelAndBadOptionsAreExplained) {
+  RunResult missing = Dolmetsch("translate --model /no/such/model", "Hallo\n");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("fetch-model"), std::string::npos);
+  EXPECT_NE(missing.err.find("--model DIR"), std::string::npos);
+  RunResult beam = Dolmetsch("translate --beam-size 0 " + kModel, "Hallo\n");
+  EXPECT_NE(beam.exit_code, 0);
+  RunResult nbest = Dolmetsch("translate --jsonl --beam-size 2 --n-best 3 " + kModel, "{\"text\": \"Hallo\"}\n");
+  EXPECT_EQ(nbest.exit_code, 1);
+  EXPECT_NE(nbest.out.find("hypotheses must be between 1 and the beam size"), std::string::npos);
+}
+
+}  // namespace
