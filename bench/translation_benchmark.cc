@@ -16,6 +16,13 @@ long PeakRssKib() {
   return usage.ru_maxrss;
 }
 
+double ProcessCpuSeconds() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 StatusOr<FileBenchmarkResult> RunFileBenchmark(const FileBenchmarkOptions& options) {
   if (options.batch_size < 1) return Status::InvalidArgument("batch size must be at least 1");
   std::ifstream in(options.input_path, std::ios::binary);
@@ -40,6 +47,7 @@ StatusOr<FileBenchmarkResult> RunFileBenchmark(const FileBenchmarkOptions& optio
   result.load_seconds = translator->load_seconds();
 
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = ProcessCpuSeconds();
   for (size_t first = 0; first < lines.size(); first += options.batch_size) {
     const size_t last = std::min(lines.size(), first + options.batch_size);
     std::vector<std::vector<int>> ids;
@@ -69,6 +77,7 @@ StatusOr<FileBenchmarkResult> RunFileBenchmark(const FileBenchmarkOptions& optio
     }
   }
   result.translate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.translate_cpu_seconds = ProcessCpuSeconds() - cpu_start;
   result.peak_rss_kib = PeakRssKib();
   if (out.is_open() && !out.flush()) return Status::IoError(options.output_path + ": write failed");
   return result;

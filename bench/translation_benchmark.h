@@ -35,6 +35,9 @@ struct FileBenchmarkResult {
   long source_tokens = 0;
   long target_tokens = 0;  // generated tokens, EOS included when produced
   long peak_rss_kib = 0;
+  // CPU time (user + system, all threads) spent translating: on a busy machine tokens per CPU second
+  // still says what one core achieves, where wall-clock figures do not.
+  double translate_cpu_seconds = 0;
   double TokensPerSecond() const { return translate_seconds > 0 ? target_tokens / translate_seconds : 0; }
   double SentencesPerSecond() const { return translate_seconds > 0 ? sentences / translate_seconds : 0; }
 };
@@ -43,5 +46,7 @@ StatusOr<FileBenchmarkResult> RunFileBenchmark(const FileBenchmarkOptions& optio
 
 // Peak resident set size of this process so far, in KiB.
 long PeakRssKib();
+// User + system CPU seconds this process has used so far.
+double ProcessCpuSeconds();
 
 }  // namespace dolmetsch::bench

@@ -28,10 +28,19 @@ using WeightMap = std::map<std::string, WeightTensor>;
 StatusOr<WeightMap> ParseSafetensors(std::string_view bytes);
 StatusOr<WeightMap> ReadSafetensorsFile(const std::string& path);
 Status WriteSafetensorsFile(const std::string& path, const WeightMap& weights);  // float32 only
+// The bytes WriteSafetensorsFile writes (header padded to 8 bytes, tensors in name order, F32).
+// InvalidArgument when a tensor's values do not match its shape, a name is not UTF-8 or is "__metadata__".
+StatusOr<std::string> SerializeSafetensors(const WeightMap& weights,
+                                           const std::map<std::string, std::string>& metadata = {
+                                               {"format", "pt"}});
 
 // torch.save() format: a zip archive holding data.pkl (pickle protocol 2) and data/<key> storages.
 // Only what a state_dict of tensors needs is understood; anything else is a clear Unsupported error.
 StatusOr<WeightMap> ParseTorchCheckpoint(std::string_view bytes);
 StatusOr<WeightMap> ReadTorchCheckpointFile(const std::string& path);
+
+// The weights of a Hugging Face model folder: model.safetensors when present, else pytorch_model.bin;
+// NotFound naming both when neither exists.
+StatusOr<WeightMap> ReadModelWeights(const std::string& model_dir);
 
 }  // namespace dolmetsch::engine

@@ -1,0 +1,33 @@
+// MappedFile: a read-only memory map of a whole file, so checkpoints are parsed without a copy.
+//
+// Contract: Open returns the mapping or an IoError/NotFound naming the path and the OS reason. An empty
+// file maps to an empty view. The view stays valid until the MappedFile is destroyed.
+// Thread-safety: immutable after Open; movable, not copyable.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "util/status.h"
+
+namespace dolmetsch::engine {
+
+class MappedFile {
+ public:
+  static StatusOr<MappedFile> Open(const std::string& path);
+
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+
+ private:
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace dolmetsch::engine
