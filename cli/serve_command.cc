@@ -1,16 +1,191 @@
+// `dolmetsch serve [--model DIR] [--port 8080] [--db DB_URL] ...`: the web app and the translator in one
+// process, for one machine. The translator runs as its own HTTP service on a loopback port and the web app
+// calls it over HTTP exactly as `dolmetsch web` calls a separate translator, so the two stay separable.
+// Without --model it uses models/opus-mt-de-en and downloads Helsinki-NLP/opus-mt-de-en there when absent.
+#include <unistd.h>
+
+#include <filesystem>
 #include <iostream>
+#include <memory>
+#include <thread>
 
 #include "cli/commands.h"
+#include "engine/translator.h"
+#include "hub/console_observer.h"
+#include "hub/model_fetcher.h"
+#include "translator/backend.h"
+#include "translator/service.h"
+#include "web/web_app.h"
+#include "web/web_config.h"
 
 namespace dolmetsch::cli {
 
-// Placeholder until this subcommand's component lands: says so and fails, never pretends.
+void RegisterWebOptions(CLI::App* cmd, web::WebFlags* flags, bool with_translator_url);
+void BlockStopSignals();
+int WaitForStopSignal();
+
+namespace {
+
+constexpr char kDefaultRepo[] = "Helsinki-NLP/opus-mt-de-en";
+constexpr char kDefaultModelsDir[] = "models";
+
+struct ServeFlags {
+  web::WebFlags web;
+  std::string model_dir;
+  int translator_port = 0;
+  int threads = 0;
+  int workers = 0;
+};
+
+bool IsModelFolder(const std::filesystem::path& dir) {
+  std::error_code error;
+  return std::filesystem::is_regular_file(dir / "config.json", error);
+}
+
+// The model folder to load, downloading the default model when needed. Errors are printed.
+std::optional<std::string> ResolveModel(const std::string& given) {
+  if (!given.empty()) {
+    if (!IsModelFolder(given)) {
+      std::cerr << "dolmetsch serve: --model " << given
+                << " is not a model folder (no config.json). Give a MarianMT model in Hugging Face layout, "
+                   "or leave --model out to use "
+                << kDefaultRepo << ".\n";
+      return std::nullopt;
+    }
+    return given;
+  }
+  std::filesystem::path dir = std::filesystem::path(kDefaultModelsDir) / "opus-mt-de-en";
+  if (IsModelFolder(dir) && std::filesystem::exists(dir / "source.spm")) return dir.string();
+  std::cerr << "serve: no model given; downloading the default model " << kDefaultRepo << " into "
+            << dir.string() << "\n";
+  hub::FetchOptions options;
+  options.repo_id = kDefaultRepo;
+  options.models_dir = kDefaultModelsDir;
+  options.endpoint = hub::EndpointFromEnvironment();
+  options.token = hub::TokenFromEnvironment();
+  options.max_attempts = 2;
+  auto observer = hub::MakeConsoleObserver(std::cerr, isatty(STDERR_FILENO) == 1);
+  auto fetched = hub::FetchModel(options, observer.get());
+  if (!fetched.ok()) {
+    std::cerr
+        << "dolmetsch serve: cannot download the default model " << kDefaultRepo << ": "
+        << fetched.status().message()
+        << "\nWithout internet access, copy a MarianMT model folder (config.json, vocab.json, source.spm, "
+           "target.spm, model.safetensors or pytorch_model.bin) to this machine and start with "
+           "`dolmetsch serve --model DIR`.\n";
+    return std::nullopt;
+  }
+  return fetched->directory.string();
+}
+
+}  // namespace
+
 void AddServeCommand(CLI::App& app, int* exit_code) {
-  CLI::App* cmd = app.add_subcommand("serve", "(not available yet)");
-  cmd->allow_extras();
-  cmd->callback([exit_code] {
-    std::cerr << "dolmetsch serve: not implemented yet\n";
-    *exit_code = 2;
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Run the web app and the translator in one process (SQLite history under ./data by default)");
+  cmd->add_option("--model", flags->model_dir,
+                  "MarianMT model folder (default: models/opus-mt-de-en, downloaded when absent)")
+      ->envname("DOLMETSCH_MODEL");
+  cmd->add_option("--host", flags->web.host, "Address to listen on (default: 127.0.0.1; 0.0.0.0 for all)");
+  cmd->add_option("--port", flags->web.port, "Port of the web pages (default: 8080; 0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--translator-port", flags->translator_port,
+                  "Port of the built-in translator API on 127.0.0.1 (default: 0, a free port)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--threads", flags->threads, "Threads per matrix multiplication (default: all cores)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--workers", flags->workers, "Batches translated at once (default: 1)")
+      ->check(CLI::Range(1, 64));
+  RegisterWebOptions(cmd, &flags->web, /*with_translator_url=*/false);
+  cmd->callback([flags, exit_code] {
+    web::WebDefaults defaults;
+    defaults.host = "127.0.0.1";
+    web::WebFlags web_flags = flags->web;
+    web_flags.translator_url = "http://127.0.0.1:1";  // replaced below, once the translator has its port
+    auto options = web::ResolveWebOptions(web_flags, defaults, nullptr);
+    if (!options.ok()) {
+      std::cerr << "dolmetsch serve: " << options.status().message() << "\n";
+      *exit_code = 2;
+      return;
+    }
+    if (Status s = web::PrepareDataDirectories(*options); !s.ok()) {
+      std::cerr << "dolmetsch serve: " << s.message() << "\n";
+      *exit_code = 1;
+      return;
+    }
+    auto model_dir = ResolveModel(flags->model_dir);
+    if (!model_dir) {
+      *exit_code = 1;
+      return;
+    }
+    BlockStopSignals();
+
+    // Declared before the service so that they outlive it (its scheduler calls the backend).
+    std::unique_ptr<engine::Translator> model;
+    std::unique_ptr<translator::EngineBackend> backend;
+    translator::ServiceOptions service_options;
+    service_options.host = "127.0.0.1";
+    service_options.port = flags->translator_port;
+    if (flags->workers > 0) service_options.scheduler.workers = flags->workers;
+    translator::Service service(service_options);
+    if (Status s = service.Listen(); !s.ok()) {
+      std::cerr << "dolmetsch serve: the translator cannot listen: " << s.message() << "\n";
+      *exit_code = 1;
+      return;
+    }
+    options->translator.base_url = "http://127.0.0.1:" + std::to_string(service.port());
+    options->translator.read_timeout_seconds = 300;
+
+    auto app = web::WebApp::Create(*options);
+    if (!app.ok()) {
+      std::cerr << "dolmetsch serve: " << app.status().message() << "\n";
+      service.Shutdown();
+      *exit_code = app.status().code() == Status::Code::kInvalidArgument ? 2 : 1;
+      return;
+    }
+    if (Status s = (*app)->Listen(); !s.ok()) {
+      std::cerr << "dolmetsch serve: " << s.message() << "\n";
+      service.Shutdown();
+      *exit_code = 1;
+      return;
+    }
+    std::string shown_host =
+        options->host == "0.0.0.0" || options->host == "127.0.0.1" ? "localhost" : options->host;
+    std::cerr << "serve: loading the model from " << *model_dir << " ...\n";
+
+    // The model loads while the pages are already served (/ready says 503 until it is attached).
+    engine::SetNumThreads(flags->threads);
+    auto loaded = engine::Translator::Load(*model_dir);
+    if (!loaded.ok()) {
+      std::cerr << "dolmetsch serve: cannot load the model in " << *model_dir << ": "
+                << loaded.status().message() << "\n";
+      (*app)->Stop();
+      service.Shutdown();
+      *exit_code = 1;
+      return;
+    }
+    model = std::move(*loaded);
+    backend = std::make_unique<translator::EngineBackend>(model.get());
+    translator::ModelInfo info;
+    info.name = std::filesystem::path(*model_dir).filename().string();
+    if (info.name.empty()) info.name = std::filesystem::path(*model_dir).parent_path().filename().string();
+    info.load_seconds = model->load_seconds();
+    if (Status s = service.AttachBackend(backend.get(), info); !s.ok()) {
+      std::cerr << "dolmetsch serve: the model does not work: " << s.message() << "\n";
+      (*app)->Stop();
+      service.Shutdown();
+      *exit_code = 1;
+      return;
+    }
+    std::cerr << "serve: ready on http://" << shown_host << ":" << (*app)->port() << " (translator API on "
+              << options->translator.base_url << ", history in " << options->store.url << ")\n";
+    int signal_number = WaitForStopSignal();
+    std::cerr << "serve: stopping (signal " << signal_number << ")\n";
+    (*app)->Stop();
+    (*app)->Wait();
+    service.Shutdown();
+    *exit_code = 0;
   });
 }
 

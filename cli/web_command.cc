@@ -1,16 +1,123 @@
+// `dolmetsch web --translator URL [--db DB_URL] [--port 8080] ...`: the web service alone (it talks to a
+// translator over HTTP). Wires flags and environment (web/web_config.h) to web::WebApp and waits for
+// SIGINT/SIGTERM. RegisterWebOptions is shared with `dolmetsch serve` (serve_command.cc).
+#include <signal.h>
+
 #include <iostream>
+#include <memory>
 
 #include "cli/commands.h"
+#include "web/web_app.h"
+#include "web/web_config.h"
 
 namespace dolmetsch::cli {
 
-// Placeholder until this subcommand's component lands: says so and fails, never pretends.
+// Options both `web` and `serve` take. `serve` leaves out --translator (its translator is built in).
+void RegisterWebOptions(CLI::App* cmd, web::WebFlags* flags, bool with_translator_url) {
+  if (with_translator_url) {
+    cmd->add_option("--translator", flags->translator_url, "Translator base URL, e.g. http://translator:8000")
+        ->envname("DOLMETSCH_TRANSLATOR_URL");
+    cmd->add_option("--translator-timeout", flags->translator_timeout_seconds,
+                    "Seconds without progress from the translator before a translation fails (default: 120)")
+        ->check(CLI::Range(1, 86400));
+  }
+  cmd->add_option("--db", flags->db_url,
+                  "History database: sqlite:///path/file.db or mysql://user@host:3306/translation "
+                  "(password from DB_PASSWORD or DB_PASSWORD_FILE)")
+      ->envname("DOLMETSCH_DB");
+  cmd->add_option("--journal", flags->journal_path,
+                  "Append-only journal that keeps translations while the database is down "
+                  "(default: data/history.journal)")
+      ->envname("DOLMETSCH_JOURNAL");
+  cmd->add_flag("--no-journal", flags->no_journal,
+                "Do not journal; a translation is then not saved while the "
+                "database is down");
+  cmd->add_option("--history", flags->history_mode,
+                  "Whose history a visitor sees: private (default; per browser), shared (everyone sees "
+                  "everything), users (HTTP basic auth, per user; needs --users-file)")
+      ->envname("DOLMETSCH_HISTORY");
+  cmd->add_option("--users-file", flags->users_file,
+                  "htpasswd file (bcrypt or SHA-512 crypt) for --history users")
+      ->envname("DOLMETSCH_USERS_FILE");
+  cmd->add_option("--secret-file", flags->secret_file,
+                  "File with the key for CSRF tokens; set it when several replicas serve the same visitors "
+                  "(default: random per start; or DOLMETSCH_SECRET)")
+      ->envname("DOLMETSCH_SECRET_FILE");
+  cmd->add_option("--trusted-proxy", flags->trusted_proxies,
+                  "Address of a reverse proxy whose X-Forwarded-Proto is believed (repeatable; or "
+                  "DOLMETSCH_TRUSTED_PROXIES=a,b)");
+  cmd->add_option("--max-text-kib", flags->max_text_kib,
+                  "Largest German text per translation in KiB (default: 2048)")
+      ->check(CLI::Range(1, 1024 * 1024));
+  cmd->add_option("--http-threads", flags->http_threads, "Requests served at once (default: 32)")
+      ->check(CLI::Range(2, 1024));
+}
+
+// Blocks SIGINT and SIGTERM in this thread (and so in every thread started afterwards); WaitForStopSignal
+// then receives them synchronously.
+void BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForStopSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+  return signal_number;
+}
+
 void AddWebCommand(CLI::App& app, int* exit_code) {
-  CLI::App* cmd = app.add_subcommand("web", "(not available yet)");
-  cmd->allow_extras();
-  cmd->callback([exit_code] {
-    std::cerr << "dolmetsch web: not implemented yet\n";
-    *exit_code = 2;
+  auto flags = std::make_shared<web::WebFlags>();
+  CLI::App* cmd =
+      app.add_subcommand("web", "Serve the web pages (translate, history); talks to a translator over HTTP");
+  cmd->add_option("--host", flags->host, "Address to listen on (default: 0.0.0.0)");
+  cmd->add_option("--port", flags->port, "Port to listen on (default: 8080; 0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
+  RegisterWebOptions(cmd, flags.get(), /*with_translator_url=*/true);
+  cmd->footer(
+      "Environment: DB_USER, DB_PASSWORD, DB_HOST, DB_PORT, DB_NAME and their *_FILE variants complete a "
+      "mysql:// URL; see docs/web.md.");
+  cmd->callback([flags, exit_code] {
+    auto options = web::ResolveWebOptions(*flags, web::WebDefaults{}, nullptr);
+    if (options.ok() && options->translator.base_url.empty()) {
+      options = Status::InvalidArgument("--translator URL is required (or DOLMETSCH_TRANSLATOR_URL)");
+    }
+    if (!options.ok()) {
+      std::cerr << "dolmetsch web: " << options.status().message() << "\n";
+      *exit_code = 2;
+      return;
+    }
+    if (Status s = web::PrepareDataDirectories(*options); !s.ok()) {
+      std::cerr << "dolmetsch web: " << s.message() << "\n";
+      *exit_code = 1;
+      return;
+    }
+    BlockStopSignals();
+    auto app = web::WebApp::Create(*options);
+    if (!app.ok()) {
+      std::cerr << "dolmetsch web: " << app.status().message() << "\n";
+      *exit_code = app.status().code() == Status::Code::kInvalidArgument ? 2 : 1;
+      return;
+    }
+    if (Status s = (*app)->Listen(); !s.ok()) {
+      std::cerr << "dolmetsch web: " << s.message() << "\n";
+      *exit_code = 1;
+      return;
+    }
+    std::cerr << "web: serving on http://" << options->host << ":" << (*app)->port() << " (translator "
+              << options->translator.base_url << ")\n";
+    int signal_number = WaitForStopSignal();
+    std::cerr << "web: stopping (signal " << signal_number << ")\n";
+    (*app)->Stop();
+    (*app)->Wait();
+    *exit_code = 0;
   });
 }
 

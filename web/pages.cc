@@ -1,0 +1,281 @@
+#include "web/pages.h"
+
+#include <ctime>
+
+#include "web/assets.h"
+#include "web/html.h"
+
+namespace dolmetsch::web {
+namespace {
+
+std::string AssetUrl(std::string_view name) {
+  const Asset* asset = FindAsset(name);
+  return "/static/" + std::string(name) + (asset ? "?v=" + asset->version : "");
+}
+
+const char* NoticeClass(NoticeKind kind) {
+  switch (kind) {
+    case NoticeKind::kOk:
+      return "notice ok";
+    case NoticeKind::kWarning:
+      return "notice warning";
+    case NoticeKind::kError:
+      return "notice error";
+  }
+  return "notice";
+}
+
+std::string RenderNotice(const std::optional<Notice>& notice, const char* id) {
+  std::string id_attr = id ? std::string(" id=\"") + id + "\"" : "";
+  if (!notice || notice->message.empty()) {
+    return id ? "<div" + id_attr + " class=\"notice\" role=\"status\" hidden></div>\n" : "";
+  }
+  return "<div" + id_attr + " class=\"" + NoticeClass(notice->kind) + "\" role=\"" +
+         (notice->kind == NoticeKind::kError ? "alert" : "status") + "\">" + EscapeHtml(notice->message) +
+         "</div>\n";
+}
+
+std::string CsrfField(const PageContext& ctx) {
+  return "<input type=\"hidden\" name=\"csrf_token\" value=\"" + EscapeHtml(ctx.csrf_token) + "\">";
+}
+
+enum class Nav { kTranslate, kHistory, kNone };
+
+std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, const std::string& body) {
+  auto nav_link = [&](Nav which, const char* href, const std::string& label) {
+    return std::string("<a href=\"") + href + "\"" + (nav == which ? " aria-current=\"page\"" : "") + ">" +
+           EscapeHtml(label) + "</a>";
+  };
+  std::string html;
+  html.reserve(body.size() + 2048);
+  html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  html += "<meta name=\"color-scheme\" content=\"light dark\">\n";
+  html += "<title>" + EscapeHtml(title) + " \xC2\xB7 dolmetsch</title>\n";
+  html += "<link rel=\"stylesheet\" href=\"" + AssetUrl("app.css") + "\">\n";
+  html += "<link rel=\"icon\" type=\"image/svg+xml\" href=\"" + AssetUrl("icon.svg") + "\">\n";
+  html += "<script src=\"" + AssetUrl("app.js") + "\" defer></script>\n";
+  html += "</head>\n<body>\n<a class=\"skip\" href=\"#main\">Skip to content</a>\n";
+  html += "<header class=\"site-header\"><div class=\"inner\">";
+  html += "<a class=\"brand\" href=\"/\">dolmetsch<span>.</span></a>";
+  html += "<nav class=\"site-nav\" aria-label=\"Main\">" + nav_link(Nav::kTranslate, "/", "Translate") +
+          nav_link(Nav::kHistory, "/history", ctx.history_label) + "</nav>";
+  if (!ctx.user.empty()) html += "<span class=\"user\">Signed in as " + EscapeHtml(ctx.user) + "</span>";
+  html += "</div></header>\n<main id=\"main\" class=\"inner\">\n" + body + "</main>\n";
+  html +=
+      "<footer class=\"inner\">German \xE2\x86\x92 English, translated on this server. Nothing leaves "
+      "it.</footer>\n";
+  html += "</body>\n</html>\n";
+  return html;
+}
+
+std::string HistoryUrl(const std::string& query, int64_t page) {
+  std::string url = "/history";
+  std::string sep = "?";
+  if (!query.empty()) {
+    url += sep + "q=" + UrlEncode(query);
+    sep = "&";
+  }
+  if (page > 1) url += sep + "page=" + std::to_string(page);
+  return url;
+}
+
+std::string DeleteForm(const PageContext& ctx, int64_t id, const std::string& return_to, bool small = true) {
+  return "<form class=\"inline-form\" method=\"post\" action=\"/history/" + std::to_string(id) +
+         "/delete\">" + CsrfField(ctx) + "<input type=\"hidden\" name=\"return_to\" value=\"" +
+         EscapeHtml(return_to) + "\">" + "<button type=\"submit\" class=\"danger" +
+         std::string(small ? " small" : "") + "\" aria-label=\"Delete translation " + std::to_string(id) +
+         "\">Delete</button></form>";
+}
+
+}  // namespace
+
+std::string Snippet(const std::string& raw, size_t max_chars) {
+  std::string text = SanitizeUtf8(raw);
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (chars == max_chars) return text.substr(0, i) + "\xE2\x80\xA6";
+      ++chars;
+    }
+  }
+  return text;
+}
+
+std::string CountsLabel(const std::string& text) {
+  size_t chars = 0;
+  for (char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++chars;
+  }
+  // Sentences: runs of . ! ? (or …) followed by whitespace or the end, plus a trailing unterminated one;
+  // the same estimate app.js shows while typing (the translator's own segmenter decides the real count).
+  size_t sentences = 0;
+  bool pending = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    bool terminator = c == '.' || c == '!' || c == '?';
+    size_t width = 1;
+    if (!terminator && c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+        static_cast<unsigned char>(text[i + 2]) == 0xA6) {
+      terminator = true;
+      width = 3;
+    }
+    if (terminator) {
+      size_t j = i + width;
+      while (j < text.size() && (text[j] == '.' || text[j] == '!' || text[j] == '?' || text[j] == '"' ||
+                                 text[j] == '\'' || text[j] == ')')) {
+        ++j;
+      }
+      if (j == text.size() || text[j] == ' ' || text[j] == '\n' || text[j] == '\t' || text[j] == '\r') {
+        if (pending) ++sentences;
+        pending = false;
+        i = j == text.size() ? j : j - 1;
+        continue;
+      }
+      i += width - 1;
+      pending = true;
+    } else if (!(c == ' ' || c == '\n' || c == '\t' || c == '\r')) {
+      pending = true;
+    }
+  }
+  if (pending) ++sentences;
+  auto plural = [](size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  return plural(chars, "character", "characters") + " \xC2\xB7 " + plural(sentences, "sentence", "sentences");
+}
+
+std::string FormatDisplayTime(int64_t unix_seconds) {
+  if (unix_seconds <= 0) return "unknown date";
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) return "unknown date";
+  char buffer[40];
+  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M UTC", &tm);
+  return std::string(buffer, n);
+}
+
+std::string RenderTranslatePage(const PageContext& ctx, const TranslateView& view) {
+  std::string body;
+  body += "<h1 class=\"visually-hidden\">Translate German to English</h1>\n";
+  body += RenderNotice(view.notice, "notice");
+  body += "<form id=\"translate-form\" method=\"post\" action=\"/translate\">\n" + CsrfField(ctx) + "\n";
+  body += "<div class=\"panes\">\n";
+  body +=
+      "<section class=\"pane\">\n<div class=\"pane-head\"><label for=\"text-de\">German<span "
+      "class=\"lang-tag\">Deutsch</span></label></div>\n";
+  body +=
+      "<textarea id=\"text-de\" name=\"text\" lang=\"de\" spellcheck=\"true\" autofocus required "
+      "placeholder=\"Deutschen Text hier einf\xC3\xBCgen\xE2\x80\xA6\" aria-describedby=\"counts\">" +
+      EscapeHtml(view.text_de) + "</textarea>\n";
+  body += "<div class=\"pane-foot\" id=\"counts\" aria-live=\"polite\">" +
+          EscapeHtml(CountsLabel(view.text_de)) + "</div>\n</section>\n";
+  body +=
+      "<section class=\"pane\" aria-labelledby=\"en-label\">\n<div class=\"pane-head\"><h2 "
+      "id=\"en-label\">English</h2><button type=\"button\" id=\"copy-button\" class=\"secondary small\" "
+      "hidden>Copy</button></div>\n";
+  body +=
+      "<div id=\"text-en\" class=\"output\" lang=\"en\" aria-live=\"polite\" "
+      "data-placeholder=\"The translation appears here.\">" +
+      EscapeHtml(view.text_en) + "</div>\n";
+  body += "<div class=\"pane-foot\" id=\"counts-en\">";
+  if (view.saved_id > 0) {
+    body += "<a href=\"/history/" + std::to_string(view.saved_id) + "\">Saved to the history</a>";
+  }
+  body += "</div>\n</section>\n</div>\n";
+  body +=
+      "<div class=\"actions\"><button type=\"submit\" id=\"translate-button\">Translate</button>"
+      "<span class=\"hint key-hint\"><kbd>Ctrl</kbd> + <kbd>Enter</kbd></span>"
+      "<div class=\"progress\" id=\"progress\" hidden><progress id=\"progress-bar\" max=\"1\" value=\"0\" "
+      "aria-label=\"Sentences translated\"></progress><span id=\"progress-text\" class=\"hint\"></span></div>"
+      "</div>\n</form>\n";
+  return Layout(ctx, Nav::kTranslate, "Translate", body);
+}
+
+std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
+  std::string body = "<h1>" + EscapeHtml(ctx.history_label) + "</h1>\n";
+  body += RenderNotice(view.notice, nullptr);
+  body +=
+      "<div class=\"toolbar\"><form class=\"search\" method=\"get\" action=\"/history\" role=\"search\">"
+      "<label for=\"q\" class=\"visually-hidden\">Search German and English text</label>"
+      "<input type=\"search\" id=\"q\" name=\"q\" value=\"" +
+      EscapeHtml(view.query) +
+      "\" placeholder=\"Search both languages\xE2\x80\xA6\" maxlength=\"500\">"
+      "<button type=\"submit\">Search</button></form>";
+  std::string export_query = view.query.empty() ? "" : "?q=" + UrlEncode(view.query);
+  body += "<div class=\"exports\"><a class=\"button secondary small\" href=\"/history/export.csv" +
+          export_query +
+          "\" download>Export CSV</a><a class=\"button secondary small\" href=\"/history/export.json" +
+          export_query + "\" download>Export JSON</a></div></div>\n";
+  std::string summary = std::to_string(view.total) + (view.total == 1 ? " translation" : " translations");
+  if (!view.query.empty()) summary += " matching \xE2\x80\x9C" + view.query + "\xE2\x80\x9D";
+  body += "<p class=\"summary\">" + EscapeHtml(summary) + "</p>\n";
+  if (view.items.empty()) {
+    body += view.query.empty()
+                ? "<div class=\"empty\">No translations yet. <a href=\"/\">Translate something</a>; it will "
+                  "be kept "
+                  "here.</div>\n"
+                : "<div class=\"empty\">Nothing matches. <a href=\"/history\">Show all</a></div>\n";
+  } else {
+    const std::string here = HistoryUrl(view.query, view.page);
+    body += "<ol class=\"history-list\">\n";
+    for (const auto& item : view.items) {
+      std::string id = std::to_string(item.id);
+      body += "<li class=\"entry\" id=\"entry-" + id + "\"><div class=\"entry-head\"><a href=\"/history/" +
+              id + "\"><time datetime=\"" + EscapeHtml(std::to_string(item.created_at_unix)) + "\">" +
+              EscapeHtml(FormatDisplayTime(item.created_at_unix)) + "</time></a>" +
+              DeleteForm(ctx, item.id, here) + "</div><div class=\"entry-body\"><p lang=\"de\">" +
+              EscapeHtml(Snippet(item.text_de, 280)) + "</p><p lang=\"en\">" +
+              EscapeHtml(Snippet(item.text_en, 280)) + "</p></div></li>\n";
+    }
+    body += "</ol>\n";
+  }
+  if (view.pages > 1) {
+    body += "<nav class=\"pagination\" aria-label=\"Pages\">";
+    body += view.page > 1
+                ? "<a class=\"button secondary small\" rel=\"prev\" href=\"" +
+                      EscapeHtml(HistoryUrl(view.query, view.page - 1)) + "\">\xE2\x86\x90 Newer</a>"
+                : "<span></span>";
+    body += "<span class=\"muted\">Page " + std::to_string(view.page) + " of " + std::to_string(view.pages) +
+            "</span>";
+    body += view.page < view.pages
+                ? "<a class=\"button secondary small\" rel=\"next\" href=\"" +
+                      EscapeHtml(HistoryUrl(view.query, view.page + 1)) + "\">Older \xE2\x86\x92</a>"
+                : "<span></span>";
+    body += "</nav>\n";
+  }
+  return Layout(ctx, Nav::kHistory, view.query.empty() ? "History" : "Search: " + view.query, body);
+}
+
+std::string RenderEntryPage(const PageContext& ctx, const store::TranslationRecord& record) {
+  std::string id = std::to_string(record.id);
+  std::string body = "<h1>Translation " + id + "</h1>\n";
+  body += "<p class=\"meta\">" + EscapeHtml(FormatDisplayTime(record.created_at_unix)) +
+          (record.model.empty() ? "" : " \xC2\xB7 model " + EscapeHtml(record.model)) + "</p>\n";
+  body +=
+      "<div class=\"panes\">\n<section class=\"pane\" aria-labelledby=\"de-label\"><div "
+      "class=\"pane-head\"><h2 "
+      "id=\"de-label\">German</h2></div><div class=\"text-block\" lang=\"de\">" +
+      EscapeHtml(record.text_de) + "</div></section>\n";
+  body +=
+      "<section class=\"pane\" aria-labelledby=\"en-label\"><div class=\"pane-head\"><h2 "
+      "id=\"en-label\">English</h2></div><div class=\"text-block\" lang=\"en\">" +
+      EscapeHtml(record.text_en) + "</div></section>\n</div>\n";
+  body +=
+      "<div class=\"actions\"><a class=\"button secondary\" href=\"/history\">\xE2\x86\x90 Back to the "
+      "history</a>" +
+      DeleteForm(ctx, record.id, "/history", /*small=*/false) + "</div>\n";
+  return Layout(ctx, Nav::kHistory, "Translation " + id, body);
+}
+
+std::string RenderErrorPage(const PageContext& ctx, int status, const std::string& title,
+                            const std::string& message) {
+  std::string body = "<h1>" + EscapeHtml(title) + "</h1>\n<div class=\"notice error\" role=\"alert\">" +
+                     EscapeHtml(message) +
+                     "</div>\n<p><a href=\"/\">Translate</a> \xC2\xB7 <a "
+                     "href=\"/history\">History</a></p>\n<p class=\"hint\">HTTP " +
+                     std::to_string(status) + "</p>\n";
+  return Layout(ctx, Nav::kNone, title, body);
+}
+
+}  // namespace dolmetsch::web

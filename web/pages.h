@@ -1,0 +1,59 @@
+// HTML pages of the web app, as pure functions of what they show. Every value that is not a literal of
+// pages.cc is escaped with EscapeHtml (html.h); no page contains inline script or style (CSP).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/translation_store.h"
+
+namespace dolmetsch::web {
+
+enum class NoticeKind { kOk, kWarning, kError };
+
+struct Notice {
+  NoticeKind kind = NoticeKind::kOk;
+  std::string message;
+};
+
+// What every page needs.
+struct PageContext {
+  std::string csrf_token;
+  std::string user;                            // users mode: the signed-in user; "" otherwise
+  std::string history_label = "Your history";  // "Shared history" in shared mode
+};
+
+struct TranslateView {
+  std::string text_de;
+  std::string text_en;
+  std::optional<Notice> notice;
+  int64_t saved_id = 0;  // > 0: link to the stored entry
+};
+
+struct HistoryView {
+  std::vector<store::TranslationRecord> items;
+  std::string query;
+  int64_t total = 0;
+  int64_t page = 1;  // 1-based
+  int64_t pages = 1;
+  std::optional<Notice> notice;
+};
+
+std::string RenderTranslatePage(const PageContext& ctx, const TranslateView& view);
+std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view);
+std::string RenderEntryPage(const PageContext& ctx, const store::TranslationRecord& record);
+std::string RenderErrorPage(const PageContext& ctx, int status, const std::string& title,
+                            const std::string& message);
+
+// The first `max_chars` code points of `text` (whole code points), with "…" when cut.
+std::string Snippet(const std::string& text, size_t max_chars);
+
+// Characters (code points) and an estimate of sentences, as the page shows them.
+std::string CountsLabel(const std::string& text);
+
+// "2026-11-29 08:00 UTC"; "unknown date" for 0.
+std::string FormatDisplayTime(int64_t unix_seconds);
+
+}  // namespace dolmetsch::web

@@ -1,0 +1,221 @@
+#include "web/translator_client.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+namespace dolmetsch::web {
+namespace {
+
+using json = nlohmann::json;
+
+Status StatusFromHttp(int status, const std::string& body) {
+  std::string message;
+  auto parsed = json::parse(body, nullptr, false);
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_string()) {
+    message = parsed["error"].get<std::string>();
+  } else {
+    message = "HTTP " + std::to_string(status);
+  }
+  message = "the translator answered: " + message.substr(0, 500);
+  switch (status) {
+    case 400:
+    case 413:
+    case 422:
+      return Status::InvalidArgument(message);
+    case 429:
+    case 502:
+    case 503:
+      return Status::Unavailable(message);
+    case 504:
+      return Status::DeadlineExceeded(message);
+    default:
+      return Status::Internal(message);
+  }
+}
+
+}  // namespace
+
+bool SseParser::DispatchLine(std::string_view line, const Handler& handler) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty()) {
+    if (!has_data_ && event_.empty()) return true;
+    std::string event = event_.empty() ? "message" : event_;
+    bool keep_going = handler(event, data_);
+    event_.clear();
+    data_.clear();
+    has_data_ = false;
+    return keep_going;
+  }
+  if (line.front() == ':') return true;
+  size_t colon = line.find(':');
+  std::string_view field = line.substr(0, colon);
+  std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
+  if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (field == "event") {
+    event_ = std::string(value);
+  } else if (field == "data") {
+    if (has_data_) data_ += '\n';
+    data_.append(value);
+    has_data_ = true;
+  }
+  return true;
+}
+
+bool SseParser::Feed(std::string_view bytes, const Handler& handler) {
+  buffer_.append(bytes);
+  size_t start = 0;
+  for (;;) {
+    size_t end = buffer_.find('\n', start);
+    if (end == std::string::npos) break;
+    if (!DispatchLine(std::string_view(buffer_).substr(start, end - start), handler)) {
+      buffer_.clear();
+      return false;
+    }
+    start = end + 1;
+  }
+  buffer_.erase(0, start);
+  return buffer_.size() + data_.size() <= kMaxEventBytes;
+}
+
+TranslatorClient::TranslatorClient(TranslatorClientOptions options) : options_(std::move(options)) {
+  const std::string& url = options_.base_url;
+  size_t scheme_end = url.find("://");
+  std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") {
+    url_status_ = Status::InvalidArgument("--translator must be an http:// or https:// URL, got '" +
+                                          url.substr(0, 200) + "'");
+    return;
+  }
+  size_t path_start = url.find('/', scheme_end + 3);
+  scheme_host_port_ = url.substr(0, path_start);
+  if (path_start != std::string::npos) path_prefix_ = url.substr(path_start);
+  while (!path_prefix_.empty() && path_prefix_.back() == '/') path_prefix_.pop_back();
+  if (scheme_host_port_.size() <= scheme_end + 3) {
+    url_status_ = Status::InvalidArgument("--translator URL '" + url.substr(0, 200) + "' has no host");
+  }
+}
+
+Status TranslatorClient::Validate() const { return url_status_; }
+
+StatusOr<TranslationOutcome> TranslatorClient::Translate(
+    const std::string& text_de, const std::function<bool(const TranslationProgress&)>& on_progress) {
+  if (!url_status_.ok()) return url_status_;
+  httplib::Client client(scheme_host_port_);
+  client.set_connection_timeout(options_.connect_timeout_seconds, 0);
+  client.set_read_timeout(options_.read_timeout_seconds, 0);
+  client.set_write_timeout(options_.read_timeout_seconds, 0);
+  client.set_keep_alive(false);
+
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path_prefix_ + "/v1/translate";
+  req.headers = {{"Accept", "text/event-stream"}};
+  if (!options_.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + options_.api_key);
+  req.set_header("Content-Type", "application/json");
+  req.body = json{{"text", text_de}, {"stream", true}}.dump();
+
+  int http_status = 0;
+  bool is_stream = false;
+  std::string error_body;
+  SseParser parser;
+  std::optional<TranslationOutcome> outcome;
+  Status stream_error;
+  bool cancelled = false;
+  int64_t sentences = 0;
+
+  auto on_event = [&](const std::string& event, const std::string& data) -> bool {
+    json parsed = json::parse(data, nullptr, false);
+    if (event == "progress") {
+      if (parsed.is_object() && parsed.value("done", json()).is_number_integer() &&
+          parsed.value("total", json()).is_number_integer()) {
+        TranslationProgress progress{parsed["done"].get<int64_t>(), parsed["total"].get<int64_t>()};
+        sentences = progress.total;
+        if (on_progress && !on_progress(progress)) {
+          cancelled = true;
+          return false;
+        }
+      }
+      return true;
+    }
+    if (event == "done") {
+      if (!parsed.is_object() || !parsed.contains("translations") || !parsed["translations"].is_array() ||
+          parsed["translations"].empty() || !parsed["translations"][0].is_object() ||
+          !parsed["translations"][0].value("text", json()).is_string()) {
+        stream_error = Status::Internal("the translator's final event has no translations[0].text");
+        return false;
+      }
+      TranslationOutcome result;
+      result.text_en = parsed["translations"][0]["text"].get<std::string>();
+      if (parsed.contains("model") && parsed["model"].is_object() &&
+          parsed["model"].value("name", json()).is_string()) {
+        result.model = parsed["model"]["name"].get<std::string>();
+      }
+      if (parsed.contains("usage") && parsed["usage"].is_object() &&
+          parsed["usage"].value("sentences", json()).is_number_integer()) {
+        sentences = parsed["usage"]["sentences"].get<int64_t>();
+      }
+      result.sentences = sentences;
+      outcome = std::move(result);
+      return false;  // nothing follows "done"
+    }
+    if (event == "error") {
+      int status = parsed.is_object() && parsed.value("status", json()).is_number_integer()
+                       ? parsed["status"].get<int>()
+                       : 500;
+      stream_error = StatusFromHttp(status, data);
+      return false;
+    }
+    return true;  // unknown events are ignored (forward compatible)
+  };
+
+  req.response_handler = [&](const httplib::Response& response) {
+    http_status = response.status;
+    is_stream = response.get_header_value("Content-Type").rfind("text/event-stream", 0) == 0;
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
+    if (http_status != 200 || !is_stream) {
+      if (error_body.size() < 64 * 1024) error_body.append(data, length);
+      return true;
+    }
+    if (!parser.Feed(std::string_view(data, length), on_event)) return false;
+    return true;
+  };
+
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
+  bool sent = client.send(req, res, error);
+  if (outcome) return std::move(*outcome);
+  if (cancelled) return Status::Cancelled("the translation was cancelled");
+  if (!stream_error.ok()) return stream_error;
+  if (http_status != 0 && http_status != 200) return StatusFromHttp(http_status, error_body);
+  if (http_status == 200 && !is_stream) {
+    return Status::Internal("the translator at " + options_.base_url +
+                            " did not answer with an event stream; is it a dolmetsch translator?");
+  }
+  if (!sent || error != httplib::Error::Success) {
+    if (error == httplib::Error::Read && http_status == 200) {
+      return Status::DeadlineExceeded("the translator stopped sending for " +
+                                      std::to_string(options_.read_timeout_seconds) + " s");
+    }
+    return Status::Unavailable("the translator at " + options_.base_url +
+                               " is not reachable: " + httplib::to_string(error));
+  }
+  return Status::Internal("the translator's answer ended before the final event");
+}
+
+Status TranslatorClient::Ready() {
+  if (!url_status_.ok()) return url_status_;
+  httplib::Client client(scheme_host_port_);
+  client.set_connection_timeout(2, 0);
+  client.set_read_timeout(3, 0);
+  httplib::Headers headers;
+  auto res = client.Get(path_prefix_ + "/ready", headers);
+  if (!res) return Status::Unavailable("the translator is not reachable: " + httplib::to_string(res.error()));
+  if (res->status != 200)
+    return Status::Unavailable("the translator is not ready (HTTP " + std::to_string(res->status) + ")");
+  return Status::Ok();
+}
+
+}  // namespace dolmetsch::web

@@ -1,0 +1,77 @@
+// TranslatorClient: the web app's only way to the translator: HTTP, so that the two can run apart.
+//
+// Translate() sends POST {base}/v1/translate {"text": ..., "stream": true} and reads the Server-Sent Events
+// answer (docs/api.md): "progress" events {done, total, ...} are passed to on_progress as they arrive, the
+// "done" event carries {"translations":[{"text"}], "model":{"name"}}, an "error" event {"error"} ends it.
+// Errors: kUnavailable (translator unreachable, or it answered 503), kInvalidArgument (it rejected the text:
+// 400/413), kDeadlineExceeded (504 or no data for read_timeout), kCancelled (on_progress returned false),
+// kInternal (anything else, with the translator's message). Messages never contain the text.
+// Ready(): GET {base}/ready answered 200.
+// Thread-safety: all methods may be called concurrently (each call uses its own connection).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "util/status.h"
+
+namespace dolmetsch::web {
+
+struct TranslatorClientOptions {
+  std::string base_url;  // "http://translator:8000" (a path prefix is allowed: "http://h/api")
+  std::string api_key;   // sent as "Authorization: Bearer <key>" when not empty
+  int connect_timeout_seconds = 5;
+  int read_timeout_seconds = 120;  // silence allowed between two events (the translator sends keep-alives)
+};
+
+struct TranslationProgress {
+  int64_t done = 0;
+  int64_t total = 0;
+};
+
+struct TranslationOutcome {
+  std::string text_en;
+  std::string model;      // the translator's model name ("" if it did not say)
+  int64_t sentences = 0;  // as counted by the translator (0 if no progress event came)
+};
+
+class TranslatorClient {
+ public:
+  explicit TranslatorClient(TranslatorClientOptions options);
+
+  // kInvalidArgument when base_url is not http(s)://host[:port][/prefix].
+  Status Validate() const;
+
+  StatusOr<TranslationOutcome> Translate(const std::string& text_de,
+                                         const std::function<bool(const TranslationProgress&)>& on_progress);
+  Status Ready();
+
+  const std::string& base_url() const { return options_.base_url; }
+
+ private:
+  TranslatorClientOptions options_;
+  std::string scheme_host_port_;
+  std::string path_prefix_;
+  Status url_status_;
+};
+
+// Incremental parser of a text/event-stream body (the subset the translator uses: "event:" and "data:"
+// lines, comments starting with ':', events ended by a blank line, "\n" or "\r\n" line ends).
+class SseParser {
+ public:
+  using Handler = std::function<bool(const std::string& event, const std::string& data)>;
+  // Feeds bytes; calls `handler` for every complete event. Returns false as soon as the handler does, or
+  // when the buffered incomplete event exceeds max_event_bytes.
+  bool Feed(std::string_view bytes, const Handler& handler);
+  static constexpr size_t kMaxEventBytes = 64 * 1024 * 1024;
+
+ private:
+  bool DispatchLine(std::string_view line, const Handler& handler);
+  std::string buffer_;
+  std::string event_;
+  std::string data_;
+  bool has_data_ = false;
+};
+
+}  // namespace dolmetsch::web

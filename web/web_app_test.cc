@@ -1,0 +1,469 @@
+// In-process tests of the web app's routes against a fake translator and an in-memory SQLite history.
+#include "web/web_app.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "web/html.h"
+#include "web/testing/fake_translator.h"
+
+namespace dolmetsch::web {
+namespace {
+
+using json = nlohmann::json;
+
+// A browser: keeps the session cookie and the page's CSRF token.
+class Browser {
+ public:
+  explicit Browser(int port) : client_("127.0.0.1", port) { client_.set_read_timeout(20, 0); }
+
+  httplib::Result Get(const std::string& path, httplib::Headers extra = {}) {
+    auto res = client_.Get(path, WithCookie(std::move(extra)));
+    Remember(res);
+    return res;
+  }
+  httplib::Result Post(const std::string& path, const httplib::Params& fields, httplib::Headers extra = {}) {
+    auto res = client_.Post(path, WithCookie(std::move(extra)), httplib::detail::params_to_query_str(fields),
+                            "application/x-www-form-urlencoded");
+    Remember(res);
+    return res;
+  }
+  httplib::Result PostRaw(const std::string& path, const std::string& body, const std::string& type) {
+    auto res = client_.Post(path, WithCookie({}), body, type.c_str());
+    Remember(res);
+    return res;
+  }
+  // Loads the translate page and returns its CSRF token.
+  std::string Token() {
+    auto res = Get("/");
+    std::smatch m;
+    std::string body = res ? res->body : "";
+    if (!std::regex_search(body, m, std::regex("name=\"csrf_token\" value=\"([0-9a-f]{64})\""))) return "";
+    return m[1];
+  }
+  std::string cookie;
+
+ private:
+  httplib::Headers WithCookie(httplib::Headers headers) {
+    if (!cookie.empty()) headers.emplace("Cookie", cookie);
+    return headers;
+  }
+  void Remember(const httplib::Result& res) {
+    if (!res) return;
+    std::string set = res->get_header_value("Set-Cookie");
+    if (!set.empty()) cookie = set.substr(0, set.find(';'));
+  }
+  httplib::Client client_;
+};
+
+class WebAppTest : public ::testing::Test {
+ protected:
+  void Start(HistoryMode mode = HistoryMode::kPrivate,
+             std::string db = "sqlite://:memory:", std::string journal = "", std::string users_file = "") {
+    WebOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.translator = {fake_.url(), "", 2, 10};
+    options.store.url = db;
+    options.store.journal_path = journal;
+    options.store.mysql_connect_timeout_seconds = 1;
+    options.history_mode = mode;
+    options.users_file = users_file;
+    options.trusted_proxies = {"127.0.0.1"};
+    options.max_body_bytes = 64 * 1024;
+    options.max_text_bytes = 16 * 1024;
+    options.page_size = 3;
+    options.log_requests = false;
+    auto app = WebApp::Create(options);
+    ASSERT_TRUE(app.ok()) << app.status().ToString();
+    app_ = std::move(*app);
+    ASSERT_TRUE(app_->Listen().ok());
+  }
+  int port() const { return app_->port(); }
+  std::string Translate(Browser& browser, const std::string& text) {
+    std::string token = browser.Token();
+    auto res = browser.Post("/translate", {{"csrf_token", token}, {"text", text}});
+    EXPECT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    return res ? res->body : "";
+  }
+
+  testing::FakeTranslator fake_;
+  std::unique_ptr<WebApp> app_;
+};
+
+TEST_F(WebAppTest, FirstVisitGetsSessionCookieAndSecurityHeaders) {
+  Start();
+  httplib::Client client("127.0.0.1", port());
+  auto res = client.Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  std::string cookie = res->get_header_value("Set-Cookie");
+  EXPECT_TRUE(std::regex_search(
+      cookie, std::regex("^dolmetsch_session=[0-9a-f]{32}; Path=/; Max-Age=\\d+; HttpOnly; SameSite=Lax$")))
+      << cookie;
+  EXPECT_NE(res->get_header_value("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(res->get_header_value("X-Frame-Options"), "DENY");
+  EXPECT_EQ(res->get_header_value("Cache-Control"), "no-store");
+  EXPECT_TRUE(res->get_header_value("Strict-Transport-Security").empty());
+}
+
+TEST_F(WebAppTest, SecureCookieOnlyBehindTrustedHttpsProxy) {
+  Start();
+  httplib::Client client("127.0.0.1", port());
+  auto res = client.Get("/", {{"X-Forwarded-Proto", "https"}});
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->get_header_value("Set-Cookie").find("; Secure"), std::string::npos);
+  EXPECT_FALSE(res->get_header_value("Strict-Transport-Security").empty());
+  res = client.Get("/", {{"X-Forwarded-Proto", "http"}});
+  EXPECT_EQ(res->get_header_value("Set-Cookie").find("; Secure"), std::string::npos);
+}
+
+TEST_F(WebAppTest, UntrustedProxyHeaderIsIgnored) {
+  WebOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.translator = {fake_.url(), "", 2, 10};
+  options.store.url = "sqlite://:memory:";
+  options.log_requests = false;  // no trusted proxies
+  auto app = WebApp::Create(options);
+  ASSERT_TRUE(app.ok());
+  ASSERT_TRUE((*app)->Listen().ok());
+  httplib::Client client("127.0.0.1", (*app)->port());
+  auto res = client.Get("/", {{"X-Forwarded-Proto", "https"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Set-Cookie").find("Secure"), std::string::npos);
+}
+
+TEST_F(WebAppTest, StateChangingRequestsNeedTheCsrfToken) {
+  Start();
+  Browser browser(port());
+  std::string token = browser.Token();
+  ASSERT_FALSE(token.empty());
+  auto res = browser.Post("/translate", {{"text", "Hallo"}});
+  EXPECT_EQ(res->status, 403);
+  res = browser.Post("/translate", {{"text", "Hallo"}, {"csrf_token", std::string(64, 'a')}});
+  EXPECT_EQ(res->status, 403);
+  // Another browser's valid token does not work with this cookie.
+  Browser other(port());
+  res = browser.Post("/translate", {{"text", "Hallo"}, {"csrf_token", other.Token()}});
+  EXPECT_EQ(res->status, 403);
+  // No cookie at all.
+  Browser stranger(port());
+  res = stranger.Post("/translate", {{"text", "Hallo"}, {"csrf_token", token}});
+  EXPECT_EQ(res->status, 403);
+  res = browser.Post("/api/translate", {{"text", "Hallo"}});
+  EXPECT_EQ(res->status, 403);
+  EXPECT_EQ(fake_.requests(), 0);
+  res = browser.Post("/history/1/delete", {{"csrf_token", "x"}});
+  EXPECT_EQ(res->status, 403);
+  res = browser.Post("/translate", {{"text", "Hallo"}, {"csrf_token", token}});
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(fake_.requests(), 1);
+}
+
+TEST_F(WebAppTest, FormTranslationIsShownAndStoredPrivately) {
+  Start();
+  Browser anna(port());
+  std::string page = Translate(anna, "Guten Tag. Wie geht es?\n\nZweiter Absatz");
+  EXPECT_NE(page.find("EN(Guten Tag.) EN(Wie geht es?\n\nZweiter Absatz)"), std::string::npos);
+  EXPECT_NE(page.find(">Guten Tag. Wie geht es?\n\nZweiter Absatz</textarea>"), std::string::npos);
+  EXPECT_NE(page.find("Saved to the history"), std::string::npos);
+
+  auto history = anna.Get("/history");
+  ASSERT_EQ(history->status, 200);
+  EXPECT_NE(history->body.find("1 translation"), std::string::npos);
+  EXPECT_NE(history->body.find("Guten Tag."), std::string::npos);
+
+  Browser ben(port());
+  history = ben.Get("/history");
+  EXPECT_NE(history->body.find("0 translations"), std::string::npos);
+  EXPECT_EQ(history->body.find("Guten Tag."), std::string::npos);
+  std::smatch m;
+  std::string anna_history = anna.Get("/history")->body;
+  ASSERT_TRUE(std::regex_search(anna_history, m, std::regex("href=\"/history/(\\d+)\"")));
+  std::string id = m[1];
+  EXPECT_EQ(ben.Get("/history/" + id)->status, 404);
+  EXPECT_EQ(ben.Post("/history/" + id + "/delete", {{"csrf_token", ben.Token()}})->status, 404);
+  EXPECT_EQ(anna.Get("/history/" + id)->status, 200);
+}
+
+TEST_F(WebAppTest, CrLfFromFormsIsStoredAsLf) {
+  Start();
+  Browser browser(port());
+  Translate(browser, "Eins.\r\n\r\nZwei.");
+  auto exported = json::parse(browser.Get("/history/export.json")->body);
+  EXPECT_EQ(exported["translations"][0]["text_de"], "Eins.\n\nZwei.");
+}
+
+TEST_F(WebAppTest, XssAndSqlPayloadsAreStoredVerbatimAndShownAsText) {
+  Start();
+  Browser browser(port());
+  const std::vector<std::string> payloads = {
+      "<script>alert('xss')</script>",
+      "\"><img src=x onerror=alert(1)>",
+      "' onmouseover='alert(1)' x='",
+      "javascript:alert(document.cookie)",
+      "</textarea><script>alert(2)</script>",
+      "'; DROP TABLE translations; --",
+      "\" OR 1=1 --",
+      "1' UNION SELECT owner, text_de FROM translations --",
+  };
+  for (const auto& payload : payloads) {
+    std::string page = Translate(browser, payload);
+    EXPECT_EQ(page.find("<script>alert"), std::string::npos) << payload;
+    EXPECT_EQ(page.find("<img src=x"), std::string::npos) << payload;
+    EXPECT_NE(page.find(EscapeHtml(payload)), std::string::npos) << payload;
+  }
+  auto exported = json::parse(browser.Get("/history/export.json")->body);
+  ASSERT_EQ(exported["translations"].size(), payloads.size());
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    // Newest first.
+    EXPECT_EQ(exported["translations"][payloads.size() - 1 - i]["text_de"], payloads[i]);
+  }
+  for (int page = 1; page <= 3; ++page) {
+    auto history = browser.Get("/history?page=" + std::to_string(page));
+    EXPECT_EQ(history->status, 200);
+    EXPECT_EQ(history->body.find("<script>alert"), std::string::npos);
+    EXPECT_EQ(history->body.find("<img src=x"), std::string::npos);
+  }
+  // Searching with SQL and markup is just text, too.
+  auto search = browser.Get("/history?q=" + UrlEncode("DROP TABLE"));
+  EXPECT_NE(search->body.find("1 translation matching"), std::string::npos);
+  search = browser.Get("/history?q=" + UrlEncode("' OR '1'='1"));
+  EXPECT_EQ(search->status, 200);
+  EXPECT_NE(search->body.find("&#39; OR &#39;1&#39;=&#39;1"), std::string::npos);
+  EXPECT_EQ(json::parse(browser.Get("/history/export.json")->body)["count"], payloads.size());
+}
+
+TEST_F(WebAppTest, HistoryPaginatesSearchesDeletesAndExports) {
+  Start();  // page size 3
+  Browser browser(port());
+  for (int i = 1; i <= 7; ++i)
+    Translate(browser, "Satz Nummer " + std::to_string(i) + (i % 2 ? " Apfel" : " Birne"));
+  auto first = browser.Get("/history");
+  EXPECT_NE(first->body.find("Page 1 of 3"), std::string::npos);
+  EXPECT_LT(first->body.find("Nummer 7"), first->body.find("Nummer 6"));  // newest first
+  EXPECT_EQ(first->body.find("Nummer 4"), std::string::npos);
+  auto third = browser.Get("/history?page=3");
+  EXPECT_NE(third->body.find("Nummer 1"), std::string::npos);
+  EXPECT_EQ(browser.Get("/history?page=99")->status, 200);  // clamped to the last page
+  for (const char* bad :
+       {"/history?page=0", "/history?page=abc", "/history?page=-1", "/history?q=%ZZ", "/history?q=%C3%28"}) {
+    EXPECT_EQ(browser.Get(bad)->status, 400) << bad;
+  }
+  EXPECT_EQ(browser.Get("/history?q=" + std::string(501, 'a'))->status, 400);
+
+  auto search = browser.Get("/history?q=apfel");
+  EXPECT_NE(search->body.find("4 translations matching"), std::string::npos);
+  EXPECT_NE(browser.Get("/history?q=EN%28Satz")->body.find("7 translations"), std::string::npos);
+
+  auto csv = browser.Get("/history/export.csv?q=birne");
+  ASSERT_EQ(csv->status, 200);
+  EXPECT_EQ(csv->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_NE(csv->get_header_value("Content-Disposition").find("attachment"), std::string::npos);
+  EXPECT_EQ(std::count(csv->body.begin(), csv->body.end(), '\n'), 4);  // header + 3 rows
+  auto exported = json::parse(browser.Get("/history/export.json")->body);
+  EXPECT_EQ(exported["count"], 7);
+
+  int64_t id = exported["translations"][0]["id"];
+  auto deleted = browser.Post("/history/" + std::to_string(id) + "/delete",
+                              {{"csrf_token", browser.Token()}, {"return_to", "/history?q=apfel"}});
+  EXPECT_EQ(deleted->status, 303);
+  EXPECT_EQ(deleted->get_header_value("Location"), "/history?q=apfel");
+  EXPECT_EQ(browser.Get("/history/" + std::to_string(id))->status, 404);
+  EXPECT_EQ(json::parse(browser.Get("/history/export.json")->body)["count"], 6);
+  // Deleting again is a 404; a foreign return_to is not followed.
+  EXPECT_EQ(
+      browser.Post("/history/" + std::to_string(id) + "/delete", {{"csrf_token", browser.Token()}})->status,
+      404);
+  int64_t other = exported["translations"][1]["id"];
+  deleted = browser.Post("/history/" + std::to_string(other) + "/delete",
+                         {{"csrf_token", browser.Token()}, {"return_to", "https://evil.example/"}});
+  EXPECT_EQ(deleted->get_header_value("Location"), "/history");
+  deleted =
+      browser.Post("/history/" + std::to_string(exported["translations"][2]["id"].get<int64_t>()) + "/delete",
+                   {{"csrf_token", browser.Token()}, {"return_to", "/history//evil.example"}});
+  EXPECT_EQ(deleted->get_header_value("Location"), "/history");
+}
+
+TEST_F(WebAppTest, MalformedRequestsAreRejected) {
+  Start();
+  Browser browser(port());
+  std::string token = browser.Token();
+  EXPECT_EQ(
+      browser.PostRaw("/translate", "text=%G1&csrf_token=" + token, "application/x-www-form-urlencoded")
+          ->status,
+      400);
+  EXPECT_EQ(browser.PostRaw("/translate", "{\"text\":\"x\"}", "application/json")->status, 415);
+  EXPECT_EQ(browser.PostRaw("/api/translate", "text=%C3%28", "application/x-www-form-urlencoded")->status,
+            400);
+  EXPECT_EQ(browser.Post("/translate", {{"csrf_token", token}, {"text", "  \n "}})->status, 400);
+  EXPECT_EQ(
+      browser.Post("/translate", {{"csrf_token", token}, {"text", std::string(17 * 1024, 'a')}})->status,
+      413);
+  auto huge = browser.Post("/translate", {{"csrf_token", token}, {"text", std::string(70 * 1024, 'a')}});
+  EXPECT_EQ(huge->status, 413);
+  EXPECT_EQ(browser.Get("/no/such/page")->status, 404);
+  EXPECT_EQ(browser.Get("/history/abc")->status, 404);
+  EXPECT_EQ(browser.Get("/history/99999999999999999999")->status, 404);
+  EXPECT_EQ(browser.Get("/static/nope.css")->status, 404);
+  EXPECT_EQ(fake_.requests(), 0);
+}
+
+TEST_F(WebAppTest, TranslatorErrorsKeepTheInput) {
+  Start();
+  Browser browser(port());
+  auto res = browser.Post("/translate", {{"csrf_token", browser.Token()}, {"text", "Bitte FAIL503 <b>"}});
+  EXPECT_EQ(res->status, 503);
+  EXPECT_NE(res->body.find(">Bitte FAIL503 &lt;b&gt;</textarea>"), std::string::npos);
+  EXPECT_NE(res->body.find("model is loading"), std::string::npos);
+  EXPECT_EQ(json::parse(browser.Get("/history/export.json")->body)["count"], 0);
+}
+
+TEST_F(WebAppTest, ApiStreamsProgressAndFinalEvent) {
+  Start();
+  Browser browser(port());
+  std::string token = browser.Token();
+  auto res = browser.Post("/api/translate", {{"text", "Eins. Zwei. Drei."}}, {{"X-CSRF-Token", token}});
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/event-stream");
+  EXPECT_NE(res->body.find("event: progress\ndata: {\"done\":3,\"total\":3}"), std::string::npos);
+  size_t done = res->body.find("event: done\ndata: ");
+  ASSERT_NE(done, std::string::npos);
+  std::string data = res->body.substr(done + 18);
+  auto event = json::parse(data.substr(0, data.find('\n')));
+  EXPECT_EQ(event["text_en"], "EN(Eins.) EN(Zwei.) EN(Drei.)");
+  EXPECT_EQ(event["saved"], true);
+  EXPECT_GT(event["id"].get<int64_t>(), 0);
+  EXPECT_FALSE(event.contains("notice"));
+
+  res = browser.Post("/api/translate", {{"text", "STREAMERROR. x"}}, {{"X-CSRF-Token", token}});
+  EXPECT_NE(res->body.find("event: error"), std::string::npos);
+  EXPECT_NE(res->body.find("backend exploded"), std::string::npos);
+  res = browser.Post("/api/translate", {{"text", "FAIL503"}}, {{"X-CSRF-Token", token}});
+  EXPECT_NE(res->body.find("event: error"), std::string::npos);
+  EXPECT_NE(res->body.find("\"status\":503"), std::string::npos);
+}
+
+TEST_F(WebAppTest, DatabaseDownJournalsAndStillAnswers) {
+  char dir_template[] = "/tmp/dolmetsch-web-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  std::string journal = std::string(dir_template) + "/history.journal";
+  // Port 1 on loopback: nothing listens there, the connection is refused at once.
+  Start(HistoryMode::kPrivate, "mysql://root@127.0.0.1:1/translation", journal);
+  Browser browser(port());
+  std::string page = Translate(browser, "Die Datenbank schläft.");
+  EXPECT_NE(page.find("EN(Die Datenbank schläft.)"), std::string::npos);
+  EXPECT_NE(page.find("will appear in the history when the database is back"), std::string::npos);
+  EXPECT_GT(std::filesystem::file_size(journal), 0u);
+  auto res = browser.Post("/api/translate", {{"text", "Noch einer."}}, {{"X-CSRF-Token", browser.Token()}});
+  EXPECT_NE(res->body.find("\"journaled\":true"), std::string::npos);
+  EXPECT_NE(res->body.find("EN(Noch einer.)"), std::string::npos);
+  EXPECT_EQ(browser.Get("/history")->status, 503);
+  auto ready = browser.Get("/ready");
+  EXPECT_EQ(ready->status, 200);  // translations work; the journal keeps them
+  EXPECT_EQ(json::parse(ready->body)["journal_pending"], 2);
+  app_.reset();
+  std::filesystem::remove_all(dir_template);
+}
+
+TEST_F(WebAppTest, SharedModeShowsEveryonesHistory) {
+  Start(HistoryMode::kShared);
+  Browser anna(port()), ben(port());
+  Translate(anna, "Gemeinsam");
+  auto history = ben.Get("/history");
+  EXPECT_NE(history->body.find("Shared history"), std::string::npos);
+  EXPECT_NE(history->body.find("Gemeinsam"), std::string::npos);
+}
+
+TEST_F(WebAppTest, UsersModeNeedsBasicAuth) {
+  char path[] = "/tmp/dolmetsch-users-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string users = "anna:{SHA}L55TUjtiq8FBorTWAZ0jy6g129A=\nben:{SHA}L55TUjtiq8FBorTWAZ0jy6g129A=\n";
+  ASSERT_EQ(write(fd, users.data(), users.size()), static_cast<ssize_t>(users.size()));
+  close(fd);
+  Start(HistoryMode::kUsers, "sqlite://:memory:", "", path);
+  httplib::Client client("127.0.0.1", port());
+  auto res = client.Get("/history");
+  EXPECT_EQ(res->status, 401);
+  EXPECT_NE(res->get_header_value("WWW-Authenticate").find("Basic realm="), std::string::npos);
+  client.set_basic_auth("anna", "wrong");
+  EXPECT_EQ(client.Get("/")->status, 401);
+  EXPECT_EQ(client.Get("/health")->status, 200);
+  EXPECT_EQ(client.Get("/static/app.css")->status, 200);
+
+  Browser anna(port()), ben(port());
+  // Browser does not do basic auth; use raw clients with cookies instead.
+  httplib::Client anna_client("127.0.0.1", port());
+  anna_client.set_basic_auth("anna", "correct horse");
+  res = anna_client.Get("/");
+  ASSERT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("Signed in as anna"), std::string::npos);
+  std::string cookie = res->get_header_value("Set-Cookie");
+  cookie = cookie.substr(0, cookie.find(';'));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(res->body, m, std::regex("value=\"([0-9a-f]{64})\"")));
+  auto posted =
+      anna_client.Post("/translate", {{"Cookie", cookie}}, "text=Annas+Text&csrf_token=" + std::string(m[1]),
+                       "application/x-www-form-urlencoded");
+  ASSERT_EQ(posted->status, 200);
+  EXPECT_NE(anna_client.Get("/history")->body.find("Annas Text"), std::string::npos);
+  httplib::Client ben_client("127.0.0.1", port());
+  ben_client.set_basic_auth("ben", "correct horse");
+  EXPECT_EQ(ben_client.Get("/history")->body.find("Annas Text"), std::string::npos);
+  app_.reset();
+  unlink(path);
+}
+
+TEST_F(WebAppTest, AssetsAreCachedAndVersioned) {
+  Start();
+  httplib::Client client("127.0.0.1", port());
+  std::string page = client.Get("/")->body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(page, m, std::regex("/static/app\\.js\\?v=([0-9a-f]{16})")));
+  auto res = client.Get("/static/app.js?v=" + std::string(m[1]));
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(res->get_header_value("Cache-Control").find("immutable"), std::string::npos);
+  std::string etag = res->get_header_value("ETag");
+  EXPECT_EQ(client.Get("/static/app.js", {{"If-None-Match", etag}})->status, 304);
+  EXPECT_EQ(client.Get("/static/app.css")->get_header_value("Cache-Control"), "public, max-age=3600");
+}
+
+TEST_F(WebAppTest, HealthAndReadiness) {
+  Start();
+  httplib::Client client("127.0.0.1", port());
+  EXPECT_EQ(client.Get("/health")->status, 200);
+  auto ready = client.Get("/ready");
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(json::parse(ready->body)["database"], "ok");
+  fake_.set_ready(false);
+  EXPECT_EQ(client.Get("/ready")->status, 503);
+}
+
+TEST(WebAppCreateTest, RejectsBadOptions) {
+  WebOptions options;
+  options.translator.base_url = "http://127.0.0.1:1";
+  options.store.url = "postgres://x";
+  EXPECT_EQ(WebApp::Create(options).status().code(), Status::Code::kInvalidArgument);
+  options.store.url = "sqlite://:memory:";
+  options.translator.base_url = "nope";
+  EXPECT_EQ(WebApp::Create(options).status().code(), Status::Code::kInvalidArgument);
+  options.translator.base_url = "http://127.0.0.1:1";
+  options.history_mode = HistoryMode::kUsers;
+  EXPECT_EQ(WebApp::Create(options).status().code(), Status::Code::kInvalidArgument);
+  options.users_file = "/nonexistent/users";
+  EXPECT_FALSE(WebApp::Create(options).ok());
+  EXPECT_FALSE(ParseHistoryMode("public").ok());
+}
+
+}  // namespace
+}  // namespace dolmetsch::web
