@@ -1,17 +1,227 @@
+// `dolmetsch translator`: the HTTP translation service (translator/service.h) on a model folder.
+// Every option can also be set through an environment variable (listed in docs/api.md); a flag wins.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
 
 #include "cli/commands.h"
+#include "engine/translator.h"
+#include "translator/backend.h"
+#include "translator/service.h"
 
 namespace dolmetsch::cli {
+namespace {
 
-// Placeholder until this subcommand's component lands: says so and fails, never pretends.
+std::atomic<int> g_stop_signal{0};
+extern "C" void OnStopSignal(int sig) { g_stop_signal.store(sig); }
+
+void LogEvent(const std::string& level, const std::string& event,
+              nlohmann::json fields = nlohmann::json::object()) {
+  fields["level"] = level;
+  fields["event"] = event;
+  fields["time"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::cerr << fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+}
+
+struct TranslatorFlags {
+  std::string model = "models/opus-mt-de-en";
+  translator::ServiceOptions service;
+  int blas_threads = 0;
+  int max_new_tokens = 0;
+  int forced_new_tokens = -1;
+  std::string api_keys;
+};
+
+// Source and target language from an OPUS-MT folder name ("opus-mt-de-en"); German -> English otherwise.
+void LanguagesFromName(const std::string& name, translator::ModelInfo* info) {
+  std::smatch m;
+  static const std::regex pattern(R"(-([a-z]{2,3})-([a-z]{2,3})$)");
+  if (std::regex_search(name, m, pattern)) {
+    info->source_language = m[1];
+    info->target_language = m[2];
+  }
+}
+
+int RunTranslator(TranslatorFlags flags) {
+  std::stringstream keys(flags.api_keys);
+  for (std::string key; std::getline(keys, key, ',');) {
+    if (!key.empty()) flags.service.api_keys.push_back(key);
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(flags.model, ec)) {
+    std::cerr
+        << "dolmetsch translator: model folder '" << flags.model << "' not found.\n"
+        << "  Get the default model with:  dolmetsch fetch-model   (writes models/opus-mt-de-en)\n"
+        << "  or point to a MarianMT folder in Hugging Face layout with --model DIR or DOLMETSCH_MODEL.\n";
+    return 2;
+  }
+
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  translator::Service service(flags.service);
+  Status listening = service.Listen();
+  if (!listening.ok()) {
+    std::cerr << "dolmetsch translator: " << listening.message() << "\n";
+    return 1;
+  }
+  LogEvent("info", "listening", {{"host", flags.service.host}, {"port", service.port()}});
+
+  // /health answers while the model loads; /ready waits for the warm-up.
+  if (flags.blas_threads > 0) engine::SetNumThreads(flags.blas_threads);
+  auto loaded = engine::Translator::Load(flags.model);
+  if (!loaded.ok()) {
+    LogEvent("error", "model_load_failed", {{"model", flags.model}, {"error", loaded.status().ToString()}});
+    std::cerr << "dolmetsch translator: cannot load the model: " << loaded.status().ToString() << "\n";
+    service.Shutdown();
+    return 1;
+  }
+  std::unique_ptr<engine::Translator> model = std::move(loaded).value();
+
+  // Server-wide search caps (benchmarks force short outputs on random models with these).
+  class CappedBackend : public translator::EngineBackend {
+   public:
+    CappedBackend(const engine::Translator* t, int max_new_tokens, int forced_new_tokens)
+        : EngineBackend(t), max_new_tokens_(max_new_tokens), forced_new_tokens_(forced_new_tokens) {}
+    StatusOr<std::vector<translator::SentenceResult>> TranslateBatch(
+        const std::vector<std::string>& sentences, const translator::SentenceOptions& o) override {
+      translator::SentenceOptions options = o;
+      if (max_new_tokens_ > 0 && (options.max_new_tokens == 0 || options.max_new_tokens > max_new_tokens_)) {
+        options.max_new_tokens = max_new_tokens_;
+      }
+      if (forced_new_tokens_ >= 0) options.forced_new_tokens = forced_new_tokens_;
+      return EngineBackend::TranslateBatch(sentences, options);
+    }
+
+   private:
+    int max_new_tokens_;
+    int forced_new_tokens_;
+  };
+  CappedBackend backend(model.get(), flags.max_new_tokens, flags.forced_new_tokens);
+
+  translator::ModelInfo info;
+  info.name = std::filesystem::path(flags.model).lexically_normal().filename().string();
+  if (info.name.empty())
+    info.name = std::filesystem::path(flags.model).lexically_normal().parent_path().filename();
+  LanguagesFromName(info.name, &info);
+  info.load_seconds = model->load_seconds();
+  Status attached = service.AttachBackend(&backend, info);
+  if (!attached.ok()) {
+    LogEvent("error", "warm_up_failed", {{"error", attached.ToString()}});
+    service.Shutdown();
+    return 1;
+  }
+  LogEvent("info", "ready", {{"model", info.name}, {"load_seconds", info.load_seconds}});
+
+  while (g_stop_signal.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  LogEvent("info", "draining",
+           {{"signal", g_stop_signal.load()}, {"grace_seconds", flags.service.grace_seconds}});
+  service.Shutdown();
+  LogEvent("info", "stopped");
+  return 0;
+}
+
+}  // namespace
+
 void AddTranslatorCommand(CLI::App& app, int* exit_code) {
-  CLI::App* cmd = app.add_subcommand("translator", "(not available yet)");
-  cmd->allow_extras();
-  cmd->callback([exit_code] {
-    std::cerr << "dolmetsch translator: not implemented yet\n";
-    *exit_code = 2;
-  });
+  auto flags = std::make_shared<TranslatorFlags>();
+  translator::ServiceOptions& s = flags->service;
+  CLI::App* cmd =
+      app.add_subcommand("translator", "Run the HTTP translation API (original, LibreTranslate, /v1)");
+  cmd->add_option("--model", flags->model, "Model folder (Hugging Face MarianMT layout)")
+      ->envname("DOLMETSCH_MODEL")
+      ->capture_default_str();
+  cmd->add_option("--host", s.host, "Address to listen on")->envname("DOLMETSCH_HOST")->capture_default_str();
+  cmd->add_option("--port", s.port, "Port to listen on (0: any free port)")
+      ->envname("DOLMETSCH_PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--workers", s.scheduler.workers, "Batches decoded at once")
+      ->envname("DOLMETSCH_WORKERS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--threads", flags->blas_threads, "GEMM threads for the process (0: library default)")
+      ->envname("DOLMETSCH_THREADS")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  cmd->add_option("--max-batch-tokens", s.scheduler.max_batch_tokens, "Source tokens per batch")
+      ->envname("DOLMETSCH_MAX_BATCH_TOKENS")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-batch-sentences", s.scheduler.max_batch_sentences, "Sentences per batch")
+      ->envname("DOLMETSCH_MAX_BATCH_SENTENCES")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--max-active-requests", s.scheduler.max_active_jobs,
+                  "Translation requests admitted at once; more get 503")
+      ->envname("DOLMETSCH_MAX_ACTIVE_REQUESTS")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option(
+         "--max-queued-sentences", s.scheduler.max_queued_sentences,
+         "Sentences waiting for a batch; more get 503 (one request is always admitted into an empty queue)")
+      ->envname("DOLMETSCH_MAX_QUEUED_SENTENCES")
+      ->capture_default_str();
+  cmd->add_option("--max-body-bytes", s.max_body_bytes, "Largest request body; larger ones get 413")
+      ->envname("DOLMETSCH_MAX_BODY_BYTES")
+      ->capture_default_str();
+  cmd->add_option("--max-text-chars", s.limits.max_text_chars, "Characters per text (0: unlimited)")
+      ->envname("DOLMETSCH_MAX_TEXT_CHARS")
+      ->capture_default_str();
+  cmd->add_option("--max-segment-bytes", s.max_segment_bytes, "Longer sentences are split before translation")
+      ->envname("DOLMETSCH_MAX_SEGMENT_BYTES")
+      ->check(CLI::Range(16, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--request-timeout", s.request_timeout_seconds, "Seconds before a translation answers 504")
+      ->envname("DOLMETSCH_REQUEST_TIMEOUT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--grace", s.grace_seconds, "Seconds SIGTERM waits for requests in flight")
+      ->envname("DOLMETSCH_SHUTDOWN_GRACE")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--http-threads", s.http_threads, "Connections served at once")
+      ->envname("DOLMETSCH_HTTP_THREADS")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--max-connection-wait", s.max_connection_wait_seconds,
+                  "Seconds a connection may wait for a thread before its translations get 503")
+      ->envname("DOLMETSCH_MAX_CONNECTION_WAIT")
+      ->capture_default_str();
+  cmd->add_option("--api-keys", flags->api_keys, "Comma-separated keys; when set, translation needs one")
+      ->envname("DOLMETSCH_API_KEYS");
+  cmd->add_option("--cors-origin", s.cors_origin, "Access-Control-Allow-Origin ('' disables CORS headers)")
+      ->envname("DOLMETSCH_CORS_ORIGIN")
+      ->capture_default_str();
+  cmd->add_option("--max-new-tokens", flags->max_new_tokens,
+                  "Cap on generated tokens per sentence (0: model's)")
+      ->envname("DOLMETSCH_MAX_NEW_TOKENS")
+      ->check(CLI::Range(0, 4096))
+      ->capture_default_str();
+  cmd->add_option("--max-output-factor", s.scheduler.output_factor,
+                  "Without max_length/max_new_tokens in a request: generate at most factor x source tokens + "
+                  "8 (0: off)")
+      ->envname("DOLMETSCH_MAX_OUTPUT_FACTOR")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--forced-new-tokens", flags->forced_new_tokens,
+                  "Benchmarks only: every sentence decodes exactly N tokens (-1: off)")
+      ->envname("DOLMETSCH_FORCED_NEW_TOKENS")
+      ->capture_default_str();
+  cmd->add_flag("--log-text", s.log_text, "Debug: include request texts in the logs")
+      ->envname("DOLMETSCH_LOG_TEXT");
+  cmd->callback([flags, exit_code] { *exit_code = RunTranslator(*flags); });
 }
 
 }  // namespace dolmetsch::cli
