@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/model_path.h"
 #include "engine/translator.h"
+#include "text/document_runner.h"
 #include "util/utf8.h"
 
 namespace dolmetsch::cli {
@@ -25,7 +26,13 @@ struct TranslateFlags {
   int max_length = 0;
   int n_best = 1;
   bool jsonl = false;
+  // Document mode (text/document_runner.h).
   bool document = false;
+  std::string input_file;
+  int max_segment_tokens = 256;
+  double max_output_factor = 2.0;
+  size_t cache_size = 10000;
+  bool progress = false;
 };
 
 // One pending input line: either text to translate or an error to report in its place.
@@ -127,11 +134,35 @@ Line ParseInputLine(std::string raw, bool jsonl) {
   return {j["text"].get<std::string>(), ""};
 }
 
-int RunTranslate(const TranslateFlags& flags) {
-  if (flags.document) {
-    std::cerr << "dolmetsch translate: --document is not available yet\n";
+// The whole input as one document: sentences, structure kept, no length limit.
+int RunDocument(const TranslateFlags& flags) {
+  if (flags.jsonl) {
+    std::cerr << "dolmetsch translate: --document and --jsonl do not go together\n";
     return 2;
   }
+  engine::SetNumThreads(flags.threads);
+  auto translator = LoadTranslatorOrExplain(flags.model, "dolmetsch translate");
+  if (!translator) return 2;
+  text::DocumentRunOptions run;
+  run.model_dir = ResolveModelDir(flags.model);
+  run.input_path = flags.input_file;
+  run.search.beam_size = flags.beam_size;
+  run.search.max_length = flags.max_length;
+  run.document.max_segment_tokens = flags.max_segment_tokens;
+  run.document.max_output_factor = flags.max_output_factor;
+  run.cache_entries = flags.cache_size;
+  run.progress = flags.progress;
+  run.threads = flags.threads;
+  auto stats = text::RunDocumentTranslation(*translator, run, std::cin, std::cout, std::cerr);
+  if (!stats.ok()) {
+    std::cerr << "dolmetsch translate: " << stats.status().ToString() << "\n";
+    return stats.status().code() == Status::Code::kNotFound ? 2 : 1;
+  }
+  return 0;
+}
+
+int RunTranslate(const TranslateFlags& flags) {
+  if (flags.document) return RunDocument(flags);
   if (flags.batch_size < 1) {
     std::cerr << "dolmetsch translate: --batch-size must be at least 1\n";
     return 2;
@@ -160,7 +191,17 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--n-best", flags->n_best, "with --jsonl: also list the K best hypotheses")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--jsonl", flags->jsonl, "JSON lines in ({\"text\"}) and out");
-  cmd->add_flag("--document", flags->document, "translate stdin as one document (sentences, structure kept)");
+  cmd->add_flag("--document", flags->document,
+                "translate the input as one document: sentences, paragraphs and lists kept, no length limit");
+  cmd->add_option("file", flags->input_file, "with --document: a text file to translate (default: stdin)");
+  cmd->add_option("--max-segment-tokens", flags->max_segment_tokens,
+                  "with --document: longer sentences are split at clause boundaries")
+      ->check(CLI::Range(2, 100000));
+  cmd->add_option("--max-output-factor", flags->max_output_factor,
+                  "with --document: output tokens per sentence at most this times its source tokens")
+      ->check(CLI::Range(0.1, 100.0));
+  cmd->add_option("--cache-size", flags->cache_size, "with --document: sentences kept in the translation cache");
+  cmd->add_flag("--progress", flags->progress, "with --document: report sentences done on stderr");
   cmd->callback([flags, exit_code] { *exit_code = RunTranslate(*flags); });
 }
 

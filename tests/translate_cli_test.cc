@@ -114,3 +114,40 @@ TEST(TranslateCliTest, MissingModelAndBadOptionsAreExplained) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TranslateCliTest, DocumentModeKeepsParagraphsListsAndLineEnds) {
+  const std::string doc =
+      "Liebe Anna,\r\n\r\nich bin ein kleiner Frosch. Guten Morgen!\r\nDas Haus ist\r\nsehr schön.\r\n\r\n"
+      "1. Hallo Welt\r\n2. Guten Morgen!\r\n";
+  RunResult r = Dolmetsch("translate --document " + kModel, doc);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The blank lines and CR LF ends stay where they were, list numbers are copied; the sentence wrapped
+  // over two lines ("Das Haus ist / sehr schön.") is translated as one and comes out on one line.
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 7u) << r.out;
+  EXPECT_EQ(lines[1], "\r");
+  EXPECT_EQ(lines[4], "\r");
+  EXPECT_EQ(lines[5].rfind("1. ", 0), 0u) << lines[5];
+  EXPECT_EQ(lines[6].rfind("2. ", 0), 0u) << lines[6];
+  for (const auto& line : lines) EXPECT_EQ(line.back(), '\r');
+  // A sentence is translated as it is in line mode: "Guten Morgen!" alone on its list line.
+  RunResult single = Dolmetsch("translate " + kModel, "Guten Morgen!\n");
+  EXPECT_EQ(lines[6], "2. " + Lines(single.out).at(0) + "\r");
+}
+
+TEST(TranslateCliTest, SegmentPrintsOneSentencePerLine) {
+  RunResult r = Dolmetsch("segment", "Das ist z. B. ein Satz. Am 3. Oktober 1990 kam Dr. Meier. Wer?\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out), (std::vector<std::string>{"Das ist z. B. ein Satz.", "Am 3. Oktober 1990 kam Dr. Meier.",
+                                                    "Wer?"}));
+  RunResult json = Dolmetsch("segment --json", "{\"text\": \"Hallo. Welt.\"}\nkaputt\n");
+  EXPECT_EQ(json.exit_code, 1);
+  auto lines = Lines(json.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["sentences"].size(), 2u);
+  EXPECT_TRUE(nlohmann::json::parse(lines[1]).contains("error"));
+}
+
+}  // namespace

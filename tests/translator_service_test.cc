@@ -1,0 +1,394 @@
+// Integration tests of `dolmetsch translator`: the real binary, the fixture model
+// (tests/fixtures/tiny-de-en), a free loopback port, plain HTTP. Expected translations come from the
+// fixture's golden.json (what Hugging Face transformers produced for single sentences with the model's
+// default beam search).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "translator/mini_http_client.h"
+
+extern char** environ;
+
+namespace {
+
+using json = nlohmann::json;
+namespace http = dolmetsch::translator::mini_http;
+using Clock = std::chrono::steady_clock;
+
+const std::string kModel = std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// golden.json: case text -> beam-search output of transformers (the model's default search).
+std::string Golden(int case_id) {
+  static const json golden = json::parse(ReadFile(kModel + "/golden.json"));
+  return golden["cases"][case_id]["beam"]["text"].get<std::string>();
+}
+std::string GoldenSource(int case_id) {
+  static const json golden = json::parse(ReadFile(kModel + "/golden.json"));
+  return golden["cases"][case_id]["text"].get<std::string>();
+}
+
+// A running `dolmetsch translator`; stderr goes to a file the test reads for the port and the logs.
+class Server {
+ public:
+  explicit Server(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {}) {
+    log_path_ = ::testing::TempDir() + "translator_" + std::to_string(::getpid()) + "_" +
+                std::to_string(counter_++) + ".log";
+    std::vector<std::string> args = {DOLMETSCH_BINARY, "translator", "--model", kModel,
+                                     "--host",         "127.0.0.1",  "--port",  "0"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
+    for (auto& e : env) env_storage.push_back(e);
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) pid_ = -1;
+  }
+  ~Server() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::remove(log_path_.c_str());
+  }
+  // Waits for the "listening" log line; returns the port or 0.
+  int WaitListening(int timeout_s = 30) {
+    static const std::regex port_re(
+        "\"event\":\"listening\".*\"port\":([0-9]+)|\"port\":([0-9]+).*\"event\":\"listening\"");
+    auto end = Clock::now() + std::chrono::seconds(timeout_s);
+    while (Clock::now() < end && !Exited()) {
+      std::smatch m;
+      std::string log = ReadFile(log_path_);
+      if (std::regex_search(log, m, port_re)) {
+        port_ = std::stoi(m[1].matched ? m[1].str() : m[2].str());
+        return port_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return 0;
+  }
+  bool WaitReady(int timeout_s = 60) {
+    auto end = Clock::now() + std::chrono::seconds(timeout_s);
+    while (Clock::now() < end && !Exited()) {
+      if (http::Request(port_, "GET", "/ready").status == 200) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  bool Exited() {
+    if (exited_) return true;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      exit_status_ = status;
+    }
+    return exited_;
+  }
+  // Waits for the process to end; returns its exit code (-1: killed by a signal or timeout).
+  int WaitExit(int timeout_s = 40) {
+    auto end = Clock::now() + std::chrono::seconds(timeout_s);
+    while (Clock::now() < end && !Exited()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!exited_) return -1;
+    return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1;
+  }
+  void Signal(int sig) { ::kill(pid_, sig); }
+  std::string Log() { return ReadFile(log_path_); }
+  int port() const { return port_; }
+
+ private:
+  static inline int counter_ = 0;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  bool exited_ = false;
+  int exit_status_ = 0;
+  std::string log_path_;
+};
+
+class TranslatorServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new Server();
+    ASSERT_GT(server_->WaitListening(), 0) << server_->Log();
+    ASSERT_TRUE(server_->WaitReady()) << server_->Log();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static int port() { return server_->port(); }
+  static http::Response Post(const std::string& path, const std::string& body,
+                             const std::string& type = "application/json") {
+    return http::Request(port(), "POST", path, body, type);
+  }
+  static json Parse(const http::Response& r) {
+    json j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.status << " " << r.body;
+    return j;
+  }
+  static inline Server* server_ = nullptr;
+};
+
+TEST_F(TranslatorServiceTest, InfoEndpoints) {
+  auto root = http::Request(port(), "GET", "/");
+  EXPECT_EQ(root.status, 200);
+  EXPECT_EQ(Parse(root), json::parse(R"({"How to": "Use endpoint /translate"})"));
+  EXPECT_EQ(http::Request(port(), "GET", "/health").status, 200);
+  EXPECT_EQ(http::Request(port(), "GET", "/ready").status, 200);
+  auto languages = Parse(http::Request(port(), "GET", "/languages"));
+  ASSERT_TRUE(languages.is_array());
+  EXPECT_EQ(languages[0]["code"], "de");
+  auto openapi = Parse(http::Request(port(), "GET", "/openapi.json"));
+  EXPECT_EQ(openapi["openapi"], "3.0.3");
+  EXPECT_TRUE(openapi["paths"].contains("/v1/translate"));
+  EXPECT_EQ(http::Request(port(), "GET", "/frontend/settings").status, 200);
+}
+
+TEST_F(TranslatorServiceTest, LegacyContractMatchesTransformers) {
+  for (int id : {0, 1, 6, 7}) {
+    auto r = Post("/translate", json{{"text_de", GoldenSource(id)}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body, (json{{"text_en", Golden(id)}}.dump())) << "case " << id;
+  }
+}
+
+TEST_F(TranslatorServiceTest, DocumentKeepsStructure) {
+  std::string text = GoldenSource(0) + " " + GoldenSource(6) + "\n\n  " + GoldenSource(1) + "\n";
+  auto r = Post("/translate", json{{"text_de", text}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Parse(r)["text_en"], Golden(0) + " " + Golden(6) + "\n\n  " + Golden(1) + "\n");
+}
+
+TEST_F(TranslatorServiceTest, LibreTranslateShapes) {
+  auto one =
+      Parse(Post("/translate", json{{"q", GoldenSource(0)}, {"source", "de"}, {"target", "en"}}.dump()));
+  EXPECT_EQ(one, (json{{"translatedText", Golden(0)}}));
+  auto many = Parse(Post("/translate", json{{"q", {GoldenSource(0), GoldenSource(1)}},
+                                            {"source", "auto"},
+                                            {"target", "en"},
+                                            {"alternatives", 1}}
+                                           .dump()));
+  EXPECT_EQ(many["translatedText"], json({Golden(0), Golden(1)}));
+  ASSERT_TRUE(many["alternatives"].is_array());
+  EXPECT_EQ(many["alternatives"].size(), 2u);
+  EXPECT_EQ(many["detectedLanguage"][0]["language"], "de");
+  auto form =
+      Parse(Post("/translate", "q=Guten+Morgen%21&source=de&target=en", "application/x-www-form-urlencoded"));
+  EXPECT_EQ(form["translatedText"], Golden(1));
+  auto html = Post("/translate", json{{"q", "<p>Hallo</p>"}, {"format", "html"}}.dump());
+  EXPECT_EQ(html.status, 400);
+  EXPECT_EQ(Parse(html)["error"].get<std::string>().rfind("format not supported", 0), 0u);
+}
+
+TEST_F(TranslatorServiceTest, NativeApiAndStreaming) {
+  auto r = Post("/v1/translate", json{{"text", {GoldenSource(0), GoldenSource(7)}},
+                                      {"options", {{"beam_size", 4}, {"n_best", 2}}}}
+                                     .dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = Parse(r);
+  EXPECT_EQ(j["translations"][0]["text"], Golden(0));
+  EXPECT_EQ(j["translations"][1]["text"], Golden(7));
+  EXPECT_EQ(j["translations"][0]["alternatives"].size(), 1u);
+  EXPECT_EQ(j["model"]["name"], "tiny-de-en");
+  EXPECT_GT(j["usage"]["target_tokens"].get<int>(), 0);
+
+  std::string doc = GoldenSource(0) + " " + GoldenSource(6) + " " + GoldenSource(7);
+  auto s = Post("/v1/translate", json{{"text", doc}, {"stream", true}}.dump());
+  ASSERT_EQ(s.status, 200);
+  EXPECT_EQ(s.headers["content-type"], "text/event-stream");
+  std::regex event_re("event: (\\w+)\ndata: ([^\n]*)\n\n");
+  std::vector<std::string> kinds;
+  std::string assembled;
+  json done;
+  for (std::sregex_iterator it(s.body.begin(), s.body.end(), event_re), end; it != end; ++it) {
+    kinds.push_back((*it)[1]);
+    json data = json::parse((*it)[2].str());
+    if (kinds.back() == "progress") assembled += data["piece"].get<std::string>();
+    if (kinds.back() == "done") done = data;
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"progress", "progress", "progress", "done"})) << s.body;
+  std::string expected = Golden(0) + " " + Golden(6) + " " + Golden(7);
+  EXPECT_EQ(assembled, expected);
+  EXPECT_EQ(done["translations"][0]["text"], expected);
+}
+
+TEST_F(TranslatorServiceTest, ErrorsAreJsonAndActionable) {
+  auto check = [](const http::Response& r, int status, const std::string& fragment) {
+    EXPECT_EQ(r.status, status) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j["error"].is_string()) << r.body;
+    EXPECT_NE(j["error"].get<std::string>().find(fragment), std::string::npos) << r.body;
+  };
+  check(Post("/translate", "{\"text_de\": "), 400, "not valid JSON");
+  check(Post("/translate", "{\"text_de\": \"\xc3\x28\"}"), 400, "UTF-8");
+  check(Post("/translate", R"({"text_de": 42})"), 400, "'text_de' must be a string");
+  check(Post("/translate", R"({"something": "else"})"), 400, "missing field");
+  check(Post("/v1/translate", R"({"text": "a", "options": {"beam_size": 0}})"), 400, "beam_size");
+  check(Post("/v1/translate", R"({"text": "a", "options": {"top_k": 5}})"), 400, "unknown option");
+  check(http::Request(port(), "GET", "/translate"), 405, "not allowed");
+  check(http::Request(port(), "PUT", "/v1/translate", "{}"), 405, "not allowed");
+  check(http::Request(port(), "GET", "/no/such/path"), 404, "no endpoint");
+}
+
+TEST_F(TranslatorServiceTest, MalformedHttpNeverCrashesTheServer) {
+  auto raw = [&](const std::string& bytes, bool half_close = true) {
+    int fd = http::Connect(port(), 3000);
+    if (fd < 0) return std::string("connect failed");
+    http::SendAll(fd, bytes);
+    if (half_close) ::shutdown(fd, SHUT_WR);
+    std::string answer = http::ReadAll(fd);
+    ::close(fd);
+    return answer;
+  };
+  // Unparsable requests get a 400 or a closed connection, never a crash.
+  auto rejected = [](const std::string& answer) {
+    return answer.empty() || answer.rfind("HTTP/1.1 400", 0) == 0;
+  };
+  EXPECT_TRUE(rejected(raw("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n")));
+  // A header line without a colon: the HTTP library either drops the connection or skips the line.
+  std::string lenient = raw("GET / HTTP/1.1\r\nHost: x\r\nBroken header line\r\n\r\n");
+  EXPECT_TRUE(lenient.empty() || lenient.rfind("HTTP/1.1 ", 0) == 0) << lenient;
+  EXPECT_TRUE(rejected(raw("FOO / HTTP/1.1\r\n\r\n")));
+  raw("POST /translate HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"text_de\": ");  // truncated body
+  raw("POST /translate HTTP/1.1\r\nContent-Length: -5\r\n\r\n");
+  raw("POST /translate HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n");
+  raw(std::string(20000, 'A') + "\r\n\r\n");  // an over-long request line
+  raw("GET /" + std::string(9000, 'x') + " HTTP/1.1\r\n\r\n");
+  raw("");
+  std::string binary;
+  for (int i = 0; i < 4096; ++i) binary += static_cast<char>((i * 7919) % 256);
+  raw(binary);
+  // A slow client: the request trickles in byte by byte, well within the read timeout.
+  {
+    int fd = http::Connect(port(), 10000);
+    ASSERT_GE(fd, 0);
+    std::string body = json{{"text_de", GoldenSource(1)}}.dump();
+    std::string req =
+        "POST /translate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    for (size_t i = 0; i < req.size(); i += 8) {
+      http::SendAll(fd, req.substr(i, 8));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    auto answer = http::Parse(http::ReadAll(fd));
+    ::close(fd);
+    EXPECT_EQ(answer.status, 200);
+    EXPECT_EQ(json::parse(answer.body)["text_en"], Golden(1));
+  }
+  // A client that opens connections and sends nothing (slowloris) does not block others.
+  std::vector<int> idle;
+  for (int i = 0; i < 10; ++i) idle.push_back(http::Connect(port()));
+  auto ok = Post("/translate", json{{"text_de", GoldenSource(0)}}.dump());
+  for (int fd : idle) ::close(fd);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(http::Request(port(), "GET", "/health").status, 200);
+  auto after = Post("/translate", json{{"text_de", GoldenSource(7)}}.dump());
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(json::parse(after.body)["text_en"], Golden(7));
+}
+
+TEST_F(TranslatorServiceTest, ConcurrentClientsGetTheSameResultsAsOneAtATime) {
+  std::vector<int> ids = {0, 1, 6, 7, 8, 11, 12, 14, 15, 18, 20, 22};
+  std::vector<std::string> sequential;
+  for (int id : ids)
+    sequential.push_back(Post("/translate", json{{"text_de", GoldenSource(id)}}.dump()).body);
+  std::vector<std::string> concurrent(ids.size() * 4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < concurrent.size(); ++t) {
+    threads.emplace_back([&, t] {
+      concurrent[t] = Post("/translate", json{{"text_de", GoldenSource(ids[t % ids.size()])}}.dump()).body;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t t = 0; t < concurrent.size(); ++t) EXPECT_EQ(concurrent[t], sequential[t % ids.size()]) << t;
+  auto metrics = http::Request(port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("dolmetsch_batches_total"), std::string::npos);
+  EXPECT_NE(metrics.find("dolmetsch_http_requests_total{endpoint=\"/translate\",status=\"200\"}"),
+            std::string::npos);
+  EXPECT_EQ(metrics.find(GoldenSource(0)), std::string::npos);
+}
+
+TEST(TranslatorLifecycleTest, SigtermFinishesInFlightWorkThenExitsZero) {
+  // One worker and one-sentence batches make a long document take a while.
+  Server server({"--max-batch-sentences", "1", "--grace", "60"});
+  ASSERT_GT(server.WaitListening(), 0) << server.Log();
+  ASSERT_TRUE(server.WaitReady()) << server.Log();
+  std::string doc;
+  for (int i = 0; i < 150; ++i) doc += GoldenSource(i % 2 == 0 ? 0 : 6) + " ";
+  http::Response in_flight;
+  std::thread client([&] {
+    in_flight = http::Request(server.port(), "POST", "/translate", json{{"text_de", doc}}.dump());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  server.Signal(SIGTERM);
+  client.join();
+  EXPECT_EQ(server.WaitExit(90), 0) << server.Log();
+  EXPECT_EQ(in_flight.status, 200) << in_flight.body << server.Log();
+  EXPECT_NE(server.Log().find("\"event\":\"draining\""), std::string::npos);
+  // Logs carry no request text.
+  EXPECT_EQ(server.Log().find(GoldenSource(6)), std::string::npos);
+}
+
+TEST(TranslatorLifecycleTest, MissingModelSaysHowToGetIt) {
+  pid_t pid;
+  std::string log = ::testing::TempDir() + "translator_missing.log";
+  std::vector<std::string> args = {DOLMETSCH_BINARY, "translator", "--model", "/nonexistent/opus-mt-de-en",
+                                   "--port",         "0"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_NE(ReadFile(log).find("dolmetsch fetch-model"), std::string::npos) << ReadFile(log);
+  std::remove(log.c_str());
+}
+
+TEST(TranslatorLifecycleTest, ConfiguredThroughEnvironment) {
+  Server server({}, {"DOLMETSCH_MAX_BODY_BYTES=200", "DOLMETSCH_API_KEYS=k1,k2"});
+  ASSERT_GT(server.WaitListening(), 0) << server.Log();
+  ASSERT_TRUE(server.WaitReady()) << server.Log();
+  auto big = http::Request(server.port(), "POST", "/translate",
+                           json{{"q", std::string(500, 'a')}, {"api_key", "k1"}}.dump());
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(http::Request(server.port(), "POST", "/translate", R"({"q": "Haus"})").status, 403);
+  EXPECT_EQ(http::Request(server.port(), "POST", "/translate", R"({"q": "Haus", "api_key": "k2"})").status,
+            200);
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitExit(), 0);
+}
+
+}  // namespace

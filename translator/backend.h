@@ -1,0 +1,58 @@
+// BatchBackend: what the cross-request scheduler calls to translate one batch of sentences.
+//
+// Contract: TranslateBatch gets sentences (no empty strings) that all share one SentenceOptions and returns
+// exactly one SentenceResult per sentence, in order, or a Status naming what failed. CountTokens estimates
+// a sentence's source length in tokens; the scheduler uses it for batch budgets and metrics only.
+// EngineBackend adapts engine::Translator; tests use fakes.
+// Thread-safety: implementations must allow TranslateBatch from several scheduler workers at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace dolmetsch::engine {
+class Translator;
+}
+
+namespace dolmetsch::translator {
+
+// Search settings of one request; sentences are batched together only when these are equal.
+struct SentenceOptions {
+  int beam_size = 0;           // 0: the model's default, widened to n_best when that is larger
+  int n_best = 1;              // hypotheses returned per sentence (<= beam size)
+  int max_length = 0;          // 0: the model's default (counts the start token)
+  int max_new_tokens = 0;      // 0: unset
+  int forced_new_tokens = -1;  // benchmarks only: decode exactly this many tokens (-1: off)
+  bool operator==(const SentenceOptions&) const = default;
+};
+
+struct SentenceResult {
+  std::vector<std::string> hypotheses;  // best first; at least one
+  int source_tokens = 0;
+  int target_tokens = 0;  // of the best hypothesis, EOS included
+};
+
+class BatchBackend {
+ public:
+  virtual ~BatchBackend() = default;
+  virtual int CountTokens(const std::string& sentence) const = 0;
+  virtual StatusOr<std::vector<SentenceResult>> TranslateBatch(const std::vector<std::string>& sentences,
+                                                               const SentenceOptions& options) = 0;
+};
+
+// Runs sentences through engine::Translator. `translator` must outlive the backend.
+class EngineBackend : public BatchBackend {
+ public:
+  explicit EngineBackend(const engine::Translator* translator) : translator_(translator) {}
+  int CountTokens(const std::string& sentence) const override;
+  StatusOr<std::vector<SentenceResult>> TranslateBatch(const std::vector<std::string>& sentences,
+                                                       const SentenceOptions& options) override;
+
+ private:
+  const engine::Translator* translator_;
+};
+
+}  // namespace dolmetsch::translator

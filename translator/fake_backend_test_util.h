@@ -1,0 +1,96 @@
+// FakeBackend: a BatchBackend for tests. "Translates" a sentence to "<options.beam_size>:<SENTENCE in upper
+// case>", counts one token per space-separated word, records every batch, can be held at a gate (so tests
+// can pile requests up while a batch "runs"), and can be told to fail.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "translator/backend.h"
+
+namespace dolmetsch::translator {
+
+class FakeBackend : public BatchBackend {
+ public:
+  int CountTokens(const std::string& s) const override {
+    return 1 + static_cast<int>(std::count(s.begin(), s.end(), ' '));
+  }
+
+  StatusOr<std::vector<SentenceResult>> TranslateBatch(const std::vector<std::string>& sentences,
+                                                       const SentenceOptions& options) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    batches_.push_back(sentences);
+    batch_options_.push_back(options);
+    ++entered_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return open_; });
+    if (delay_ms_ > 0) {
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
+      lock.lock();
+    }
+    if (!fail_with_.ok()) return fail_with_;
+    std::vector<SentenceResult> out;
+    for (const std::string& s : sentences) {
+      SentenceResult r;
+      for (int k = 0; k < std::max(1, options.n_best); ++k) {
+        std::string t = std::to_string(options.beam_size) + ":" + s;
+        for (char& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (k > 0) t += "#" + std::to_string(k);
+        r.hypotheses.push_back(t);
+      }
+      r.source_tokens = CountTokens(s) + 1;
+      r.target_tokens = r.source_tokens;
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = false;
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  // Waits until `n` batches have entered TranslateBatch (held or not).
+  void WaitEntered(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return entered_ >= n; });
+  }
+  void FailWith(Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_with_ = std::move(s);
+  }
+  void SetDelayMs(int ms) {
+    std::lock_guard<std::mutex> lock(mu_);
+    delay_ms_ = ms;
+  }
+  std::vector<std::vector<std::string>> batches() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batches_;
+  }
+  std::vector<SentenceOptions> batch_options() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batch_options_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+  int entered_ = 0;
+  int delay_ms_ = 0;
+  Status fail_with_;
+  std::vector<std::vector<std::string>> batches_;
+  std::vector<SentenceOptions> batch_options_;
+};
+
+}  // namespace dolmetsch::translator

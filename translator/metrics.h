@@ -1,0 +1,56 @@
+// Metrics: the service's counters, gauges and histograms, rendered in the Prometheus text format (0.0.4).
+//
+// Labels are only ever fixed endpoint names and HTTP status codes: never request text, addresses or keys.
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace dolmetsch::translator {
+
+class Metrics {
+ public:
+  // Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit.
+  static constexpr std::array<double, 14> kLatencyBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                             1,     2.5,  5,     10,   30,  60,   300};
+
+  // `endpoint` must come from a fixed set (see service.cc); unknown paths are reported as "other".
+  void ObserveRequest(const std::string& endpoint, int status, double seconds);
+  // One finished batch: sentences, tokens in and out, decode wall time.
+  void ObserveBatch(int sentences, long long source_tokens, long long target_tokens, double seconds);
+  void SetQueueDepth(long long queued_sentences, long long active_requests);
+  void SetModelLoadSeconds(double seconds) { model_load_seconds_.store(seconds); }
+  void SetReady(bool ready) { ready_.store(ready); }
+
+  std::string RenderPrometheus() const;
+
+  long long sentences_translated() const { return sentences_.load(); }
+
+ private:
+  struct Histogram {
+    std::array<long long, kLatencyBuckets.size() + 1> counts{};  // last: +Inf
+    double sum = 0;
+    long long count = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, long long> requests_;  // (endpoint, status) -> count
+  std::map<std::string, Histogram> latency_;                   // endpoint -> histogram
+  double recent_tokens_per_second_ = 0;                        // exponentially weighted over batches
+
+  std::atomic<long long> sentences_{0};
+  std::atomic<long long> source_tokens_{0};
+  std::atomic<long long> target_tokens_{0};
+  std::atomic<long long> batches_{0};
+  std::atomic<double> decode_seconds_{0};
+  std::atomic<long long> queued_sentences_{0};
+  std::atomic<long long> active_requests_{0};
+  std::atomic<double> model_load_seconds_{0};
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace dolmetsch::translator

@@ -1,0 +1,87 @@
+#include "translator/openapi.h"
+
+namespace dolmetsch::translator {
+
+const std::string& OpenApiJson() {
+  static const std::string* text = new std::string(R"json({
+  "openapi": "3.0.3",
+  "info": {
+    "title": "dolmetsch translator",
+    "version": "1",
+    "description": "German to English translation without a length limit. Three request styles share POST /translate: the original app's {\"text_de\"}, and LibreTranslate's {\"q\", \"source\", \"target\", ...}. POST /v1/translate is the native API with options and Server-Sent Events streaming. Every error is {\"error\": \"message\"}."
+  },
+  "paths": {
+    "/": {"get": {"summary": "Help, as the original app", "responses": {"200": {"description": "{\"How to\": \"Use endpoint /translate\"}", "content": {"application/json": {"schema": {"type": "object", "properties": {"How to": {"type": "string"}}}}}}}}},
+    "/translate": {
+      "post": {
+        "summary": "Translate (original app or LibreTranslate request)",
+        "requestBody": {"required": true, "content": {
+          "application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/LegacyRequest"}, {"$ref": "#/components/schemas/LibreTranslateRequest"}]}},
+          "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/LibreTranslateRequest"}},
+          "multipart/form-data": {"schema": {"$ref": "#/components/schemas/LibreTranslateRequest"}}}},
+        "responses": {
+          "200": {"description": "The translation: {\"text_en\"} for a text_de request, LibreTranslate's shape for a q request", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/LegacyResponse"}, {"$ref": "#/components/schemas/LibreTranslateResponse"}]}}}},
+          "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+          "405": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Error"}}
+      }
+    },
+    "/v1/translate": {
+      "post": {
+        "summary": "Translate (native API); with \"stream\": true the answer is text/event-stream",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NativeRequest"}}}},
+        "responses": {
+          "200": {"description": "The translations, or a stream of events: 'progress' per finished sentence, then 'done' (data: the same object as the non-streaming answer) or 'error' (data: {\"error\"})",
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NativeResponse"}},
+                              "text/event-stream": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+          "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Error"}}
+      }
+    },
+    "/languages": {"get": {"summary": "Language pairs (LibreTranslate)", "responses": {"200": {"description": "[{\"code\": \"de\", \"name\": \"German\", \"targets\": [\"en\"]}]", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "targets": {"type": "array", "items": {"type": "string"}}}}}}}}}}},
+    "/frontend/settings": {"get": {"summary": "Limits and features (LibreTranslate); charLimit -1 means no per-text limit", "responses": {"200": {"description": "Settings", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/health": {"get": {"summary": "Liveness: the process answers", "responses": {"200": {"description": "{\"status\": \"ok\"}"}}}},
+    "/ready": {"get": {"summary": "Readiness: model loaded, warm-up done, not shutting down", "responses": {"200": {"description": "{\"status\": \"ready\"}"}, "503": {"description": "{\"status\": \"loading\" | \"draining\", \"error\": ...}"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics (text format 0.0.4)", "responses": {"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+    "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.0"}}}}
+  },
+  "components": {
+    "schemas": {
+      "LegacyRequest": {"type": "object", "required": ["text_de"], "properties": {"text_de": {"type": "string", "description": "German text of any length (bounded by the body limit)"}}},
+      "LegacyResponse": {"type": "object", "properties": {"text_en": {"type": "string"}}},
+      "LibreTranslateRequest": {"type": "object", "required": ["q"], "properties": {
+        "q": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "source": {"type": "string", "enum": ["de", "auto"], "default": "auto"},
+        "target": {"type": "string", "enum": ["en"], "default": "en"},
+        "format": {"type": "string", "enum": ["text", "html"], "default": "text", "description": "html answers 400 \"format not supported\""},
+        "alternatives": {"type": "integer", "minimum": 0, "maximum": 7, "default": 0},
+        "api_key": {"type": "string", "description": "Checked only when the server is configured with keys"}}},
+      "LibreTranslateResponse": {"type": "object", "properties": {
+        "translatedText": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "alternatives": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}]},
+        "detectedLanguage": {"description": "Only when source was auto", "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}},
+      "NativeRequest": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {
+        "text": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "stream": {"type": "boolean", "default": false},
+        "options": {"type": "object", "additionalProperties": false, "properties": {
+          "beam_size": {"type": "integer", "minimum": 1, "maximum": 8},
+          "n_best": {"type": "integer", "minimum": 1, "maximum": 8, "description": "<= beam_size; extra hypotheses come back as alternatives"},
+          "max_length": {"type": "integer", "minimum": 2, "maximum": 512},
+          "max_new_tokens": {"type": "integer", "minimum": 1, "maximum": 512}}}}},
+      "NativeResponse": {"type": "object", "properties": {
+        "translations": {"type": "array", "items": {"type": "object", "properties": {"text": {"type": "string"}, "alternatives": {"type": "array", "items": {"type": "string"}}}}},
+        "model": {"type": "object", "properties": {"name": {"type": "string"}, "source": {"type": "string"}, "target": {"type": "string"}}},
+        "timing": {"type": "object", "properties": {"total_seconds": {"type": "number"}}},
+        "usage": {"type": "object", "properties": {"texts": {"type": "integer"}, "sentences": {"type": "integer"}, "source_tokens": {"type": "integer"}, "target_tokens": {"type": "integer"}}}}},
+      "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+    },
+    "responses": {
+      "Error": {"description": "An error a person can act on", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Unavailable": {"description": "Queue full, model loading or shutting down; see Retry-After", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    }
+  }
+})json");
+  return *text;
+}
+
+}  // namespace dolmetsch::translator

@@ -1,0 +1,848 @@
+#include "translator/service.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <ctime>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "translator/document.h"
+#include "translator/openapi.h"
+
+namespace dolmetsch::translator {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// What one request did, for its log line and metrics. Requests are handled start to end (stream included)
+// on one thread, so a thread_local carries it from the pre-routing handler to the logger.
+struct RequestContext {
+  Clock::time_point start = Clock::now();
+  std::string api;  // legacy | libretranslate | native
+  size_t texts = 0;
+  size_t sentences = 0;
+  size_t chars = 0;
+  size_t request_bytes = 0;  // body as read by a translation handler (req.body stays empty there)
+  bool stream = false;
+  std::string error;       // the message sent with an error status
+  std::string debug_text;  // only with log_text
+};
+thread_local RequestContext t_request;
+// Set by ConnectionQueue when this connection waited too long or arrived at a full queue.
+thread_local bool t_connection_over_limit = false;
+
+// The routes and the methods each allows (HEAD goes with GET; OPTIONS answers CORS preflights).
+const std::map<std::string, std::string>& Routes() {
+  static const auto* routes = new std::map<std::string, std::string>{{"/", "GET"},
+                                                                     {"/health", "GET"},
+                                                                     {"/ready", "GET"},
+                                                                     {"/metrics", "GET"},
+                                                                     {"/languages", "GET"},
+                                                                     {"/frontend/settings", "GET"},
+                                                                     {"/openapi.json", "GET"},
+                                                                     {"/translate", "POST"},
+                                                                     {"/v1/translate", "POST"}};
+  return *routes;
+}
+
+std::string EndpointLabel(const std::string& path) { return Routes().count(path) ? path : "other"; }
+
+bool MethodAllowed(const std::string& allowed, const std::string& method) {
+  if (method == "OPTIONS") return true;
+  if (method == allowed) return true;
+  return allowed == "GET" && method == "HEAD";
+}
+
+std::string AllowHeader(const std::string& allowed) {
+  return allowed == "GET" ? "GET, HEAD, OPTIONS" : allowed + ", OPTIONS";
+}
+
+std::string RegexEscape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '.') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kUnsupported:
+      return 400;
+    case Status::Code::kNotFound:
+      return 404;
+    case Status::Code::kResourceExhausted:
+    case Status::Code::kUnavailable:
+    case Status::Code::kCancelled:
+      return 503;
+    case Status::Code::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+std::string UtcNow() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  int millis = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return buf;
+}
+
+// The socket of the connection that carries `req`: found by its addresses, so that a waiting handler can
+// notice that the client went away. -1 when not found (the caller then simply does not check).
+int FindConnectionSocket(const httplib::Request& req) {
+  if (req.remote_port <= 0 || req.local_port <= 0) return -1;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int found = -1;
+  while (dirent* entry = readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd == dirfd(dir)) continue;
+    struct stat st;
+    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_storage peer{}, local{};
+    socklen_t peer_len = sizeof peer, local_len = sizeof local;
+    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
+    char addr[INET6_ADDRSTRLEN] = {0};
+    int peer_port = 0, local_port = 0;
+    if (peer.ss_family == AF_INET && local.ss_family == AF_INET) {
+      const auto* p = reinterpret_cast<const sockaddr_in*>(&peer);
+      inet_ntop(AF_INET, &p->sin_addr, addr, sizeof addr);
+      peer_port = ntohs(p->sin_port);
+      local_port = ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port);
+    } else if (peer.ss_family == AF_INET6 && local.ss_family == AF_INET6) {
+      const auto* p = reinterpret_cast<const sockaddr_in6*>(&peer);
+      inet_ntop(AF_INET6, &p->sin6_addr, addr, sizeof addr);
+      peer_port = ntohs(p->sin6_port);
+      local_port = ntohs(reinterpret_cast<const sockaddr_in6*>(&local)->sin6_port);
+    } else {
+      continue;
+    }
+    if (peer_port == req.remote_port && local_port == req.local_port && req.remote_addr == addr) {
+      found = static_cast<int>(fd);
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
+// True when the peer closed or reset the connection (a pipelined next request counts as alive).
+bool PeerGone(int fd) {
+  if (fd < 0) return false;
+  char c;
+  ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return true;
+  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+// httplib's connection queue, bounded in waiting time: a connection that waited longer than `max_wait`, or
+// arrived when `max_waiting` were already queued, is still served, but its translation requests are
+// answered 503 at once (they are cheap to refuse, expensive to serve late).
+class ConnectionQueue : public httplib::TaskQueue {
+ public:
+  ConnectionQueue(size_t threads, size_t max_waiting, double max_wait_seconds)
+      : max_waiting_(max_waiting), max_wait_(max_wait_seconds) {
+    for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) threads_.emplace_back([this] { Work(); });
+  }
+  void enqueue(std::function<void()> fn) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back({std::move(fn), Clock::now(), jobs_.size() >= max_waiting_});
+    }
+    cv_.notify_one();
+  }
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      shutdown_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+ private:
+  struct Entry {
+    std::function<void()> fn;
+    Clock::time_point enqueued;
+    bool over;
+  };
+  void Work() {
+    for (;;) {
+      Entry entry;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return shutdown_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // shutdown and drained
+        entry = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      double waited = std::chrono::duration<double>(Clock::now() - entry.enqueued).count();
+      t_connection_over_limit = entry.over || waited > max_wait_;
+      entry.fn();
+      t_connection_over_limit = false;
+    }
+  }
+  const size_t max_waiting_;
+  const double max_wait_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Entry> jobs_;
+  bool shutdown_ = false;
+  std::vector<std::thread> threads_;
+};
+
+struct SplitRequest {
+  std::vector<SplitText> splits;
+  std::vector<size_t> first_sentence;  // per text: index of its first sentence in the job
+  std::vector<std::string> sentences;  // all texts' sentences, in order
+};
+
+SplitRequest SplitAll(const std::vector<std::string>& texts, size_t max_segment_bytes) {
+  SplitRequest out;
+  for (const std::string& text : texts) {
+    out.first_sentence.push_back(out.sentences.size());
+    out.splits.push_back(SplitDocument(text, max_segment_bytes));
+    for (const std::string& s : out.splits.back().sentences) out.sentences.push_back(s);
+  }
+  return out;
+}
+
+// Text `t` with hypothesis `k` of each sentence (the best one where a sentence has fewer).
+std::string Assemble(const SplitRequest& split, const Job& job, size_t t, size_t k) {
+  const SplitText& st = split.splits[t];
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < st.sentences.size(); ++i) {
+    const SentenceResult& r = job.result(split.first_sentence[t] + i);
+    parts.push_back(k < r.hypotheses.size() ? r.hypotheses[k] : r.hypotheses.empty() ? "" : r.hypotheses[0]);
+  }
+  return Join(st, parts);
+}
+
+}  // namespace
+
+// httplib::Server that can stop accepting connections while the requests it has keep being served: the
+// listening socket is shut down (accept fails, the accept loop ends and joins the connection threads)
+// without marking the server as stopping, which would cut streaming answers short.
+class Service::DrainableServer : public httplib::Server {
+ public:
+  void StopAccepting() {
+    socket_t sock = svr_sock_.load();
+    if (sock != INVALID_SOCKET) ::shutdown(sock, SHUT_RDWR);
+  }
+};
+
+Service::Service(ServiceOptions options) : options_(std::move(options)) {
+  log_sink_ = [](const std::string& line) {
+    std::fputs((line + "\n").c_str(), stderr);
+    std::fflush(stderr);
+  };
+}
+
+Service::~Service() {
+  Shutdown();
+  scheduler_ptr_.store(nullptr);
+  scheduler_.reset();
+}
+
+void Service::SetLogSink(std::function<void(const std::string&)> sink) {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  log_sink_ = std::move(sink);
+}
+
+Status Service::AttachBackend(BatchBackend* backend, ModelInfo info) {
+  if (scheduler_ != nullptr) return Status::Internal("AttachBackend was called twice");
+  scheduler_ = std::make_unique<Scheduler>(backend, options_.scheduler, &metrics_);
+  {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    model_ = info;
+  }
+  metrics_.SetModelLoadSeconds(info.load_seconds);
+  // Warm-up: one real translation through the whole path (allocations, caches, first-call costs).
+  auto job = scheduler_->Submit({"Guten Morgen."}, SentenceOptions{});
+  if (!job.ok()) return job.status().WithContext("warm-up translation");
+  Status s = (*job)->WaitUntil(Clock::now() + std::chrono::seconds(300));
+  if (!s.ok()) return s.WithContext("warm-up translation");
+  scheduler_ptr_.store(scheduler_.get());
+  if (!draining_.load()) {
+    ready_.store(true);
+    metrics_.SetReady(true);
+  }
+  return Status::Ok();
+}
+
+void Service::BeginRequest() { t_request = RequestContext(); }
+
+void Service::EndRequest(const httplib::Request& req, const httplib::Response& res) {
+  double seconds = std::chrono::duration<double>(Clock::now() - t_request.start).count();
+  std::string endpoint = EndpointLabel(req.path);
+  metrics_.ObserveRequest(endpoint, res.status, seconds);
+  json line = {{"time", UtcNow()},
+               // A 503 from /ready is a probe's normal answer while loading or draining, not an error.
+               {"level", req.path == "/ready" || res.status < 400 ? "info"
+                         : res.status >= 500                      ? "error"
+                                                                  : "warn"},
+               {"event", "request"},
+               {"method", req.method.substr(0, 16)},
+               {"endpoint", endpoint},
+               {"status", res.status},
+               {"duration_ms", std::round(seconds * 1e5) / 100},
+               {"request_bytes", std::max(req.body.size(), t_request.request_bytes)},
+               {"response_bytes", res.body.size()}};
+  if (endpoint == "other") line["path"] = req.path.substr(0, 200);
+  if (!t_request.api.empty()) {
+    line["api"] = t_request.api;
+    line["texts"] = t_request.texts;
+    line["sentences"] = t_request.sentences;
+    line["chars"] = t_request.chars;
+  }
+  if (t_request.stream) line["stream"] = true;
+  if (!t_request.error.empty()) line["error"] = t_request.error;
+  if (options_.log_text && !t_request.debug_text.empty()) line["text"] = t_request.debug_text;
+  std::string text = Dump(line);
+  std::lock_guard<std::mutex> lock(log_mu_);
+  if (log_sink_) log_sink_(text);
+}
+
+void Service::AddCors(httplib::Response& res) const {
+  if (options_.cors_origin.empty()) return;
+  res.set_header("Access-Control-Allow-Origin", options_.cors_origin);
+}
+
+void Service::Respond(httplib::Response& res, int status, const std::string& json_body) {
+  res.status = status;
+  res.set_content(json_body, "application/json");
+  AddCors(res);
+}
+
+void Service::RespondError(httplib::Response& res, const Status& status) {
+  int code = HttpStatusFor(status);
+  t_request.error = status.message();
+  if (code == 503) res.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
+  Respond(res, code, ErrorJson(status.message()));
+}
+
+bool Service::KeyAccepted(const httplib::Request& req, const std::string& body_key) const {
+  if (options_.api_keys.empty()) return true;
+  std::string key = body_key;
+  std::string auth = req.get_header_value("Authorization");
+  if (key.empty() && auth.rfind("Bearer ", 0) == 0) key = auth.substr(7);
+  return std::find(options_.api_keys.begin(), options_.api_keys.end(), key) != options_.api_keys.end();
+}
+
+std::string Service::LanguagesJson() const {
+  ModelInfo m;
+  {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    m = model_;
+  }
+  auto name = [](const std::string& code) -> std::string {
+    static const std::map<std::string, std::string> names = {
+        {"de", "German"}, {"en", "English"}, {"fr", "French"}, {"es", "Spanish"}, {"it", "Italian"}};
+    auto it = names.find(code);
+    return it == names.end() ? code : it->second;
+  };
+  json out = json::array();
+  out.push_back(
+      {{"code", m.source_language}, {"name", name(m.source_language)}, {"targets", {m.target_language}}});
+  return Dump(out);
+}
+
+std::string Service::SettingsJson() const {
+  ModelInfo m;
+  {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    m = model_;
+  }
+  json out = {
+      {"charLimit",
+       options_.limits.max_text_chars == 0 ? -1 : static_cast<long long>(options_.limits.max_text_chars)},
+      {"bodyLimitBytes", options_.max_body_bytes},
+      {"frontendTimeout", 500},
+      {"apiKeys", !options_.api_keys.empty()},
+      {"keyRequired", !options_.api_keys.empty()},
+      {"suggestions", false},
+      {"filesTranslation", false},
+      {"supportedFilesFormat", json::array()},
+      {"language",
+       {{"source", {{"code", m.source_language}, {"name", m.source_language}}},
+        {"target", {{"code", m.target_language}, {"name", m.target_language}}}}}};
+  return Dump(out);
+}
+
+void Service::Mount(httplib::Server& server) {
+  server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+    Respond(res, 200, Dump(json{{"How to", "Use endpoint /translate"}}));
+  });
+  server.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+    Respond(res, 200, Dump(json{{"status", "ok"}}));
+  });
+  server.Get("/ready", [this](const httplib::Request&, httplib::Response& res) {
+    if (ready_.load()) {
+      Respond(res, 200, Dump(json{{"status", "ready"}}));
+    } else {
+      Respond(res, 503,
+              Dump(json{{"status", draining_.load() ? "draining" : "loading"},
+                        {"error", draining_.load() ? "the translator is shutting down"
+                                                   : "the model is not loaded and warmed up yet"}}));
+    }
+  });
+  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.Get("/languages",
+             [this](const httplib::Request&, httplib::Response& res) { Respond(res, 200, LanguagesJson()); });
+  server.Get("/frontend/settings",
+             [this](const httplib::Request&, httplib::Response& res) { Respond(res, 200, SettingsJson()); });
+  server.Get("/openapi\\.json",
+             [this](const httplib::Request&, httplib::Response& res) { Respond(res, 200, OpenApiJson()); });
+  server.Post("/translate", [this](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
+    HandleTranslate(ApiKind::kLegacy, req, res, &reader);
+  });
+  server.Post("/v1/translate", [this](const httplib::Request& req, httplib::Response& res,
+                                      const httplib::ContentReader& reader) {
+    HandleTranslate(ApiKind::kNative, req, res, &reader);
+  });
+  // Wrong methods on our paths: 405 with Allow (standalone mode answers these in pre-routing already).
+  for (const auto& [path, allowed] : Routes()) {
+    std::string pattern = RegexEscape(path);
+    auto not_allowed = [this, allowed = allowed](const httplib::Request& req, httplib::Response& res) {
+      res.set_header("Allow", AllowHeader(allowed));
+      RespondError(
+          res, Status::InvalidArgument(req.method.substr(0, 16) + " is not allowed here; use " + allowed));
+      res.status = 405;
+    };
+    auto preflight = [this, allowed = allowed](const httplib::Request&, httplib::Response& res) {
+      res.status = 204;
+      res.set_header("Allow", AllowHeader(allowed));
+      AddCors(res);
+      if (!options_.cors_origin.empty()) {
+        res.set_header("Access-Control-Allow-Methods", AllowHeader(allowed));
+        res.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization");
+        res.set_header("Access-Control-Max-Age", "600");
+      }
+    };
+    if (allowed == "GET") {
+      server.Post(pattern, not_allowed);
+    } else {
+      server.Get(pattern, not_allowed);
+    }
+    server.Put(pattern, not_allowed);
+    server.Patch(pattern, not_allowed);
+    server.Delete(pattern, not_allowed);
+    server.Options(pattern, preflight);
+  }
+}
+
+void Service::HandleTranslate(ApiKind endpoint, const httplib::Request& req, httplib::Response& res,
+                              const void* content_reader) {
+  const auto& reader = *static_cast<const httplib::ContentReader*>(content_reader);
+  struct InFlight {
+    std::atomic<int>& n;
+    bool released = false;
+    explicit InFlight(std::atomic<int>& counter) : n(counter) { ++n; }
+    void Release() {
+      if (!released) --n;
+      released = true;
+    }
+    ~InFlight() { Release(); }
+  };
+  auto in_flight = std::make_shared<InFlight>(in_flight_);
+  t_request.api = endpoint == ApiKind::kNative ? "native" : "legacy";
+
+  // 1. The body, bounded while it is read (httplib applies the same bound before us).
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> form;
+  bool too_large = false;
+  size_t total = 0;
+  bool read_ok;
+  if (req.is_multipart_form_data()) {
+    read_ok = reader(
+        [&](const httplib::MultipartFormData& part) {
+          form.emplace_back(part.name, "");
+          return true;
+        },
+        [&](const char* data, size_t n) {
+          total += n;
+          if (total > options_.max_body_bytes) return !(too_large = true);
+          if (!form.empty()) form.back().second.append(data, n);
+          return true;
+        });
+  } else {
+    read_ok = reader([&](const char* data, size_t n) {
+      if (body.size() + n > options_.max_body_bytes) return !(too_large = true);
+      body.append(data, n);
+      return true;
+    });
+  }
+  if (too_large || res.status == 413) {
+    // Not RespondError: a 413 must not carry the Retry-After of the 503s.
+    t_request.error = "the request body is larger than this server's limit of " +
+                      std::to_string(options_.max_body_bytes) +
+                      " bytes; send the text in parts or raise DOLMETSCH_MAX_BODY_BYTES";
+    res.set_header("Connection", "close");
+    Respond(res, 413, ErrorJson(t_request.error));
+    return;
+  }
+  if (!read_ok) {
+    RespondError(res, Status::InvalidArgument("the request body could not be read (truncated or malformed)"));
+    return;
+  }
+  std::string content_type = req.get_header_value("Content-Type");
+  t_request.request_bytes = req.is_multipart_form_data() ? total : body.size();
+  if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0 && !LooksLikeJsonObject(body)) {
+    auto parsed_form = ParseUrlEncodedForm(body);
+    if (!parsed_form.ok()) return RespondError(res, parsed_form.status());
+    form = std::move(parsed_form).value();
+  }
+
+  // 2. Validation.
+  StatusOr<TranslationRequest> parsed =
+      ParseTranslateRequest(endpoint, content_type, body, form, options_.limits);
+  if (!parsed.ok()) return RespondError(res, parsed.status());
+  TranslationRequest request = std::move(parsed).value();
+  t_request.api = request.kind == ApiKind::kLegacy           ? "legacy"
+                  : request.kind == ApiKind::kLibreTranslate ? "libretranslate"
+                                                             : "native";
+  t_request.texts = request.texts.size();
+  t_request.stream = request.stream;
+  for (const std::string& t : request.texts) t_request.chars += t.size();
+  if (options_.log_text) {
+    for (const std::string& t : request.texts) t_request.debug_text += t + "\n";
+  }
+  if (!KeyAccepted(req, request.api_key)) {
+    t_request.error = "invalid API key";
+    Respond(res, 403, ErrorJson("Invalid API key: send a valid api_key (or Authorization: Bearer <key>)"));
+    return;
+  }
+
+  // 3. Admission.
+  Scheduler* scheduler = scheduler_ptr_.load();
+  if (draining_.load()) {
+    res.set_header("Connection", "close");
+    return RespondError(res,
+                        Status::Unavailable("the translator is shutting down; retry on another instance"));
+  }
+  if (scheduler == nullptr) {
+    return RespondError(res, Status::Unavailable("the model is still loading; retry in a few seconds"));
+  }
+  auto split = std::make_shared<SplitRequest>(SplitAll(request.texts, options_.max_segment_bytes));
+  t_request.sentences = split->sentences.size();
+  auto submitted = scheduler->Submit(split->sentences, request.options);
+  if (!submitted.ok()) return RespondError(res, submitted.status());
+  std::shared_ptr<Job> job = *submitted;
+  Clock::time_point deadline =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
+  Clock::time_point start = t_request.start;
+
+  ModelInfo model;
+  {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    model = model_;
+  }
+  // The complete answer, once the job has finished successfully.
+  auto build_answer = [split, job, request, model, start]() -> json {
+    const size_t n = request.texts.size();
+    int alternatives = request.kind == ApiKind::kNative ? request.options.n_best - 1 : request.alternatives;
+    if (request.kind == ApiKind::kLegacy) return json{{"text_en", Assemble(*split, *job, 0, 0)}};
+    if (request.kind == ApiKind::kLibreTranslate) {
+      json translated = json::array(), alts = json::array(), detected = json::array();
+      for (size_t t = 0; t < n; ++t) {
+        translated.push_back(Assemble(*split, *job, t, 0));
+        json a = json::array();
+        for (int k = 1; k <= alternatives; ++k) a.push_back(Assemble(*split, *job, t, k));
+        alts.push_back(a);
+        detected.push_back({{"confidence", 100}, {"language", model.source_language}});
+      }
+      json out;
+      out["translatedText"] = request.texts_is_array ? translated : translated[0];
+      if (alternatives > 0) out["alternatives"] = request.texts_is_array ? alts : alts[0];
+      if (request.source_auto) out["detectedLanguage"] = request.texts_is_array ? detected : detected[0];
+      return out;
+    }
+    json translations = json::array();
+    long long source_tokens = 0, target_tokens = 0;
+    for (size_t i = 0; i < job->size(); ++i) {
+      source_tokens += job->result(i).source_tokens;
+      target_tokens += job->result(i).target_tokens;
+    }
+    for (size_t t = 0; t < n; ++t) {
+      json entry = {{"text", Assemble(*split, *job, t, 0)}};
+      if (alternatives > 0) {
+        json a = json::array();
+        for (int k = 1; k <= alternatives; ++k) a.push_back(Assemble(*split, *job, t, k));
+        entry["alternatives"] = a;
+      }
+      translations.push_back(entry);
+    }
+    return json{
+        {"translations", translations},
+        {"model",
+         {{"name", model.name}, {"source", model.source_language}, {"target", model.target_language}}},
+        {"timing", {{"total_seconds", std::chrono::duration<double>(Clock::now() - start).count()}}},
+        {"usage",
+         {{"texts", n},
+          {"sentences", job->size()},
+          {"source_tokens", source_tokens},
+          {"target_tokens", target_tokens}}}};
+  };
+
+  if (!request.stream) {
+    int fd = -2;  // looked up on the first slow wait only
+    Status s;
+    for (;;) {
+      Clock::time_point slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
+      s = job->WaitUntil(slice);
+      if (s.code() != Status::Code::kDeadlineExceeded) break;
+      if (Clock::now() >= deadline) break;
+      if (fd == -2) fd = FindConnectionSocket(req);
+      if (PeerGone(fd)) {
+        job->Cancel();
+        s = Status::Cancelled("the client closed the connection");
+        break;
+      }
+    }
+    if (!s.ok()) {
+      job->Cancel();
+      if (s.code() == Status::Code::kDeadlineExceeded) {
+        s = Status::DeadlineExceeded("the translation took longer than the request timeout of " +
+                                     std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
+                                     " s; send a shorter text or raise DOLMETSCH_REQUEST_TIMEOUT");
+      }
+      return RespondError(res, s);
+    }
+    Respond(res, 200, Dump(build_answer()));
+    return;
+  }
+
+  // 4. Server-Sent Events: one "progress" event per finished sentence (in document order), then "done" with
+  // the complete answer, or "error".
+  struct StreamState {
+    size_t emitted = 0;
+    bool finished = false;
+    Clock::time_point last_write = Clock::now();
+  };
+  auto state = std::make_shared<StreamState>();
+  res.status = 200;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  AddCors(res);
+  auto owner_of = [split](size_t index) {
+    size_t t = std::upper_bound(split->first_sentence.begin(), split->first_sentence.end(), index) -
+               split->first_sentence.begin() - 1;
+    return t;
+  };
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, job, split, state, deadline, build_answer, owner_of](size_t, httplib::DataSink& sink) {
+        auto send = [&](const std::string& event, const json& data) {
+          std::string chunk = "event: " + event + "\ndata: " + Dump(data) + "\n\n";
+          state->last_write = Clock::now();
+          return sink.write(chunk.data(), chunk.size());
+        };
+        if (state->finished) {
+          sink.done();
+          return true;
+        }
+        Clock::time_point slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(250));
+        size_t prefix = job->WaitForProgress(state->emitted, slice);
+        const size_t total = job->size();
+        for (; state->emitted < prefix; ++state->emitted) {
+          size_t i = state->emitted;
+          size_t t = owner_of(i);
+          const SplitText& st = split->splits[t];
+          size_t local = i - split->first_sentence[t];
+          std::string piece = st.gaps[local] + job->result(i).hypotheses[0];
+          if (local + 1 == st.sentences.size()) piece += st.gaps.back();
+          json data = {{"index", i},
+                       {"done", i + 1},
+                       {"total", total},
+                       {"text_index", t},
+                       {"translation", job->result(i).hypotheses[0]},
+                       {"piece", piece}};
+          if (!send("progress", data)) {
+            job->Cancel();
+            return false;  // the client went away
+          }
+        }
+        if (job->finished()) {
+          Status s = job->status();
+          bool ok = s.ok() ? send("done", build_answer()) : send("error", json{{"error", s.message()}});
+          if (!s.ok()) t_request.error = s.message();
+          state->finished = true;
+          sink.done();
+          return ok;
+        }
+        if (Clock::now() >= deadline) {
+          job->Cancel();
+          std::string message = "the translation took longer than the request timeout of " +
+                                std::to_string(static_cast<int>(options_.request_timeout_seconds)) + " s";
+          t_request.error = message;
+          send("error", json{{"error", message}, {"status", 504}});
+          state->finished = true;
+          sink.done();
+          return true;
+        }
+        if (Clock::now() - state->last_write > std::chrono::seconds(2)) {
+          // An SSE comment: keeps proxies from timing out and detects a client that went away.
+          state->last_write = Clock::now();
+          if (!sink.write(": waiting\n\n", 11) || !sink.is_writable()) {
+            job->Cancel();
+            return false;
+          }
+        }
+        return true;
+      },
+      [job, in_flight](bool) {
+        job->Cancel();  // no-op when finished
+        in_flight->Release();
+      });
+  in_flight.reset();  // the releaser holds the count now
+}
+
+Status Service::Listen() {
+  if (server_ != nullptr) return Status::Internal("Listen was called twice");
+  server_ = std::make_unique<DrainableServer>();
+  DrainableServer& server = *server_;
+  const size_t threads = static_cast<size_t>(std::max(1, options_.http_threads));
+  const size_t max_waiting = options_.max_waiting_connections;
+  const double max_wait = options_.max_connection_wait_seconds;
+  server.new_task_queue = [threads, max_waiting, max_wait] {
+    return new ConnectionQueue(threads, max_waiting, max_wait);
+  };
+  server.set_payload_max_length(options_.max_body_bytes);
+  server.set_keep_alive_timeout(options_.keep_alive_seconds);
+  server.set_keep_alive_max_count(100);
+  server.set_read_timeout(options_.read_timeout_seconds, 0);
+  server.set_write_timeout(options_.read_timeout_seconds, 0);
+
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    BeginRequest();
+    auto route = Routes().find(req.path);
+    bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
+    if (route == Routes().end()) {
+      if (has_body) res.set_header("Connection", "close");
+      RespondError(res, Status::NotFound("no endpoint " + req.path.substr(0, 100) +
+                                         "; see GET /openapi.json for the API"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!MethodAllowed(route->second, req.method)) {
+      if (has_body) res.set_header("Connection", "close");
+      res.set_header("Allow", AllowHeader(route->second));
+      RespondError(res, Status::InvalidArgument(req.method.substr(0, 16) + " is not allowed on " + req.path +
+                                                "; use " + route->second));
+      res.status = 405;
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (t_connection_over_limit && route->second == "POST") {
+      res.set_header("Connection", "close");
+      RespondError(res, Status::ResourceExhausted("the server is overloaded; retry later"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string message;
+        switch (res.status) {
+          case 400:
+            message = "malformed HTTP request";
+            break;
+          case 413:
+            message = "the request body is larger than this server's limit of " +
+                      std::to_string(options_.max_body_bytes) + " bytes";
+            break;
+          case 414:
+            message = "the request URI is too long";
+            break;
+          case 416:
+            message = "range not satisfiable";
+            break;
+          default:
+            message = "HTTP error " + std::to_string(res.status);
+            break;
+        }
+        t_request.error = message;
+        res.set_content(ErrorJson(message), "application/json");
+        AddCors(res);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  server.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    RespondError(res, Status::Internal("internal error while handling the request"));
+  });
+  server.set_logger(
+      [this](const httplib::Request& req, const httplib::Response& res) { EndRequest(req, res); });
+  Mount(server);
+
+  if (options_.port == 0) {
+    bound_port_ = server.bind_to_any_port(options_.host);
+    if (bound_port_ < 0) bound_port_ = 0;
+  } else if (server.bind_to_port(options_.host, options_.port)) {
+    bound_port_ = options_.port;
+  }
+  if (bound_port_ == 0) {
+    server_.reset();
+    return Status::IoError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                           " (in use, or not an address of this machine); choose another with --host/--port");
+  }
+  server_thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    server_stopped_.store(true);
+  });
+  return Status::Ok();
+}
+
+void Service::Shutdown() {
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  if (draining_.exchange(true)) {
+    if (server_thread_.joinable()) server_thread_.join();
+    return;
+  }
+  ready_.store(false);
+  metrics_.SetReady(false);
+  if (server_ != nullptr) server_->StopAccepting();
+  Clock::time_point grace_end =
+      Clock::now() + std::chrono::milliseconds(static_cast<long long>(options_.grace_seconds * 1000));
+  while (in_flight_.load() > 0 && Clock::now() < grace_end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (Scheduler* s = scheduler_ptr_.load(); s != nullptr && in_flight_.load() > 0) s->CancelAll();
+  if (server_thread_.joinable()) server_thread_.join();
+}
+
+void Service::Wait() {
+  while (server_ != nullptr && !server_stopped_.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+}  // namespace dolmetsch::translator

@@ -1,0 +1,356 @@
+// In-process tests of the HTTP layer with a fake backend (tests/translator_service_test.cc drives the real
+// binary with the real engine).
+#include "translator/service.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "translator/fake_backend_test_util.h"
+#include "translator/mini_http_client.h"
+
+namespace dolmetsch::translator {
+namespace {
+
+using json = nlohmann::json;
+namespace http = mini_http;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void Start(ServiceOptions options = {}, bool attach = true) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.grace_seconds = std::min(options.grace_seconds, 5.0);
+    service_ = std::make_unique<Service>(options);
+    service_->SetLogSink([this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(log_mu_);
+      log_.push_back(line);
+    });
+    ASSERT_TRUE(service_->Listen().ok());
+    port_ = service_->port();
+    if (attach) {
+      ASSERT_TRUE(service_->AttachBackend(&backend_, ModelInfo{.name = "fake"}).ok());
+    }
+  }
+  void TearDown() override {
+    backend_.Open();
+    service_.reset();
+  }
+  http::Response Post(const std::string& path, const std::string& body,
+                      const std::string& type = "application/json", const std::string& headers = "") {
+    return http::Request(port_, "POST", path, body, type, headers);
+  }
+  json Body(const http::Response& r) {
+    json j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.body;
+    return j;
+  }
+  std::vector<std::string> Logs() {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    return log_;
+  }
+
+  FakeBackend backend_;
+  std::unique_ptr<Service> service_;
+  int port_ = 0;
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(ServiceTest, HelpHealthReadyLanguagesOpenApi) {
+  Start();
+  auto root = http::Request(port_, "GET", "/");
+  EXPECT_EQ(root.status, 200);
+  EXPECT_EQ(root.body, R"({"How to":"Use endpoint /translate"})");
+  EXPECT_EQ(http::Request(port_, "GET", "/health").status, 200);
+  EXPECT_EQ(http::Request(port_, "GET", "/ready").status, 200);
+  auto languages = Body(http::Request(port_, "GET", "/languages"));
+  EXPECT_EQ(languages[0]["code"], "de");
+  EXPECT_EQ(languages[0]["targets"][0], "en");
+  auto settings = Body(http::Request(port_, "GET", "/frontend/settings"));
+  EXPECT_EQ(settings["charLimit"], -1);
+  auto openapi = Body(http::Request(port_, "GET", "/openapi.json"));
+  for (const char* path :
+       {"/", "/translate", "/v1/translate", "/languages", "/health", "/ready", "/metrics"}) {
+    EXPECT_TRUE(openapi["paths"].contains(path)) << path;
+  }
+}
+
+TEST_F(ServiceTest, NotReadyUntilBackendAttached) {
+  Start({}, /*attach=*/false);
+  EXPECT_EQ(http::Request(port_, "GET", "/health").status, 200);
+  auto ready = http::Request(port_, "GET", "/ready");
+  EXPECT_EQ(ready.status, 503);
+  auto r = Post("/translate", R"({"text_de": "Hallo."})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.headers["retry-after"], "2");
+  EXPECT_NE(Body(r)["error"].get<std::string>().find("loading"), std::string::npos);
+  ASSERT_TRUE(service_->AttachBackend(&backend_, ModelInfo{}).ok());
+  EXPECT_EQ(http::Request(port_, "GET", "/ready").status, 200);
+  EXPECT_EQ(Post("/translate", R"({"text_de": "Hallo."})").status, 200);
+}
+
+TEST_F(ServiceTest, LegacyContract) {
+  Start();
+  auto r = Post("/translate", R"({"text_de": "Guten Tag. Wie geht es?\n\nZweiter Absatz."})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_EQ(r.body, R"({"text_en":"0:GUTEN TAG. 0:WIE GEHT ES?\n\n0:ZWEITER ABSATZ."})");
+}
+
+TEST_F(ServiceTest, LibreTranslateJsonFormAndMultipart) {
+  Start();
+  auto one = Body(Post("/translate", R"({"q": "Hallo Welt.", "source": "de", "target": "en"})"));
+  EXPECT_EQ(one, json::parse(R"({"translatedText": "0:HALLO WELT."})"));
+  auto many = Body(Post("/translate", R"({"q": ["Eins.", "Zwei."], "source": "auto", "target": "en",
+                                          "alternatives": 1})"));
+  EXPECT_EQ(many["translatedText"], json::parse(R"(["0:EINS.", "0:ZWEI."])"));
+  EXPECT_EQ(many["alternatives"], json::parse(R"([["0:EINS.#1"], ["0:ZWEI.#1"]])"));
+  EXPECT_EQ(many["detectedLanguage"][1]["language"], "de");
+  auto form =
+      Body(Post("/translate", "q=Guten+Morgen%21&source=de&target=en", "application/x-www-form-urlencoded"));
+  EXPECT_EQ(form["translatedText"], "0:GUTEN MORGEN!");
+  std::string multipart =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\nMultipart.\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\nde\r\n--XyZ--\r\n";
+  auto mp = Post("/translate", multipart, "multipart/form-data; boundary=XyZ");
+  ASSERT_EQ(mp.status, 200) << mp.body;
+  EXPECT_EQ(Body(mp)["translatedText"], "0:MULTIPART.");
+  auto html = Post("/translate", R"({"q": "<b>x</b>", "format": "html"})");
+  EXPECT_EQ(html.status, 400);
+  EXPECT_NE(Body(html)["error"].get<std::string>().find("format not supported"), std::string::npos);
+}
+
+TEST_F(ServiceTest, NativeApiWithOptions) {
+  Start();
+  auto r = Post("/v1/translate",
+                R"({"text": ["Ein Satz. Noch einer.", ""], "options": {"beam_size": 3, "n_best": 2}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = Body(r);
+  EXPECT_EQ(j["translations"][0]["text"], "3:EIN SATZ. 3:NOCH EINER.");
+  EXPECT_EQ(j["translations"][0]["alternatives"][0], "3:EIN SATZ.#1 3:NOCH EINER.#1");
+  EXPECT_EQ(j["translations"][1]["text"], "");
+  EXPECT_EQ(j["model"]["name"], "fake");
+  EXPECT_EQ(j["usage"]["sentences"], 2);
+  EXPECT_TRUE(j["timing"]["total_seconds"].is_number());
+  auto bad = Post("/v1/translate", R"({"text": "x", "options": {"beam_size": 100}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(Body(bad)["error"].get<std::string>().find("beam_size"), std::string::npos);
+}
+
+TEST_F(ServiceTest, StreamingSendsProgressPerSentenceThenDone) {
+  ServiceOptions o;
+  o.scheduler = {.workers = 1, .max_batch_sentences = 1};
+  Start(o);
+  auto r = Post("/v1/translate", R"({"text": "Erster Satz. Zweiter Satz. Dritter Satz.", "stream": true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "text/event-stream");
+  std::vector<std::string> events;
+  std::vector<json> data;
+  size_t pos = 0;
+  while ((pos = r.body.find("event: ", pos)) != std::string::npos) {
+    size_t eol = r.body.find('\n', pos);
+    events.push_back(r.body.substr(pos + 7, eol - pos - 7));
+    size_t data_start = r.body.find("data: ", eol) + 6;
+    data.push_back(json::parse(r.body.substr(data_start, r.body.find('\n', data_start) - data_start)));
+    pos = eol;
+  }
+  ASSERT_EQ(events, (std::vector<std::string>{"progress", "progress", "progress", "done"})) << r.body;
+  std::string assembled;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(data[i]["index"], i);
+    EXPECT_EQ(data[i]["total"], 3);
+    assembled += data[i]["piece"].get<std::string>();
+  }
+  EXPECT_EQ(assembled, "0:ERSTER SATZ. 0:ZWEITER SATZ. 0:DRITTER SATZ.");
+  EXPECT_EQ(data[3]["translations"][0]["text"], assembled);
+}
+
+TEST_F(ServiceTest, ErrorsAreJsonWithTheRightStatus) {
+  ServiceOptions o;
+  o.max_body_bytes = 1000;
+  Start(o);
+  auto expect_error = [&](const http::Response& r, int status, const std::string& fragment) {
+    EXPECT_EQ(r.status, status) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_NE(j["error"].get<std::string>().find(fragment), std::string::npos) << r.body;
+  };
+  expect_error(Post("/translate", "{nope"), 400, "not valid JSON");
+  expect_error(Post("/translate", "{\"text_de\": \"\xff\"}"), 400, "UTF-8");
+  expect_error(Post("/translate", R"({"text_de": ["a"]})"), 400, "'text_de' must be a string");
+  expect_error(http::Request(port_, "GET", "/translate"), 405, "GET is not allowed");
+  EXPECT_EQ(http::Request(port_, "GET", "/translate").headers["allow"], "POST, OPTIONS");
+  expect_error(http::Request(port_, "DELETE", "/health"), 405, "not allowed");
+  expect_error(http::Request(port_, "GET", "/nowhere"), 404, "no endpoint /nowhere");
+  auto too_big = Post("/translate", "{\"text_de\": \"" + std::string(2000, 'a') + "\"}");
+  expect_error(too_big, 413, "limit of 1000 bytes");
+  EXPECT_EQ(too_big.headers.count("retry-after"), 0u);
+  expect_error(Post("/translate", "q=" + std::string(2000, 'a'), "application/x-www-form-urlencoded"), 413,
+               "1000");
+}
+
+TEST_F(ServiceTest, QueueFullIs503WithRetryAfter) {
+  ServiceOptions o;
+  o.scheduler = {.workers = 1, .max_active_jobs = 1};
+  Start(o);
+  backend_.Close();
+  std::thread first([&] { EXPECT_EQ(Post("/translate", R"({"text_de": "Eins."})").status, 200); });
+  backend_.WaitEntered(2);  // warm-up + this request
+  auto r = Post("/translate", R"({"text_de": "Zwei."})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.headers["retry-after"], "2");
+  EXPECT_NE(Body(r)["error"].get<std::string>().find("retry later"), std::string::npos);
+  backend_.Open();
+  first.join();
+}
+
+TEST_F(ServiceTest, DeadlineIs504) {
+  ServiceOptions o;
+  o.request_timeout_seconds = 0.3;
+  Start(o);
+  backend_.Close();
+  auto r = Post("/translate", R"({"text_de": "Langsam."})");
+  EXPECT_EQ(r.status, 504);
+  EXPECT_NE(Body(r)["error"].get<std::string>().find("request timeout"), std::string::npos);
+}
+
+TEST_F(ServiceTest, ApiKeysWhenConfigured) {
+  ServiceOptions o;
+  o.api_keys = {"geheim"};
+  Start(o);
+  EXPECT_EQ(Post("/translate", R"({"q": "a"})").status, 403);
+  EXPECT_EQ(Post("/translate", R"({"q": "a", "api_key": "falsch"})").status, 403);
+  EXPECT_EQ(Post("/translate", R"({"q": "a", "api_key": "geheim"})").status, 200);
+  EXPECT_EQ(
+      Post("/translate", R"({"text_de": "a"})", "application/json", "Authorization: Bearer geheim").status,
+      200);
+}
+
+TEST_F(ServiceTest, ClientDisconnectCancelsRemainingWork) {
+  ServiceOptions o;
+  o.scheduler = {.workers = 1, .max_batch_sentences = 1};
+  Start(o);
+  backend_.SetDelayMs(30);
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += "Satz " + std::to_string(i) + ". ";
+  int fd = http::Connect(port_);
+  ASSERT_GE(fd, 0);
+  std::string body = json{{"text_de", text}}.dump();
+  ASSERT_TRUE(http::SendAll(fd,
+                            "POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "Content-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  size_t batches = backend_.batches().size();
+  EXPECT_LT(batches, 60u);
+  // Uncancelled, ~30 more 30-ms batches would run in the next second.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_LE(backend_.batches().size(), batches + 1) << "the job should have been cancelled";
+}
+
+TEST_F(ServiceTest, MetricsAndLogsCarryNoText) {
+  Start();
+  ASSERT_EQ(Post("/translate", R"({"text_de": "Geheimnisvoller Inhalt."})").status, 200);
+  EXPECT_EQ(http::Request(port_, "GET", "/nowhere/Geheimnisvoller").status, 404);
+  auto metrics = http::Request(port_, "GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("dolmetsch_http_requests_total{endpoint=\"/translate\",status=\"200\"} 1"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find(
+                "dolmetsch_http_request_duration_seconds_bucket{endpoint=\"/translate\",le=\"+Inf\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("dolmetsch_sentences_translated_total 2"), std::string::npos);  // warm-up + 1
+  EXPECT_NE(metrics.body.find("dolmetsch_ready 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("dolmetsch_queue_sentences 0"), std::string::npos);
+  EXPECT_EQ(metrics.body.find("Geheimnisvoll"), std::string::npos);
+  auto logs = Logs();
+  ASSERT_GE(logs.size(), 2u);
+  bool saw_translate = false;
+  for (const auto& line : logs) {
+    json j = json::parse(line);
+    if (j["endpoint"] == "/translate") {
+      saw_translate = true;
+      EXPECT_EQ(j["status"], 200);
+      EXPECT_EQ(j["api"], "legacy");
+      EXPECT_EQ(j["sentences"], 1);
+    }
+    EXPECT_EQ(line.find("Geheimnisvoller Inhalt"), std::string::npos) << line;
+  }
+  EXPECT_TRUE(saw_translate);
+}
+
+TEST_F(ServiceTest, DebugFlagLogsText) {
+  ServiceOptions o;
+  o.log_text = true;
+  Start(o);
+  ASSERT_EQ(Post("/translate", R"({"text_de": "Sichtbar."})").status, 200);
+  bool found = false;
+  for (const auto& line : Logs()) found |= line.find("Sichtbar.") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+TEST_F(ServiceTest, ShutdownLetsInFlightFinishAndRefusesNewConnections) {
+  ServiceOptions o;
+  o.grace_seconds = 5;
+  Start(o);
+  backend_.Close();
+  http::Response in_flight;
+  std::thread client([&] { in_flight = Post("/translate", R"({"text_de": "Noch fertig."})"); });
+  backend_.WaitEntered(2);
+  std::thread stopper([&] { service_->Shutdown(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(service_->ready());
+  EXPECT_LT(http::Connect(port_, 500), 0) << "new connections should be refused while draining";
+  backend_.Open();
+  client.join();
+  stopper.join();
+  EXPECT_EQ(in_flight.status, 200);
+  EXPECT_EQ(Body(in_flight)["text_en"], "0:NOCH FERTIG.");
+}
+
+TEST_F(ServiceTest, ShutdownCancelsWorkLeftAfterGrace) {
+  ServiceOptions o;
+  o.grace_seconds = 0.3;
+  Start(o);
+  backend_.Close();
+  http::Response in_flight;
+  std::thread client([&] { in_flight = Post("/translate", R"({"text_de": "Zu spät."})"); });
+  backend_.WaitEntered(2);
+  std::thread opener([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    backend_.Open();
+  });
+  service_->Shutdown();
+  client.join();
+  opener.join();
+  EXPECT_EQ(in_flight.status, 503);
+}
+
+TEST_F(ServiceTest, ConcurrentClientsGetTheirOwnResults) {
+  ServiceOptions o;
+  o.scheduler = {.workers = 2, .max_batch_sentences = 8};
+  Start(o);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        std::string text = "Klient " + std::to_string(t) + " Anfrage " + std::to_string(i) + ".";
+        auto r = Post("/translate", json{{"text_de", text}}.dump());
+        std::string expect = "0:" + text;
+        for (char& c : expect) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (r.status != 200 || json::parse(r.body)["text_en"] != expect) ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+}  // namespace
+}  // namespace dolmetsch::translator
