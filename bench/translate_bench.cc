@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   dolmetsch::bench::FileBenchmarkOptions o;
   o.max_lines = 500;
   o.skip_empty_lines = true;
-  std::string force = "source";
+  std::string force = "source", compute_type = "float32";
   CLI::App app{"translate_bench: engine throughput on a text file"};
   app.add_option("--model", o.model_dir, "model folder")->required();
   app.add_option("--input", o.input_path, "text file, one sentence per line")->required();
@@ -20,11 +20,14 @@ int main(int argc, char** argv) {
   app.add_option("--lines", o.max_lines, "first N non-empty lines (0: all)");
   app.add_option("--beam", o.beam_size, "beam size");
   app.add_option("--batch", o.batch_size, "sentences per batch");
-  app.add_option("--threads", o.threads, "BLAS threads");
+  app.add_option("--threads", o.threads, "compute threads");
+  app.add_option("--compute-type", compute_type, "float32, int8 or auto")
+      ->check(CLI::IsMember({"float32", "int8", "auto"}));
   app.add_option("--force", force,
                  "new tokens per sentence: 'source' = min(64, longest source in batch), 'none' = until EOS, "
                  "or a number");
   CLI11_PARSE(app, argc, argv);
+  o.compute_type = *dolmetsch::engine::ParseComputeType(compute_type);
   if (force == "source") {
     o.force = dolmetsch::bench::FileBenchmarkOptions::ForceTokens::kSourceLength;
   } else if (force == "none") {
@@ -39,10 +42,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf(
-      "beam=%d batch=%d threads=%d sentences=%ld target_tokens=%ld load_s=%.3f translate_s=%.3f "
+      "compute_type=%s beam=%d batch=%d threads=%d sentences=%ld target_tokens=%ld load_s=%.3f "
+      "translate_s=%.3f "
       "tokens_per_s=%.1f sentences_per_s=%.2f peak_rss_mib=%.1f cpu_s=%.3f tokens_per_cpu_s=%.1f\n",
-      o.beam_size, o.batch_size, o.threads, r->sentences, r->target_tokens, r->load_seconds, r->translate_seconds,
-      r->TokensPerSecond(), r->SentencesPerSecond(), r->peak_rss_kib / 1024.0, r->translate_cpu_seconds,
+      dolmetsch::engine::ComputeTypeName(o.compute_type), o.beam_size, o.batch_size, o.threads, r->sentences,
+      r->target_tokens, r->load_seconds, r->translate_seconds, r->TokensPerSecond(), r->SentencesPerSecond(),
+      r->peak_rss_kib / 1024.0, r->translate_cpu_seconds,
       r->translate_cpu_seconds > 0 ? r->target_tokens / r->translate_cpu_seconds : 0.0);
   return 0;
 }

@@ -43,7 +43,7 @@ StatusOr<FileBenchmarkResult> RunFileBenchmark(const FileBenchmarkOptions& optio
   engine::SetNumThreads(options.threads);
   FileBenchmarkResult result;
   DOLMETSCH_ASSIGN_OR_RETURN(std::unique_ptr<engine::Translator> translator,
-                             engine::Translator::Load(options.model_dir));
+                             engine::Translator::Load(options.model_dir, {options.compute_type}));
   result.load_seconds = translator->load_seconds();
 
   const auto start = std::chrono::steady_clock::now();
@@ -59,8 +59,10 @@ StatusOr<FileBenchmarkResult> RunFileBenchmark(const FileBenchmarkOptions& optio
     }
     engine::TranslateOptions t;
     t.beam_size = options.beam_size;
-    if (options.force == FileBenchmarkOptions::ForceTokens::kSourceLength) t.forced_new_tokens = std::min(64, longest);
-    if (options.force == FileBenchmarkOptions::ForceTokens::kFixed) t.forced_new_tokens = options.fixed_new_tokens;
+    if (options.force == FileBenchmarkOptions::ForceTokens::kSourceLength)
+      t.forced_new_tokens = std::min(64, longest);
+    if (options.force == FileBenchmarkOptions::ForceTokens::kFixed)
+      t.forced_new_tokens = options.fixed_new_tokens;
     std::vector<engine::TranslationResult> results(ids.size());
     if (t.forced_new_tokens != 0) {  // a batch of empty lines decodes nothing under the convention
       DOLMETSCH_ASSIGN_OR_RETURN(results, translator->TranslateIds(ids, t));

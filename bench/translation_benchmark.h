@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "engine/compute_type.h"
 #include "util/status.h"
 
 namespace dolmetsch::bench {
@@ -23,6 +24,7 @@ struct FileBenchmarkOptions {
   int batch_size = 1;
   int beam_size = 4;
   int threads = 1;
+  engine::ComputeType compute_type = engine::ComputeType::kFloat32;
   enum class ForceTokens { kNone, kSourceLength, kFixed };
   ForceTokens force = ForceTokens::kSourceLength;
   int fixed_new_tokens = 0;

@@ -1,6 +1,7 @@
 // Where subcommands look for the model when --model is not given.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,12 @@ std::string ResolveModelDir(const std::string& flag);
 
 // Loads the model from ResolveModelDir(flag); on failure prints a message that says how to get a model
 // (prefixed with `who`) to stderr and returns nullptr.
-std::unique_ptr<engine::Translator> LoadTranslatorOrExplain(const std::string& flag, const std::string& who);
+std::unique_ptr<engine::Translator> LoadTranslatorOrExplain(const std::string& flag, const std::string& who,
+                                                            const engine::LoadOptions& options = {});
+
+// Adds --compute-type float32|int8|auto (environment: DOLMETSCH_COMPUTE_TYPE; default float32) to `cmd`.
+void AddComputeTypeOption(CLI::App* cmd, std::string* value);
+// The parsed value (AddComputeTypeOption has already refused anything else).
+engine::LoadOptions LoadOptionsFor(const std::string& compute_type);
 
 }  // namespace dolmetsch::cli

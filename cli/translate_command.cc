@@ -23,6 +23,7 @@ struct TranslateFlags {
   int beam_size = 0;
   int batch_size = 16;
   int threads = 0;
+  std::string compute_type;
   int max_length = 0;
   int n_best = 1;
   bool jsonl = false;
@@ -141,7 +142,8 @@ int RunDocument(const TranslateFlags& flags) {
     return 2;
   }
   engine::SetNumThreads(flags.threads);
-  auto translator = LoadTranslatorOrExplain(flags.model, "dolmetsch translate");
+  auto translator =
+      LoadTranslatorOrExplain(flags.model, "dolmetsch translate", LoadOptionsFor(flags.compute_type));
   if (!translator) return 2;
   text::DocumentRunOptions run;
   run.model_dir = ResolveModelDir(flags.model);
@@ -168,7 +170,8 @@ int RunTranslate(const TranslateFlags& flags) {
     return 2;
   }
   engine::SetNumThreads(flags.threads);
-  auto translator = LoadTranslatorOrExplain(flags.model, "dolmetsch translate");
+  auto translator =
+      LoadTranslatorOrExplain(flags.model, "dolmetsch translate", LoadOptionsFor(flags.compute_type));
   if (!translator) return 2;
   LineTranslator lines(*translator, flags);
   for (std::string raw; std::getline(std::cin, raw);) lines.Add(ParseInputLine(std::move(raw), flags.jsonl));
@@ -185,7 +188,9 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--beam-size", flags->beam_size, "beam size (default: the model's num_beams)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--batch-size", flags->batch_size, "lines translated together")->check(CLI::Range(1, 4096));
-  cmd->add_option("--threads", flags->threads, "compute threads (default: all cores)")->check(CLI::Range(0, 256));
+  cmd->add_option("--threads", flags->threads, "compute threads (default: all cores)")
+      ->check(CLI::Range(0, 256));
+  AddComputeTypeOption(cmd, &flags->compute_type);
   cmd->add_option("--max-length", flags->max_length, "maximum output length in tokens, start token included")
       ->check(CLI::Range(2, 100000));
   cmd->add_option("--n-best", flags->n_best, "with --jsonl: also list the K best hypotheses")
@@ -200,7 +205,8 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-output-factor", flags->max_output_factor,
                   "with --document: output tokens per sentence at most this times its source tokens")
       ->check(CLI::Range(0.1, 100.0));
-  cmd->add_option("--cache-size", flags->cache_size, "with --document: sentences kept in the translation cache");
+  cmd->add_option("--cache-size", flags->cache_size,
+                  "with --document: sentences kept in the translation cache");
   cmd->add_flag("--progress", flags->progress, "with --document: report sentences done on stderr");
   cmd->callback([flags, exit_code] { *exit_code = RunTranslate(*flags); });
 }

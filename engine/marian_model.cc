@@ -1,9 +1,10 @@
 #include "engine/marian_model.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <sys/stat.h>
 
 #include "engine/kernels/gemm.h"
 #include "engine/ops.h"
@@ -25,12 +26,14 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 // Moves tensors out of a WeightMap, checking names and shapes, so every error names the tensor.
 class WeightTaker {
  public:
-  WeightTaker(WeightMap* weights, std::string source) : weights_(weights), source_(std::move(source)) {
+  WeightTaker(WeightMap* weights, std::string source, std::map<const float*, std::vector<float>>* owned)
+      : weights_(weights), source_(std::move(source)), owned_(owned) {
     // Checkpoints saved from the bare MarianModel lack the "model." prefix; accept both.
     if (!weights_->count("model.shared.weight") && !weights_->count("model.encoder.embed_tokens.weight")) {
       WeightMap renamed;
       for (auto& [name, t] : *weights_) {
-        renamed[name.rfind("final_logits_bias", 0) == 0 || name.rfind("lm_head.", 0) == 0 ? name : "model." + name] =
+        renamed[name.rfind("final_logits_bias", 0) == 0 || name.rfind("lm_head.", 0) == 0 ? name
+                                                                                          : "model." + name] =
             std::move(t);
       }
       *weights_ = std::move(renamed);
@@ -39,16 +42,24 @@ class WeightTaker {
 
   bool Has(const std::string& name) const { return weights_->count(name) > 0; }
 
-  Status Take(const std::string& name, std::vector<int64_t> shape, std::vector<float>* out) {
+  // Points *out at the tensor's values: borrowed from the mapped file, or moved into the model's storage.
+  Status Take(const std::string& name, std::vector<int64_t> shape, const float** out) {
     auto it = weights_->find(name);
-    if (it == weights_->end()) return Status::InvalidArgument(source_ + ": tensor \"" + name + "\" is missing");
+    if (it == weights_->end())
+      return Status::InvalidArgument(source_ + ": tensor \"" + name + "\" is missing");
     std::vector<int64_t> got = it->second.shape;
     // final_logits_bias is stored as [1, V]; accept [V] too.
     if (got != shape && !(got.size() == 2 && got[0] == 1 && shape.size() == 1 && got[1] == shape[0])) {
       return Status::InvalidArgument(source_ + ": tensor \"" + name + "\" has shape " + ShapeString(got) +
                                      ", the config needs " + ShapeString(shape));
     }
-    *out = std::move(it->second.values);
+    if (it->second.borrowed) {
+      *out = it->second.borrowed;
+    } else {
+      std::vector<float> values = std::move(it->second.values);
+      *out = values.data();
+      (*owned_)[values.data()] = std::move(values);
+    }
     weights_->erase(it);
     return Status::Ok();
   }
@@ -75,22 +86,31 @@ class WeightTaker {
  private:
   WeightMap* weights_;
   std::string source_;
+  std::map<const float*, std::vector<float>>* owned_;
 };
 
 }  // namespace
 
 void Linear::Forward(const float* x, float* y, int rows) const {
-  kernels::LinearForward(x, weight.data(), bias.empty() ? nullptr : bias.data(), y, rows, out, in);
+  if (int8.rows > 0) {
+    kernels::Int8Linear(x, rows, int8, bias, y);
+  } else {
+    kernels::LinearForward(x, weight, bias, y, rows, out, in);
+  }
 }
 
-StatusOr<std::unique_ptr<MarianModel>> MarianModel::Load(const std::string& model_dir, const ModelConfig& config) {
+StatusOr<std::unique_ptr<MarianModel>> MarianModel::Load(const std::string& model_dir,
+                                                         const ModelConfig& config,
+                                                         ComputeType compute_type) {
   const std::string safetensors = model_dir + "/model.safetensors";
   const std::string torch_bin = model_dir + "/pytorch_model.bin";
   StatusOr<WeightMap> weights = Status::NotFound("");
   std::string source;
   if (FileExists(safetensors)) {
-    source = safetensors;
-    weights = ReadSafetensorsFile(safetensors);
+    StatusOr<MappedWeights> mapped = MapSafetensorsFile(safetensors);
+    if (!mapped.ok()) return mapped.status();
+    return FromWeights(std::move(mapped->weights), config, safetensors, compute_type,
+                       std::move(mapped->file));
   } else if (FileExists(torch_bin)) {
     source = torch_bin;
     weights = ReadTorchCheckpointFile(torch_bin);
@@ -98,34 +118,45 @@ StatusOr<std::unique_ptr<MarianModel>> MarianModel::Load(const std::string& mode
     return Status::NotFound(model_dir + ": no model.safetensors or pytorch_model.bin");
   }
   if (!weights.ok()) return weights.status();
-  return FromWeights(std::move(weights).value(), config, source);
+  return FromWeights(std::move(weights).value(), config, source, compute_type);
 }
 
 StatusOr<std::unique_ptr<MarianModel>> MarianModel::FromWeights(WeightMap weights, const ModelConfig& config,
-                                                                const std::string& source_name) {
+                                                                const std::string& source_name,
+                                                                ComputeType compute_type,
+                                                                std::shared_ptr<const MappedFile> mapping) {
   std::unique_ptr<MarianModel> m(new MarianModel());
   m->config_ = config;
+  m->compute_type_ = ResolveComputeType(compute_type);
+  m->mapping_ = std::move(mapping);
   const int d = m->d_ = config.d_model;
   const int V = config.vocab_size, Vt = config.decoder_vocab_size;
-  WeightTaker w(&weights, source_name);
+  WeightTaker w(&weights, source_name, &m->owned_);
 
   if (config.share_encoder_decoder_embeddings) {
     // transformers ties encoder and decoder embed_tokens to model.shared; a file may hold any of the three.
-    const char* name = w.Has("model.shared.weight")                ? "model.shared.weight"
+    const char* name = w.Has("model.shared.weight")                 ? "model.shared.weight"
                        : w.Has("model.encoder.embed_tokens.weight") ? "model.encoder.embed_tokens.weight"
-                                                                     : "model.decoder.embed_tokens.weight";
+                                                                    : "model.decoder.embed_tokens.weight";
     DOLMETSCH_RETURN_IF_ERROR(w.Take(name, {V, d}, &m->encoder_embed_));
+    m->decoder_embed_ = m->encoder_embed_;
   } else {
     DOLMETSCH_RETURN_IF_ERROR(w.Take("model.encoder.embed_tokens.weight", {V, d}, &m->encoder_embed_));
     DOLMETSCH_RETURN_IF_ERROR(w.Take("model.decoder.embed_tokens.weight", {Vt, d}, &m->decoder_embed_));
   }
-  if (!config.tie_word_embeddings) {
-    DOLMETSCH_RETURN_IF_ERROR(w.Take("lm_head.weight", {Vt, d}, &m->lm_head_));
+  Linear& lm = m->output_projection_;
+  lm.out = Vt;
+  lm.in = d;
+  if (config.tie_word_embeddings) {
+    lm.weight = m->decoder_embed_;
+  } else {
+    DOLMETSCH_RETURN_IF_ERROR(w.Take("lm_head.weight", {Vt, d}, &lm.weight));
   }
   if (w.Has("final_logits_bias")) {
-    DOLMETSCH_RETURN_IF_ERROR(w.Take("final_logits_bias", {Vt}, &m->final_logits_bias_));
+    DOLMETSCH_RETURN_IF_ERROR(w.Take("final_logits_bias", {Vt}, &lm.bias));
   } else {
-    m->final_logits_bias_.assign(Vt, 0.0f);  // a registered buffer that starts at zero in transformers
+    m->zero_bias_.assign(Vt, 0.0f);  // a registered buffer that starts at zero in transformers
+    lm.bias = m->zero_bias_.data();
   }
 
   const int P = config.max_position_embeddings;
@@ -135,7 +166,9 @@ StatusOr<std::unique_ptr<MarianModel>> MarianModel::FromWeights(WeightMap weight
     if (w.Has(name)) {
       DOLMETSCH_RETURN_IF_ERROR(w.Take(name, {P, d}, table));
     } else {
-      *table = ops::SinusoidalPositions(P, d);
+      std::vector<float> computed = ops::SinusoidalPositions(P, d);
+      *table = computed.data();
+      m->owned_[computed.data()] = std::move(computed);
     }
   }
 
@@ -161,7 +194,9 @@ StatusOr<std::unique_ptr<MarianModel>> MarianModel::FromWeights(WeightMap weight
     DOLMETSCH_RETURN_IF_ERROR(w.TakeLinear(p + ".fc2", d, config.decoder_ffn_dim, &L.fc2));
     DOLMETSCH_RETURN_IF_ERROR(w.TakeNorm(p + ".final_layer_norm", d, &L.final_norm));
   }
-  // Anything left over (lm_head.weight when tied, duplicate tied embeddings) is ignored, as transformers does.
+  // Anything left over (lm_head.weight when tied, duplicate tied embeddings) is ignored, as transformers
+  // does.
+  if (m->compute_type_ == ComputeType::kInt8) m->QuantizeLinears();
   return m;
 }
 
@@ -184,8 +219,8 @@ void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput
     out->lengths[b] = static_cast<int>(ids[b].size());
     for (int s = 0; s < S; ++s) {
       const int id = s < out->lengths[b] ? ids[b][s] : config_.pad_token_id;
-      const float* e = encoder_embed_.data() + static_cast<size_t>(id) * d;
-      const float* p = encoder_positions_.data() + static_cast<size_t>(s) * d;
+      const float* e = encoder_embed_ + static_cast<size_t>(id) * d;
+      const float* p = encoder_positions_ + static_cast<size_t>(s) * d;
       float* row = x.data() + (static_cast<size_t>(b) * S + s) * d;
       for (int i = 0; i < d; ++i) row[i] = e[i] * scale + p[i];
     }
@@ -205,20 +240,21 @@ void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput
       const size_t base = static_cast<size_t>(b) * S * d;
       for (int h = 0; h < H; ++h) {
         // scores[S, len] = Q_bh K_bh^T; padded keys are left out (transformers adds finfo.min: same result).
-        kernels::MatMulTransB(q.data() + base + h * hd, d, k.data() + base + h * hd, d, scores.data(), len, S, len,
-                              hd);
+        kernels::MatMulTransB(q.data() + base + h * hd, d, k.data() + base + h * hd, d, scores.data(), len, S,
+                              len, hd);
         for (int s = 0; s < S; ++s) ops::Softmax(scores.data() + static_cast<size_t>(s) * len, len);
-        kernels::MatMul(scores.data(), len, v.data() + base + h * hd, d, attn.data() + base + h * hd, d, S, hd, len);
+        kernels::MatMul(scores.data(), len, v.data() + base + h * hd, d, attn.data() + base + h * hd, d, S,
+                        hd, len);
       }
     }
     L.self_attn.out.Forward(attn.data(), proj.data(), N);
     ops::AddInPlace(x.data(), proj.data(), N * d);
-    ops::LayerNorm(x.data(), N, d, L.self_attn_norm.gamma.data(), L.self_attn_norm.beta.data());
+    ops::LayerNorm(x.data(), N, d, L.self_attn_norm.gamma, L.self_attn_norm.beta);
     L.fc1.Forward(x.data(), ffn.data(), N);
     ops::Activate(config_.activation, ffn.data(), N * L.fc1.out);
     L.fc2.Forward(ffn.data(), proj.data(), N);
     ops::AddInPlace(x.data(), proj.data(), N * d);
-    ops::LayerNorm(x.data(), N, d, L.final_norm.gamma.data(), L.final_norm.beta.data());
+    ops::LayerNorm(x.data(), N, d, L.final_norm.gamma, L.final_norm.beta);
   }
 }
 
@@ -276,10 +312,10 @@ void MarianModel::EnsureCapacity(DecoderState* st, int positions) const {
       std::vector<float> grown(size, 0.0f);
       if (st->steps > 0)
         for (int r = 0; r < st->rows; ++r)
-        for (int h = 0; h < H; ++h)
-          std::memcpy(&grown[((static_cast<size_t>(r) * H + h) * new_cap) * hd],
-                      &(*cache)[((static_cast<size_t>(r) * H + h) * st->capacity) * hd],
-                      sizeof(float) * st->steps * hd);
+          for (int h = 0; h < H; ++h)
+            std::memcpy(&grown[((static_cast<size_t>(r) * H + h) * new_cap) * hd],
+                        &(*cache)[((static_cast<size_t>(r) * H + h) * st->capacity) * hd],
+                        sizeof(float) * st->steps * hd);
       cache->swap(grown);
     }
   }
@@ -296,8 +332,8 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
   const int cap = st->capacity, S = st->source_max_len;
   const long rd = static_cast<long>(R) * d;
 
-  const float* emb = decoder_embedding();
-  const float* pos = decoder_positions_.data() + static_cast<size_t>(t) * d;
+  const float* emb = decoder_embed_;
+  const float* pos = decoder_positions_ + static_cast<size_t>(t) * d;
   for (int r = 0; r < R; ++r) {
     const float* e = emb + static_cast<size_t>(tokens[r]) * d;
     float* row = st->x.data() + static_cast<size_t>(r) * d;
@@ -324,7 +360,7 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
     }
     L.self_attn.out.Forward(st->attn.data(), st->proj.data(), R);
     ops::AddInPlace(st->x.data(), st->proj.data(), rd);
-    ops::LayerNorm(st->x.data(), R, d, L.self_attn_norm.gamma.data(), L.self_attn_norm.beta.data());
+    ops::LayerNorm(st->x.data(), R, d, L.self_attn_norm.gamma, L.self_attn_norm.beta);
 
     // Cross-attention over the encoder output of the row's input.
     L.cross_attn.q.Forward(st->x.data(), st->q.data(), R);
@@ -339,16 +375,15 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
     }
     L.cross_attn.out.Forward(st->attn.data(), st->proj.data(), R);
     ops::AddInPlace(st->x.data(), st->proj.data(), rd);
-    ops::LayerNorm(st->x.data(), R, d, L.cross_attn_norm.gamma.data(), L.cross_attn_norm.beta.data());
+    ops::LayerNorm(st->x.data(), R, d, L.cross_attn_norm.gamma, L.cross_attn_norm.beta);
 
     L.fc1.Forward(st->x.data(), st->ffn.data(), R);
     ops::Activate(config_.activation, st->ffn.data(), static_cast<long>(R) * L.fc1.out);
     L.fc2.Forward(st->ffn.data(), st->proj.data(), R);
     ops::AddInPlace(st->x.data(), st->proj.data(), rd);
-    ops::LayerNorm(st->x.data(), R, d, L.final_norm.gamma.data(), L.final_norm.beta.data());
+    ops::LayerNorm(st->x.data(), R, d, L.final_norm.gamma, L.final_norm.beta);
   }
-  kernels::LinearForward(st->x.data(), output_projection(), final_logits_bias_.data(), logits, R,
-                         config_.decoder_vocab_size, d);
+  output_projection_.Forward(st->x.data(), logits, R);
   st->steps = t + 1;
 }
 
@@ -363,8 +398,8 @@ void MarianModel::ReorderRows(const std::vector<int>& source_rows, DecoderState*
         const float* src = cache->data() + source_rows[r] * row_size;
         float* dst = st->reorder.data() + r * row_size;
         for (int h = 0; h < H; ++h)
-          std::memcpy(dst + static_cast<size_t>(h) * st->capacity * hd, src + static_cast<size_t>(h) * st->capacity * hd,
-                      sizeof(float) * st->steps * hd);
+          std::memcpy(dst + static_cast<size_t>(h) * st->capacity * hd,
+                      src + static_cast<size_t>(h) * st->capacity * hd, sizeof(float) * st->steps * hd);
       }
       cache->swap(st->reorder);
     }
@@ -373,6 +408,44 @@ void MarianModel::ReorderRows(const std::vector<int>& source_rows, DecoderState*
   for (int r = 0; r < new_rows; ++r) batch[r] = st->row_batch[source_rows[r]];
   st->row_batch = std::move(batch);
   st->rows = new_rows;
+}
+
+void MarianModel::ReleaseFloat(const float* tensor, size_t count, bool still_needed) {
+  if (still_needed) return;
+  auto it = owned_.find(tensor);
+  if (it != owned_.end()) {
+    owned_.erase(it);
+  } else if (mapping_) {
+    mapping_->DropPages(tensor, count * sizeof(float));
+  }
+}
+
+void MarianModel::QuantizeLinears() {
+  auto quantize = [&](Linear& l, bool float_still_needed) {
+    l.int8 = kernels::QuantizeRows(l.weight, l.out, l.in);
+    ReleaseFloat(l.weight, static_cast<size_t>(l.out) * l.in, float_still_needed);
+    l.weight = nullptr;
+  };
+  for (EncoderLayerWeights& L : encoder_layers_) {
+    for (Linear* l : {&L.self_attn.q, &L.self_attn.k, &L.self_attn.v, &L.self_attn.out, &L.fc1, &L.fc2}) {
+      quantize(*l, false);
+    }
+  }
+  for (DecoderLayerWeights& L : decoder_layers_) {
+    for (Linear* l : {&L.self_attn.q, &L.self_attn.k, &L.self_attn.v, &L.self_attn.out, &L.cross_attn.q,
+                      &L.cross_attn.k, &L.cross_attn.v, &L.cross_attn.out, &L.fc1, &L.fc2}) {
+      quantize(*l, false);
+    }
+  }
+  // Tied to the embeddings: their float rows are still looked up, but a mapped file pages them back in on
+  // demand, so only owned copies must stay.
+  const bool tied = output_projection_.weight == decoder_embed_;
+  if (tied && !mapping_) {
+    output_projection_.int8 =
+        kernels::QuantizeRows(output_projection_.weight, output_projection_.out, output_projection_.in);
+  } else {
+    quantize(output_projection_, false);
+  }
 }
 
 }  // namespace dolmetsch::engine

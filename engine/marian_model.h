@@ -8,25 +8,34 @@
 // different EncoderOutput/DecoderState objects.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/compute_type.h"
+#include "engine/io/mapped_file.h"
 #include "engine/io/weights.h"
+#include "engine/kernels/int8_gemm.h"
 #include "engine/model_config.h"
 #include "util/status.h"
 
 namespace dolmetsch::engine {
 
+// Weights are float32 pointers into the mapped checkpoint (model.safetensors) or into tensors the model
+// owns (pytorch_model.bin, converted dtypes); with ComputeType::kInt8 the linear layers hold an int8 copy
+// and their float weights are dropped from memory.
 struct Linear {
   int out = 0, in = 0;
-  std::vector<float> weight;  // [out, in], as nn.Linear stores it
-  std::vector<float> bias;    // [out] or empty
+  const float* weight = nullptr;  // [out, in], as nn.Linear stores it; nullptr once quantized
+  const float* bias = nullptr;    // [out] or nullptr
+  kernels::Int8Matrix int8;       // used when int8.rows > 0
   void Forward(const float* x, float* y, int rows) const;
 };
 
 struct LayerNormWeights {
-  std::vector<float> gamma, beta;
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
 };
 
 struct AttentionWeights {
@@ -55,7 +64,9 @@ struct EncoderOutput {
   int batch = 0, max_len = 0, d_model = 0;
   std::vector<int> lengths;
   std::vector<float> hidden;
-  const float* row(int b, int s) const { return hidden.data() + (static_cast<size_t>(b) * max_len + s) * d_model; }
+  const float* row(int b, int s) const {
+    return hidden.data() + (static_cast<size_t>(b) * max_len + s) * d_model;
+  }
 };
 
 // Per-search decoder memory. Rows are hypotheses (batch x beams); row_batch maps a row to its input.
@@ -77,18 +88,23 @@ struct DecoderState {
 class MarianModel {
  public:
   // `source_name` (the weights file) is used in error messages.
-  static StatusOr<std::unique_ptr<MarianModel>> FromWeights(WeightMap weights, const ModelConfig& config,
-                                                            const std::string& source_name);
+  // `mapping` keeps borrowed tensors (MapSafetensorsFile) alive; nullptr when all tensors own their values.
+  static StatusOr<std::unique_ptr<MarianModel>> FromWeights(
+      WeightMap weights, const ModelConfig& config, const std::string& source_name,
+      ComputeType compute_type = ComputeType::kFloat32, std::shared_ptr<const MappedFile> mapping = nullptr);
   // Reads model.safetensors, or pytorch_model.bin when there is no safetensors file.
-  static StatusOr<std::unique_ptr<MarianModel>> Load(const std::string& model_dir, const ModelConfig& config);
+  static StatusOr<std::unique_ptr<MarianModel>> Load(const std::string& model_dir, const ModelConfig& config,
+                                                     ComputeType compute_type = ComputeType::kFloat32);
 
   const ModelConfig& config() const { return config_; }
+  ComputeType compute_type() const { return compute_type_; }
 
   // ids: one token id sequence per input (each non-empty, ids < vocab_size, length <= max positions).
   void Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out) const;
 
   // Prepares `state` for decoding `row_batch.size()` rows over `encoded` (computes cross-attention K/V).
-  void StartDecoding(const EncoderOutput& encoded, const std::vector<int>& row_batch, DecoderState* state) const;
+  void StartDecoding(const EncoderOutput& encoded, const std::vector<int>& row_batch,
+                     DecoderState* state) const;
   // Feeds one token per row at position state->steps; writes raw logits [rows][decoder_vocab_size]
   // (lm_head + final_logits_bias).
   void DecodeStep(const std::vector<int>& tokens, DecoderState* state, float* logits) const;
@@ -98,19 +114,23 @@ class MarianModel {
  private:
   MarianModel() = default;
   void EnsureCapacity(DecoderState* state, int positions) const;
+  // Quantizes every linear layer (and the output projection) and drops their float32 weights.
+  void QuantizeLinears();
+  void ReleaseFloat(const float* tensor, size_t count, bool still_needed);
 
   ModelConfig config_;
+  ComputeType compute_type_ = ComputeType::kFloat32;
   int d_ = 0;
-  std::vector<float> encoder_embed_;  // [vocab_size, d]
-  std::vector<float> decoder_embed_;  // [decoder_vocab_size, d]; empty when shared with the encoder
-  std::vector<float> lm_head_;        // [decoder_vocab_size, d]; empty when tied to decoder embeddings
-  std::vector<float> final_logits_bias_;
-  std::vector<float> encoder_positions_, decoder_positions_;  // [max_positions, d]
+  std::shared_ptr<const MappedFile> mapping_;         // borrowed tensors live here
+  std::map<const float*, std::vector<float>> owned_;  // the others, keyed by their data
+  const float* encoder_embed_ = nullptr;              // [vocab_size, d]
+  const float* decoder_embed_ = nullptr;              // [decoder_vocab_size, d] (may equal encoder_embed_)
+  Linear output_projection_;      // lm_head or the tied decoder embeddings, with final_logits_bias
+  std::vector<float> zero_bias_;  // final_logits_bias when the checkpoint has none
+  const float* encoder_positions_ = nullptr;  // [max_positions, d]
+  const float* decoder_positions_ = nullptr;
   std::vector<EncoderLayerWeights> encoder_layers_;
   std::vector<DecoderLayerWeights> decoder_layers_;
-
-  const float* decoder_embedding() const { return decoder_embed_.empty() ? encoder_embed_.data() : decoder_embed_.data(); }
-  const float* output_projection() const { return lm_head_.empty() ? decoder_embedding() : lm_head_.data(); }
 };
 
 }  // namespace dolmetsch::engine

@@ -16,6 +16,7 @@
 #include <string>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -66,18 +67,71 @@ struct Vocabulary {
   }
 };
 
+// Collects the members of a flat JSON object {"piece": id, ...} in file order (SAX: a DOM of an ordered
+// object would look every key up linearly, quadratic in a 58k-entry vocabulary).
+class VocabularySax : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  std::vector<std::pair<std::string, nlohmann::json>> members;
+  std::string error;  // set when the file is not a flat object
+
+  bool key(string_t& k) override {
+    members.emplace_back(k, nullptr);
+    return true;
+  }
+  bool null() override { return Value(nullptr); }
+  bool boolean(bool v) override { return Value(v); }
+  bool number_integer(number_integer_t v) override { return Value(v); }
+  bool number_unsigned(number_unsigned_t v) override { return Value(v); }
+  bool number_float(number_float_t v, const string_t&) override { return Value(v); }
+  bool string(string_t& v) override { return Value(v); }
+  bool binary(binary_t&) override { return Value("binary"); }
+  bool start_object(std::size_t) override {
+    if (depth_++ == 0) return true;
+    return Nested();
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 0) return Fail("expected a JSON object {\"piece\": id, ...}");
+    return Nested();
+  }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    return Fail(std::string("not valid JSON (") + e.what() + ")");
+  }
+
+ private:
+  bool Value(nlohmann::json v) {
+    if (depth_ == 0) return Fail("expected a JSON object {\"piece\": id, ...}");
+    members.back().second = std::move(v);
+    return true;
+  }
+  bool Nested() {
+    if (members.empty()) return Fail("expected a JSON object {\"piece\": id, ...}");
+    return Fail("the id of \"" + members.back().first + "\" is not an integer");
+  }
+  bool Fail(std::string message) {
+    if (error.empty()) error = std::move(message);
+    return false;
+  }
+  int depth_ = 0;
+};
+
 StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path) {
   DOLMETSCH_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
-  // ordered_json keeps file order, so a duplicated key behaves like Python's json.load (last value wins).
-  nlohmann::ordered_json json = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Status::Corruption(path.string() + ": not valid JSON");
-  if (!json.is_object()) {
-    return Status::Corruption(path.string() + ": expected a JSON object {\"piece\": id, ...}");
+  VocabularySax sax;
+  const bool parsed =
+      nlohmann::json::sax_parse(text, &sax, nlohmann::json::input_format_t::json, /*strict=*/true);
+  if (!parsed || !sax.error.empty()) {
+    return Status::Corruption(path.string() + ": " + (sax.error.empty() ? "not valid JSON" : sax.error));
   }
   Vocabulary vocab;
-  vocab.piece_to_id.reserve(json.size());
+  vocab.piece_to_id.reserve(sax.members.size());
   int64_t max_id = -1;
-  for (const auto& [piece, value] : json.items()) {
+  // Python's json.load: a duplicated key keeps its first position with the last value.
+  for (const auto& [piece, value] : sax.members) {
     if (!value.is_number_integer()) {
       return Status::Corruption(path.string() + ": the id of \"" + piece + "\" is not an integer");
     }
@@ -93,8 +147,12 @@ StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path) {
   }
   vocab.id_to_piece.resize(max_id + 1);
   vocab.has_id.resize(max_id + 1, false);
-  // Rebuild id -> piece in file order so that "later entry wins" holds for ids used twice.
-  for (const auto& [piece, value] : json.items()) {
+  // Rebuild id -> piece in dict order (first occurrences) so that "later entry wins" holds for ids used
+  // twice.
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(sax.members.size());
+  for (const auto& [piece, value] : sax.members) {
+    if (!seen.insert(piece).second) continue;
     int id = vocab.piece_to_id[piece];
     vocab.id_to_piece[id] = piece;
     vocab.has_id[id] = true;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/kernels/gemm.h"
+#include "engine/kernels/thread_pool.h"
 #include "engine/marian_model.h"
 #include "engine/search.h"
 
@@ -12,11 +13,12 @@ namespace {
 class MarianTranslator final : public Translator {
  public:
   MarianTranslator(ModelConfig config, std::unique_ptr<MarianTokenizer> tokenizer,
-                   std::unique_ptr<MarianModel> model, double load_seconds)
+                   std::unique_ptr<MarianModel> model, double load_seconds, ComputeType compute_type)
       : config_(std::move(config)),
         tokenizer_(std::move(tokenizer)),
         model_(std::move(model)),
-        load_seconds_(load_seconds) {}
+        load_seconds_(load_seconds),
+        compute_type_(compute_type) {}
 
   StatusOr<std::vector<TranslationResult>> Translate(const std::vector<std::string>& texts,
                                                      const TranslateOptions& options) const override {
@@ -40,8 +42,9 @@ class MarianTranslator final : public Translator {
       }
       for (int id : ids) {
         if (id < 0 || id >= config_.vocab_size) {
-          return Status::InvalidArgument("input " + std::to_string(i) + " has token id " + std::to_string(id) +
-                                         " outside the vocabulary of " + std::to_string(config_.vocab_size));
+          return Status::InvalidArgument("input " + std::to_string(i) + " has token id " +
+                                         std::to_string(id) + " outside the vocabulary of " +
+                                         std::to_string(config_.vocab_size));
         }
       }
     }
@@ -66,12 +69,14 @@ class MarianTranslator final : public Translator {
   const ModelConfig& config() const override { return config_; }
   const MarianTokenizer& tokenizer() const override { return *tokenizer_; }
   double load_seconds() const override { return load_seconds_; }
+  ComputeType compute_type() const override { return compute_type_; }
 
  private:
   StatusOr<SearchOptions> MakeSearchOptions(const TranslateOptions& options) const {
     SearchOptions s = SearchOptions::FromConfig(config_);
     if (options.beam_size < 0 || options.beam_size > 64) {
-      return Status::InvalidArgument("beam size must be between 1 and 64, got " + std::to_string(options.beam_size));
+      return Status::InvalidArgument("beam size must be between 1 and 64, got " +
+                                     std::to_string(options.beam_size));
     }
     if (options.beam_size > 0) s.num_beams = options.beam_size;
     if (options.num_hypotheses < 1 || options.num_hypotheses > s.num_beams) {
@@ -89,7 +94,8 @@ class MarianTranslator final : public Translator {
       s.ban_eos = true;
       s.max_length = options.forced_new_tokens + 1;
     }
-    if (s.max_length < 2) return Status::InvalidArgument("max_length must be at least 2 (start token + one token)");
+    if (s.max_length < 2)
+      return Status::InvalidArgument("max_length must be at least 2 (start token + one token)");
     // Decoder positions run from 0 to max_length - 2; the model has no positions beyond its table.
     s.max_length = std::min(s.max_length, config_.max_position_embeddings + 1);
     return s;
@@ -99,30 +105,37 @@ class MarianTranslator final : public Translator {
   std::unique_ptr<MarianTokenizer> tokenizer_;
   std::unique_ptr<MarianModel> model_;
   double load_seconds_;
+  ComputeType compute_type_;
 };
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Translator>> Translator::Load(const std::string& model_dir) {
+StatusOr<std::unique_ptr<Translator>> Translator::Load(const std::string& model_dir,
+                                                       const LoadOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  const ComputeType compute_type = ResolveComputeType(options.compute_type);
   DOLMETSCH_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Load(model_dir));
   DOLMETSCH_ASSIGN_OR_RETURN(std::unique_ptr<MarianTokenizer> tokenizer, MarianTokenizer::Load(model_dir));
   if (tokenizer->source_vocab_size() > config.vocab_size) {
-    return Status::InvalidArgument(model_dir + ": vocab.json has " + std::to_string(tokenizer->source_vocab_size()) +
-                                   " entries but config.json says vocab_size " + std::to_string(config.vocab_size));
+    return Status::InvalidArgument(
+        model_dir + ": vocab.json has " + std::to_string(tokenizer->source_vocab_size()) +
+        " entries but config.json says vocab_size " + std::to_string(config.vocab_size));
   }
   if (tokenizer->target_vocab_size() > config.decoder_vocab_size) {
-    return Status::InvalidArgument(model_dir + ": the target vocabulary has " +
-                                   std::to_string(tokenizer->target_vocab_size()) +
-                                   " entries but the model has " + std::to_string(config.decoder_vocab_size) +
-                                   " outputs");
+    return Status::InvalidArgument(
+        model_dir + ": the target vocabulary has " + std::to_string(tokenizer->target_vocab_size()) +
+        " entries but the model has " + std::to_string(config.decoder_vocab_size) + " outputs");
   }
-  DOLMETSCH_ASSIGN_OR_RETURN(std::unique_ptr<MarianModel> model, MarianModel::Load(model_dir, config));
+  DOLMETSCH_ASSIGN_OR_RETURN(std::unique_ptr<MarianModel> model,
+                             MarianModel::Load(model_dir, config, compute_type));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::unique_ptr<Translator>(
-      new MarianTranslator(std::move(config), std::move(tokenizer), std::move(model), seconds));
+      new MarianTranslator(std::move(config), std::move(tokenizer), std::move(model), seconds, compute_type));
 }
 
-void SetNumThreads(int threads) { kernels::SetBlasThreads(threads); }
+void SetNumThreads(int threads) {
+  kernels::SetBlasThreads(threads);
+  kernels::ThreadPool::Global().SetThreads(threads);
+}
 
 }  // namespace dolmetsch::engine

@@ -59,4 +59,13 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(data_, size_);
 }
 
+void MappedFile::DropPages(const void* begin, size_t size) const {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(begin), hi = lo + size;
+  const uintptr_t map_lo = reinterpret_cast<uintptr_t>(data_), map_hi = map_lo + size_;
+  if (data_ == nullptr || lo < map_lo || hi > map_hi) return;
+  const uintptr_t first = (lo + page - 1) / page * page, last = hi / page * page;  // whole pages only
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 }  // namespace dolmetsch::engine

@@ -25,6 +25,11 @@ class MappedFile {
 
   std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
 
+  // Tells the kernel that [begin, begin + size) (inside bytes()) is not needed for now: the whole pages in
+  // it leave this process's resident memory and are read again from the file if touched. The view stays
+  // valid. Used after weights are converted (int8) so that peak memory holds only one copy.
+  void DropPages(const void* begin, size_t size) const;
+
  private:
   void* data_ = nullptr;
   size_t size_ = 0;

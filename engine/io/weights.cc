@@ -111,9 +111,14 @@ std::optional<int64_t> CheckedNumel(const std::vector<int64_t>& shape) {
   return n;
 }
 
-Status ConvertTensor(const TensorEntry& entry, std::string_view raw, WeightTensor* out) {
+Status ConvertTensor(const TensorEntry& entry, std::string_view raw, bool borrow, WeightTensor* out) {
   const size_t n = raw.size() / entry.dtype->size;
   out->shape = entry.shape;
+  if (borrow && std::string_view(entry.dtype->name) == "F32" &&
+      reinterpret_cast<uintptr_t>(raw.data()) % 4 == 0) {
+    out->borrowed = reinterpret_cast<const float*>(raw.data());
+    return Status::Ok();
+  }
   out->values.resize(n);
   float* dst = out->values.data();
   const char* src = raw.data();
@@ -149,7 +154,14 @@ int64_t WeightTensor::numel() const {
   return n;
 }
 
-StatusOr<WeightMap> ParseSafetensors(std::string_view bytes) {
+namespace {
+StatusOr<WeightMap> ParseSafetensorsImpl(std::string_view bytes, bool borrow);
+}  // namespace
+
+StatusOr<WeightMap> ParseSafetensors(std::string_view bytes) { return ParseSafetensorsImpl(bytes, false); }
+
+namespace {
+StatusOr<WeightMap> ParseSafetensorsImpl(std::string_view bytes, bool borrow) {
   if (bytes.size() < 8) {
     return Status::Corruption("file has " + std::to_string(bytes.size()) +
                               " bytes, fewer than the 8-byte header length (truncated or not safetensors)");
@@ -245,10 +257,23 @@ StatusOr<WeightMap> ParseSafetensors(std::string_view bytes) {
   }
   for (const TensorEntry& e : entries) {
     WeightTensor tensor;
-    DOLMETSCH_RETURN_IF_ERROR(ConvertTensor(e, data.substr(e.begin, e.end - e.begin), &tensor));
+    DOLMETSCH_RETURN_IF_ERROR(ConvertTensor(e, data.substr(e.begin, e.end - e.begin), borrow, &tensor));
     weights.emplace(e.name, std::move(tensor));
   }
   return weights;
+}
+}  // namespace
+
+StatusOr<MappedWeights> MapSafetensorsFile(const std::string& path) {
+  StatusOr<MappedFile> file = MappedFile::Open(path);
+  if (!file.ok()) return file.status();
+  MappedWeights out;
+  auto shared = std::make_shared<MappedFile>(std::move(file).value());
+  StatusOr<WeightMap> weights = ParseSafetensorsImpl(shared->bytes(), true);
+  if (!weights.ok()) return weights.status().WithContext(path);
+  out.file = std::move(shared);
+  out.weights = std::move(weights).value();
+  return out;
 }
 
 StatusOr<WeightMap> ReadSafetensorsFile(const std::string& path) {
@@ -273,11 +298,11 @@ StatusOr<std::string> SerializeSafetensors(const WeightMap& weights,
       return Status::InvalidArgument("tensor name '" + name + "' cannot be written to safetensors");
     }
     std::optional<int64_t> numel = CheckedNumel(tensor.shape);
-    if (!numel || static_cast<uint64_t>(*numel) != tensor.values.size()) {
+    if (!numel || (!tensor.borrowed && static_cast<uint64_t>(*numel) != tensor.values.size())) {
       return Status::InvalidArgument("tensor '" + name + "': shape does not match its " +
                                      std::to_string(tensor.values.size()) + " values");
     }
-    const uint64_t bytes = tensor.values.size() * sizeof(float);
+    const uint64_t bytes = static_cast<uint64_t>(*numel) * sizeof(float);
     header[name] = {{"dtype", "F32"}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
@@ -295,7 +320,8 @@ StatusOr<std::string> SerializeSafetensors(const WeightMap& weights,
   AppendU64(&out, header_text.size());
   out += header_text;
   for (const auto& [name, tensor] : weights) {
-    out.append(reinterpret_cast<const char*>(tensor.values.data()), tensor.values.size() * sizeof(float));
+    out.append(reinterpret_cast<const char*>(tensor.data()),
+               static_cast<size_t>(tensor.numel()) * sizeof(float));
   }
   return out;
 }

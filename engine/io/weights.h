@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +19,10 @@ namespace dolmetsch::engine {
 
 struct WeightTensor {
   std::vector<int64_t> shape;  // row-major, outermost first
-  std::vector<float> values;   // product(shape) values
+  std::vector<float> values;   // product(shape) values, unless `borrowed` is set
+  // Set by MapSafetensorsFile for aligned F32 tensors: the values inside the mapped file, not copied.
+  const float* borrowed = nullptr;
+  const float* data() const { return borrowed ? borrowed : values.data(); }
   int64_t numel() const;
 };
 
@@ -27,6 +31,16 @@ using WeightMap = std::map<std::string, WeightTensor>;
 // safetensors: 8-byte little-endian header length, JSON header, raw data (see docs/formats.md).
 StatusOr<WeightMap> ParseSafetensors(std::string_view bytes);
 StatusOr<WeightMap> ReadSafetensorsFile(const std::string& path);
+
+class MappedFile;
+// Like ReadSafetensorsFile, but float32 tensors that are 4-byte aligned in the file are borrowed from a
+// read-only memory map instead of copied (others are converted as usual): opening is near-instant and
+// pages are read when first used. The tensors' `borrowed` pointers live as long as *file.
+struct MappedWeights {
+  std::shared_ptr<const MappedFile> file;
+  WeightMap weights;
+};
+StatusOr<MappedWeights> MapSafetensorsFile(const std::string& path);
 Status WriteSafetensorsFile(const std::string& path, const WeightMap& weights);  // float32 only
 // The bytes WriteSafetensorsFile writes (header padded to 8 bytes, tensors in name order, F32).
 // InvalidArgument when a tensor's values do not match its shape, a name is not UTF-8 or is "__metadata__".

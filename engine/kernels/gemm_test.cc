@@ -30,8 +30,10 @@ TEST_P(LinearTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, LinearTest,
                          ::testing::Values(std::make_tuple(1, 1, 1, true), std::make_tuple(1, 17, 33, true),
-                                           std::make_tuple(5, 64, 32, false), std::make_tuple(7, 3, 129, true),
-                                           std::make_tuple(33, 65, 31, true), std::make_tuple(64, 512, 512, true)));
+                                           std::make_tuple(5, 64, 32, false),
+                                           std::make_tuple(7, 3, 129, true),
+                                           std::make_tuple(33, 65, 31, true),
+                                           std::make_tuple(64, 512, 512, true)));
 
 TEST(MatMulTransBTest, StridedOperands) {
   std::mt19937 rng(1);

@@ -1,0 +1,183 @@
+#include "engine/kernels/int8_gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "engine/kernels/cpu_features.h"
+#include "engine/kernels/int8_gemm_kernels.h"
+#include "engine/kernels/thread_pool.h"
+
+namespace dolmetsch::engine::kernels {
+
+template <typename T>
+void AlignedBuffer<T>::Free::operator()(T* p) const {
+  std::free(p);
+}
+
+template <typename T>
+void AlignedBuffer<T>::Resize(size_t n) {
+  if (n == size_) return;
+  const size_t bytes = std::max<size_t>(64, (n * sizeof(T) + 63) / 64 * 64);
+  void* p = std::aligned_alloc(64, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  data_.reset(static_cast<T*>(p));
+  size_ = n;
+}
+
+template class AlignedBuffer<int8_t>;
+template class AlignedBuffer<uint8_t>;
+template class AlignedBuffer<int16_t>;
+template class AlignedBuffer<float>;
+
+namespace internal {
+
+void Int8GemmScalar(const Int8GemmArgs& a, int n_begin, int n_end) {
+  for (int m = 0; m < a.m; ++m) {
+    const int16_t* x = a.x16 + static_cast<long>(m) * a.kp;
+    for (int n = n_begin; n < n_end; ++n) {
+      const int8_t* w = a.w + static_cast<long>(n) * a.kp;
+      int32_t acc = 0;
+      for (int k = 0; k < a.kp; ++k) acc += static_cast<int32_t>(x[k]) * w[k];
+      a.y[static_cast<long>(m) * a.ldy + n] = Int8Epilogue(acc, a.x_scales[m], a.w_scales[n], a.bias, n);
+    }
+  }
+}
+
+}  // namespace internal
+
+namespace {
+
+int PaddedCols(int cols) { return (cols + kInt8ColumnPadding - 1) / kInt8ColumnPadding * kInt8ColumnPadding; }
+
+// Symmetric quantization of one row: q = round_half_even(v * 127 / max|v|); an all-zero row gets scale 0.
+float QuantizeRow(const float* v, int n, int padded, int8_t* q) {
+  float max_abs = 0.0f;
+  for (int i = 0; i < n; ++i) max_abs = std::max(max_abs, std::fabs(v[i]));
+  if (max_abs == 0.0f || !std::isfinite(max_abs)) {
+    std::memset(q, 0, padded);
+    return max_abs == 0.0f ? 0.0f : max_abs;  // non-finite input: poison the row's outputs, as float would
+  }
+  const float inv = 127.0f / max_abs;
+  for (int i = 0; i < n; ++i) q[i] = static_cast<int8_t>(std::nearbyint(v[i] * inv));
+  std::memset(q + n, 0, padded - n);
+  return max_abs / 127.0f;
+}
+
+// Per-thread activation scratch: grows, never shrinks, so steady-state calls do not allocate.
+struct ActivationScratch {
+  AlignedBuffer<int8_t> q;
+  AlignedBuffer<int16_t> x16;
+  AlignedBuffer<uint8_t> xu8;
+  std::vector<float> scales;
+};
+
+template <typename T>
+void Reserve(AlignedBuffer<T>* b, size_t n) {
+  if (b->size() < n) b->Resize(std::max(n, b->size() * 2));
+}
+
+// Output rows per task: a multiple of 4 (every kernel's widest tile), several tasks per thread so that a
+// late worker still finds work.
+int RowsPerTask(int n, int threads) {
+  if (threads <= 1) return n;
+  int per = (n + threads * 4 - 1) / (threads * 4);
+  per = (per + 3) / 4 * 4;
+  return std::max(per, 64);
+}
+
+}  // namespace
+
+const char* Int8IsaName(Int8Isa isa) {
+  switch (isa) {
+    case Int8Isa::kScalar:
+      return "scalar";
+    case Int8Isa::kAvx2:
+      return "avx2";
+    case Int8Isa::kAvx512Vnni:
+      return "avx512vnni";
+  }
+  return "?";
+}
+
+Int8Isa BestInt8Isa() {
+  const CpuFeatures& f = GetCpuFeatures();
+  if (f.avx512vnni) return Int8Isa::kAvx512Vnni;
+  if (f.avx2) return Int8Isa::kAvx2;
+  return Int8Isa::kScalar;
+}
+
+void QuantizeActivations(const float* x, int m, int k, int padded_k, int8_t* q, float* scales) {
+  for (int i = 0; i < m; ++i) {
+    scales[i] = QuantizeRow(x + static_cast<long>(i) * k, k, padded_k, q + static_cast<long>(i) * padded_k);
+  }
+}
+
+Int8Matrix QuantizeRows(const float* w, int rows, int cols) {
+  Int8Matrix out;
+  out.rows = rows;
+  out.cols = cols;
+  out.padded_cols = PaddedCols(cols);
+  out.values.Resize(static_cast<size_t>(rows) * out.padded_cols);
+  out.scales.resize(rows);
+  out.row_sums.resize(rows);
+  ThreadPool& pool = ThreadPool::Global();
+  const int per = RowsPerTask(rows, pool.threads());
+  pool.ParallelFor((rows + per - 1) / per, [&](int task) {
+    for (int r = task * per; r < std::min(rows, (task + 1) * per); ++r) {
+      int8_t* q = out.values.data() + static_cast<size_t>(r) * out.padded_cols;
+      out.scales[r] = QuantizeRow(w + static_cast<size_t>(r) * cols, cols, out.padded_cols, q);
+      int32_t sum = 0;
+      for (int c = 0; c < cols; ++c) sum += q[c];
+      out.row_sums[r] = sum;
+    }
+  });
+  return out;
+}
+
+void Int8LinearWith(Int8Isa isa, const float* x, int m, const Int8Matrix& w, const float* bias, float* y) {
+  if (m <= 0 || w.rows == 0) return;
+  thread_local ActivationScratch scratch;
+  const int kp = w.padded_cols;
+  const size_t size = static_cast<size_t>(m) * kp;
+  Reserve(&scratch.q, size);
+  if (scratch.scales.size() < static_cast<size_t>(m)) scratch.scales.resize(m);
+  QuantizeActivations(x, m, w.cols, kp, scratch.q.data(), scratch.scales.data());
+
+  internal::Int8GemmArgs args;
+  args.x_scales = scratch.scales.data();
+  args.w = w.values.data();
+  args.w_scales = w.scales.data();
+  args.w_sums = w.row_sums.data();
+  args.bias = bias;
+  args.y = y;
+  args.ldy = w.rows;
+  args.m = m;
+  args.kp = kp;
+  void (*kernel)(const internal::Int8GemmArgs&, int, int) = internal::Int8GemmScalar;
+  if (isa == Int8Isa::kAvx512Vnni) {
+    Reserve(&scratch.xu8, size);
+    for (size_t i = 0; i < size; ++i) scratch.xu8.data()[i] = static_cast<uint8_t>(scratch.q.data()[i] + 128);
+    args.xu8 = scratch.xu8.data();
+    kernel = internal::Int8GemmAvx512Vnni;
+  } else {
+    Reserve(&scratch.x16, size);
+    for (size_t i = 0; i < size; ++i) scratch.x16.data()[i] = scratch.q.data()[i];
+    args.x16 = scratch.x16.data();
+    if (isa == Int8Isa::kAvx2) kernel = internal::Int8GemmAvx2;
+  }
+
+  ThreadPool& pool = ThreadPool::Global();
+  const int per = RowsPerTask(w.rows, pool.threads());
+  const int tasks = (w.rows + per - 1) / per;
+  pool.ParallelFor(tasks, [&](int task) { kernel(args, task * per, std::min(w.rows, (task + 1) * per)); });
+}
+
+void Int8Linear(const float* x, int m, const Int8Matrix& w, const float* bias, float* y) {
+  static const Int8Isa isa = BestInt8Isa();
+  Int8LinearWith(isa, x, m, w, bias, y);
+}
+
+}  // namespace dolmetsch::engine::kernels

@@ -1,0 +1,67 @@
+// int8 GEMM: y[m, n] = sum_k x[m, k] * w[n, k] + bias[n] with w quantized to int8 and x quantized on the fly.
+//
+// Scheme (docs/engine.md, "int8"): weights get one scale per output row (symmetric, max |w| -> 127), made
+// once at load by QuantizeRows; each call quantizes every row of x the same way (scale = max |x| / 127,
+// round to nearest even), multiplies with int32 accumulation, and writes
+// y = float(acc) * (x_scale * w_scale) + bias. Rows are padded with zeros to a multiple of 64 columns.
+//
+// Kernels, chosen once at run time from the CPU (cpu_features.h): AVX-512 VNNI (vpdpbusd on x + 128, with
+// the weights' row sums as compensation), AVX2 (vpmaddwd on sign-extended int16), and a scalar reference
+// that the tests compare every kernel against. All kernels compute the same integers and the same float
+// epilogue, so their outputs are bitwise equal.
+// Thread-safety: an Int8Matrix is immutable after QuantizeRows and may be shared; Int8Linear may run
+// concurrently (its scratch is per thread) and splits output rows over the engine's thread pool.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace dolmetsch::engine::kernels {
+
+enum class Int8Isa { kScalar, kAvx2, kAvx512Vnni };
+const char* Int8IsaName(Int8Isa isa);
+Int8Isa BestInt8Isa();  // from GetCpuFeatures()
+
+// 64-byte aligned, uninitialized storage for kernel operands.
+template <typename T>
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(size_t n) { Resize(n); }
+  void Resize(size_t n);  // contents are lost
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(T* p) const;
+  };
+  std::unique_ptr<T[], Free> data_;
+  size_t size_ = 0;
+};
+
+struct Int8Matrix {
+  int rows = 0, cols = 0, padded_cols = 0;
+  AlignedBuffer<int8_t> values;   // [rows][padded_cols]
+  std::vector<float> scales;      // [rows]: w[n][k] ~ values[n][k] * scales[n]
+  std::vector<int32_t> row_sums;  // [rows]: sum_k values[n][k] (compensation for unsigned activations)
+  size_t bytes() const { return values.size() + scales.size() * 4 + row_sums.size() * 4; }
+};
+
+constexpr int kInt8ColumnPadding = 64;
+
+// w: [rows][cols] float32, row-major. Uses the thread pool.
+Int8Matrix QuantizeRows(const float* w, int rows, int cols);
+
+// x: [m][k] with k == w.cols; bias: [w.rows] or nullptr; y: [m][w.rows].
+void Int8Linear(const float* x, int m, const Int8Matrix& w, const float* bias, float* y);
+// The same with a given kernel (tests and benchmarks); isa must be supported by the CPU.
+void Int8LinearWith(Int8Isa isa, const float* x, int m, const Int8Matrix& w, const float* bias, float* y);
+
+// The activation side of the scheme, exposed for tests: scales[m] and quantized values q[m][padded_k]
+// (zero padded), with x ~ q * scale.
+void QuantizeActivations(const float* x, int m, int k, int padded_k, int8_t* q, float* scales);
+
+}  // namespace dolmetsch::engine::kernels

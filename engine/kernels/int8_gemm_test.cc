@@ -1,0 +1,182 @@
+#include "engine/kernels/int8_gemm.h"
+
+#include <gtest/gtest.h>
+#include <simde/x86/avx512.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "engine/kernels/cpu_features.h"
+#include "engine/kernels/gemm.h"
+#include "engine/kernels/int8_gemm_kernels.h"
+#include "engine/kernels/thread_pool.h"
+
+// The AVX-512 VNNI kernel compiled a second time, with SIMDe's portable emulation of the intrinsics, so
+// that its logic is tested on CPUs without AVX-512 too (the production copy is tested where the CPU has it).
+#define V512 simde__m512i
+#define V256 simde__m256i
+#define V128 simde__m128i
+#define V512_ZERO() simde_mm512_setzero_si512()
+#define V512_LOADU(p) simde_mm512_loadu_si512(reinterpret_cast<const void*>(p))
+#define V512_DPBUSD(acc, u8, s8) simde_mm512_dpbusd_epi32(acc, u8, s8)
+#define V512_HALVES_ADD(v) \
+  simde_mm256_add_epi32(simde_mm512_castsi512_si256(v), simde_mm512_extracti64x4_epi64(v, 1))
+#define V256_HADD(a, b) simde_mm256_hadd_epi32(a, b)
+#define V256_LO(v) simde_mm256_castsi256_si128(v)
+#define V256_HI(v) simde_mm256_extracti128_si256(v, 1)
+#define V128_ADD(a, b) simde_mm_add_epi32(a, b)
+#define V128_HADD(a, b) simde_mm_hadd_epi32(a, b)
+#define V128_STOREU(p, v) simde_mm_storeu_si128(reinterpret_cast<simde__m128i*>(p), v)
+#define V128_TO_INT(v) simde_mm_cvtsi128_si32(v)
+#define INT8_GEMM_AVX512_NAME Int8GemmAvx512Emulated
+namespace dolmetsch::engine::kernels::internal::emulated {
+#include "engine/kernels/int8_gemm_avx512_kernel.inc"
+}  // namespace dolmetsch::engine::kernels::internal::emulated
+
+namespace dolmetsch::engine::kernels {
+namespace {
+
+std::vector<float> Random(size_t n, std::mt19937& rng, float stddev = 1.0f) {
+  std::normal_distribution<float> dist(0.0f, stddev);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// Runs one kernel on prepared operands exactly as Int8LinearWith does, for the emulated kernel.
+std::vector<float> RunEmulatedAvx512(const std::vector<float>& x, int m, const Int8Matrix& w,
+                                     const float* bias) {
+  const int kp = w.padded_cols;
+  std::vector<int8_t> q(static_cast<size_t>(m) * kp);
+  std::vector<float> scales(m);
+  QuantizeActivations(x.data(), m, w.cols, kp, q.data(), scales.data());
+  std::vector<uint8_t> xu8(q.size());
+  for (size_t i = 0; i < q.size(); ++i) xu8[i] = static_cast<uint8_t>(q[i] + 128);
+  std::vector<float> y(static_cast<size_t>(m) * w.rows, -7.0f);
+  internal::Int8GemmArgs a;
+  a.xu8 = xu8.data();
+  a.x_scales = scales.data();
+  a.w = w.values.data();
+  a.w_scales = w.scales.data();
+  a.w_sums = w.row_sums.data();
+  a.bias = bias;
+  a.y = y.data();
+  a.ldy = w.rows;
+  a.m = m;
+  a.kp = kp;
+  internal::emulated::Int8GemmAvx512Emulated(a, 0, w.rows);
+  return y;
+}
+
+// Odd shapes on purpose: no kernel may assume multiples of its tile or vector width.
+class Int8GemmTest : public ::testing::TestWithParam<std::tuple<int, int, int, bool>> {};
+
+TEST_P(Int8GemmTest, EveryKernelEqualsTheScalarReference) {
+  auto [m, n, k, with_bias] = GetParam();
+  std::mt19937 rng(m * 7919 + n * 31 + k);
+  auto x = Random(size_t(m) * k, rng), wf = Random(size_t(n) * k, rng, 0.05f), b = Random(n, rng);
+  const float* bias = with_bias ? b.data() : nullptr;
+  Int8Matrix w = QuantizeRows(wf.data(), n, k);
+  std::vector<float> want(size_t(m) * n, -7.0f);
+  Int8LinearWith(Int8Isa::kScalar, x.data(), m, w, bias, want.data());
+
+  std::vector<std::pair<std::string, std::vector<float>>> got;
+  got.emplace_back("avx512vnni (SIMDe)", RunEmulatedAvx512(x, m, w, bias));
+  const CpuFeatures& cpu = GetCpuFeatures();
+  for (auto [isa, supported] :
+       {std::pair{Int8Isa::kAvx2, cpu.avx2}, {Int8Isa::kAvx512Vnni, cpu.avx512vnni}}) {
+    if (!supported) continue;  // the CPU lacks it; reported by CpuFeaturesAreReported
+    std::vector<float> y(size_t(m) * n, -7.0f);
+    Int8LinearWith(isa, x.data(), m, w, bias, y.data());
+    got.emplace_back(Int8IsaName(isa), std::move(y));
+  }
+  for (const auto& [name, y] : got) {
+    for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], want[i]) << name << " at " << i;
+  }
+}
+
+TEST_P(Int8GemmTest, ScalarReferenceIsCloseToFloat) {
+  auto [m, n, k, with_bias] = GetParam();
+  std::mt19937 rng(m * 13 + n * 17 + k);
+  auto x = Random(size_t(m) * k, rng), wf = Random(size_t(n) * k, rng, 0.05f), b = Random(n, rng);
+  const float* bias = with_bias ? b.data() : nullptr;
+  Int8Matrix w = QuantizeRows(wf.data(), n, k);
+  std::vector<float> got(size_t(m) * n), want(size_t(m) * n);
+  Int8LinearWith(Int8Isa::kScalar, x.data(), m, w, bias, got.data());
+  ReferenceLinear(x.data(), wf.data(), bias, want.data(), m, n, k);
+  // Each product carries at most half a step of each operand's grid: |err| <= sum |x||dw| + |dx||w| + ...
+  for (int i = 0; i < m; ++i) {
+    float xmax = 0;
+    for (int c = 0; c < k; ++c) xmax = std::max(xmax, std::fabs(x[size_t(i) * k + c]));
+    for (int j = 0; j < n; ++j) {
+      float wmax = 0;
+      for (int c = 0; c < k; ++c) wmax = std::max(wmax, std::fabs(wf[size_t(j) * k + c]));
+      const float bound = k * (xmax * wmax / 127.0f + (xmax / 254.0f) * (wmax / 254.0f)) + 1e-5f;
+      ASSERT_NEAR(got[size_t(i) * n + j], want[size_t(i) * n + j], bound) << i << "," << j;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, Int8GemmTest,
+                         ::testing::Values(std::make_tuple(1, 1, 1, false), std::make_tuple(1, 7, 3, true),
+                                           std::make_tuple(3, 5, 65, true), std::make_tuple(4, 8, 64, false),
+                                           std::make_tuple(5, 9, 127, true),
+                                           std::make_tuple(7, 3, 200, false),
+                                           std::make_tuple(13, 66, 512, true),
+                                           std::make_tuple(4, 301, 130, true),
+                                           std::make_tuple(600, 5, 40, false)));
+
+TEST(Int8GemmTest, ThreadedEqualsSingleThreaded) {
+  std::mt19937 rng(5);
+  const int m = 9, n = 1001, k = 96;
+  auto x = Random(size_t(m) * k, rng), wf = Random(size_t(n) * k, rng);
+  Int8Matrix w = QuantizeRows(wf.data(), n, k);
+  std::vector<float> one(size_t(m) * n), two(size_t(m) * n);
+  ThreadPool::Global().SetThreads(1);
+  Int8Linear(x.data(), m, w, nullptr, one.data());
+  ThreadPool::Global().SetThreads(2);
+  Int8Linear(x.data(), m, w, nullptr, two.data());
+  Int8Matrix w2 = QuantizeRows(wf.data(), n, k);  // threaded quantization too
+  ThreadPool::Global().SetThreads(1);
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(std::vector<int8_t>(w.values.data(), w.values.data() + w.values.size()),
+            std::vector<int8_t>(w2.values.data(), w2.values.data() + w2.values.size()));
+}
+
+TEST(Int8QuantizeTest, RowsUseTheirOwnScaleAndRoundHalfToEven) {
+  // Row 0: max 2 -> scale 2/127; 1.0 -> 63.5 -> 64 (even). Row 1 all zero -> scale 0, values 0.
+  const float w[2][3] = {{2.0f, 1.0f, -2.0f}, {0.0f, 0.0f, 0.0f}};
+  Int8Matrix q = QuantizeRows(&w[0][0], 2, 3);
+  EXPECT_EQ(q.padded_cols, 64);
+  EXPECT_FLOAT_EQ(q.scales[0], 2.0f / 127.0f);
+  EXPECT_EQ(q.values.data()[0], 127);
+  EXPECT_EQ(q.values.data()[1], 64);
+  EXPECT_EQ(q.values.data()[2], -127);
+  for (int c = 3; c < 64; ++c) EXPECT_EQ(q.values.data()[c], 0) << c;  // padding
+  EXPECT_EQ(q.row_sums[0], 64);
+  EXPECT_EQ(q.scales[1], 0.0f);
+  EXPECT_EQ(q.row_sums[1], 0);
+}
+
+TEST(Int8QuantizeTest, ZeroActivationsGiveBiasOnly) {
+  const float w[2][2] = {{1.0f, 2.0f}, {3.0f, 4.0f}};
+  const float bias[2] = {0.5f, -1.5f};
+  Int8Matrix q = QuantizeRows(&w[0][0], 2, 2);
+  const float x[2] = {0.0f, 0.0f};
+  float y[2];
+  Int8Linear(x, 1, q, bias, y);
+  EXPECT_EQ(y[0], 0.5f);
+  EXPECT_EQ(y[1], -1.5f);
+}
+
+TEST(CpuFeaturesTest, CpuFeaturesAreReported) {
+  const CpuFeatures& f = GetCpuFeatures();
+  EXPECT_FALSE(f.ToString().empty());
+  EXPECT_TRUE(!f.avx512vnni || f.avx512bw);
+  EXPECT_TRUE(!f.avx512bw || f.avx2);
+  std::printf("CPU: %s; int8 kernel: %s\n", f.ToString().c_str(), Int8IsaName(BestInt8Isa()));
+}
+
+}  // namespace
+}  // namespace dolmetsch::engine::kernels

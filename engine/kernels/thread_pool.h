@@ -1,0 +1,57 @@
+// ThreadPool: the engine's intra-op parallelism, created once per process.
+//
+// ParallelFor(tasks, fn) runs fn(task) for every task in [0, tasks) on the calling thread plus the pool's
+// workers and returns when all are done. Workers spin briefly after each job (a decoder step issues GEMMs
+// microseconds apart, and waking a sleeping thread costs more than the work) and then sleep.
+// When another thread's ParallelFor is running (two translations at once, e.g. service workers), the
+// call runs all its tasks on the calling thread instead of waiting: threads are never oversubscribed.
+// Thread-safety: all methods may be called from any thread. SetThreads waits for a running job.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace dolmetsch::engine::kernels {
+
+class ThreadPool {
+ public:
+  static ThreadPool& Global();
+
+  // Total threads including the caller; 0 means one per online CPU. The default is 1 (no workers).
+  void SetThreads(int threads);
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  template <typename Fn>
+  void ParallelFor(int tasks, const Fn& fn) {
+    Run(
+        tasks, [](const void* ctx, int task) { (*static_cast<const Fn*>(ctx))(task); }, &fn);
+  }
+
+  ~ThreadPool();
+
+ private:
+  using TaskFn = void (*)(const void* ctx, int task);
+  void Run(int tasks, TaskFn fn, const void* ctx);
+  void WorkerLoop(unsigned seen);
+  void Drain();  // takes tasks of the current job until none are left
+  void StopWorkers();
+
+  std::mutex run_mutex_;  // one job at a time; others run inline
+  std::vector<std::thread> workers_;
+
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  std::atomic<unsigned> generation_{0};
+  std::atomic<bool> stop_{false};
+  TaskFn fn_ = nullptr;
+  const void* ctx_ = nullptr;
+  int tasks_ = 0;
+  std::atomic<int> next_{0};
+  std::atomic<int> done_{0};
+  std::atomic<int> acked_{0};  // workers finished with the current job
+};
+
+}  // namespace dolmetsch::engine::kernels
