@@ -4,13 +4,44 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
+#include "engine/kernels/vector_math.h"
 #include "engine/ops.h"
 
 namespace dolmetsch::engine {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// log(sum(exp(x))) over a row, as log_softmax subtracts it (max-shifted, float accumulation).
+float LogSumExp(const float* x, int n) {
+  const float max = kernels::MaxOf(x, n);
+  if (!std::isfinite(max)) return max;
+  return max + std::log(kernels::SumExp(x, n, max));
+}
+
+// A candidate of the beam step: its score (beam score + log-prob) and beam * V + token.
+struct Candidate {
+  float score;
+  int flat;
+};
+// topk's order: larger score first, lower flat index first among equals.
+inline bool Better(const Candidate& x, const Candidate& y) {
+  return x.score != y.score ? x.score > y.score : x.flat < y.flat;
+}
+
+// The k largest values of a row (lower index first among equals), best first, as (value, index).
+void TopOfRow(const float* s, int n, int k, std::vector<Candidate>* top) {
+  top->clear();
+  for (int i = 0; i < n; ++i) {
+    if (static_cast<int>(top->size()) == k && !(s[i] > top->back().score)) continue;
+    Candidate c{s[i], i};
+    auto pos = std::upper_bound(top->begin(), top->end(), c, Better);
+    if (static_cast<int>(top->size()) == k) top->pop_back();
+    top->insert(pos, c);
+  }
+}
 
 // transformers' logits processors for Marian, in the order _get_logits_processor builds them.
 class LogitsProcessors {
@@ -23,15 +54,57 @@ class LogitsProcessors {
     }
   }
 
-  // scores: one row of V values; prefix: the row's tokens so far, start token included.
-  void Apply(float* scores, const std::vector<int>& prefix) const {
+  // True when at this sequence length the processors only ban tokens (set them to -inf) and renormalize:
+  // then the scores are the raw logits minus per-row constants (BanAndShift), and the search can skip
+  // normalizing the whole row in place.
+  bool OnlyBans(int cur_len) const {
+    return !(o_.forced_eos_token_id >= 0 && !o_.ban_eos && cur_len == o_.max_length - 1);
+  }
+
+  // Calls ban(token) for every token the processors set to -inf after `prefix` (a token may repeat).
+  template <typename Fn>
+  void ForEachBanned(const std::vector<int>& prefix, const Fn& ban) const {
     for (const auto& seq : bad_words_) {
       const size_t n = seq.size();
-      if (n == 1 || (prefix.size() >= n - 1 && std::equal(seq.begin(), seq.end() - 1, prefix.end() - (n - 1)))) {
-        scores[seq.back()] = kNegInf;
+      if (n == 1 ||
+          (prefix.size() >= n - 1 && std::equal(seq.begin(), seq.end() - 1, prefix.end() - (n - 1)))) {
+        ban(seq.back());
       }
     }
-    if (o_.ban_eos) scores[o_.eos_token_id] = kNegInf;
+    if (o_.ban_eos) ban(o_.eos_token_id);
+  }
+
+  void Ban(float* scores, const std::vector<int>& prefix) const {
+    ForEachBanned(prefix, [&](int token) { scores[token] = kNegInf; });
+  }
+
+  // When OnlyBans: bans in place in the raw logits x and returns the two shifts that turn a remaining logit
+  // into what the processors and log-softmax make of it, in transformers' order:
+  //   log_softmax(x)[v] = x[v] - first;  after banning, log_softmax of that again: - second.
+  // One pass over the row: the banned tokens' share is taken out of the same sum.
+  struct Shifts {
+    float first, second;
+  };
+  std::optional<Shifts> BanAndShift(float* x, int n, const std::vector<int>& prefix) const {
+    const float max = kernels::MaxOf(x, n);
+    if (!std::isfinite(max)) return std::nullopt;
+    const double sum = kernels::SumExp(x, n, max);
+    banned_.clear();
+    ForEachBanned(prefix, [&](int token) { banned_.push_back(token); });
+    std::sort(banned_.begin(), banned_.end());
+    banned_.erase(std::unique(banned_.begin(), banned_.end()), banned_.end());
+    double banned = 0.0;
+    for (int token : banned_) banned += std::exp(static_cast<double>(x[token]) - max);
+    if (!(sum - banned > 0.0)) return std::nullopt;  // everything banned: leave it to the general path
+    for (int token : banned_) x[token] = kNegInf;
+    const float first = max + static_cast<float>(std::log(sum));
+    const float kept = max + static_cast<float>(std::log(sum - banned));
+    return Shifts{first, kept - first};
+  }
+
+  // scores: one row of V values; prefix: the row's tokens so far, start token included.
+  void Apply(float* scores, const std::vector<int>& prefix) const {
+    Ban(scores, prefix);
     const int cur_len = static_cast<int>(prefix.size());
     if (o_.forced_eos_token_id >= 0 && !o_.ban_eos && cur_len == o_.max_length - 1) {
       std::fill(scores, scores + vocab_, kNegInf);
@@ -44,6 +117,7 @@ class LogitsProcessors {
   const SearchOptions& o_;
   int vocab_;
   std::vector<std::vector<int>> bad_words_;
+  mutable std::vector<int> banned_;  // scratch of BanAndShift (one LogitsProcessors per search)
 };
 
 // BeamHypotheses of transformers' beam_search.py: the finished hypotheses of one input.
@@ -76,7 +150,8 @@ class BeamHypotheses {
     if (o_.early_stopping == E::kWhenDone) return true;
     int denominator_len = cur_len - 1;
     if (o_.early_stopping == E::kNever && o_.length_penalty > 0.0f) denominator_len = o_.max_length - 1;
-    const double highest = best_sum_logprobs / std::pow(static_cast<double>(denominator_len), o_.length_penalty);
+    const double highest =
+        best_sum_logprobs / std::pow(static_cast<double>(denominator_len), o_.length_penalty);
     return worst_score_ >= highest;
   }
 
@@ -84,7 +159,8 @@ class BeamHypotheses {
   std::vector<std::pair<double, std::vector<int>>> Best(int n) const {
     std::vector<size_t> order(beams_.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return beams_[a].score < beams_[b].score; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return beams_[a].score < beams_[b].score; });
     std::vector<std::pair<double, std::vector<int>>> best;
     for (int i = 0; i < n && i < static_cast<int>(order.size()); ++i) {
       const auto& h = beams_[order[order.size() - 1 - i]];
@@ -130,16 +206,22 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
     for (size_t r = 0; r < active.size(); ++r) {
       const int b = active[r];
       float* scores = logits.data() + r * V;
-      processors.Apply(scores, prefix[b]);
+      // Without an observer (which wants the processed row), a row that the processors only ban from is
+      // not normalized in place: the argmax of the banned raw logits is the argmax of the scores.
+      std::optional<LogitsProcessors::Shifts> shifts;
+      if (!observer && processors.OnlyBans(static_cast<int>(prefix[b].size()))) {
+        shifts = processors.BanAndShift(scores, V, prefix[b]);
+      }
+      if (!shifts) processors.Apply(scores, prefix[b]);
       if (observer) observer(step, b, scores);
       const int token = static_cast<int>(std::max_element(scores, scores + V) - scores);  // first maximum
       // The hypothesis score uses log-probabilities whether or not the processors renormalized.
-      if (o.renormalize_logits) {
+      if (shifts) {
+        sum_logprobs[b] += (scores[token] - shifts->first) - shifts->second;
+      } else if (o.renormalize_logits) {
         sum_logprobs[b] += scores[token];
       } else {
-        std::vector<float> lp(scores, scores + V);
-        ops::LogSoftmax(lp.data(), V);
-        sum_logprobs[b] += lp[token];
+        sum_logprobs[b] += scores[token] - LogSumExp(scores, V);
       }
       prefix[b].push_back(token);
       if (token != o.eos_token_id || o.ban_eos) keep.push_back(static_cast<int>(r));
@@ -158,7 +240,8 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
   for (int b = 0; b < B; ++b) {
     SearchHypothesis h;
     h.ids.assign(prefix[b].begin() + 1, prefix[b].end());
-    h.score = static_cast<float>(sum_logprobs[b] / std::pow(static_cast<double>(h.ids.size()), o.length_penalty));
+    h.score =
+        static_cast<float>(sum_logprobs[b] / std::pow(static_cast<double>(h.ids.size()), o.length_penalty));
     out[b].push_back(std::move(h));
   }
   return out;
@@ -178,17 +261,14 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
   DecoderState st;
   model.StartDecoding(enc, row_batch, &st);
 
-  std::vector<std::vector<int>> prefix(static_cast<size_t>(B) * K, std::vector<int>{o.decoder_start_token_id});
+  std::vector<std::vector<int>> prefix(static_cast<size_t>(B) * K,
+                                       std::vector<int>{o.decoder_start_token_id});
   std::vector<float> beam_scores(static_cast<size_t>(B) * K);
   for (int r = 0; r < B * K; ++r) beam_scores[r] = (r % K == 0) ? 0.0f : -1e9f;
   std::vector<int> tokens(static_cast<size_t>(B) * K, o.decoder_start_token_id);
   std::vector<float> logits(static_cast<size_t>(B) * K * V);
 
-  struct Candidate {
-    float score;
-    int flat;  // beam * V + token
-  };
-  std::vector<Candidate> candidates;
+  std::vector<Candidate> candidates, row_top;
   std::vector<std::vector<int>> next_prefix;
   std::vector<float> next_scores;
   std::vector<int> next_source;
@@ -196,37 +276,39 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
   for (;;) {
     model.DecodeStep(tokens, &st, logits.data());
     const int R = static_cast<int>(active.size()) * K;
-    for (int r = 0; r < R; ++r) {
-      float* s = logits.data() + static_cast<size_t>(r) * V;
-      ops::LogSoftmax(s, V);
-      processors.Apply(s, prefix[r]);
-      for (int v = 0; v < V; ++v) s[v] += beam_scores[r];
-    }
     next_prefix.assign(R, {});
     next_scores.assign(R, 0.0f);
     next_source.assign(R, 0);
     const int hf_cur_len = cur_len + 1;  // BeamSearchScorer.process: input_ids.shape[-1] + 1
+    const bool only_bans = processors.OnlyBans(cur_len);
     for (size_t ai = 0; ai < active.size(); ++ai) {
       const int b = active[ai];
-      // topk(2K) over the item's K x V scores: largest first, lower index first among equals.
-      const float* s = logits.data() + ai * K * V;
-      const int n = K * V, top = std::min(2 * K, n);
-      auto better = [](const Candidate& x, const Candidate& y) {
-        return x.score != y.score ? x.score > y.score : x.flat < y.flat;
-      };
+      // topk(2K) over the item's K x V scores log_softmax(logits) + processors + beam score. The scores of a
+      // row are its logits shifted by one constant, so the item's top 2K are among each row's top 2K by
+      // logit: only those are scored, and the row is never normalized in place.
+      const int top = std::min(2 * K, K * V);
       candidates.clear();
-      for (int i = 0; i < n; ++i) {
-        Candidate c{s[i], i};
-        if (static_cast<int>(candidates.size()) < top) {
-          candidates.push_back(c);
-          std::push_heap(candidates.begin(), candidates.end(), better);
-        } else if (better(c, candidates.front())) {
-          std::pop_heap(candidates.begin(), candidates.end(), better);
-          candidates.back() = c;
-          std::push_heap(candidates.begin(), candidates.end(), better);
+      for (int j = 0; j < K; ++j) {
+        const int r = static_cast<int>(ai) * K + j;
+        float* s = logits.data() + static_cast<size_t>(r) * V;
+        std::optional<LogitsProcessors::Shifts> shifts;
+        if (only_bans) shifts = processors.BanAndShift(s, V, prefix[r]);
+        if (!shifts) {
+          ops::LogSoftmax(s, V);
+          processors.Apply(s, prefix[r]);
+        }
+        TopOfRow(s, V, std::min(top, V), &row_top);
+        for (const Candidate& c : row_top) {
+          float logprob = c.score;
+          if (shifts) {
+            logprob = c.score - shifts->first;
+            if (o.renormalize_logits) logprob -= shifts->second;
+          }
+          candidates.push_back({logprob + beam_scores[r], j * V + c.flat});
         }
       }
-      std::sort(candidates.begin(), candidates.end(), better);
+      std::sort(candidates.begin(), candidates.end(), Better);
+      if (static_cast<int>(candidates.size()) > top) candidates.resize(top);
       int beam_idx = 0;
       for (int rank = 0; rank < static_cast<int>(candidates.size()); ++rank) {
         const int beam = candidates[rank].flat / V, token = candidates[rank].flat % V;
@@ -284,7 +366,8 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
   }
   std::vector<std::vector<SearchHypothesis>> out(B);
   for (int b = 0; b < B; ++b) {
-    for (const auto& [score, p] : hyps[b].Best(o.num_return_sequences)) out[b].push_back(MakeHypothesis(p, score, o));
+    for (const auto& [score, p] : hyps[b].Best(o.num_return_sequences))
+      out[b].push_back(MakeHypothesis(p, score, o));
   }
   return out;
 }
@@ -309,7 +392,8 @@ SearchOptions SearchOptions::FromConfig(const ModelConfig& c) {
 }
 
 std::vector<std::vector<SearchHypothesis>> Search(const MarianModel& model, const EncoderOutput& encoded,
-                                                  const SearchOptions& options, const StepObserver& observer) {
+                                                  const SearchOptions& options,
+                                                  const StepObserver& observer) {
   if (encoded.batch == 0) return {};
   if (options.num_beams <= 1) return Greedy(model, encoded, options, observer);
   return Beam(model, encoded, options);

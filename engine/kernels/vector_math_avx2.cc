@@ -1,0 +1,90 @@
+// AVX2 + FMA versions of vector_math.h. Compiled with -mavx2 -mfma; called only when the CPU has them.
+// No standard headers here: see int8_gemm_kernels.h.
+#include <immintrin.h>
+
+#include "engine/kernels/vector_math_kernels.h"
+
+namespace dolmetsch::engine::kernels::internal {
+namespace {
+
+// exp(x) for x <= 0 (arguments are shifted by the row maximum): x = n ln2 + r, |r| <= ln2/2, exp(r) by a
+// degree-6 polynomial (Cephes expf coefficients), 2^n built in the exponent bits. Below -87.3 the result
+// is flushed to 0 (exp would be subnormal: negligible next to the maximum's exp(0) = 1).
+inline __m256 ExpNonPositive(__m256 x) {
+  const __m256 min_arg = _mm256_set1_ps(-87.3f);
+  const __m256 underflow = _mm256_cmp_ps(x, min_arg, _CMP_LT_OQ);  // also true for -inf; NaN stays NaN
+  x = _mm256_max_ps(min_arg, x);  // NaN in x stays NaN (maxps returns its second operand then)
+  const __m256 log2e = _mm256_set1_ps(1.44269504088896341f);
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // r = x - n ln2 in two steps (Cody-Waite) to keep r exact.
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3333818289e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 r2 = _mm256_mul_ps(r, r);
+  p = _mm256_fmadd_ps(p, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i exponent =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  const __m256 result = _mm256_mul_ps(p, _mm256_castsi256_ps(exponent));
+  return _mm256_andnot_ps(underflow, result);
+}
+
+inline float HorizontalSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float HorizontalMax(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+}  // namespace
+
+float MaxOfAvx2(const float* x, int n) {
+  __m256 m0 = _mm256_set1_ps(-__builtin_inff()), m1 = m0;
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
+    m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + i + 8));
+  }
+  float m = HorizontalMax(_mm256_max_ps(m0, m1));
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+float SumExpAvx2(const float* x, int n, float shift) {
+  // Float lanes within blocks of 512 values, blocks summed in double: the sum of 58k terms then keeps
+  // about 7 significant digits (one float accumulator over all of them loses two).
+  const __m256 s = _mm256_set1_ps(shift);
+  double total = 0.0;
+  int i = 0;
+  while (i + 16 <= n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+    const int block_end = i + 512 < n ? i + 512 : n;
+    for (; i + 16 <= block_end; i += 16) {
+      a0 = _mm256_add_ps(a0, ExpNonPositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), s)));
+      a1 = _mm256_add_ps(a1, ExpNonPositive(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), s)));
+    }
+    total += HorizontalSum(_mm256_add_ps(a0, a1));
+  }
+  if (i < n) {
+    // The tail through a padded vector: lanes past n get -inf, whose exp is 0.
+    float tail[16];
+    for (int j = 0; j < 16; ++j) tail[j] = i + j < n ? x[i + j] : -__builtin_inff();
+    const __m256 a0 = ExpNonPositive(_mm256_sub_ps(_mm256_loadu_ps(tail), s));
+    const __m256 a1 = ExpNonPositive(_mm256_sub_ps(_mm256_loadu_ps(tail + 8), s));
+    total += HorizontalSum(_mm256_add_ps(a0, a1));
+  }
+  return static_cast<float>(total);
+}
+
+}  // namespace dolmetsch::engine::kernels::internal
