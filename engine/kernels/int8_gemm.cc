@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 
 #include "engine/kernels/cpu_features.h"
@@ -34,6 +35,23 @@ template class AlignedBuffer<float>;
 
 namespace internal {
 
+float QuantizeRowScalar(const float* v, int n, int padded, int8_t* q) {
+  float max_abs = 0.0f;
+  bool finite = true;
+  for (int i = 0; i < n; ++i) {
+    max_abs = std::max(max_abs, std::fabs(v[i]));
+    finite = finite && std::isfinite(v[i]);
+  }
+  if (max_abs == 0.0f || !finite) {
+    std::memset(q, 0, padded);
+    return finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();
+  }
+  const float inv = 127.0f / max_abs;
+  for (int i = 0; i < n; ++i) q[i] = static_cast<int8_t>(std::nearbyint(v[i] * inv));
+  std::memset(q + n, 0, padded - n);
+  return max_abs / 127.0f;
+}
+
 void Int8GemmScalar(const Int8GemmArgs& a, int n_begin, int n_end) {
   for (int m = 0; m < a.m; ++m) {
     const int16_t* x = a.x16 + static_cast<long>(m) * a.kp;
@@ -52,18 +70,9 @@ namespace {
 
 int PaddedCols(int cols) { return (cols + kInt8ColumnPadding - 1) / kInt8ColumnPadding * kInt8ColumnPadding; }
 
-// Symmetric quantization of one row: q = round_half_even(v * 127 / max|v|); an all-zero row gets scale 0.
 float QuantizeRow(const float* v, int n, int padded, int8_t* q) {
-  float max_abs = 0.0f;
-  for (int i = 0; i < n; ++i) max_abs = std::max(max_abs, std::fabs(v[i]));
-  if (max_abs == 0.0f || !std::isfinite(max_abs)) {
-    std::memset(q, 0, padded);
-    return max_abs == 0.0f ? 0.0f : max_abs;  // non-finite input: poison the row's outputs, as float would
-  }
-  const float inv = 127.0f / max_abs;
-  for (int i = 0; i < n; ++i) q[i] = static_cast<int8_t>(std::nearbyint(v[i] * inv));
-  std::memset(q + n, 0, padded - n);
-  return max_abs / 127.0f;
+  static const bool avx2 = GetCpuFeatures().avx2;
+  return avx2 ? internal::QuantizeRowAvx2(v, n, padded, q) : internal::QuantizeRowScalar(v, n, padded, q);
 }
 
 // Per-thread activation scratch: grows, never shrinks, so steady-state calls do not allocate.

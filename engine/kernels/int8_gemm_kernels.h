@@ -30,6 +30,12 @@ inline float Int8Epilogue(int32_t acc, float x_scale, float w_scale, const float
   return bias ? v + bias[n] : v;
 }
 
+// Symmetric quantization of one row of n floats into q[0, padded) (zeros after n): returns the scale
+// max|v| / 127 and writes round_half_even(v * 127 / max|v|). An all-zero row gets scale 0; a row with a
+// NaN or infinity gets zeros and a non-finite scale (its outputs become NaN, as in float).
+float QuantizeRowScalar(const float* v, int n, int padded, int8_t* q);
+float QuantizeRowAvx2(const float* v, int n, int padded, int8_t* q);
+
 void Int8GemmScalar(const Int8GemmArgs& a, int n_begin, int n_end);
 void Int8GemmAvx2(const Int8GemmArgs& a, int n_begin, int n_end);
 void Int8GemmAvx512Vnni(const Int8GemmArgs& a, int n_begin, int n_end);

@@ -4,6 +4,7 @@
 #include <simde/x86/avx512.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -157,6 +158,29 @@ TEST(Int8QuantizeTest, RowsUseTheirOwnScaleAndRoundHalfToEven) {
   EXPECT_EQ(q.row_sums[0], 64);
   EXPECT_EQ(q.scales[1], 0.0f);
   EXPECT_EQ(q.row_sums[1], 0);
+}
+
+TEST(Int8QuantizeTest, Avx2QuantizationEqualsScalar) {
+  if (!GetCpuFeatures().avx2) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(9);
+  for (int n : {1, 7, 8, 31, 32, 33, 100, 512, 2048}) {
+    auto v = Random(n, rng, 3.0f);
+    v[0] = 2.5f * (v[0] < 0 ? -1 : 1);  // halfway cases need an exact .5 after scaling somewhere
+    const int padded = (n + 63) / 64 * 64;
+    std::vector<int8_t> a(padded, 99), b(padded, 99);
+    const float sa = internal::QuantizeRowScalar(v.data(), n, padded, a.data());
+    const float sb = internal::QuantizeRowAvx2(v.data(), n, padded, b.data());
+    EXPECT_EQ(sa, sb) << n;
+    EXPECT_EQ(a, b) << n;
+  }
+  std::vector<float> bad = {1.0f, std::nanf(""), 2.0f};
+  std::vector<int8_t> q(64, 5);
+  EXPECT_TRUE(std::isnan(internal::QuantizeRowAvx2(bad.data(), 3, 64, q.data())));
+  EXPECT_EQ(q, std::vector<int8_t>(64, 0));
+  bad = std::vector<float>(9, 1.0f);
+  bad[8] = std::numeric_limits<float>::infinity();
+  EXPECT_TRUE(std::isnan(internal::QuantizeRowAvx2(bad.data(), 9, 64, q.data())));
+  EXPECT_TRUE(std::isnan(internal::QuantizeRowScalar(bad.data(), 9, 64, q.data())));
 }
 
 TEST(Int8QuantizeTest, ZeroActivationsGiveBiasOnly) {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -35,8 +36,8 @@ class ThreadPool {
  private:
   using TaskFn = void (*)(const void* ctx, int task);
   void Run(int tasks, TaskFn fn, const void* ctx);
-  void WorkerLoop(unsigned seen);
-  void Drain();  // takes tasks of the current job until none are left
+  void WorkerLoop(uint32_t seen);
+  void Drain(uint32_t generation);  // claims and runs tasks of that job until none are left
   void StopWorkers();
 
   std::mutex run_mutex_;  // one job at a time; others run inline
@@ -44,14 +45,11 @@ class ThreadPool {
 
   std::mutex wake_mutex_;
   std::condition_variable wake_;
-  std::atomic<unsigned> generation_{0};
   std::atomic<bool> stop_{false};
-  TaskFn fn_ = nullptr;
+  std::atomic<uint64_t> state_{0};  // generation | next task | task count (see thread_pool.cc)
+  std::atomic<int> done_{0};        // tasks of the current job finished
+  TaskFn fn_ = nullptr;             // written only while no task of a job is claimable
   const void* ctx_ = nullptr;
-  int tasks_ = 0;
-  std::atomic<int> next_{0};
-  std::atomic<int> done_{0};
-  std::atomic<int> acked_{0};  // workers finished with the current job
 };
 
 }  // namespace dolmetsch::engine::kernels
