@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/kernels/gemm.h"
+#include "engine/kernels/vector_math.h"
 #include "engine/ops.h"
 
 namespace dolmetsch::engine {
@@ -354,8 +355,8 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
         const size_t head = (static_cast<size_t>(r) * H + h) * cap * hd;
         std::memcpy(ck + head + static_cast<size_t>(t) * hd, &st->k[r * d + h * hd], sizeof(float) * hd);
         std::memcpy(cv + head + static_cast<size_t>(t) * hd, &st->v[r * d + h * hd], sizeof(float) * hd);
-        ops::AttendOne(&st->q[r * d + h * hd], ck + head, cv + head, t + 1, hd, hd, st->scores.data(),
-                       &st->attn[r * d + h * hd]);
+        kernels::AttendOne(&st->q[r * d + h * hd], ck + head, cv + head, t + 1, hd, hd, st->scores.data(),
+                           &st->attn[r * d + h * hd]);
       }
     }
     L.self_attn.out.Forward(st->attn.data(), st->proj.data(), R);
@@ -369,8 +370,8 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
       const int b = st->row_batch[r];
       for (int h = 0; h < H; ++h) {
         const size_t head = (static_cast<size_t>(b) * H + h) * S * hd;
-        ops::AttendOne(&st->q[r * d + h * hd], st->cross_k[l].data() + head, st->cross_v[l].data() + head,
-                       st->source_lengths[b], hd, hd, st->scores.data(), &st->attn[r * d + h * hd]);
+        kernels::AttendOne(&st->q[r * d + h * hd], st->cross_k[l].data() + head, st->cross_v[l].data() + head,
+                           st->source_lengths[b], hd, hd, st->scores.data(), &st->attn[r * d + h * hd]);
       }
     }
     L.cross_attn.out.Forward(st->attn.data(), st->proj.data(), R);

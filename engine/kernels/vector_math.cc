@@ -1,5 +1,6 @@
 #include "engine/kernels/vector_math.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -22,6 +23,30 @@ float SumExp(const float* x, int n, float shift) {
   double sum = 0.0;
   for (int i = 0; i < n; ++i) sum += std::exp(x[i] - shift);
   return static_cast<float>(sum);
+}
+
+void AttendOne(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
+               float* scratch, float* out) {
+  static const bool avx2 = GetCpuFeatures().avx2;
+  if (avx2 && head_dim % 8 == 0) {
+    internal::AttendOneAvx2(q, keys, values, len, head_dim, stride, scratch, out);
+    return;
+  }
+  for (int j = 0; j < len; ++j) {
+    const float* k = keys + j * stride;
+    float dot = 0.0f;
+    for (int i = 0; i < head_dim; ++i) dot += q[i] * k[i];
+    scratch[j] = dot;
+  }
+  float max = MaxOf(scratch, len), sum = 0.0f;
+  for (int j = 0; j < len; ++j) sum += (scratch[j] = std::exp(scratch[j] - max));
+  const float inv = 1.0f / sum;
+  std::fill(out, out + head_dim, 0.0f);
+  for (int j = 0; j < len; ++j) {
+    const float p = scratch[j] * inv;
+    const float* v = values + j * stride;
+    for (int i = 0; i < head_dim; ++i) out[i] += p * v[i];
+  }
 }
 
 float ReferenceSumExp(const float* x, int n, float shift) {

@@ -87,4 +87,32 @@ float SumExpAvx2(const float* x, int n, float shift) {
   return static_cast<float>(total);
 }
 
+void AttendOneAvx2(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
+                   float* scratch, float* out) {
+  // head_dim is a multiple of 8 (checked by the caller). Scores, then softmax, then the weighted sum.
+  float max = -__builtin_inff();
+  for (int j = 0; j < len; ++j) {
+    const float* k = keys + j * stride;
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < head_dim; i += 8)
+      acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), acc);
+    scratch[j] = HorizontalSum(acc);
+    max = scratch[j] > max ? scratch[j] : max;
+  }
+  float sum = 0.0f;
+  for (int j = 0; j < len; ++j) {
+    const float e = _mm256_cvtss_f32(ExpNonPositive(_mm256_set1_ps(scratch[j] - max)));
+    scratch[j] = e;
+    sum += e;
+  }
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < head_dim; i += 8) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int j = 0; j < len; ++j) {
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(scratch[j]), _mm256_loadu_ps(values + j * stride + i), acc);
+    }
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(acc, _mm256_set1_ps(inv)));
+  }
+}
+
 }  // namespace dolmetsch::engine::kernels::internal

@@ -53,5 +53,34 @@ TEST(VectorMathTest, SumExpPointwiseAccuracyOverTheRange) {
   EXPECT_TRUE(std::isnan(SumExp(&nan, 1, 0.0f)));
 }
 
+TEST(VectorMathTest, AttendOneMatchesDoubleReference) {
+  std::mt19937 rng(6);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (int head_dim : {8, 12, 64}) {
+    for (int len : {1, 2, 9, 64}) {
+      const long stride = head_dim + 3;  // rows need not be contiguous
+      std::vector<float> q(head_dim), keys(len * stride), values(len * stride), scratch(len), out(head_dim);
+      for (float& v : q) v = dist(rng);
+      for (float& v : keys) v = dist(rng);
+      for (float& v : values) v = dist(rng);
+      AttendOne(q.data(), keys.data(), values.data(), len, head_dim, stride, scratch.data(), out.data());
+      std::vector<double> p(len);
+      double max = -1e300, sum = 0;
+      for (int j = 0; j < len; ++j) {
+        double dot = 0;
+        for (int i = 0; i < head_dim; ++i) dot += double(q[i]) * keys[j * stride + i];
+        p[j] = dot;
+        max = std::max(max, dot);
+      }
+      for (double& x : p) sum += (x = std::exp(x - max));
+      for (int i = 0; i < head_dim; ++i) {
+        double want = 0;
+        for (int j = 0; j < len; ++j) want += p[j] / sum * values[j * stride + i];
+        ASSERT_NEAR(out[i], want, 1e-5) << head_dim << " " << len << " " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dolmetsch::engine::kernels
