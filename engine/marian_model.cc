@@ -259,8 +259,8 @@ void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput
   }
 }
 
-void MarianModel::StartDecoding(const EncoderOutput& enc, const std::vector<int>& row_batch,
-                                DecoderState* st) const {
+void MarianModel::StartDecoding(const EncoderOutput& enc, const std::vector<int>& row_batch, DecoderState* st,
+                                int max_steps) const {
   const int d = d_, H = config_.decoder_attention_heads, hd = d / H;
   const int B = enc.batch, S = enc.max_len, R = static_cast<int>(row_batch.size());
   st->rows = R;
@@ -299,7 +299,10 @@ void MarianModel::StartDecoding(const EncoderOutput& enc, const std::vector<int>
   st->proj.assign(rd, 0.0f);
   st->ffn.assign(static_cast<size_t>(R) * ffn_max, 0.0f);
   st->reorder.clear();
-  EnsureCapacity(st, std::min(config_.max_position_embeddings, std::max(16, 2 * S + 8)));
+  // A first guess that fits most outputs (about the source length); caches grow geometrically beyond it.
+  int capacity = std::min(config_.max_position_embeddings, std::max(16, 2 * S + 8));
+  if (max_steps > 0) capacity = std::min(capacity, max_steps);
+  EnsureCapacity(st, capacity);
 }
 
 void MarianModel::EnsureCapacity(DecoderState* st, int positions) const {

@@ -103,8 +103,9 @@ class MarianModel {
   void Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out) const;
 
   // Prepares `state` for decoding `row_batch.size()` rows over `encoded` (computes cross-attention K/V).
-  void StartDecoding(const EncoderOutput& encoded, const std::vector<int>& row_batch,
-                     DecoderState* state) const;
+  // `max_steps` (0: unknown) bounds the tokens the search will feed, so caches are not made larger.
+  void StartDecoding(const EncoderOutput& encoded, const std::vector<int>& row_batch, DecoderState* state,
+                     int max_steps = 0) const;
   // Feeds one token per row at position state->steps; writes raw logits [rows][decoder_vocab_size]
   // (lm_head + final_logits_bias).
   void DecodeStep(const std::vector<int>& tokens, DecoderState* state, float* logits) const;

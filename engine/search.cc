@@ -195,7 +195,7 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
   std::vector<int> active(B);
   std::iota(active.begin(), active.end(), 0);
   DecoderState st;
-  model.StartDecoding(enc, active, &st);
+  model.StartDecoding(enc, active, &st, o.max_length - 1);
   std::vector<std::vector<int>> prefix(B, std::vector<int>{o.decoder_start_token_id});
   std::vector<double> sum_logprobs(B, 0.0);
   std::vector<float> logits(static_cast<size_t>(B) * V);
@@ -259,7 +259,7 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
   std::vector<int> row_batch(static_cast<size_t>(B) * K);
   for (int r = 0; r < B * K; ++r) row_batch[r] = r / K;
   DecoderState st;
-  model.StartDecoding(enc, row_batch, &st);
+  model.StartDecoding(enc, row_batch, &st, o.max_length - 1);
 
   std::vector<std::vector<int>> prefix(static_cast<size_t>(B) * K,
                                        std::vector<int>{o.decoder_start_token_id});
