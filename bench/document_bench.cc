@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
   std::string model, text_path, make_model, fixture = "tests/fixtures/tiny-de-en";
   std::vector<int> beams = {1, 4};
   int forced = 8, threads = 0;
+  std::string compute_type = "float32";
   long limit_bytes = -1;
   dolmetsch::text::DocumentOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -182,6 +183,8 @@ int main(int argc, char** argv) {
       forced = std::atoi(argv[++i]);
     else if (arg == "--threads" && has_value)
       threads = std::atoi(argv[++i]);
+    else if (arg == "--compute-type" && has_value)
+      compute_type = argv[++i];
     else if (arg == "--max-segment-tokens" && has_value)
       options.max_segment_tokens = std::atoi(argv[++i]);
     else if (arg == "--batch-tokens" && has_value)
@@ -195,7 +198,8 @@ int main(int argc, char** argv) {
   }
   if (!make_model.empty()) return MakeRandomModel(make_model, fixture);
   if (model.empty() || text_path.empty()) {
-    std::cerr << "usage: document_bench --model DIR --text FILE [--beams 1,4] [--forced-new-tokens N]\n"
+    std::cerr << "usage: document_bench --model DIR --text FILE [--beams 1,4] [--forced-new-tokens N]"
+                 " [--threads T] [--compute-type float32|int8|auto]\n"
                  "       document_bench --make-random-model DIR\n";
     return 2;
   }
@@ -211,15 +215,20 @@ int main(int argc, char** argv) {
   if (threads > 0) dolmetsch::engine::SetNumThreads(threads);
 
   const auto load_start = std::chrono::steady_clock::now();
-  auto loaded = dolmetsch::engine::Translator::Load(model);
+  auto parsed_type = dolmetsch::engine::ParseComputeType(compute_type);
+  if (!parsed_type.ok()) {
+    std::cerr << "document_bench: " << parsed_type.status().ToString() << "\n";
+    return 2;
+  }
+  auto loaded = dolmetsch::engine::Translator::Load(model, {*parsed_type});
   if (!loaded.ok()) {
     std::cerr << loaded.status().ToString() << "\n";
     return 1;
   }
   const double load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
-  std::printf("model %s loaded in %.2f s, RSS %.0f MiB; text %s: %zu bytes\n", model.c_str(), load_seconds,
-              CurrentRssMiB(), text_path.c_str(), text.size());
+  std::printf("model %s (%s) loaded in %.2f s, RSS %.0f MiB; text %s: %zu bytes\n", model.c_str(),
+              compute_type.c_str(), load_seconds, CurrentRssMiB(), text_path.c_str(), text.size());
   std::fflush(stdout);
   for (int beam : beams) {
     dolmetsch::engine::TranslateOptions search;
