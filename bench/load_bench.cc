@@ -5,7 +5,9 @@
 //
 //   load_bench --port 8000 --clients 8 --seconds 20 [--sentences 1] [--rate 0] [--path /translate]
 //
-// Each request is {"text_de": "<k German sentences>"}, varied per request so that nothing is cached.
+// Each request is {"text_de": "<k German sentences>"}; every sentence carries the client, request and
+// sentence number before its final punctuation, so that neither the server's sentence cache nor its
+// deduplication of identical sentences answers anything without decoding.
 // Targets 127.0.0.1 only. Prints one "key: value" per line and a final JSON line.
 #include <algorithm>
 #include <atomic>
@@ -98,9 +100,13 @@ int main(int argc, char** argv) {
         if (Clock::now() >= end) break;
         std::string text;
         for (int k = 0; k < o.sentences; ++k) {
-          text += std::string(kSentences[(c + n + k) % 8]) + " ";
+          std::string sentence = kSentences[(c + n + k) % 8];
+          const char end = sentence.back();
+          sentence.pop_back();
+          if (k > 0) text += " ";
+          text +=
+              sentence + " " + std::to_string(c) + "-" + std::to_string(n) + "-" + std::to_string(k) + end;
         }
-        text += "(" + std::to_string(c) + "-" + std::to_string(n) + ")";
         std::string body = nlohmann::json{{"text_de", text}}.dump();
         if (o.path == "/v1/translate") body = nlohmann::json{{"text", text}}.dump();
         Clock::time_point t0 = Clock::now();

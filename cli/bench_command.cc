@@ -26,7 +26,13 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
   AddComputeTypeOption(cmd, compute_type.get());
   cmd->callback([o, model, compute_type, exit_code] {
     o->model_dir = ResolveModelDir(*model);
-    o->compute_type = LoadOptionsFor(*compute_type).compute_type;
+    StatusOr<engine::LoadOptions> load = LoadOptionsFor(*compute_type);
+    if (!load.ok()) {
+      std::fprintf(stderr, "dolmetsch bench: %s\n", load.status().message().c_str());
+      *exit_code = 2;
+      return;
+    }
+    o->compute_type = load->compute_type;
     o->force = bench::FileBenchmarkOptions::ForceTokens::kSourceLength;
     auto r = bench::RunFileBenchmark(*o);
     if (!r.ok()) {

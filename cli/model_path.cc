@@ -42,14 +42,13 @@ void AddComputeTypeOption(CLI::App* cmd, std::string* value) {
          "--compute-type", *value,
          "float32 (outputs equal transformers'), int8 (quantized weights: faster, less memory) or auto "
          "(int8 where the CPU has an int8 kernel)")
-      ->envname("DOLMETSCH_COMPUTE_TYPE")
-      ->check(CLI::IsMember({"float32", "int8", "auto"}));
+      ->envname("DOLMETSCH_COMPUTE_TYPE");
 }
 
-engine::LoadOptions LoadOptionsFor(const std::string& compute_type) {
+StatusOr<engine::LoadOptions> LoadOptionsFor(const std::string& compute_type) {
+  DOLMETSCH_ASSIGN_OR_RETURN(engine::ComputeType parsed, engine::ParseComputeType(compute_type));
   engine::LoadOptions options;
-  StatusOr<engine::ComputeType> parsed = engine::ParseComputeType(compute_type);
-  if (parsed.ok()) options.compute_type = *parsed;
+  options.compute_type = parsed;
   return options;
 }
 

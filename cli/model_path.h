@@ -20,8 +20,10 @@ std::unique_ptr<engine::Translator> LoadTranslatorOrExplain(const std::string& f
                                                             const engine::LoadOptions& options = {});
 
 // Adds --compute-type float32|int8|auto (environment: DOLMETSCH_COMPUTE_TYPE; default float32) to `cmd`.
+// The value is checked by LoadOptionsFor, not by CLI11: CLI11 validates environment values for every
+// subcommand, so a bad DOLMETSCH_COMPUTE_TYPE would break commands that load no model.
 void AddComputeTypeOption(CLI::App* cmd, std::string* value);
-// The parsed value (AddComputeTypeOption has already refused anything else).
-engine::LoadOptions LoadOptionsFor(const std::string& compute_type);
+// InvalidArgument naming the accepted values for anything but float32, int8, auto.
+StatusOr<engine::LoadOptions> LoadOptionsFor(const std::string& compute_type);
 
 }  // namespace dolmetsch::cli

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "engine/compute_type.h"
 #include "engine/translator.h"
 #include "hub/console_observer.h"
 #include "hub/model_fetcher.h"
@@ -35,6 +36,7 @@ struct ServeFlags {
   int translator_port = 0;
   int threads = 0;
   int workers = 0;
+  std::string compute_type = "float32";
 };
 
 bool IsModelFolder(const std::filesystem::path& dir) {
@@ -97,8 +99,20 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--workers", flags->workers, "Batches translated at once (default: 1)")
       ->check(CLI::Range(1, 64));
+  cmd->add_option(
+         "--compute-type", flags->compute_type,
+         "float32 (default, exact), int8 (quantized linear layers, faster) or auto (int8 where the CPU "
+         "has AVX2)")
+      ->envname("DOLMETSCH_COMPUTE_TYPE");
   RegisterWebOptions(cmd, &flags->web, /*with_translator_url=*/false);
   cmd->callback([flags, exit_code] {
+    auto compute_type = engine::ParseComputeType(flags->compute_type);
+    if (!compute_type.ok()) {
+      std::cerr << "dolmetsch serve: --compute-type / DOLMETSCH_COMPUTE_TYPE: "
+                << compute_type.status().message() << "\n";
+      *exit_code = 2;
+      return;
+    }
     web::WebDefaults defaults;
     defaults.host = "127.0.0.1";
     web::WebFlags web_flags = flags->web;
@@ -152,11 +166,14 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
     }
     std::string shown_host =
         options->host == "0.0.0.0" || options->host == "127.0.0.1" ? "localhost" : options->host;
-    std::cerr << "serve: loading the model from " << *model_dir << " ...\n";
+    std::cerr << "serve: loading the model from " << *model_dir << " (compute type " << flags->compute_type
+              << ") ...\n";
 
     // The model loads while the pages are already served (/ready says 503 until it is attached).
     engine::SetNumThreads(flags->threads);
-    auto loaded = engine::Translator::Load(*model_dir);
+    engine::LoadOptions load_options;
+    load_options.compute_type = *compute_type;
+    auto loaded = engine::Translator::Load(*model_dir, load_options);
     if (!loaded.ok()) {
       std::cerr << "dolmetsch serve: cannot load the model in " << *model_dir << ": "
                 << loaded.status().message() << "\n";
@@ -171,6 +188,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
     info.name = std::filesystem::path(*model_dir).filename().string();
     if (info.name.empty()) info.name = std::filesystem::path(*model_dir).parent_path().filename().string();
     info.load_seconds = model->load_seconds();
+    info.compute_type = engine::ComputeTypeName(model->compute_type());
     if (Status s = service.AttachBackend(backend.get(), info); !s.ok()) {
       std::cerr << "dolmetsch serve: the model does not work: " << s.message() << "\n";
       (*app)->Stop();
@@ -179,7 +197,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       return;
     }
     std::cerr << "serve: ready on http://" << shown_host << ":" << (*app)->port() << " (translator API on "
-              << options->translator.base_url << ", history in " << options->store.url << ")\n";
+              << options->translator.base_url << ", compute type " << info.compute_type << ", history in "
+              << options->store.url << ")\n";
     int signal_number = WaitForStopSignal();
     std::cerr << "serve: stopping (signal " << signal_number << ")\n";
     (*app)->Stop();

@@ -142,8 +142,12 @@ int RunDocument(const TranslateFlags& flags) {
     return 2;
   }
   engine::SetNumThreads(flags.threads);
-  auto translator =
-      LoadTranslatorOrExplain(flags.model, "dolmetsch translate", LoadOptionsFor(flags.compute_type));
+  StatusOr<engine::LoadOptions> load = LoadOptionsFor(flags.compute_type);
+  if (!load.ok()) {
+    std::cerr << "dolmetsch translate: " << load.status().message() << "\n";
+    return 2;
+  }
+  auto translator = LoadTranslatorOrExplain(flags.model, "dolmetsch translate", *load);
   if (!translator) return 2;
   text::DocumentRunOptions run;
   run.model_dir = ResolveModelDir(flags.model);
@@ -170,8 +174,12 @@ int RunTranslate(const TranslateFlags& flags) {
     return 2;
   }
   engine::SetNumThreads(flags.threads);
-  auto translator =
-      LoadTranslatorOrExplain(flags.model, "dolmetsch translate", LoadOptionsFor(flags.compute_type));
+  StatusOr<engine::LoadOptions> load = LoadOptionsFor(flags.compute_type);
+  if (!load.ok()) {
+    std::cerr << "dolmetsch translate: " << load.status().message() << "\n";
+    return 2;
+  }
+  auto translator = LoadTranslatorOrExplain(flags.model, "dolmetsch translate", *load);
   if (!translator) return 2;
   LineTranslator lines(*translator, flags);
   for (std::string raw; std::getline(std::cin, raw);) lines.Add(ParseInputLine(std::move(raw), flags.jsonl));

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "engine/compute_type.h"
 #include "engine/translator.h"
 #include "translator/backend.h"
 #include "translator/service.h"
@@ -37,6 +38,7 @@ struct TranslatorFlags {
   int max_new_tokens = 0;
   int forced_new_tokens = -1;
   std::string api_keys;
+  std::string compute_type = "float32";
 };
 
 // Source and target language from an OPUS-MT folder name ("opus-mt-de-en"); German -> English otherwise.
@@ -50,6 +52,12 @@ void LanguagesFromName(const std::string& name, translator::ModelInfo* info) {
 }
 
 int RunTranslator(TranslatorFlags flags) {
+  auto compute_type = engine::ParseComputeType(flags.compute_type);
+  if (!compute_type.ok()) {
+    std::cerr << "dolmetsch translator: --compute-type / DOLMETSCH_COMPUTE_TYPE: "
+              << compute_type.status().message() << "\n";
+    return 2;
+  }
   std::stringstream keys(flags.api_keys);
   for (std::string key; std::getline(keys, key, ',');) {
     if (!key.empty()) flags.service.api_keys.push_back(key);
@@ -80,7 +88,9 @@ int RunTranslator(TranslatorFlags flags) {
 
   // /health answers while the model loads; /ready waits for the warm-up.
   if (flags.blas_threads > 0) engine::SetNumThreads(flags.blas_threads);
-  auto loaded = engine::Translator::Load(flags.model);
+  engine::LoadOptions load_options;
+  load_options.compute_type = *compute_type;
+  auto loaded = engine::Translator::Load(flags.model, load_options);
   if (!loaded.ok()) {
     LogEvent("error", "model_load_failed", {{"model", flags.model}, {"error", loaded.status().ToString()}});
     std::cerr << "dolmetsch translator: cannot load the model: " << loaded.status().ToString() << "\n";
@@ -116,13 +126,18 @@ int RunTranslator(TranslatorFlags flags) {
     info.name = std::filesystem::path(flags.model).lexically_normal().parent_path().filename();
   LanguagesFromName(info.name, &info);
   info.load_seconds = model->load_seconds();
+  info.compute_type = engine::ComputeTypeName(model->compute_type());
   Status attached = service.AttachBackend(&backend, info);
   if (!attached.ok()) {
     LogEvent("error", "warm_up_failed", {{"error", attached.ToString()}});
     service.Shutdown();
     return 1;
   }
-  LogEvent("info", "ready", {{"model", info.name}, {"load_seconds", info.load_seconds}});
+  LogEvent("info", "ready",
+           {{"model", info.name},
+            {"load_seconds", info.load_seconds},
+            {"compute_type", info.compute_type},
+            {"compute_type_requested", flags.compute_type}});
 
   while (g_stop_signal.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   LogEvent("info", "draining",
@@ -178,6 +193,20 @@ void AddTranslatorCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--max-text-chars", s.limits.max_text_chars, "Characters per text (0: unlimited)")
       ->envname("DOLMETSCH_MAX_TEXT_CHARS")
+      ->capture_default_str();
+  cmd->add_option(
+         "--compute-type", flags->compute_type,
+         "float32 (exact), int8 (quantized linear layers, faster) or auto (int8 where the CPU has AVX2)")
+      ->envname("DOLMETSCH_COMPUTE_TYPE")
+      ->capture_default_str();
+  cmd->add_option("--cache-entries", s.cache_entries,
+                  "Sentence translations kept across requests (LRU; 0: no cache)")
+      ->envname("DOLMETSCH_CACHE_ENTRIES")
+      ->capture_default_str();
+  cmd->add_option("--max-segment-tokens", s.max_segment_tokens,
+                  "Longer sentences are split at clause boundaries before translation (source tokens)")
+      ->envname("DOLMETSCH_MAX_SEGMENT_TOKENS")
+      ->check(CLI::Range(2, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--max-segment-bytes", s.max_segment_bytes, "Longer sentences are split before translation")
       ->envname("DOLMETSCH_MAX_SEGMENT_BYTES")

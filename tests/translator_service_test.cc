@@ -15,6 +15,7 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "translator/mini_http_client.h"
 
@@ -131,6 +132,13 @@ class Server {
   std::string log_path_;
 };
 
+// The value of an unlabelled metric in a /metrics answer (-1 when absent).
+double MetricValue(const std::string& metrics, const std::string& name) {
+  std::smatch m;
+  std::regex re("(^|\n)" + name + " ([0-9.e+-]+)\n");
+  return std::regex_search(metrics, m, re) ? std::stod(m[2].str()) : -1;
+}
+
 class TranslatorServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -139,6 +147,9 @@ class TranslatorServiceTest : public ::testing::Test {
     ASSERT_TRUE(server_->WaitReady()) << server_->Log();
   }
   static void TearDownTestSuite() {
+    // A clean exit also means no sanitizer report at shutdown (leaks, races) under the sanitizer presets.
+    server_->Signal(SIGTERM);
+    EXPECT_EQ(server_->WaitExit(60), 0) << server_->Log();
     delete server_;
     server_ = nullptr;
   }
@@ -204,6 +215,63 @@ TEST_F(TranslatorServiceTest, LibreTranslateShapes) {
   auto html = Post("/translate", json{{"q", "<p>Hallo</p>"}, {"format", "html"}}.dump());
   EXPECT_EQ(html.status, 400);
   EXPECT_EQ(Parse(html)["error"].get<std::string>().rfind("format not supported", 0), 0u);
+  auto html_form =
+      Post("/translate", "q=%3Cp%3EHallo%3C%2Fp%3E&format=html", "application/x-www-form-urlencoded");
+  EXPECT_EQ(html_form.status, 400);
+  EXPECT_EQ(Parse(html_form)["error"].get<std::string>().rfind("format not supported", 0), 0u);
+  auto other_format = Post("/translate", json{{"q", "Hallo"}, {"format", "markdown"}}.dump());
+  EXPECT_EQ(other_format.status, 400);
+}
+
+// Requests go through the document pipeline (text/document_translator.h): a hard-wrapped sentence reaches
+// the model on one line, list markers and segments without letters are copied, blank lines and indentation
+// stay.
+TEST_F(TranslatorServiceTest, TextsGoThroughTheDocumentPipeline) {
+  std::string wrapped = "\u00dcber den Wolken muss die Freiheit\nwohl grenzenlos sein.";
+  ASSERT_EQ(GoldenSource(7), "\u00dcber den Wolken muss die Freiheit wohl grenzenlos sein.");
+  auto r = Post("/translate", json{{"text_de", wrapped}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Parse(r)["text_en"], Golden(7));
+  std::string text =
+      "\u2022 " + GoldenSource(0) + "\n\u2022 " + GoldenSource(6) + "\n\n   " + GoldenSource(17) + "\n";
+  auto list = Post("/translate", json{{"q", text}}.dump());
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(Parse(list)["translatedText"],
+            "\u2022 " + Golden(0) + "\n\u2022 " + Golden(6) + "\n\n   " + GoldenSource(17) + "\n");
+  EXPECT_NE(Golden(17), GoldenSource(17));  // the model would have changed "3 + 4 = 7"
+}
+
+// Identical sentences of a request are decoded once; later requests get them from the sentence cache.
+TEST_F(TranslatorServiceTest, RepeatedSentencesAreTranslatedOnce) {
+  auto metrics = [&] { return http::Request(port(), "GET", "/metrics").body; };
+  const std::string before = metrics();
+  std::string sentence = GoldenSource(27);  // used by no other test of this suite
+  auto r =
+      Post("/v1/translate", json{{"text", {sentence + " " + sentence + "\n\n" + sentence, sentence}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = Parse(r);
+  EXPECT_EQ(j["translations"][0]["text"], Golden(27) + " " + Golden(27) + "\n\n" + Golden(27));
+  EXPECT_EQ(j["translations"][1]["text"], Golden(27));
+  const std::string after = metrics();
+  EXPECT_EQ(MetricValue(after, "dolmetsch_sentences_translated_total") -
+                MetricValue(before, "dolmetsch_sentences_translated_total"),
+            1);
+  EXPECT_EQ(MetricValue(after, "dolmetsch_sentence_duplicates_total") -
+                MetricValue(before, "dolmetsch_sentence_duplicates_total"),
+            3);
+  // Again: served by the cache, nothing decoded.
+  auto again = Post("/translate", json{{"text_de", sentence}}.dump());
+  EXPECT_EQ(Parse(again)["text_en"], Golden(27));
+  const std::string cached = metrics();
+  EXPECT_EQ(MetricValue(cached, "dolmetsch_sentences_translated_total"),
+            MetricValue(after, "dolmetsch_sentences_translated_total"));
+  EXPECT_EQ(
+      MetricValue(cached, "dolmetsch_cache_hits_total") - MetricValue(after, "dolmetsch_cache_hits_total"),
+      1);
+  EXPECT_GT(MetricValue(cached, "dolmetsch_cache_entries"), 0);
+  EXPECT_NE(cached.find("dolmetsch_model_info{model=\"tiny-de-en\",compute_type=\"float32\"} 1"),
+            std::string::npos)
+      << cached;
 }
 
 TEST_F(TranslatorServiceTest, NativeApiAndStreaming) {
@@ -314,21 +382,31 @@ TEST_F(TranslatorServiceTest, MalformedHttpNeverCrashesTheServer) {
   EXPECT_EQ(json::parse(after.body)["text_en"], Golden(7));
 }
 
-TEST_F(TranslatorServiceTest, ConcurrentClientsGetTheSameResultsAsOneAtATime) {
+TEST(TranslatorConcurrencyTest, ConcurrentClientsGetTheSameResultsAsOneAtATime) {
+  // Without the sentence cache, so that the concurrent requests really are decoded (batched together).
+  Server server({"--cache-entries", "0", "--workers", "2"});
+  ASSERT_GT(server.WaitListening(), 0) << server.Log();
+  ASSERT_TRUE(server.WaitReady()) << server.Log();
+  auto post = [&](int id) {
+    return http::Request(server.port(), "POST", "/translate", json{{"text_de", GoldenSource(id)}}.dump())
+        .body;
+  };
   std::vector<int> ids = {0, 1, 6, 7, 8, 11, 12, 14, 15, 18, 20, 22};
   std::vector<std::string> sequential;
-  for (int id : ids)
-    sequential.push_back(Post("/translate", json{{"text_de", GoldenSource(id)}}.dump()).body);
+  for (int id : ids) sequential.push_back(post(id));
+  auto metrics_text = [&] { return http::Request(server.port(), "GET", "/metrics").body; };
+  // Some of these texts have several sentences: count what one pass decodes (minus the warm-up sentence).
+  const double one_pass = MetricValue(metrics_text(), "dolmetsch_sentences_translated_total") - 1;
   std::vector<std::string> concurrent(ids.size() * 4);
   std::vector<std::thread> threads;
   for (size_t t = 0; t < concurrent.size(); ++t) {
-    threads.emplace_back([&, t] {
-      concurrent[t] = Post("/translate", json{{"text_de", GoldenSource(ids[t % ids.size()])}}.dump()).body;
-    });
+    threads.emplace_back([&, t] { concurrent[t] = post(ids[t % ids.size()]); });
   }
   for (auto& t : threads) t.join();
   for (size_t t = 0; t < concurrent.size(); ++t) EXPECT_EQ(concurrent[t], sequential[t % ids.size()]) << t;
-  auto metrics = http::Request(port(), "GET", "/metrics").body;
+  auto metrics = metrics_text();
+  EXPECT_EQ(MetricValue(metrics, "dolmetsch_cache_hits_total"), 0);
+  EXPECT_EQ(MetricValue(metrics, "dolmetsch_sentences_translated_total"), 1 + 5 * one_pass);
   EXPECT_NE(metrics.find("dolmetsch_batches_total"), std::string::npos);
   EXPECT_NE(metrics.find("dolmetsch_http_requests_total{endpoint=\"/translate\",status=\"200\"}"),
             std::string::npos);
@@ -340,8 +418,9 @@ TEST(TranslatorLifecycleTest, SigtermFinishesInFlightWorkThenExitsZero) {
   Server server({"--max-batch-sentences", "1", "--grace", "60"});
   ASSERT_GT(server.WaitListening(), 0) << server.Log();
   ASSERT_TRUE(server.WaitReady()) << server.Log();
-  std::string doc;
-  for (int i = 0; i < 150; ++i) doc += GoldenSource(i % 2 == 0 ? 0 : 6) + " ";
+  std::string doc;  // distinct sentences (identical ones would be decoded once)
+  for (int i = 0; i < 150; ++i)
+    doc += "Die Stra\u00dfe Nummer " + std::to_string(i) + " ist sehr sch\u00f6n. ";
   http::Response in_flight;
   std::thread client([&] {
     in_flight = http::Request(server.port(), "POST", "/translate", json{{"text_de", doc}}.dump());
@@ -353,7 +432,7 @@ TEST(TranslatorLifecycleTest, SigtermFinishesInFlightWorkThenExitsZero) {
   EXPECT_EQ(in_flight.status, 200) << in_flight.body << server.Log();
   EXPECT_NE(server.Log().find("\"event\":\"draining\""), std::string::npos);
   // Logs carry no request text.
-  EXPECT_EQ(server.Log().find(GoldenSource(6)), std::string::npos);
+  EXPECT_EQ(server.Log().find("Nummer"), std::string::npos);
 }
 
 TEST(TranslatorLifecycleTest, MissingModelSaysHowToGetIt) {
@@ -375,6 +454,55 @@ TEST(TranslatorLifecycleTest, MissingModelSaysHowToGetIt) {
   EXPECT_EQ(WEXITSTATUS(status), 2);
   EXPECT_NE(ReadFile(log).find("dolmetsch fetch-model"), std::string::npos) << ReadFile(log);
   std::remove(log.c_str());
+}
+
+// int8 is accepted and reported (its outputs are the engine's business: engine tests compare them).
+TEST(TranslatorLifecycleTest, ComputeTypeIsAcceptedAndReported) {
+  for (const auto& [args, env, expected] :
+       std::vector<std::tuple<std::vector<std::string>, std::vector<std::string>, std::string>>{
+           {{"--compute-type", "int8"}, {}, "int8"},
+           {{}, {"DOLMETSCH_COMPUTE_TYPE=int8"}, "int8"},
+           {{}, {}, "float32"}}) {
+    Server server(args, env);
+    ASSERT_GT(server.WaitListening(), 0) << server.Log();
+    ASSERT_TRUE(server.WaitReady()) << server.Log();
+    auto r = http::Request(server.port(), "POST", "/translate", json{{"text_de", GoldenSource(1)}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto metrics = http::Request(server.port(), "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("dolmetsch_model_info{model=\"tiny-de-en\",compute_type=\"" + expected + "\"} 1"),
+              std::string::npos)
+        << metrics;
+    server.Signal(SIGTERM);
+    EXPECT_EQ(server.WaitExit(), 0);
+    std::smatch m;
+    std::string log = server.Log();
+    EXPECT_TRUE(std::regex_search(log, m, std::regex("[^\n]*\"event\":\"ready\"[^\n]*")) &&
+                m.str().find("\"compute_type\":\"" + expected + "\"") != std::string::npos)
+        << log;
+  }
+  // auto resolves to what the CPU runs: int8 or float32, never "auto".
+  Server automatic({"--compute-type", "auto"});
+  ASSERT_GT(automatic.WaitListening(), 0) << automatic.Log();
+  ASSERT_TRUE(automatic.WaitReady()) << automatic.Log();
+  auto metrics = http::Request(automatic.port(), "GET", "/metrics").body;
+  EXPECT_TRUE(metrics.find("compute_type=\"int8\"") != std::string::npos ||
+              metrics.find("compute_type=\"float32\"") != std::string::npos)
+      << metrics;
+}
+
+TEST(TranslatorLifecycleTest, InvalidComputeTypeExitsTwoWithAMessage) {
+  Server server({"--compute-type", "float16"});
+  EXPECT_EQ(server.WaitExit(), 2) << server.Log();
+  EXPECT_NE(server.Log().find("compute type \"float16\" is not one of float32, int8, auto"),
+            std::string::npos)
+      << server.Log();
+  EXPECT_EQ(server.Log().find("\"event\":\"listening\""), std::string::npos) << server.Log();
+  // From the environment the value is refused as well (by whichever subcommand's check reads it first).
+  Server from_env({}, {"DOLMETSCH_COMPUTE_TYPE=INT8"});
+  EXPECT_GT(from_env.WaitExit(), 0) << from_env.Log();
+  EXPECT_NE(from_env.Log().find("INT8"), std::string::npos) << from_env.Log();
+  EXPECT_NE(from_env.Log().find("float32"), std::string::npos) << from_env.Log();
+  EXPECT_EQ(from_env.Log().find("\"event\":\"listening\""), std::string::npos) << from_env.Log();
 }
 
 TEST(TranslatorLifecycleTest, ConfiguredThroughEnvironment) {

@@ -239,6 +239,8 @@ class WebServeTest : public ::testing::Test {
     ready_ = WaitForStatus(port_, "/ready", 200, std::chrono::seconds(90));
   }
   static void TearDownTestSuite() {
+    // A clean exit also means no sanitizer report at shutdown (leaks, races) under the sanitizer presets.
+    EXPECT_EQ(serve_->Stop(), 0) << ReadFile(*dir_ / "serve.log");
     delete serve_;
     fs::remove_all(*dir_);
     delete dir_;
@@ -431,6 +433,32 @@ TEST(WebCommandTest, RestartReplaysTheJournalIntoTheDatabase) {
   fs::remove_all(dir);
 }
 
+// --compute-type reaches the engine and is reported (start-up line and the translator's /metrics); whether
+// int8 changes the outputs is the engine's business.
+TEST(WebCommandTest, ServeReportsTheComputeType) {
+  fs::path dir = fs::temp_directory_path() / ("dolmetsch-serve-int8-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  int port = FreePort();
+  int translator_port = FreePort();
+  {
+    Process serve(
+        {"serve", "--compute-type", "int8", "--model",
+         std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en", "--port", std::to_string(port),
+         "--translator-port", std::to_string(translator_port), "--db",
+         "sqlite://" + (dir / "history.db").string(), "--journal", (dir / "history.journal").string()},
+        dir / "serve.log", dir);
+    ASSERT_TRUE(WaitForStatus(port, "/ready", 200, std::chrono::seconds(90))) << ReadFile(dir / "serve.log");
+    std::string metrics = Request(translator_port, "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("dolmetsch_model_info{model=\"tiny-de-en\",compute_type=\"int8\"} 1"),
+              std::string::npos)
+        << metrics;
+    EXPECT_EQ(serve.Stop(), 0);
+    std::string log = ReadFile(dir / "serve.log");
+    EXPECT_NE(log.find("compute type int8"), std::string::npos) << log;
+  }
+  fs::remove_all(dir);
+}
+
 TEST(WebCommandTest, BadOptionsExitWithAMessage) {
   fs::path dir = fs::temp_directory_path() / ("dolmetsch-web-opts-" + std::to_string(getpid()));
   fs::create_directories(dir);
@@ -448,6 +476,15 @@ TEST(WebCommandTest, BadOptionsExitWithAMessage) {
     Process serve({"serve", "--model", (dir / "no-such-model").string()}, dir / "c.log", dir);
     EXPECT_EQ(serve.WaitExit(std::chrono::seconds(20)), 1);
     EXPECT_NE(ReadFile(dir / "c.log").find("--model"), std::string::npos);
+  }
+  {
+    Process serve({"serve", "--compute-type", "float16", "--model",
+                   std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en"},
+                  dir / "e.log", dir);
+    EXPECT_EQ(serve.WaitExit(std::chrono::seconds(20)), 2);
+    EXPECT_NE(ReadFile(dir / "e.log").find("\"float16\" is not one of float32, int8, auto"),
+              std::string::npos)
+        << ReadFile(dir / "e.log");
   }
   {
     // No model and no internet (the hub endpoint refuses connections): a clear message and a non-zero exit.

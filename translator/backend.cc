@@ -10,6 +10,8 @@ int EngineBackend::CountTokens(const std::string& sentence) const {
   return static_cast<int>(translator_->tokenizer().Encode(sentence).size());
 }
 
+int EngineBackend::max_source_tokens() const { return translator_->config().max_position_embeddings; }
+
 StatusOr<std::vector<SentenceResult>> EngineBackend::TranslateBatch(const std::vector<std::string>& sentences,
                                                                     const SentenceOptions& options) {
   engine::TranslateOptions engine_options;

@@ -1,8 +1,9 @@
 // BatchBackend: what the cross-request scheduler calls to translate one batch of sentences.
 //
 // Contract: TranslateBatch gets sentences (no empty strings) that all share one SentenceOptions and returns
-// exactly one SentenceResult per sentence, in order, or a Status naming what failed. CountTokens estimates
-// a sentence's source length in tokens; the scheduler uses it for batch budgets and metrics only.
+// exactly one SentenceResult per sentence, in order, or a Status naming what failed. CountTokens gives a
+// sentence's source length in tokens (</s> included) for batch budgets and the document pipeline's
+// splitting of long sentences; max_source_tokens is the longest source the model takes.
 // EngineBackend adapts engine::Translator; tests use fakes.
 // Thread-safety: implementations must allow TranslateBatch from several scheduler workers at once.
 #pragma once
@@ -39,6 +40,7 @@ class BatchBackend {
  public:
   virtual ~BatchBackend() = default;
   virtual int CountTokens(const std::string& sentence) const = 0;
+  virtual int max_source_tokens() const = 0;
   virtual StatusOr<std::vector<SentenceResult>> TranslateBatch(const std::vector<std::string>& sentences,
                                                                const SentenceOptions& options) = 0;
 };
@@ -48,6 +50,7 @@ class EngineBackend : public BatchBackend {
  public:
   explicit EngineBackend(const engine::Translator* translator) : translator_(translator) {}
   int CountTokens(const std::string& sentence) const override;
+  int max_source_tokens() const override;
   StatusOr<std::vector<SentenceResult>> TranslateBatch(const std::vector<std::string>& sentences,
                                                        const SentenceOptions& options) override;
 

@@ -1,6 +1,6 @@
 // FakeBackend: a BatchBackend for tests. "Translates" a sentence to "<options.beam_size>:<SENTENCE in upper
-// case>", counts one token per space-separated word, records every batch, can be held at a gate (so tests
-// can pile requests up while a batch "runs"), and can be told to fail.
+// case>", counts one token per space-separated word (max_source_tokens: settable), records every batch, can
+// be held at a gate (so tests can pile requests up while a batch "runs"), and can be told to fail.
 #pragma once
 
 #include <algorithm>
@@ -20,6 +20,8 @@ class FakeBackend : public BatchBackend {
   int CountTokens(const std::string& s) const override {
     return 1 + static_cast<int>(std::count(s.begin(), s.end(), ' '));
   }
+  int max_source_tokens() const override { return max_source_tokens_; }
+  void set_max_source_tokens(int n) { max_source_tokens_ = n; }
 
   StatusOr<std::vector<SentenceResult>> TranslateBatch(const std::vector<std::string>& sentences,
                                                        const SentenceOptions& options) override {
@@ -88,6 +90,7 @@ class FakeBackend : public BatchBackend {
   bool open_ = true;
   int entered_ = 0;
   int delay_ms_ = 0;
+  int max_source_tokens_ = 512;
   Status fail_with_;
   std::vector<std::vector<std::string>> batches_;
   std::vector<SentenceOptions> batch_options_;

@@ -17,6 +17,22 @@ void AddAtomic(std::atomic<double>& a, double v) {
   }
 }
 
+// Prometheus label values escape backslash, double quote and line feed.
+std::string EscapeLabel(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void Metrics::ObserveRequest(const std::string& endpoint, int status, double seconds) {
@@ -42,6 +58,18 @@ void Metrics::ObserveBatch(int sentences, long long source_tokens, long long tar
     recent_tokens_per_second_ =
         recent_tokens_per_second_ == 0 ? rate : 0.8 * recent_tokens_per_second_ + 0.2 * rate;
   }
+}
+
+void Metrics::SetModelInfo(const std::string& name, const std::string& compute_type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  model_name_ = name;
+  compute_type_ = compute_type;
+}
+
+void Metrics::ObserveUnits(long long units, long long duplicates, long long cache_hits) {
+  units_ += units;
+  duplicates_ += duplicates;
+  cache_hits_ += cache_hits;
 }
 
 void Metrics::SetQueueDepth(long long queued_sentences, long long active_requests) {
@@ -103,6 +131,26 @@ std::string Metrics::RenderPrometheus() const {
   line("# HELP dolmetsch_model_load_seconds Time to load the model at start.");
   line("# TYPE dolmetsch_model_load_seconds gauge");
   line("dolmetsch_model_load_seconds " + FormatDouble(model_load_seconds_.load()));
+  line(
+      "# HELP dolmetsch_sentence_units_total Translation units (sentences, pieces of long ones) of "
+      "requests.");
+  line("# TYPE dolmetsch_sentence_units_total counter");
+  line("dolmetsch_sentence_units_total " + std::to_string(units_.load()));
+  line("# HELP dolmetsch_sentence_duplicates_total Units served by an identical unit of the same request.");
+  line("# TYPE dolmetsch_sentence_duplicates_total counter");
+  line("dolmetsch_sentence_duplicates_total " + std::to_string(duplicates_.load()));
+  line("# HELP dolmetsch_cache_hits_total Units served by the sentence cache (earlier requests).");
+  line("# TYPE dolmetsch_cache_hits_total counter");
+  line("dolmetsch_cache_hits_total " + std::to_string(cache_hits_.load()));
+  line("# HELP dolmetsch_cache_entries Sentence translations held by the cache.");
+  line("# TYPE dolmetsch_cache_entries gauge");
+  line("dolmetsch_cache_entries " + std::to_string(cache_entries_.load()));
+  if (!model_name_.empty()) {
+    line("# HELP dolmetsch_model_info The loaded model: folder name and compute type (float32 | int8).");
+    line("# TYPE dolmetsch_model_info gauge");
+    line("dolmetsch_model_info{model=\"" + EscapeLabel(model_name_) + "\",compute_type=\"" +
+         EscapeLabel(compute_type_) + "\"} 1");
+  }
   line("# HELP dolmetsch_ready 1 when the model is loaded, warmed up and the service is not draining.");
   line("# TYPE dolmetsch_ready gauge");
   line(std::string("dolmetsch_ready ") + (ready_.load() ? "1" : "0"));

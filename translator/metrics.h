@@ -26,6 +26,12 @@ class Metrics {
   void SetQueueDepth(long long queued_sentences, long long active_requests);
   void SetModelLoadSeconds(double seconds) { model_load_seconds_.store(seconds); }
   void SetReady(bool ready) { ready_.store(ready); }
+  // The model's folder name and compute type (float32 | int8), shown as dolmetsch_model_info labels.
+  void SetModelInfo(const std::string& name, const std::string& compute_type);
+  // One request's translation units (sentences or pieces of long ones): asked for by the document
+  // pipeline, served by an identical unit of the same request, served by the cache.
+  void ObserveUnits(long long units, long long duplicates, long long cache_hits);
+  void SetCacheEntries(long long entries) { cache_entries_.store(entries); }
 
   std::string RenderPrometheus() const;
 
@@ -41,6 +47,8 @@ class Metrics {
   std::map<std::pair<std::string, int>, long long> requests_;  // (endpoint, status) -> count
   std::map<std::string, Histogram> latency_;                   // endpoint -> histogram
   double recent_tokens_per_second_ = 0;                        // exponentially weighted over batches
+  std::string model_name_;                                     // empty until a model is attached
+  std::string compute_type_;
 
   std::atomic<long long> sentences_{0};
   std::atomic<long long> source_tokens_{0};
@@ -51,6 +59,10 @@ class Metrics {
   std::atomic<long long> active_requests_{0};
   std::atomic<double> model_load_seconds_{0};
   std::atomic<bool> ready_{false};
+  std::atomic<long long> units_{0};
+  std::atomic<long long> duplicates_{0};
+  std::atomic<long long> cache_hits_{0};
+  std::atomic<long long> cache_entries_{0};
 };
 
 }  // namespace dolmetsch::translator

@@ -50,5 +50,21 @@ TEST(MetricsTest, BatchesQueueModelAndReadiness) {
   EXPECT_EQ(m.sentences_translated(), 6);
 }
 
+TEST(MetricsTest, UnitsCacheAndModelInfo) {
+  Metrics m;
+  EXPECT_FALSE(Has(m.RenderPrometheus(), "dolmetsch_model_info{"));  // no model attached yet
+  m.ObserveUnits(10, 3, 2);
+  m.ObserveUnits(5, 0, 1);
+  m.SetCacheEntries(42);
+  m.SetModelInfo("opus-mt-\"de\"-en", "int8");
+  std::string text = m.RenderPrometheus();
+  EXPECT_TRUE(Has(text, "dolmetsch_sentence_units_total 15"));
+  EXPECT_TRUE(Has(text, "dolmetsch_sentence_duplicates_total 3"));
+  EXPECT_TRUE(Has(text, "dolmetsch_cache_hits_total 3"));
+  EXPECT_TRUE(Has(text, "dolmetsch_cache_entries 42"));
+  EXPECT_TRUE(Has(text, "dolmetsch_model_info{model=\"opus-mt-\\\"de\\\"-en\",compute_type=\"int8\"} 1"))
+      << text;
+}
+
 }  // namespace
 }  // namespace dolmetsch::translator

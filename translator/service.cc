@@ -1,26 +1,30 @@
 #include "translator/service.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <httplib.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "translator/document.h"
 #include "translator/openapi.h"
+#include "translator/request_translation.h"
 
 namespace dolmetsch::translator {
 namespace {
@@ -113,55 +117,99 @@ std::string UtcNow() {
   return buf;
 }
 
-// The socket of the connection that carries `req`: found by its addresses, so that a waiting handler can
-// notice that the client went away. -1 when not found (the caller then simply does not check).
-int FindConnectionSocket(const httplib::Request& req) {
-  if (req.remote_port <= 0 || req.local_port <= 0) return -1;
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int found = -1;
-  while (dirent* entry = readdir(dir)) {
-    char* end = nullptr;
-    long fd = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || fd == dirfd(dir)) continue;
-    struct stat st;
-    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage peer{}, local{};
-    socklen_t peer_len = sizeof peer, local_len = sizeof local;
-    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
-    char addr[INET6_ADDRSTRLEN] = {0};
-    int peer_port = 0, local_port = 0;
-    if (peer.ss_family == AF_INET && local.ss_family == AF_INET) {
-      const auto* p = reinterpret_cast<const sockaddr_in*>(&peer);
-      inet_ntop(AF_INET, &p->sin_addr, addr, sizeof addr);
-      peer_port = ntohs(p->sin_port);
-      local_port = ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port);
-    } else if (peer.ss_family == AF_INET6 && local.ss_family == AF_INET6) {
-      const auto* p = reinterpret_cast<const sockaddr_in6*>(&peer);
-      inet_ntop(AF_INET6, &p->sin6_addr, addr, sizeof addr);
-      peer_port = ntohs(p->sin6_port);
-      local_port = ntohs(reinterpret_cast<const sockaddr_in6*>(&local)->sin6_port);
-    } else {
-      continue;
-    }
-    if (peer_port == req.remote_port && local_port == req.local_port && req.remote_addr == addr) {
-      found = static_cast<int>(fd);
-      break;
+// Whether the client of `req` is still connected, asked of the kernel by the connection's addresses
+// (NETLINK_SOCK_DIAG, as `ss` does): the peer has gone when the server-side socket is no longer ESTABLISHED
+// (CLOSE_WAIT: the client closed or half-closed; or the connection is gone). This touches no file
+// descriptor of other threads: an earlier version scanned /proc/self/fd and inspected the sockets it found,
+// which raced with connections being closed (ThreadSanitizer showed it) and could mistake a reused
+// descriptor for the client's. One lookup costs a few microseconds; it runs at most every 250 ms.
+class PeerWatch {
+ public:
+  explicit PeerWatch(const httplib::Request& req)
+      : local_port_(req.local_port), remote_port_(req.remote_port) {
+    if (inet_pton(AF_INET, req.remote_addr.c_str(), remote_) == 1 &&
+        inet_pton(AF_INET, req.local_addr.c_str(), local_) == 1) {
+      family_ = AF_INET;
+    } else if (inet_pton(AF_INET6, req.remote_addr.c_str(), remote_) == 1 &&
+               inet_pton(AF_INET6, req.local_addr.c_str(), local_) == 1) {
+      family_ = AF_INET6;
     }
   }
-  closedir(dir);
-  return found;
-}
 
-// True when the peer closed or reset the connection (a pipelined next request counts as alive).
-bool PeerGone(int fd) {
-  if (fd < 0) return false;
-  char c;
-  ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) return true;
-  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
-}
+  // True when the peer is known to have gone.
+  bool Gone() {
+    if (family_ == 0 || local_port_ <= 0 || remote_port_ <= 0) return false;
+    Clock::time_point now = Clock::now();
+    if (now - last_check_ < std::chrono::milliseconds(250)) return false;
+    last_check_ = now;
+    switch (Lookup()) {
+      case State::kEstablished:
+        seen_ = true;
+        return false;
+      case State::kGone:
+        return seen_;  // never seen established: the lookup does not work here; do not guess
+      case State::kUnknown:
+        return false;
+    }
+    return false;
+  }
+
+ private:
+  enum class State { kEstablished, kGone, kUnknown };
+
+  State Lookup() const {
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return State::kUnknown;
+    timeval timeout{0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    struct {
+      nlmsghdr header;
+      inet_diag_req_v2 request;
+    } message{};
+    message.header.nlmsg_len = sizeof message;
+    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    message.header.nlmsg_flags = NLM_F_REQUEST;  // one socket, found by its addresses (no dump)
+    message.request.sdiag_family = static_cast<uint8_t>(family_);
+    message.request.sdiag_protocol = IPPROTO_TCP;
+    message.request.idiag_states = ~0u;
+    message.request.id.idiag_sport = htons(static_cast<uint16_t>(local_port_));
+    message.request.id.idiag_dport = htons(static_cast<uint16_t>(remote_port_));
+    std::memcpy(message.request.id.idiag_src, local_, family_ == AF_INET ? 4 : 16);
+    std::memcpy(message.request.id.idiag_dst, remote_, family_ == AF_INET ? 4 : 16);
+    message.request.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+    message.request.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    State state = State::kUnknown;
+    alignas(nlmsghdr) char answer[4096];
+    if (sendto(fd, &message, sizeof message, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) ==
+        static_cast<ssize_t>(sizeof message)) {
+      ssize_t n = recv(fd, answer, sizeof answer, 0);
+      const auto* reply = reinterpret_cast<const nlmsghdr*>(answer);
+      if (n >= static_cast<ssize_t>(sizeof(nlmsghdr)) && NLMSG_OK(reply, static_cast<unsigned>(n))) {
+        if (reply->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+            reply->nlmsg_len >= NLMSG_LENGTH(sizeof(inet_diag_msg))) {
+          const auto* found = static_cast<const inet_diag_msg*>(NLMSG_DATA(reply));
+          // Without the connection the kernel answers with the listening socket of the port.
+          state = found->idiag_state == TCP_ESTABLISHED ? State::kEstablished : State::kGone;
+        } else if (reply->nlmsg_type == NLMSG_ERROR && reply->nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr)) &&
+                   static_cast<const nlmsgerr*>(NLMSG_DATA(reply))->error == -ENOENT) {
+          state = State::kGone;
+        }
+      }
+    }
+    close(fd);
+    return state;
+  }
+
+  int local_port_;
+  int remote_port_;
+  int family_ = 0;  // 0: the addresses could not be parsed; never report gone
+  unsigned char local_[16] = {};
+  unsigned char remote_[16] = {};
+  Clock::time_point last_check_{};
+  bool seen_ = false;
+};
 
 // httplib's connection queue, bounded in waiting time: a connection that waited longer than `max_wait`, or
 // arrived when `max_waiting` were already queued, is still served, but its translation requests are
@@ -219,33 +267,6 @@ class ConnectionQueue : public httplib::TaskQueue {
   std::vector<std::thread> threads_;
 };
 
-struct SplitRequest {
-  std::vector<SplitText> splits;
-  std::vector<size_t> first_sentence;  // per text: index of its first sentence in the job
-  std::vector<std::string> sentences;  // all texts' sentences, in order
-};
-
-SplitRequest SplitAll(const std::vector<std::string>& texts, size_t max_segment_bytes) {
-  SplitRequest out;
-  for (const std::string& text : texts) {
-    out.first_sentence.push_back(out.sentences.size());
-    out.splits.push_back(SplitDocument(text, max_segment_bytes));
-    for (const std::string& s : out.splits.back().sentences) out.sentences.push_back(s);
-  }
-  return out;
-}
-
-// Text `t` with hypothesis `k` of each sentence (the best one where a sentence has fewer).
-std::string Assemble(const SplitRequest& split, const Job& job, size_t t, size_t k) {
-  const SplitText& st = split.splits[t];
-  std::vector<std::string> parts;
-  for (size_t i = 0; i < st.sentences.size(); ++i) {
-    const SentenceResult& r = job.result(split.first_sentence[t] + i);
-    parts.push_back(k < r.hypotheses.size() ? r.hypotheses[k] : r.hypotheses.empty() ? "" : r.hypotheses[0]);
-  }
-  return Join(st, parts);
-}
-
 }  // namespace
 
 // httplib::Server that can stop accepting connections while the requests it has keep being served: the
@@ -260,6 +281,7 @@ class Service::DrainableServer : public httplib::Server {
 };
 
 Service::Service(ServiceOptions options) : options_(std::move(options)) {
+  if (options_.cache_entries > 0) cache_ = std::make_unique<text::TranslationCache>(options_.cache_entries);
   log_sink_ = [](const std::string& line) {
     std::fputs((line + "\n").c_str(), stderr);
     std::fflush(stderr);
@@ -280,11 +302,13 @@ void Service::SetLogSink(std::function<void(const std::string&)> sink) {
 Status Service::AttachBackend(BatchBackend* backend, ModelInfo info) {
   if (scheduler_ != nullptr) return Status::Internal("AttachBackend was called twice");
   scheduler_ = std::make_unique<Scheduler>(backend, options_.scheduler, &metrics_);
+  backend_.store(backend);
   {
     std::lock_guard<std::mutex> lock(model_mu_);
     model_ = info;
   }
   metrics_.SetModelLoadSeconds(info.load_seconds);
+  metrics_.SetModelInfo(info.name, info.compute_type);
   // Warm-up: one real translation through the whole path (allocations, caches, first-call costs).
   auto job = scheduler_->Submit({"Guten Morgen."}, SentenceOptions{});
   if (!job.ok()) return job.status().WithContext("warm-up translation");
@@ -554,54 +578,70 @@ void Service::HandleTranslate(ApiKind endpoint, const httplib::Request& req, htt
   if (scheduler == nullptr) {
     return RespondError(res, Status::Unavailable("the model is still loading; retry in a few seconds"));
   }
-  auto split = std::make_shared<SplitRequest>(SplitAll(request.texts, options_.max_segment_bytes));
-  t_request.sentences = split->sentences.size();
-  auto submitted = scheduler->Submit(split->sentences, request.options);
-  if (!submitted.ok()) return RespondError(res, submitted.status());
-  std::shared_ptr<Job> job = *submitted;
-  Clock::time_point deadline =
-      Clock::now() +
-      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
-  Clock::time_point start = t_request.start;
-
+  RequestOptions plan;
+  plan.search = request.options;
+  plan.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
+  plan.document.max_segment_tokens = options_.max_segment_tokens;
+  plan.cache = cache_.get();
   ModelInfo model;
   {
     std::lock_guard<std::mutex> lock(model_mu_);
     model = model_;
   }
-  // The complete answer, once the job has finished successfully.
-  auto build_answer = [split, job, request, model, start]() -> json {
-    const size_t n = request.texts.size();
+  plan.cache_key = model.name + ":" + model.compute_type;
+  auto started = RequestTranslation::Start(*scheduler, *backend_.load(), std::move(request.texts), plan);
+  if (!started.ok()) return RespondError(res, started.status());
+  std::shared_ptr<RequestTranslation> translation = std::move(started).value();
+  const RequestStats& stats = translation->stats();
+  t_request.sentences = stats.segments;
+  metrics_.ObserveUnits(static_cast<long long>(stats.units), static_cast<long long>(stats.duplicates),
+                        static_cast<long long>(stats.cache_hits));
+  if (cache_ != nullptr) metrics_.SetCacheEntries(static_cast<long long>(cache_->size()));
+  Clock::time_point deadline =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
+  Clock::time_point start = t_request.start;
+  const std::string timeout_message = "the translation took longer than the request timeout of " +
+                                      std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
+                                      " s; send a shorter text or raise DOLMETSCH_REQUEST_TIMEOUT";
+
+  // The complete answer: text t of every text is assembled from the best hypotheses (waiting for them as
+  // needed, `poll` deciding when to give up), alternatives from the others. `first` holds texts assembled
+  // already (streaming assembles the best translation while it sends progress).
+  auto build_answer = [translation, request, model, start](
+                          const std::function<Status()>& poll,
+                          const std::vector<std::string>& first) -> StatusOr<json> {
+    const size_t n = translation->texts();
     int alternatives = request.kind == ApiKind::kNative ? request.options.n_best - 1 : request.alternatives;
-    if (request.kind == ApiKind::kLegacy) return json{{"text_en", Assemble(*split, *job, 0, 0)}};
+    std::vector<std::string> best = first;
+    for (size_t t = best.size(); t < n; ++t) {
+      DOLMETSCH_ASSIGN_OR_RETURN(std::string text, translation->Assemble(t, 0, poll));
+      best.push_back(std::move(text));
+    }
+    std::vector<json> alts(n, json::array());
+    for (size_t t = 0; t < n; ++t) {
+      for (int k = 1; k <= alternatives; ++k) {
+        DOLMETSCH_ASSIGN_OR_RETURN(std::string text, translation->Assemble(t, static_cast<size_t>(k), poll));
+        alts[t].push_back(std::move(text));
+      }
+    }
+    if (request.kind == ApiKind::kLegacy) return json{{"text_en", best[0]}};
     if (request.kind == ApiKind::kLibreTranslate) {
-      json translated = json::array(), alts = json::array(), detected = json::array();
+      json translated = json::array(), detected = json::array();
       for (size_t t = 0; t < n; ++t) {
-        translated.push_back(Assemble(*split, *job, t, 0));
-        json a = json::array();
-        for (int k = 1; k <= alternatives; ++k) a.push_back(Assemble(*split, *job, t, k));
-        alts.push_back(a);
+        translated.push_back(best[t]);
         detected.push_back({{"confidence", 100}, {"language", model.source_language}});
       }
       json out;
       out["translatedText"] = request.texts_is_array ? translated : translated[0];
-      if (alternatives > 0) out["alternatives"] = request.texts_is_array ? alts : alts[0];
+      if (alternatives > 0) out["alternatives"] = request.texts_is_array ? json(alts) : alts[0];
       if (request.source_auto) out["detectedLanguage"] = request.texts_is_array ? detected : detected[0];
       return out;
     }
     json translations = json::array();
-    long long source_tokens = 0, target_tokens = 0;
-    for (size_t i = 0; i < job->size(); ++i) {
-      source_tokens += job->result(i).source_tokens;
-      target_tokens += job->result(i).target_tokens;
-    }
     for (size_t t = 0; t < n; ++t) {
-      json entry = {{"text", Assemble(*split, *job, t, 0)}};
-      if (alternatives > 0) {
-        json a = json::array();
-        for (int k = 1; k <= alternatives; ++k) a.push_back(Assemble(*split, *job, t, k));
-        entry["alternatives"] = a;
-      }
+      json entry = {{"text", best[t]}};
+      if (alternatives > 0) entry["alternatives"] = alts[t];
       translations.push_back(entry);
     }
     return json{
@@ -611,119 +651,95 @@ void Service::HandleTranslate(ApiKind endpoint, const httplib::Request& req, htt
         {"timing", {{"total_seconds", std::chrono::duration<double>(Clock::now() - start).count()}}},
         {"usage",
          {{"texts", n},
-          {"sentences", job->size()},
-          {"source_tokens", source_tokens},
-          {"target_tokens", target_tokens}}}};
+          {"sentences", translation->stats().segments},
+          {"source_tokens", translation->source_tokens()},
+          {"target_tokens", translation->target_tokens()}}}};
   };
 
   if (!request.stream) {
-    int fd = -2;  // looked up on the first slow wait only
-    Status s;
-    for (;;) {
-      Clock::time_point slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
-      s = job->WaitUntil(slice);
-      if (s.code() != Status::Code::kDeadlineExceeded) break;
-      if (Clock::now() >= deadline) break;
-      if (fd == -2) fd = FindConnectionSocket(req);
-      if (PeerGone(fd)) {
-        job->Cancel();
-        s = Status::Cancelled("the client closed the connection");
-        break;
-      }
+    PeerWatch peer(req);
+    auto poll = [&]() -> Status {
+      if (Clock::now() >= deadline) return Status::DeadlineExceeded(timeout_message);
+      if (peer.Gone()) return Status::Cancelled("the client closed the connection");
+      return Status::Ok();
+    };
+    StatusOr<json> answer = build_answer(poll, {});
+    if (!answer.ok()) {
+      translation->Cancel();
+      return RespondError(res, answer.status());
     }
-    if (!s.ok()) {
-      job->Cancel();
-      if (s.code() == Status::Code::kDeadlineExceeded) {
-        s = Status::DeadlineExceeded("the translation took longer than the request timeout of " +
-                                     std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
-                                     " s; send a shorter text or raise DOLMETSCH_REQUEST_TIMEOUT");
-      }
-      return RespondError(res, s);
-    }
-    Respond(res, 200, Dump(build_answer()));
+    Respond(res, 200, Dump(*answer));
     return;
   }
 
   // 4. Server-Sent Events: one "progress" event per finished sentence (in document order), then "done" with
-  // the complete answer, or "error".
-  struct StreamState {
-    size_t emitted = 0;
-    bool finished = false;
-    Clock::time_point last_write = Clock::now();
-  };
-  auto state = std::make_shared<StreamState>();
+  // the complete answer, or "error". The whole stream is written by the first call of the provider: it
+  // assembles the texts segment by segment and writes each as soon as its translation is there.
   res.status = 200;
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   AddCors(res);
-  auto owner_of = [split](size_t index) {
-    size_t t = std::upper_bound(split->first_sentence.begin(), split->first_sentence.end(), index) -
-               split->first_sentence.begin() - 1;
-    return t;
-  };
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, job, split, state, deadline, build_answer, owner_of](size_t, httplib::DataSink& sink) {
+      [translation, deadline, build_answer, timeout_message](size_t, httplib::DataSink& sink) {
+        Clock::time_point last_write = Clock::now();
+        bool client_gone = false;
         auto send = [&](const std::string& event, const json& data) {
+          if (client_gone) return false;
           std::string chunk = "event: " + event + "\ndata: " + Dump(data) + "\n\n";
-          state->last_write = Clock::now();
-          return sink.write(chunk.data(), chunk.size());
+          last_write = Clock::now();
+          client_gone = !sink.write(chunk.data(), chunk.size());
+          return !client_gone;
         };
-        if (state->finished) {
+        auto poll = [&]() -> Status {
+          if (client_gone) return Status::Cancelled("the client closed the connection");
+          if (Clock::now() >= deadline) return Status::DeadlineExceeded(timeout_message);
+          if (Clock::now() - last_write > std::chrono::seconds(2)) {
+            // An SSE comment: keeps proxies from timing out and detects a client that went away.
+            last_write = Clock::now();
+            if (!sink.write(": waiting\n\n", 11) || !sink.is_writable()) {
+              client_gone = true;
+              return Status::Cancelled("the client closed the connection");
+            }
+          }
+          return Status::Ok();
+        };
+        auto on_segment = [&](const SegmentOutput& segment) {
+          send("progress", json{{"index", segment.index},
+                                {"done", segment.index + 1},
+                                {"total", segment.total},
+                                {"text_index", segment.text_index},
+                                {"translation", segment.translation},
+                                {"piece", segment.piece}});
+        };
+        std::vector<std::string> best;
+        Status status;
+        for (size_t t = 0; t < translation->texts() && status.ok(); ++t) {
+          StatusOr<std::string> text = translation->Assemble(t, 0, poll, on_segment);
+          if (text.ok()) {
+            best.push_back(std::move(text).value());
+          } else {
+            status = text.status();
+          }
+          if (client_gone) status = Status::Cancelled("the client closed the connection");
+        }
+        StatusOr<json> answer = status.ok() ? build_answer(poll, best) : StatusOr<json>(status);
+        if (!answer.ok()) {
+          translation->Cancel();
+          if (answer.status().code() == Status::Code::kCancelled && client_gone) return false;
+          t_request.error = answer.status().message();
+          json data = {{"error", answer.status().message()}};
+          if (answer.status().code() == Status::Code::kDeadlineExceeded) data["status"] = 504;
+          send("error", data);
           sink.done();
           return true;
         }
-        Clock::time_point slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(250));
-        size_t prefix = job->WaitForProgress(state->emitted, slice);
-        const size_t total = job->size();
-        for (; state->emitted < prefix; ++state->emitted) {
-          size_t i = state->emitted;
-          size_t t = owner_of(i);
-          const SplitText& st = split->splits[t];
-          size_t local = i - split->first_sentence[t];
-          std::string piece = st.gaps[local] + job->result(i).hypotheses[0];
-          if (local + 1 == st.sentences.size()) piece += st.gaps.back();
-          json data = {{"index", i},
-                       {"done", i + 1},
-                       {"total", total},
-                       {"text_index", t},
-                       {"translation", job->result(i).hypotheses[0]},
-                       {"piece", piece}};
-          if (!send("progress", data)) {
-            job->Cancel();
-            return false;  // the client went away
-          }
-        }
-        if (job->finished()) {
-          Status s = job->status();
-          bool ok = s.ok() ? send("done", build_answer()) : send("error", json{{"error", s.message()}});
-          if (!s.ok()) t_request.error = s.message();
-          state->finished = true;
-          sink.done();
-          return ok;
-        }
-        if (Clock::now() >= deadline) {
-          job->Cancel();
-          std::string message = "the translation took longer than the request timeout of " +
-                                std::to_string(static_cast<int>(options_.request_timeout_seconds)) + " s";
-          t_request.error = message;
-          send("error", json{{"error", message}, {"status", 504}});
-          state->finished = true;
-          sink.done();
-          return true;
-        }
-        if (Clock::now() - state->last_write > std::chrono::seconds(2)) {
-          // An SSE comment: keeps proxies from timing out and detects a client that went away.
-          state->last_write = Clock::now();
-          if (!sink.write(": waiting\n\n", 11) || !sink.is_writable()) {
-            job->Cancel();
-            return false;
-          }
-        }
-        return true;
+        bool ok = send("done", *answer);
+        sink.done();
+        return ok;
       },
-      [job, in_flight](bool) {
-        job->Cancel();  // no-op when finished
+      [translation, in_flight](bool) {
+        translation->Cancel();  // no-op when finished
         in_flight->Release();
       });
   in_flight.reset();  // the releaser holds the count now

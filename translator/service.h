@@ -30,6 +30,10 @@
 #include "translator/scheduler.h"
 #include "util/status.h"
 
+namespace dolmetsch::text {
+class TranslationCache;
+}
+
 namespace httplib {
 class Server;
 struct Request;
@@ -43,6 +47,8 @@ struct ModelInfo {
   std::string source_language = "de";
   std::string target_language = "en";
   double load_seconds = 0;
+  std::string compute_type =
+      "float32";  // what the engine runs (engine/compute_type.h), for /metrics and logs
 };
 
 struct ServiceOptions {
@@ -52,6 +58,8 @@ struct ServiceOptions {
   ApiLimits limits;
   Scheduler::Options scheduler;
   size_t max_segment_bytes = 1000;       // longer sentences are split (text::SegmentSentences)
+  int max_segment_tokens = 256;          // longer sentences are split at clauses (text::TranslateDocument)
+  size_t cache_entries = 10000;          // sentence translations kept across requests (LRU); 0: no cache
   int http_threads = 64;                 // connections served at once
   size_t max_waiting_connections = 256;  // beyond this, and after max_connection_wait, translate -> 503
   double max_connection_wait_seconds = 5;
@@ -107,8 +115,10 @@ class Service {
 
   const ServiceOptions options_;
   Metrics metrics_;
+  std::unique_ptr<text::TranslationCache> cache_;  // null when cache_entries is 0
   std::unique_ptr<Scheduler> scheduler_;
-  std::atomic<Scheduler*> scheduler_ptr_{nullptr};
+  std::atomic<BatchBackend*> backend_{nullptr};
+  std::atomic<Scheduler*> scheduler_ptr_{nullptr};  // set (after backend_) once warmed up
   ModelInfo model_;
   mutable std::mutex model_mu_;
   std::atomic<bool> ready_{false};

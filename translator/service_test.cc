@@ -331,6 +331,24 @@ TEST_F(ServiceTest, ShutdownCancelsWorkLeftAfterGrace) {
   EXPECT_EQ(in_flight.status, 503);
 }
 
+TEST_F(ServiceTest, DocumentPipelineDedupAndCacheOverHttp) {
+  Start();
+  auto r = Post("/translate", json{{"q", {"Ja. Nein.\n\n\u2022 Ja.", "Nein,\nwirklich nicht."}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["translatedText"], json({"0:JA. 0:NEIN.\n\n\u2022 0:JA.", "0:NEIN, WIRKLICH NICHT."}));
+  auto batches = backend_.batches();
+  ASSERT_EQ(batches.size(), 2u);  // the warm-up, then one batch for the whole request
+  EXPECT_EQ(batches[1], (std::vector<std::string>{"Ja.", "Nein.", "Nein, wirklich nicht."}));
+  auto again = Post("/translate", R"({"text_de": "Nein. Ja."})");
+  EXPECT_EQ(Body(again)["text_en"], "0:NEIN. 0:JA.");
+  EXPECT_EQ(backend_.batches().size(), 2u);  // from the cache
+  auto metrics = http::Request(port_, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("dolmetsch_sentence_duplicates_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("dolmetsch_cache_hits_total 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("dolmetsch_model_info{model=\"fake\",compute_type=\"float32\"} 1"),
+            std::string::npos);
+}
+
 TEST_F(ServiceTest, ConcurrentClientsGetTheirOwnResults) {
   ServiceOptions o;
   o.scheduler = {.workers = 2, .max_batch_sentences = 8};

@@ -1,0 +1,235 @@
+#include "translator/request_translation.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace dolmetsch::translator {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string_view TrimSpaces(std::string_view s) {
+  const char* spaces = " \t\r\n\f\v";
+  size_t begin = s.find_first_not_of(spaces);
+  if (begin == std::string_view::npos) return {};
+  size_t end = s.find_last_not_of(spaces);
+  return s.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+// Pass 1: collects the units the pipeline asks for; answers with empty strings (the output is discarded).
+class RequestTranslation::Recorder : public text::SentenceTranslator {
+ public:
+  Recorder(RequestTranslation& owner, std::vector<std::string>* job_units)
+      : owner_(owner), job_units_(job_units) {}
+  int CountTokens(std::string_view sentence) const override {
+    return owner_.backend_.CountTokens(std::string(sentence));
+  }
+  int max_source_tokens() const override { return owner_.backend_.max_source_tokens(); }
+  std::string cache_key() const override { return owner_.cache_prefix_; }
+  StatusOr<std::vector<std::string>> TranslateBatch(const std::vector<std::string>& units,
+                                                    const text::BatchOptions&) override {
+    for (const std::string& unit : units) {
+      ++owner_.stats_.units;
+      auto [it, inserted] = owner_.units_.try_emplace(unit);
+      if (!inserted) {
+        ++owner_.stats_.duplicates;
+        continue;
+      }
+      if (owner_.use_cache_) {
+        if (std::optional<std::string> hit = owner_.options_.cache->Lookup(owner_.cache_prefix_ + unit)) {
+          it->second.cached = std::move(*hit);
+          ++owner_.stats_.cache_hits;
+          continue;
+        }
+      }
+      it->second.job_index = static_cast<long>(job_units_->size());
+      job_units_->push_back(unit);
+    }
+    return std::vector<std::string>(units.size());
+  }
+
+ private:
+  RequestTranslation& owner_;
+  std::vector<std::string>* job_units_;
+};
+
+// Pass 2: answers each unit with hypothesis `k` of its job result (waiting for it) or the cached translation.
+class RequestTranslation::Replayer : public text::SentenceTranslator {
+ public:
+  Replayer(RequestTranslation& owner, size_t k, const std::function<Status()>& poll)
+      : owner_(owner), k_(k), poll_(poll) {}
+  int CountTokens(std::string_view sentence) const override {
+    return owner_.backend_.CountTokens(std::string(sentence));
+  }
+  int max_source_tokens() const override { return owner_.backend_.max_source_tokens(); }
+  std::string cache_key() const override { return owner_.cache_prefix_; }
+  StatusOr<std::vector<std::string>> TranslateBatch(const std::vector<std::string>& units,
+                                                    const text::BatchOptions&) override {
+    std::vector<Unit*> found;
+    found.reserve(units.size());
+    size_t needed = 0;  // leading job results that must be done
+    for (const std::string& unit : units) {
+      auto it = owner_.units_.find(unit);
+      if (it == owner_.units_.end()) {
+        return Status::Internal("the document pipeline asked for a sentence it did not plan");
+      }
+      found.push_back(&it->second);
+      if (it->second.job_index >= 0) needed = std::max(needed, static_cast<size_t>(it->second.job_index) + 1);
+    }
+    if (needed > 0) DOLMETSCH_RETURN_IF_ERROR(WaitFor(needed));
+    std::vector<std::string> out;
+    out.reserve(units.size());
+    for (size_t i = 0; i < units.size(); ++i) {
+      Unit& unit = *found[i];
+      if (unit.job_index < 0) {
+        out.push_back(unit.cached);
+        continue;
+      }
+      const std::vector<std::string>& hyps =
+          owner_.job_->result(static_cast<size_t>(unit.job_index)).hypotheses;
+      out.push_back(hyps.empty() ? std::string() : k_ < hyps.size() ? hyps[k_] : hyps[0]);
+      if (owner_.use_cache_ && !unit.inserted && !hyps.empty()) {
+        owner_.options_.cache->Insert(owner_.cache_prefix_ + units[i], hyps[0]);
+        unit.inserted = true;
+      }
+    }
+    return out;
+  }
+
+ private:
+  Status WaitFor(size_t needed) {
+    Job& job = *owner_.job_;
+    for (;;) {
+      size_t prefix = job.WaitForProgress(needed - 1, Clock::now() + std::chrono::milliseconds(100));
+      if (job.finished()) {
+        // A job fails or is cancelled as a whole (e.g. at the end of a shutdown's grace period), even when
+        // the units needed here were done.
+        Status s = job.status();
+        if (!s.ok()) return s;
+        if (job.WaitForProgress(needed - 1, Clock::now()) >= needed) return Status::Ok();
+        return Status::Internal("the translation job ended without all results");
+      }
+      if (prefix >= needed) return Status::Ok();
+      if (poll_) {
+        Status s = poll_();
+        if (!s.ok()) {
+          job.Cancel();
+          return s;
+        }
+      }
+    }
+  }
+
+  RequestTranslation& owner_;
+  const size_t k_;
+  const std::function<Status()>& poll_;
+};
+
+RequestTranslation::RequestTranslation(const BatchBackend& backend, std::vector<std::string> texts,
+                                       const RequestOptions& options)
+    : backend_(backend), texts_(std::move(texts)), options_(options) {
+  use_cache_ = options_.cache != nullptr && options_.cache->capacity() > 0 && options_.search.n_best <= 1;
+  const SentenceOptions& s = options_.search;
+  cache_prefix_ = "service:" + options_.cache_key + ":beam=" + std::to_string(s.beam_size) +
+                  ":n=" + std::to_string(s.n_best) + ":len=" + std::to_string(s.max_length) +
+                  ":new=" + std::to_string(s.max_new_tokens) +
+                  ":forced=" + std::to_string(s.forced_new_tokens) + '\x1f';
+}
+
+RequestTranslation::~RequestTranslation() { Cancel(); }
+
+StatusOr<std::unique_ptr<RequestTranslation>> RequestTranslation::Start(Scheduler& scheduler,
+                                                                        const BatchBackend& backend,
+                                                                        std::vector<std::string> texts,
+                                                                        const RequestOptions& options) {
+  std::unique_ptr<RequestTranslation> request(new RequestTranslation(backend, std::move(texts), options));
+  RequestTranslation& r = *request;
+  std::vector<std::string> job_units;
+  Recorder recorder(r, &job_units);
+  text::DocumentOptions plan = r.options_.document;
+  // Pass 1 answers at once: large batches only mean fewer calls.
+  plan.batch_token_budget = std::max(plan.batch_token_budget, 1 << 20);
+  plan.max_batch_sentences = std::max(plan.max_batch_sentences, 1 << 16);
+  text::DocumentCallbacks discard;
+  discard.on_output = [](std::string_view) {};
+  for (const std::string& text : r.texts_) {
+    r.first_segment_.push_back(r.stats_.segments);
+    DOLMETSCH_ASSIGN_OR_RETURN(text::DocumentStats stats,
+                               text::TranslateDocument(text, recorder, plan, nullptr, discard, nullptr));
+    r.stats_.segments += stats.segments;
+    r.stats_.duplicates += stats.duplicates;  // within a window the pipeline merges them before asking
+    r.stats_.units += stats.duplicates;
+    r.stats_.split_segments += stats.split_segments;
+  }
+  r.stats_.decoded = job_units.size();
+  if (!job_units.empty()) {
+    DOLMETSCH_ASSIGN_OR_RETURN(r.job_, scheduler.Submit(std::move(job_units), r.options_.search));
+  }
+  return request;
+}
+
+text::DocumentOptions RequestTranslation::AssembleOptions() const {
+  text::DocumentOptions o = options_.document;
+  o.window_sentences = 1;  // one segment at a time: its output is handed out as soon as it is complete
+  return o;
+}
+
+StatusOr<std::string> RequestTranslation::Assemble(
+    size_t text_index, size_t hypothesis, const std::function<Status()>& poll,
+    const std::function<void(const SegmentOutput&)>& on_segment) {
+  if (text_index >= texts_.size()) return Status::InvalidArgument("no text " + std::to_string(text_index));
+  Replayer replayer(*this, hypothesis, poll);
+  std::string out;
+  std::string pending;
+  size_t next_segment = first_segment_[text_index];
+  auto flush = [&] {
+    if (pending.empty()) return;
+    if (on_segment) {
+      SegmentOutput segment;
+      segment.text_index = text_index;
+      segment.index = next_segment;
+      segment.total = stats_.segments;
+      segment.translation = std::string(TrimSpaces(pending));
+      segment.piece = std::move(pending);
+      on_segment(segment);
+    }
+    ++next_segment;
+    pending.clear();
+  };
+  text::DocumentCallbacks callbacks;
+  callbacks.on_output = [&](std::string_view s) {
+    out.append(s);
+    pending.append(s);
+  };
+  // Every window (one segment) starts with a progress report: what was output before it is complete.
+  callbacks.on_progress = [&](const text::DocumentProgress&) { flush(); };
+  auto stats =
+      text::TranslateDocument(texts_[text_index], replayer, AssembleOptions(), nullptr, callbacks, nullptr);
+  if (!stats.ok()) return stats.status();
+  flush();
+  return out;
+}
+
+void RequestTranslation::Cancel() {
+  if (job_ != nullptr) job_->Cancel();
+}
+
+long long RequestTranslation::source_tokens() const {
+  long long n = 0;
+  if (job_ != nullptr && job_->finished()) {
+    for (size_t i = 0; i < job_->size(); ++i) n += job_->result(i).source_tokens;
+  }
+  return n;
+}
+
+long long RequestTranslation::target_tokens() const {
+  long long n = 0;
+  if (job_ != nullptr && job_->finished()) {
+    for (size_t i = 0; i < job_->size(); ++i) n += job_->result(i).target_tokens;
+  }
+  return n;
+}
+
+}  // namespace dolmetsch::translator

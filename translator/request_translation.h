@@ -1,0 +1,113 @@
+// RequestTranslation: the texts of one HTTP request through the document pipeline (text::TranslateDocument)
+// on the cross-request Scheduler, so that a request gets what `translate --document` gives a file: whitespace
+// inside a sentence collapsed (hard-wrapped lines), list/heading markers and letterless segments copied,
+// gaps (paragraphs, indentation) kept, long sentences split at clause boundaries, identical sentences
+// translated once, and the shared LRU cache (text::TranslationCache) across requests.
+//
+// The pipeline waits for each of its batches, but the service wants all of a request's sentences in ONE
+// scheduler Job: admitted or refused (503) as a whole, shared fairly with other requests, decoded by all
+// workers at once, finished in document order for streaming. Hence two passes over each text:
+//   Start     TranslateDocument with a recording SentenceTranslator: it answers nothing, it only collects
+//             the distinct translation units the pipeline asks for (across all texts); units found in the
+//             cache are taken from there, the others are submitted to the scheduler as one Job.
+//   Assemble  TranslateDocument again, one segment per window, with a SentenceTranslator that waits for its
+//             units in that Job; each segment's output (gap before it + translation; the last one also gets
+//             the gap after it) goes to `on_segment` as soon as it is complete, in document order.
+// Both passes see the same text, options and token counts, so the pipeline asks for the same units.
+// With n_best > 1 the Job keeps n hypotheses per unit and Assemble(t, k) builds text t from hypothesis k of
+// every unit (the best one where a unit has fewer); the cache is then not used (it holds best translations).
+//
+// Errors: Start fails like Scheduler::Submit (ResourceExhausted, Unavailable) or with the pipeline's
+// InvalidArgument; Assemble returns the job's error, or what `poll` returned (the job is then cancelled).
+// Thread-safety: one object serves one request on one thread at a time; the cache and scheduler are shared.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "text/document_translator.h"
+#include "text/translation_cache.h"
+#include "translator/backend.h"
+#include "translator/scheduler.h"
+#include "util/status.h"
+
+namespace dolmetsch::translator {
+
+struct RequestOptions {
+  SentenceOptions search;
+  text::DocumentOptions document;           // segmenter bound, token cap per piece
+  text::TranslationCache* cache = nullptr;  // shared; used only when search.n_best == 1
+  std::string cache_key;                    // the model (and server-wide caps); search options are added
+};
+
+struct RequestStats {
+  size_t segments = 0;        // over all texts (translated or copied)
+  size_t units = 0;           // translation units the pipeline asked for (after splitting long sentences)
+  size_t duplicates = 0;      // units served by an identical unit of the same request
+  size_t cache_hits = 0;      // units served by the cache
+  size_t decoded = 0;         // units submitted to the scheduler
+  size_t split_segments = 0;  // sentences over the token cap, split into pieces
+};
+
+// One finished segment of a text during Assemble.
+struct SegmentOutput {
+  size_t text_index = 0;
+  size_t index = 0;         // over all texts of the request
+  size_t total = 0;         // segments of all texts
+  std::string piece;        // output to append: gap before the segment + its translation (+ trailing gap)
+  std::string translation;  // piece without surrounding whitespace
+};
+
+class RequestTranslation {
+ public:
+  // `scheduler` and `backend` must outlive the object.
+  static StatusOr<std::unique_ptr<RequestTranslation>> Start(Scheduler& scheduler,
+                                                             const BatchBackend& backend,
+                                                             std::vector<std::string> texts,
+                                                             const RequestOptions& options);
+  ~RequestTranslation();
+
+  // Builds text `text_index` from hypothesis `hypothesis` of its units, waiting for them as needed.
+  // `poll` (may be null) is called about every 100 ms while waiting; a non-ok result stops: the job is
+  // cancelled and that status returned. `on_segment` (may be null) gets each segment as it is complete.
+  StatusOr<std::string> Assemble(size_t text_index, size_t hypothesis, const std::function<Status()>& poll,
+                                 const std::function<void(const SegmentOutput&)>& on_segment = nullptr);
+
+  // Drops the job's work not yet in a batch (a client went away). Safe to call more than once.
+  void Cancel();
+
+  size_t texts() const { return texts_.size(); }
+  const RequestStats& stats() const { return stats_; }
+  // Tokens of the decoded units (read after Assemble succeeded for every text).
+  long long source_tokens() const;
+  long long target_tokens() const;
+
+ private:
+  struct Unit {
+    long job_index = -1;    // -1: from the cache
+    std::string cached;     // the cached translation
+    bool inserted = false;  // put into the cache after decoding
+  };
+  class Recorder;
+  class Replayer;
+
+  RequestTranslation(const BatchBackend& backend, std::vector<std::string> texts,
+                     const RequestOptions& options);
+  text::DocumentOptions AssembleOptions() const;
+
+  const BatchBackend& backend_;
+  const std::vector<std::string> texts_;
+  RequestOptions options_;
+  bool use_cache_ = false;
+  std::string cache_prefix_;
+  std::unordered_map<std::string, Unit> units_;
+  std::shared_ptr<Job> job_;  // null when nothing needed decoding
+  RequestStats stats_;
+  std::vector<size_t> first_segment_;  // per text: index of its first segment over all texts
+};
+
+}  // namespace dolmetsch::translator
