@@ -425,8 +425,19 @@ void MarianModel::ReleaseFloat(const float* tensor, size_t count, bool still_nee
 }
 
 void MarianModel::QuantizeLinears() {
+  // In pieces of about 4 MB of float32, each released as soon as it is quantized: peak memory is the int8
+  // model plus one piece, not plus the largest tensor (the 119 MB output projection of opus-mt-de-en).
   auto quantize = [&](Linear& l, bool float_still_needed) {
-    l.int8 = kernels::QuantizeRows(l.weight, l.out, l.in);
+    l.int8 = kernels::AllocateInt8Matrix(l.out, l.in);
+    const int rows_per_piece = std::max(1, (4 << 20) / (l.in * static_cast<int>(sizeof(float))));
+    for (int begin = 0; begin < l.out; begin += rows_per_piece) {
+      const int end = std::min(l.out, begin + rows_per_piece);
+      kernels::QuantizeRowRange(l.weight, begin, end, &l.int8);
+      if (!float_still_needed && mapping_) {
+        mapping_->DropPages(l.weight + static_cast<size_t>(begin) * l.in,
+                            static_cast<size_t>(end - begin) * l.in * sizeof(float));
+      }
+    }
     ReleaseFloat(l.weight, static_cast<size_t>(l.out) * l.in, float_still_needed);
     l.weight = nullptr;
   };
@@ -442,14 +453,10 @@ void MarianModel::QuantizeLinears() {
     }
   }
   // Tied to the embeddings: their float rows are still looked up, but a mapped file pages them back in on
-  // demand, so only owned copies must stay.
-  const bool tied = output_projection_.weight == decoder_embed_;
-  if (tied && !mapping_) {
-    output_projection_.int8 =
-        kernels::QuantizeRows(output_projection_.weight, output_projection_.out, output_projection_.in);
-  } else {
-    quantize(output_projection_, false);
-  }
+  // demand, so only an owned copy must stay.
+  const bool tied =
+      output_projection_.weight == decoder_embed_ || output_projection_.weight == encoder_embed_;
+  quantize(output_projection_, tied && !mapping_);
 }
 
 }  // namespace dolmetsch::engine

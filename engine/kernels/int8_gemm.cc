@@ -124,7 +124,7 @@ void QuantizeActivations(const float* x, int m, int k, int padded_k, int8_t* q, 
   }
 }
 
-Int8Matrix QuantizeRows(const float* w, int rows, int cols) {
+Int8Matrix AllocateInt8Matrix(int rows, int cols) {
   Int8Matrix out;
   out.rows = rows;
   out.cols = cols;
@@ -132,17 +132,27 @@ Int8Matrix QuantizeRows(const float* w, int rows, int cols) {
   out.values.Resize(static_cast<size_t>(rows) * out.padded_cols);
   out.scales.resize(rows);
   out.row_sums.resize(rows);
+  return out;
+}
+
+void QuantizeRowRange(const float* w, int begin, int end, Int8Matrix* out) {
+  const int rows = end - begin, cols = out->cols;
   ThreadPool& pool = ThreadPool::Global();
   const int per = RowsPerTask(rows, pool.threads());
   pool.ParallelFor((rows + per - 1) / per, [&](int task) {
-    for (int r = task * per; r < std::min(rows, (task + 1) * per); ++r) {
-      int8_t* q = out.values.data() + static_cast<size_t>(r) * out.padded_cols;
-      out.scales[r] = QuantizeRow(w + static_cast<size_t>(r) * cols, cols, out.padded_cols, q);
+    for (int r = begin + task * per; r < std::min(end, begin + (task + 1) * per); ++r) {
+      int8_t* q = out->values.data() + static_cast<size_t>(r) * out->padded_cols;
+      out->scales[r] = QuantizeRow(w + static_cast<size_t>(r) * cols, cols, out->padded_cols, q);
       int32_t sum = 0;
       for (int c = 0; c < cols; ++c) sum += q[c];
-      out.row_sums[r] = sum;
+      out->row_sums[r] = sum;
     }
   });
+}
+
+Int8Matrix QuantizeRows(const float* w, int rows, int cols) {
+  Int8Matrix out = AllocateInt8Matrix(rows, cols);
+  QuantizeRowRange(w, 0, rows, &out);
   return out;
 }
 

@@ -54,6 +54,10 @@ constexpr int kInt8ColumnPadding = 64;
 
 // w: [rows][cols] float32, row-major. Uses the thread pool.
 Int8Matrix QuantizeRows(const float* w, int rows, int cols);
+// The same in pieces, so that a caller can release each piece of w once it is quantized: an Int8Matrix of
+// the right size with nothing quantized yet, then rows [begin, end) of w (w points at row 0).
+Int8Matrix AllocateInt8Matrix(int rows, int cols);
+void QuantizeRowRange(const float* w, int begin, int end, Int8Matrix* out);
 
 // x: [m][k] with k == w.cols; bias: [w.rows] or nullptr; y: [m][w.rows].
 void Int8Linear(const float* x, int m, const Int8Matrix& w, const float* bias, float* y);
