@@ -19,6 +19,7 @@
 #include "hub/digest.h"
 #include "hub/http_client.h"
 #include "hub/url.h"
+#include "util/percent_encoding.h"
 
 namespace dolmetsch::hub {
 namespace fs = std::filesystem;

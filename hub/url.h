@@ -35,7 +35,4 @@ StatusOr<Url> ParseUrl(std::string_view text);
 // for the forms servers send: absolute URL, "//host/path", "/path", "path", "?query").
 StatusOr<Url> ResolveLocation(const Url& base, std::string_view location);
 
-// Percent-encodes everything except RFC 3986 unreserved characters; '/' is kept when keep_slash.
-std::string PercentEncode(std::string_view text, bool keep_slash);
-
 }  // namespace dolmetsch::hub

@@ -69,12 +69,5 @@ TEST(Url, SameOriginComparesSchemeHostPort) {
   EXPECT_FALSE(a.SameOrigin(ParseUrl("https://huggingface.co:8443/y").value()));
 }
 
-TEST(PercentEncode, KeepsUnreservedAndOptionallySlash) {
-  EXPECT_EQ(PercentEncode("refs/pr/1", false), "refs%2Fpr%2F1");
-  EXPECT_EQ(PercentEncode("sub dir/model.bin", true), "sub%20dir/model.bin");
-  EXPECT_EQ(PercentEncode("a~b-c_d.e", false), "a~b-c_d.e");
-  EXPECT_EQ(PercentEncode("\xc3\xa4?#%", false), "%C3%A4%3F%23%25");
-}
-
 }  // namespace
 }  // namespace dolmetsch::hub

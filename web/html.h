@@ -1,5 +1,6 @@
 // HTML and URL text helpers for the pages. Everything a page shows that did not come from a string literal
-// in web/pages.cc goes through EscapeHtml; query-string values go through UrlEncode.
+// in web/pages.cc goes through EscapeHtml; query-string values go through PercentEncode
+// (util/percent_encoding.h).
 //
 // EscapeHtml replaces & < > " ' with character references, so its output is safe both as element text and
 // inside a double- or single-quoted attribute value (never unquoted, never inside <script>/<style>, never
@@ -14,9 +15,6 @@
 namespace dolmetsch::web {
 
 std::string EscapeHtml(std::string_view text);
-
-// Percent-encodes everything except A-Z a-z 0-9 - _ . ~ (RFC 3986 unreserved); for query-string values.
-std::string UrlEncode(std::string_view text);
 
 // Replaces ill-formed UTF-8 sequences by U+FFFD (EF BF BD). Valid input comes back unchanged.
 std::string SanitizeUtf8(std::string_view text);

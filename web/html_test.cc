@@ -38,11 +38,5 @@ TEST(Utf8Test, ValidatesSequences) {
   EXPECT_EQ(SanitizeUtf8("ok"), "ok");
 }
 
-TEST(UrlEncodeTest, EncodesEverythingButUnreserved) {
-  EXPECT_EQ(UrlEncode("a b&c=d/ä"), "a%20b%26c%3Dd%2F%C3%A4");
-  EXPECT_EQ(UrlEncode("AZaz09-_.~"), "AZaz09-_.~");
-  EXPECT_EQ(UrlEncode("\"><script>"), "%22%3E%3Cscript%3E");
-}
-
 }  // namespace
 }  // namespace dolmetsch::web

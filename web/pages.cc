@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "util/percent_encoding.h"
 #include "web/assets.h"
 #include "web/html.h"
 
@@ -73,7 +74,7 @@ std::string HistoryUrl(const std::string& query, int64_t page) {
   std::string url = "/history";
   std::string sep = "?";
   if (!query.empty()) {
-    url += sep + "q=" + UrlEncode(query);
+    url += sep + "q=" + PercentEncode(query);
     sep = "&";
   }
   if (page > 1) url += sep + "page=" + std::to_string(page);
@@ -202,7 +203,7 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
       EscapeHtml(view.query) +
       "\" placeholder=\"Search both languages\xE2\x80\xA6\" maxlength=\"500\">"
       "<button type=\"submit\">Search</button></form>";
-  std::string export_query = view.query.empty() ? "" : "?q=" + UrlEncode(view.query);
+  std::string export_query = view.query.empty() ? "" : "?q=" + PercentEncode(view.query);
   body += "<div class=\"exports\"><a class=\"button secondary small\" href=\"/history/export.csv" +
           export_query +
           "\" download>Export CSV</a><a class=\"button secondary small\" href=\"/history/export.json" +

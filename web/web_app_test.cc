@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "util/percent_encoding.h"
 #include "web/html.h"
 #include "web/testing/fake_translator.h"
 
@@ -234,9 +235,9 @@ TEST_F(WebAppTest, XssAndSqlPayloadsAreStoredVerbatimAndShownAsText) {
     EXPECT_EQ(history->body.find("<img src=x"), std::string::npos);
   }
   // Searching with SQL and markup is just text, too.
-  auto search = browser.Get("/history?q=" + UrlEncode("DROP TABLE"));
+  auto search = browser.Get("/history?q=" + PercentEncode("DROP TABLE"));
   EXPECT_NE(search->body.find("1 translation matching"), std::string::npos);
-  search = browser.Get("/history?q=" + UrlEncode("' OR '1'='1"));
+  search = browser.Get("/history?q=" + PercentEncode("' OR '1'='1"));
   EXPECT_EQ(search->status, 200);
   EXPECT_NE(search->body.find("&#39; OR &#39;1&#39;=&#39;1"), std::string::npos);
   EXPECT_EQ(json::parse(browser.Get("/history/export.json")->body)["count"], payloads.size());

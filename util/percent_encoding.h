@@ -1,0 +1,14 @@
+// Percent-encoding (RFC 3986) for URL paths and query-string values.
+// Contract: every byte except the unreserved characters A-Z a-z 0-9 - _ . ~ becomes %XX (upper-case hex);
+// '/' is kept as well when keep_slash (path segments joined by slashes). Accepts arbitrary bytes.
+// Thread-safety: stateless.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dolmetsch {
+
+std::string PercentEncode(std::string_view text, bool keep_slash = false);
+
+}  // namespace dolmetsch
