@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/model_path.h"
 #include "engine/compute_type.h"
 #include "engine/translator.h"
 #include "hub/console_observer.h"
@@ -99,17 +100,13 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--workers", flags->workers, "Batches translated at once (default: 1)")
       ->check(CLI::Range(1, 64));
-  cmd->add_option(
-         "--compute-type", flags->compute_type,
-         "float32 (default, exact), int8 (quantized linear layers, faster) or auto (int8 where the CPU "
-         "has AVX2)")
-      ->envname("DOLMETSCH_COMPUTE_TYPE");
+  AddComputeTypeOption(cmd, &flags->compute_type);
   RegisterWebOptions(cmd, &flags->web, /*with_translator_url=*/false);
   cmd->callback([flags, exit_code] {
-    auto compute_type = engine::ParseComputeType(flags->compute_type);
-    if (!compute_type.ok()) {
+    StatusOr<engine::LoadOptions> load_options = LoadOptionsFor(flags->compute_type);
+    if (!load_options.ok()) {
       std::cerr << "dolmetsch serve: --compute-type / DOLMETSCH_COMPUTE_TYPE: "
-                << compute_type.status().message() << "\n";
+                << load_options.status().message() << "\n";
       *exit_code = 2;
       return;
     }
@@ -171,9 +168,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
 
     // The model loads while the pages are already served (/ready says 503 until it is attached).
     engine::SetNumThreads(flags->threads);
-    engine::LoadOptions load_options;
-    load_options.compute_type = *compute_type;
-    auto loaded = engine::Translator::Load(*model_dir, load_options);
+    auto loaded = engine::Translator::Load(*model_dir, *load_options);
     if (!loaded.ok()) {
       std::cerr << "dolmetsch serve: cannot load the model in " << *model_dir << ": "
                 << loaded.status().message() << "\n";

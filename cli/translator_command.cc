@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/model_path.h"
 #include "engine/compute_type.h"
 #include "engine/translator.h"
 #include "translator/backend.h"
@@ -52,10 +53,10 @@ void LanguagesFromName(const std::string& name, translator::ModelInfo* info) {
 }
 
 int RunTranslator(TranslatorFlags flags) {
-  auto compute_type = engine::ParseComputeType(flags.compute_type);
-  if (!compute_type.ok()) {
+  StatusOr<engine::LoadOptions> load_options = LoadOptionsFor(flags.compute_type);
+  if (!load_options.ok()) {
     std::cerr << "dolmetsch translator: --compute-type / DOLMETSCH_COMPUTE_TYPE: "
-              << compute_type.status().message() << "\n";
+              << load_options.status().message() << "\n";
     return 2;
   }
   std::stringstream keys(flags.api_keys);
@@ -88,9 +89,7 @@ int RunTranslator(TranslatorFlags flags) {
 
   // /health answers while the model loads; /ready waits for the warm-up.
   if (flags.blas_threads > 0) engine::SetNumThreads(flags.blas_threads);
-  engine::LoadOptions load_options;
-  load_options.compute_type = *compute_type;
-  auto loaded = engine::Translator::Load(flags.model, load_options);
+  auto loaded = engine::Translator::Load(flags.model, *load_options);
   if (!loaded.ok()) {
     LogEvent("error", "model_load_failed", {{"model", flags.model}, {"error", loaded.status().ToString()}});
     std::cerr << "dolmetsch translator: cannot load the model: " << loaded.status().ToString() << "\n";
@@ -194,11 +193,7 @@ void AddTranslatorCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-text-chars", s.limits.max_text_chars, "Characters per text (0: unlimited)")
       ->envname("DOLMETSCH_MAX_TEXT_CHARS")
       ->capture_default_str();
-  cmd->add_option(
-         "--compute-type", flags->compute_type,
-         "float32 (exact), int8 (quantized linear layers, faster) or auto (int8 where the CPU has AVX2)")
-      ->envname("DOLMETSCH_COMPUTE_TYPE")
-      ->capture_default_str();
+  AddComputeTypeOption(cmd, &flags->compute_type);
   cmd->add_option("--cache-entries", s.cache_entries,
                   "Sentence translations kept across requests (LRU; 0: no cache)")
       ->envname("DOLMETSCH_CACHE_ENTRIES")
