@@ -414,16 +414,6 @@ void MarianModel::ReorderRows(const std::vector<int>& source_rows, DecoderState*
   st->rows = new_rows;
 }
 
-void MarianModel::ReleaseFloat(const float* tensor, size_t count, bool still_needed) {
-  if (still_needed) return;
-  auto it = owned_.find(tensor);
-  if (it != owned_.end()) {
-    owned_.erase(it);
-  } else if (mapping_) {
-    mapping_->DropPages(tensor, count * sizeof(float));
-  }
-}
-
 void MarianModel::QuantizeLinears() {
   // In pieces of about 4 MB of float32, each released as soon as it is quantized: peak memory is the int8
   // model plus one piece, not plus the largest tensor (the 119 MB output projection of opus-mt-de-en).
@@ -438,7 +428,7 @@ void MarianModel::QuantizeLinears() {
                             static_cast<size_t>(end - begin) * l.in * sizeof(float));
       }
     }
-    ReleaseFloat(l.weight, static_cast<size_t>(l.out) * l.in, float_still_needed);
+    if (!float_still_needed) owned_.erase(l.weight);  // a tensor not borrowed from the mapping
     l.weight = nullptr;
   };
   for (EncoderLayerWeights& L : encoder_layers_) {

@@ -117,7 +117,6 @@ class MarianModel {
   void EnsureCapacity(DecoderState* state, int positions) const;
   // Quantizes every linear layer (and the output projection) and drops their float32 weights.
   void QuantizeLinears();
-  void ReleaseFloat(const float* tensor, size_t count, bool still_needed);
 
   ModelConfig config_;
   ComputeType compute_type_ = ComputeType::kFloat32;

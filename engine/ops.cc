@@ -88,21 +88,4 @@ std::vector<float> SinusoidalPositions(int num_positions, int d) {
   return table;
 }
 
-void AttendOne(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
-               float* scratch, float* out) {
-  for (int j = 0; j < len; ++j) {
-    const float* k = keys + j * stride;
-    float dot = 0.0f;
-    for (int i = 0; i < head_dim; ++i) dot += q[i] * k[i];
-    scratch[j] = dot;
-  }
-  Softmax(scratch, len);
-  std::fill(out, out + head_dim, 0.0f);
-  for (int j = 0; j < len; ++j) {
-    const float p = scratch[j];
-    const float* v = values + j * stride;
-    for (int i = 0; i < head_dim; ++i) out[i] += p * v[i];
-  }
-}
-
 }  // namespace dolmetsch::engine::ops

@@ -29,9 +29,4 @@ void AddInPlace(float* y, const float* x, long n);
 // angles computed in double as numpy does and rounded to float.
 std::vector<float> SinusoidalPositions(int num_positions, int d);
 
-// One attention head for one query: out[hd] = softmax(q . keys[j]) @ values over j < len.
-// keys/values: row j at keys + j * stride. scratch: at least len floats.
-void AttendOne(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
-               float* scratch, float* out);
-
 }  // namespace dolmetsch::engine::ops

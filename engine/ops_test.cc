@@ -75,28 +75,5 @@ TEST(OpsTest, SinusoidalPositionsAreNotInterleaved) {
   EXPECT_FLOAT_EQ(odd[5 + 3], static_cast<float>(std::cos(1.0)));
 }
 
-TEST(OpsTest, AttendOneIsSoftmaxWeightedSum) {
-  const int hd = 3, len = 4;
-  std::vector<float> q = {0.5f, -1.0f, 2.0f}, keys(len * hd), values(len * hd), out(hd), scratch(len);
-  for (int i = 0; i < len * hd; ++i) {
-    keys[i] = 0.1f * i - 0.4f;
-    values[i] = 0.3f * ((i * 7) % 5);
-  }
-  AttendOne(q.data(), keys.data(), values.data(), len, hd, hd, scratch.data(), out.data());
-  std::vector<double> w(len);
-  double sum = 0;
-  for (int j = 0; j < len; ++j) {
-    double dot = 0;
-    for (int i = 0; i < hd; ++i) dot += q[i] * keys[j * hd + i];
-    w[j] = std::exp(dot);
-    sum += w[j];
-  }
-  for (int i = 0; i < hd; ++i) {
-    double want = 0;
-    for (int j = 0; j < len; ++j) want += w[j] / sum * values[j * hd + i];
-    EXPECT_NEAR(out[i], want, 1e-5);
-  }
-}
-
 }  // namespace
 }  // namespace dolmetsch::engine::ops

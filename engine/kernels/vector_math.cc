@@ -25,13 +25,10 @@ float SumExp(const float* x, int n, float shift) {
   return static_cast<float>(sum);
 }
 
-void AttendOne(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
-               float* scratch, float* out) {
-  static const bool avx2 = GetCpuFeatures().avx2;
-  if (avx2 && head_dim % 8 == 0) {
-    internal::AttendOneAvx2(q, keys, values, len, head_dim, stride, scratch, out);
-    return;
-  }
+namespace internal {
+
+void AttendOneScalar(const float* q, const float* keys, const float* values, int len, int head_dim,
+                     long stride, float* scratch, float* out) {
   for (int j = 0; j < len; ++j) {
     const float* k = keys + j * stride;
     float dot = 0.0f;
@@ -46,6 +43,18 @@ void AttendOne(const float* q, const float* keys, const float* values, int len, 
     const float p = scratch[j] * inv;
     const float* v = values + j * stride;
     for (int i = 0; i < head_dim; ++i) out[i] += p * v[i];
+  }
+}
+
+}  // namespace internal
+
+void AttendOne(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
+               float* scratch, float* out) {
+  static const bool avx2 = GetCpuFeatures().avx2;
+  if (avx2 && head_dim % 8 == 0) {
+    internal::AttendOneAvx2(q, keys, values, len, head_dim, stride, scratch, out);
+  } else {
+    internal::AttendOneScalar(q, keys, values, len, head_dim, stride, scratch, out);
   }
 }
 

@@ -14,7 +14,7 @@ float SumExp(const float* x, int n, float shift);
 
 // One attention head for one query: out = softmax(q . keys[j]) @ values over j < len (rows `stride`
 // floats apart). The AVX2 version (head_dim a multiple of 8) accumulates in a different order than the
-// scalar one in ops::AttendOne, which it replaces when the CPU allows.
+// scalar fallback.
 void AttendOne(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
                float* scratch, float* out);
 

@@ -6,6 +6,8 @@ namespace dolmetsch::engine::kernels::internal {
 
 float MaxOfAvx2(const float* x, int n);
 float SumExpAvx2(const float* x, int n, float shift);
+void AttendOneScalar(const float* q, const float* keys, const float* values, int len, int head_dim,
+                     long stride, float* scratch, float* out);
 void AttendOneAvx2(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
                    float* scratch, float* out);
 

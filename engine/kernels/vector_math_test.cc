@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "engine/kernels/vector_math_kernels.h"
+
 namespace dolmetsch::engine::kernels {
 namespace {
 
@@ -63,7 +65,12 @@ TEST(VectorMathTest, AttendOneMatchesDoubleReference) {
       for (float& v : q) v = dist(rng);
       for (float& v : keys) v = dist(rng);
       for (float& v : values) v = dist(rng);
+      // The dispatched version (AVX2 where the CPU has it) and the scalar fallback, against the same
+      // reference.
       AttendOne(q.data(), keys.data(), values.data(), len, head_dim, stride, scratch.data(), out.data());
+      std::vector<float> scalar(head_dim);
+      internal::AttendOneScalar(q.data(), keys.data(), values.data(), len, head_dim, stride, scratch.data(),
+                                scalar.data());
       std::vector<double> p(len);
       double max = -1e300, sum = 0;
       for (int j = 0; j < len; ++j) {
@@ -77,6 +84,7 @@ TEST(VectorMathTest, AttendOneMatchesDoubleReference) {
         double want = 0;
         for (int j = 0; j < len; ++j) want += p[j] / sum * values[j * stride + i];
         ASSERT_NEAR(out[i], want, 1e-5) << head_dim << " " << len << " " << i;
+        ASSERT_NEAR(scalar[i], want, 1e-5) << "scalar " << head_dim << " " << len << " " << i;
       }
     }
   }
