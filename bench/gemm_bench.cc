@@ -205,23 +205,25 @@ const Float32Weights& GetFloat32Weights(int n, int kk) {
 }
 
 struct Int8Weights {
+  k::Int8Isa isa = k::Int8Isa::kScalar;
   int n = 0, kk = 0;
   std::vector<k::Int8Matrix> copies;
   std::vector<float> bias;
 };
 
-const Int8Weights& GetInt8Weights(int n, int kk) {
+const Int8Weights& GetInt8Weights(k::Int8Isa isa, int n, int kk) {
   static std::unique_ptr<Int8Weights> cached;
-  if (!cached || cached->n != n || cached->kk != kk) {
+  if (!cached || cached->isa != isa || cached->n != n || cached->kk != kk) {
     cached.reset();
     auto fresh = std::make_unique<Int8Weights>();
+    fresh->isa = isa;
     fresh->n = n;
     fresh->kk = kk;
     std::vector<float> base = RandomFloats(static_cast<size_t>(n) * kk, 0.05f, 1);
-    k::Int8Matrix first = k::QuantizeRows(base.data(), n, kk);
+    k::Int8Matrix first = k::QuantizeRows(base.data(), n, kk, isa);
     const int copies = CopiesFor(first.bytes());
     fresh->copies.push_back(std::move(first));
-    for (int c = 1; c < copies; ++c) fresh->copies.push_back(k::QuantizeRows(base.data(), n, kk));
+    for (int c = 1; c < copies; ++c) fresh->copies.push_back(k::QuantizeRows(base.data(), n, kk, isa));
     fresh->bias = RandomFloats(n, 0.1f, 2);
     cached = std::move(fresh);
   }
@@ -293,16 +295,16 @@ void BM_Float32Linear(benchmark::State& state) {
 // Args: M, N, K, threads.
 void BM_Int8Linear(benchmark::State& state, k::Int8Isa isa) {
   const int m = state.range(0), n = state.range(1), kk = state.range(2), threads = state.range(3);
-  const Int8Weights& w = GetInt8Weights(n, kk);
+  const Int8Weights& w = GetInt8Weights(isa, n, kk);
   SetThreads(threads);
   std::vector<float> x = RandomFloats(static_cast<size_t>(m) * kk, 1.0f, 3);
   std::vector<float> y(static_cast<size_t>(m) * n);
   const int copies = static_cast<int>(w.copies.size());
-  k::Int8LinearWith(isa, x.data(), m, w.copies[0], w.bias.data(), y.data());  // warm up (scratch, workers)
+  k::Int8Linear(x.data(), m, w.copies[0], w.bias.data(), y.data());  // warm up (scratch, workers)
   long i = 0;
   LoopTimer timer;
   for (auto _ : state) {
-    k::Int8LinearWith(isa, x.data(), m, w.copies[i++ % copies], w.bias.data(), y.data());
+    k::Int8Linear(x.data(), m, w.copies[i++ % copies], w.bias.data(), y.data());
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }

@@ -88,13 +88,19 @@ void Reserve(AlignedBuffer<T>* b, size_t n) {
   if (b->size() < n) b->Resize(std::max(n, b->size() * 2));
 }
 
-// Output rows per task: a multiple of 4 (every kernel's widest tile), several tasks per thread so that a
-// late worker still finds work.
+// Output rows per task: a multiple of 64 (a VNNI panel; every other kernel's tile divides it), several tasks
+// per thread so that a late worker still finds work.
 int RowsPerTask(int n, int threads) {
   if (threads <= 1) return n;
   int per = (n + threads * 4 - 1) / (threads * 4);
-  per = (per + 3) / 4 * 4;
-  return std::max(per, 64);
+  return (per + 63) / 64 * 64;
+}
+
+int PanelRows(int rows) { return (rows + kInt8VnniPanelRows - 1) / kInt8VnniPanelRows * kInt8VnniPanelRows; }
+
+size_t VnniOffset(int n, int k, int padded_cols) {
+  return static_cast<size_t>(n / kInt8VnniPanelRows) * kInt8VnniPanelRows * padded_cols +
+         static_cast<size_t>(k / 4) * (4 * kInt8VnniPanelRows) + (n % kInt8VnniPanelRows) * 4 + k % 4;
 }
 
 }  // namespace
@@ -124,39 +130,58 @@ void QuantizeActivations(const float* x, int m, int k, int padded_k, int8_t* q, 
   }
 }
 
-Int8Matrix AllocateInt8Matrix(int rows, int cols) {
+int8_t Int8Matrix::At(int n, int k) const {
+  if (isa != Int8Isa::kAvx512Vnni) return values.data()[static_cast<size_t>(n) * padded_cols + k];
+  return values.data()[VnniOffset(n, k, padded_cols)];
+}
+
+Int8Matrix AllocateInt8Matrix(int rows, int cols, Int8Isa isa) {
   Int8Matrix out;
+  out.isa = isa;
   out.rows = rows;
   out.cols = cols;
   out.padded_cols = PaddedCols(cols);
-  out.values.Resize(static_cast<size_t>(rows) * out.padded_cols);
-  out.scales.resize(rows);
-  out.row_sums.resize(rows);
+  const int stored_rows = isa == Int8Isa::kAvx512Vnni ? PanelRows(rows) : rows;
+  out.values.Resize(static_cast<size_t>(stored_rows) * out.padded_cols);
+  if (stored_rows > rows) {  // zero rows: their outputs are computed and never stored
+    std::memset(out.values.data() +
+                    static_cast<size_t>(rows / kInt8VnniPanelRows) * kInt8VnniPanelRows * out.padded_cols,
+                0, static_cast<size_t>(kInt8VnniPanelRows) * out.padded_cols);
+  }
+  out.scales.assign(stored_rows, 0.0f);
+  out.row_sums.assign(stored_rows, 0);
   return out;
 }
 
 void QuantizeRowRange(const float* w, int begin, int end, Int8Matrix* out) {
-  const int rows = end - begin, cols = out->cols;
+  const int rows = end - begin, cols = out->cols, kp = out->padded_cols;
+  const bool panels = out->isa == Int8Isa::kAvx512Vnni;
   ThreadPool& pool = ThreadPool::Global();
   const int per = RowsPerTask(rows, pool.threads());
   pool.ParallelFor((rows + per - 1) / per, [&](int task) {
+    thread_local AlignedBuffer<int8_t> row;
+    Reserve(&row, kp);
     for (int r = begin + task * per; r < std::min(end, begin + (task + 1) * per); ++r) {
-      int8_t* q = out->values.data() + static_cast<size_t>(r) * out->padded_cols;
-      out->scales[r] = QuantizeRow(w + static_cast<size_t>(r) * cols, cols, out->padded_cols, q);
+      int8_t* q = panels ? row.data() : out->values.data() + static_cast<size_t>(r) * kp;
+      out->scales[r] = QuantizeRow(w + static_cast<size_t>(r) * cols, cols, kp, q);
       int32_t sum = 0;
       for (int c = 0; c < cols; ++c) sum += q[c];
       out->row_sums[r] = sum;
+      if (panels) {
+        int8_t* dst = out->values.data() + VnniOffset(r, 0, kp);
+        for (int c = 0; c < kp; c += 4) std::memcpy(dst + c * kInt8VnniPanelRows, q + c, 4);
+      }
     }
   });
 }
 
-Int8Matrix QuantizeRows(const float* w, int rows, int cols) {
-  Int8Matrix out = AllocateInt8Matrix(rows, cols);
+Int8Matrix QuantizeRows(const float* w, int rows, int cols, Int8Isa isa) {
+  Int8Matrix out = AllocateInt8Matrix(rows, cols, isa);
   QuantizeRowRange(w, 0, rows, &out);
   return out;
 }
 
-void Int8LinearWith(Int8Isa isa, const float* x, int m, const Int8Matrix& w, const float* bias, float* y) {
+void Int8Linear(const float* x, int m, const Int8Matrix& w, const float* bias, float* y) {
   if (m <= 0 || w.rows == 0) return;
   thread_local ActivationScratch scratch;
   const int kp = w.padded_cols;
@@ -176,7 +201,7 @@ void Int8LinearWith(Int8Isa isa, const float* x, int m, const Int8Matrix& w, con
   args.m = m;
   args.kp = kp;
   void (*kernel)(const internal::Int8GemmArgs&, int, int) = internal::Int8GemmScalar;
-  if (isa == Int8Isa::kAvx512Vnni) {
+  if (w.isa == Int8Isa::kAvx512Vnni) {
     Reserve(&scratch.xu8, size);
     for (size_t i = 0; i < size; ++i) scratch.xu8.data()[i] = static_cast<uint8_t>(scratch.q.data()[i] + 128);
     args.xu8 = scratch.xu8.data();
@@ -185,18 +210,13 @@ void Int8LinearWith(Int8Isa isa, const float* x, int m, const Int8Matrix& w, con
     Reserve(&scratch.x16, size);
     for (size_t i = 0; i < size; ++i) scratch.x16.data()[i] = scratch.q.data()[i];
     args.x16 = scratch.x16.data();
-    if (isa == Int8Isa::kAvx2) kernel = internal::Int8GemmAvx2;
+    if (w.isa == Int8Isa::kAvx2) kernel = internal::Int8GemmAvx2;
   }
 
   ThreadPool& pool = ThreadPool::Global();
   const int per = RowsPerTask(w.rows, pool.threads());
   const int tasks = (w.rows + per - 1) / per;
   pool.ParallelFor(tasks, [&](int task) { kernel(args, task * per, std::min(w.rows, (task + 1) * per)); });
-}
-
-void Int8Linear(const float* x, int m, const Int8Matrix& w, const float* bias, float* y) {
-  static const Int8Isa isa = BestInt8Isa();
-  Int8LinearWith(isa, x, m, w, bias, y);
 }
 
 }  // namespace dolmetsch::engine::kernels

@@ -8,8 +8,9 @@
 // Kernels, chosen once at run time from the CPU (cpu_features.h): AVX-512 VNNI (vpdpbusd on x + 128, with
 // the weights' row sums as compensation), AVX2 (vpmaddwd on sign-extended int16), and a scalar reference
 // that the tests compare every kernel against. All kernels compute the same integers and the same float
-// epilogue, so their outputs are bitwise equal.
-// Thread-safety: an Int8Matrix is immutable after QuantizeRows and may be shared; Int8Linear may run
+// epilogue, so their outputs are bitwise equal. Weights are laid out once, at quantization, for the kernel
+// that will read them (Int8Matrix::isa): rows for scalar and AVX2, 64-row panels for VNNI.
+// Thread-safety: an Int8Matrix is immutable after quantization and may be shared; Int8Linear may run
 // concurrently (its scratch is per thread) and splits output rows over the engine's thread pool.
 #pragma once
 
@@ -42,27 +43,35 @@ class AlignedBuffer {
   size_t size_ = 0;
 };
 
+// Layouts of values:
+//   kScalar, kAvx2: [rows][padded_cols], row-major.
+//   kAvx512Vnni: panels of 64 rows (the last one padded with zero rows); within a panel, for every group
+//     of 4 columns, the 64 rows' 4 bytes side by side (256 bytes, four zmm registers):
+//       offset(n, k) = (n / 64) * 64 * padded_cols + (k / 4) * 256 + (n % 64) * 4 + k % 4
+//     scales and row_sums are padded to whole panels with zeros.
 struct Int8Matrix {
+  Int8Isa isa = Int8Isa::kScalar;  // the kernel family the values are laid out for
   int rows = 0, cols = 0, padded_cols = 0;
-  AlignedBuffer<int8_t> values;   // [rows][padded_cols]
-  std::vector<float> scales;      // [rows]: w[n][k] ~ values[n][k] * scales[n]
-  std::vector<int32_t> row_sums;  // [rows]: sum_k values[n][k] (compensation for unsigned activations)
+  AlignedBuffer<int8_t> values;   // see the layouts above
+  std::vector<float> scales;      // [rows (padded)]: w[n][k] ~ At(n, k) * scales[n]
+  std::vector<int32_t> row_sums;  // [rows (padded)]: sum_k At(n, k) (compensation for unsigned activations)
   size_t bytes() const { return values.size() + scales.size() * 4 + row_sums.size() * 4; }
+  int8_t At(int n, int k) const;  // the quantized w[n][k] in any layout (tests; not fast)
 };
 
 constexpr int kInt8ColumnPadding = 64;
+constexpr int kInt8VnniPanelRows = 64;
 
-// w: [rows][cols] float32, row-major. Uses the thread pool.
-Int8Matrix QuantizeRows(const float* w, int rows, int cols);
+// w: [rows][cols] float32, row-major, laid out for isa's kernel. Uses the thread pool.
+Int8Matrix QuantizeRows(const float* w, int rows, int cols, Int8Isa isa = BestInt8Isa());
 // The same in pieces, so that a caller can release each piece of w once it is quantized: an Int8Matrix of
 // the right size with nothing quantized yet, then rows [begin, end) of w (w points at row 0).
-Int8Matrix AllocateInt8Matrix(int rows, int cols);
+Int8Matrix AllocateInt8Matrix(int rows, int cols, Int8Isa isa = BestInt8Isa());
 void QuantizeRowRange(const float* w, int begin, int end, Int8Matrix* out);
 
-// x: [m][k] with k == w.cols; bias: [w.rows] or nullptr; y: [m][w.rows].
+// x: [m][k] with k == w.cols; bias: [w.rows] or nullptr; y: [m][w.rows]. Runs w.isa's kernel, which the
+// CPU must support (the default of QuantizeRows ensures it).
 void Int8Linear(const float* x, int m, const Int8Matrix& w, const float* bias, float* y);
-// The same with a given kernel (tests and benchmarks); isa must be supported by the CPU.
-void Int8LinearWith(Int8Isa isa, const float* x, int m, const Int8Matrix& w, const float* bias, float* y);
 
 // The activation side of the scheme, exposed for tests: scales[m] and quantized values q[m][padded_k]
 // (zero padded), with x ~ q * scale.

@@ -4,6 +4,7 @@
 #include <simde/x86/avx512.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -15,21 +16,49 @@
 
 // The AVX-512 VNNI kernel compiled a second time, with SIMDe's portable emulation of the intrinsics, so
 // that its logic is tested on CPUs without AVX-512 too (the production copy is tested where the CPU has it).
+// SIMDe 0.7 lacks a few AVX-512 float intrinsics; these stand-ins do what the instructions do.
+namespace dolmetsch::engine::kernels::internal::emulated {
+inline simde__m512 ToFloat(simde__m512i v) {
+  int32_t in[16];
+  float out[16];
+  simde_mm512_storeu_si512(in, v);
+  for (int i = 0; i < 16; ++i) out[i] = static_cast<float>(in[i]);
+  return simde_mm512_loadu_ps(out);
+}
+inline simde__m512 MaskzLoad(unsigned short mask, const float* p) {
+  float out[16];
+  for (int i = 0; i < 16; ++i) out[i] = (mask >> i) & 1 ? p[i] : 0.0f;
+  return simde_mm512_loadu_ps(out);
+}
+inline void MaskStore(float* p, unsigned short mask, simde__m512 v) {
+  float in[16];
+  simde_mm512_storeu_ps(in, v);
+  for (int i = 0; i < 16; ++i)
+    if ((mask >> i) & 1) p[i] = in[i];
+}
+inline int32_t LoadInt32(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+}  // namespace dolmetsch::engine::kernels::internal::emulated
+
 #define V512 simde__m512i
-#define V256 simde__m256i
-#define V128 simde__m128i
+#define V512F simde__m512
 #define V512_ZERO() simde_mm512_setzero_si512()
 #define V512_LOADU(p) simde_mm512_loadu_si512(reinterpret_cast<const void*>(p))
+#define V512_BROADCAST32(p) simde_mm512_set1_epi32(LoadInt32(p))
 #define V512_DPBUSD(acc, u8, s8) simde_mm512_dpbusd_epi32(acc, u8, s8)
-#define V512_HALVES_ADD(v) \
-  simde_mm256_add_epi32(simde_mm512_castsi512_si256(v), simde_mm512_extracti64x4_epi64(v, 1))
-#define V256_HADD(a, b) simde_mm256_hadd_epi32(a, b)
-#define V256_LO(v) simde_mm256_castsi256_si128(v)
-#define V256_HI(v) simde_mm256_extracti128_si256(v, 1)
-#define V128_ADD(a, b) simde_mm_add_epi32(a, b)
-#define V128_HADD(a, b) simde_mm_hadd_epi32(a, b)
-#define V128_STOREU(p, v) simde_mm_storeu_si128(reinterpret_cast<simde__m128i*>(p), v)
-#define V128_TO_INT(v) simde_mm_cvtsi128_si32(v)
+#define V512_SUB(a, b) simde_mm512_sub_epi32(a, b)
+#define V512_SLLI(v, n) simde_mm512_slli_epi32(v, n)
+#define V512_TO_FLOAT(v) ToFloat(v)
+#define V512F_LOADU(p) simde_mm512_loadu_ps(p)
+#define V512F_MASKZ_LOADU(mask, p) MaskzLoad(mask, p)
+#define V512F_SET1(f) simde_mm512_set1_ps(f)
+#define V512F_MUL(a, b) simde_mm512_mul_ps(a, b)
+#define V512F_ADD(a, b) simde_mm512_add_ps(a, b)
+#define V512F_STOREU(p, v) simde_mm512_storeu_ps(p, v)
+#define V512F_MASK_STOREU(p, mask, v) MaskStore(p, mask, v)
 #define INT8_GEMM_AVX512_NAME Int8GemmAvx512Emulated
 namespace dolmetsch::engine::kernels::internal::emulated {
 #include "engine/kernels/int8_gemm_avx512_kernel.inc"
@@ -45,7 +74,7 @@ std::vector<float> Random(size_t n, std::mt19937& rng, float stddev = 1.0f) {
   return v;
 }
 
-// Runs one kernel on prepared operands exactly as Int8LinearWith does, for the emulated kernel.
+// Runs the emulated kernel on prepared operands exactly as Int8Linear runs the production one.
 std::vector<float> RunEmulatedAvx512(const std::vector<float>& x, int m, const Int8Matrix& w,
                                      const float* bias) {
   const int kp = w.padded_cols;
@@ -78,18 +107,19 @@ TEST_P(Int8GemmTest, EveryKernelEqualsTheScalarReference) {
   std::mt19937 rng(m * 7919 + n * 31 + k);
   auto x = Random(size_t(m) * k, rng), wf = Random(size_t(n) * k, rng, 0.05f), b = Random(n, rng);
   const float* bias = with_bias ? b.data() : nullptr;
-  Int8Matrix w = QuantizeRows(wf.data(), n, k);
+  Int8Matrix w = QuantizeRows(wf.data(), n, k, Int8Isa::kScalar);
   std::vector<float> want(size_t(m) * n, -7.0f);
-  Int8LinearWith(Int8Isa::kScalar, x.data(), m, w, bias, want.data());
+  Int8Linear(x.data(), m, w, bias, want.data());
 
   std::vector<std::pair<std::string, std::vector<float>>> got;
-  got.emplace_back("avx512vnni (SIMDe)", RunEmulatedAvx512(x, m, w, bias));
+  got.emplace_back("avx512vnni (SIMDe)",
+                   RunEmulatedAvx512(x, m, QuantizeRows(wf.data(), n, k, Int8Isa::kAvx512Vnni), bias));
   const CpuFeatures& cpu = GetCpuFeatures();
   for (auto [isa, supported] :
        {std::pair{Int8Isa::kAvx2, cpu.avx2}, {Int8Isa::kAvx512Vnni, cpu.avx512vnni}}) {
     if (!supported) continue;  // the CPU lacks it; reported by CpuFeaturesAreReported
     std::vector<float> y(size_t(m) * n, -7.0f);
-    Int8LinearWith(isa, x.data(), m, w, bias, y.data());
+    Int8Linear(x.data(), m, QuantizeRows(wf.data(), n, k, isa), bias, y.data());
     got.emplace_back(Int8IsaName(isa), std::move(y));
   }
   for (const auto& [name, y] : got) {
@@ -102,9 +132,9 @@ TEST_P(Int8GemmTest, ScalarReferenceIsCloseToFloat) {
   std::mt19937 rng(m * 13 + n * 17 + k);
   auto x = Random(size_t(m) * k, rng), wf = Random(size_t(n) * k, rng, 0.05f), b = Random(n, rng);
   const float* bias = with_bias ? b.data() : nullptr;
-  Int8Matrix w = QuantizeRows(wf.data(), n, k);
+  Int8Matrix w = QuantizeRows(wf.data(), n, k, Int8Isa::kScalar);
   std::vector<float> got(size_t(m) * n), want(size_t(m) * n);
-  Int8LinearWith(Int8Isa::kScalar, x.data(), m, w, bias, got.data());
+  Int8Linear(x.data(), m, w, bias, got.data());
   ReferenceLinear(x.data(), wf.data(), bias, want.data(), m, n, k);
   // Each product carries at most half a step of each operand's grid: |err| <= sum |x||dw| + |dx||w| + ...
   for (int i = 0; i < m; ++i) {
@@ -148,7 +178,7 @@ TEST(Int8GemmTest, ThreadedEqualsSingleThreaded) {
 TEST(Int8QuantizeTest, RowsUseTheirOwnScaleAndRoundHalfToEven) {
   // Row 0: max 2 -> scale 2/127; 1.0 -> 63.5 -> 64 (even). Row 1 all zero -> scale 0, values 0.
   const float w[2][3] = {{2.0f, 1.0f, -2.0f}, {0.0f, 0.0f, 0.0f}};
-  Int8Matrix q = QuantizeRows(&w[0][0], 2, 3);
+  Int8Matrix q = QuantizeRows(&w[0][0], 2, 3, Int8Isa::kScalar);  // the row-major layout
   EXPECT_EQ(q.padded_cols, 64);
   EXPECT_FLOAT_EQ(q.scales[0], 2.0f / 127.0f);
   EXPECT_EQ(q.values.data()[0], 127);
@@ -158,6 +188,35 @@ TEST(Int8QuantizeTest, RowsUseTheirOwnScaleAndRoundHalfToEven) {
   EXPECT_EQ(q.row_sums[0], 64);
   EXPECT_EQ(q.scales[1], 0.0f);
   EXPECT_EQ(q.row_sums[1], 0);
+}
+
+TEST(Int8QuantizeTest, EveryLayoutHoldsTheSameValues) {
+  std::mt19937 rng(11);
+  const int rows = 130, cols = 70;  // a partial last panel, padded columns
+  auto wf = Random(size_t(rows) * cols, rng);
+  const Int8Matrix rows_layout = QuantizeRows(wf.data(), rows, cols, Int8Isa::kScalar);
+  for (Int8Isa isa : {Int8Isa::kAvx2, Int8Isa::kAvx512Vnni}) {
+    const Int8Matrix q = QuantizeRows(wf.data(), rows, cols, isa);
+    ASSERT_EQ(q.isa, isa);
+    for (int n = 0; n < rows; ++n) {
+      ASSERT_EQ(q.scales[n], rows_layout.scales[n]) << Int8IsaName(isa) << " row " << n;
+      ASSERT_EQ(q.row_sums[n], rows_layout.row_sums[n]) << Int8IsaName(isa) << " row " << n;
+      for (int k = 0; k < q.padded_cols; ++k) {
+        ASSERT_EQ(q.At(n, k), rows_layout.At(n, k)) << Int8IsaName(isa) << " " << n << "," << k;
+      }
+    }
+  }
+  // VNNI panels: 130 rows fill 3 panels of 64; the 62 rows after the last are zeros with zero scales.
+  const Int8Matrix panels = QuantizeRows(wf.data(), rows, cols, Int8Isa::kAvx512Vnni);
+  EXPECT_EQ(panels.values.size(), size_t(192) * 128);
+  EXPECT_EQ(panels.scales.size(), 192u);
+  for (int n = rows; n < 192; ++n) {
+    EXPECT_EQ(panels.scales[n], 0.0f);
+    EXPECT_EQ(panels.row_sums[n], 0);
+    for (int k = 0; k < panels.padded_cols; ++k) ASSERT_EQ(panels.At(n, k), 0) << n << "," << k;
+  }
+  // The documented offset: row 65, column 6 is in panel 1, column group 1, lane 1, byte 2.
+  EXPECT_EQ(panels.values.data()[64 * 128 + 1 * 256 + 1 * 4 + 2], panels.At(65, 6));
 }
 
 TEST(Int8QuantizeTest, Avx2QuantizationEqualsScalar) {
