@@ -266,6 +266,7 @@ void MarianModel::StartDecoding(const EncoderOutput& enc, const std::vector<int>
   st->rows = R;
   st->steps = 0;
   st->capacity = 0;
+  st->cache_rows = R;
   st->row_batch = row_batch;
   st->source_lengths = enc.lengths;
   st->source_max_len = S;
@@ -298,7 +299,7 @@ void MarianModel::StartDecoding(const EncoderOutput& enc, const std::vector<int>
   st->attn.assign(rd, 0.0f);
   st->proj.assign(rd, 0.0f);
   st->ffn.assign(static_cast<size_t>(R) * ffn_max, 0.0f);
-  st->reorder.clear();
+  st->origin.clear();
   // A first guess that fits most outputs (about the source length); caches grow geometrically beyond it.
   int capacity = std::min(config_.max_position_embeddings, std::max(16, 2 * S + 8));
   if (max_steps > 0) capacity = std::min(capacity, max_steps);
@@ -309,13 +310,14 @@ void MarianModel::EnsureCapacity(DecoderState* st, int positions) const {
   if (positions <= st->capacity) return;
   const int H = config_.decoder_attention_heads, hd = d_ / H;
   const int new_cap = std::min(std::max(positions, 2 * st->capacity), config_.max_position_embeddings);
-  const int rows = static_cast<int>(st->row_batch.size());
-  const size_t size = static_cast<size_t>(rows) * H * new_cap * hd;
+  const int cache_rows = st->cache_rows;
+  const size_t size = static_cast<size_t>(cache_rows) * H * new_cap * hd;
   for (size_t l = 0; l < decoder_layers_.size(); ++l) {
     for (std::vector<float>* cache : {&st->self_k[l], &st->self_v[l]}) {
       std::vector<float> grown(size, 0.0f);
+      // Every cache row: a hypothesis may read positions of rows beyond st->rows (origin).
       if (st->steps > 0)
-        for (int r = 0; r < st->rows; ++r)
+        for (int r = 0; r < cache_rows; ++r)
           for (int h = 0; h < H; ++h)
             std::memcpy(&grown[((static_cast<size_t>(r) * H + h) * new_cap) * hd],
                         &(*cache)[((static_cast<size_t>(r) * H + h) * st->capacity) * hd],
@@ -323,7 +325,12 @@ void MarianModel::EnsureCapacity(DecoderState* st, int positions) const {
       cache->swap(grown);
     }
   }
-  st->reorder.assign(size, 0.0f);
+  std::vector<int> origin(static_cast<size_t>(cache_rows) * new_cap, 0);
+  for (int r = 0; r < st->rows && st->steps > 0; ++r)
+    std::memcpy(&origin[static_cast<size_t>(r) * new_cap], &st->origin[static_cast<size_t>(r) * st->capacity],
+                sizeof(int) * st->steps);
+  st->origin.swap(origin);
+  st->origin_scratch.assign(st->origin.size(), 0);
   st->scores.assign(std::max(new_cap, st->source_max_len), 0.0f);
   st->capacity = new_cap;
 }
@@ -344,6 +351,8 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
     for (int i = 0; i < d; ++i) row[i] = e[i] * scale + pos[i];
   }
 
+  for (int r = 0; r < R; ++r) st->origin[static_cast<size_t>(r) * cap + t] = r;  // this step: own row
+
   for (size_t l = 0; l < decoder_layers_.size(); ++l) {
     const DecoderLayerWeights& L = decoder_layers_[l];
     // Causal self-attention over the cache plus this step's key/value.
@@ -353,12 +362,16 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
     L.self_attn.v.Forward(st->x.data(), st->v.data(), R);
     float* ck = st->self_k[l].data();
     float* cv = st->self_v[l].data();
+    const long cache_row_size = static_cast<long>(H) * cap * hd;
     for (int r = 0; r < R; ++r) {
+      const int* origin = &st->origin[static_cast<size_t>(r) * cap];
       for (int h = 0; h < H; ++h) {
-        const size_t head = (static_cast<size_t>(r) * H + h) * cap * hd;
-        std::memcpy(ck + head + static_cast<size_t>(t) * hd, &st->k[r * d + h * hd], sizeof(float) * hd);
-        std::memcpy(cv + head + static_cast<size_t>(t) * hd, &st->v[r * d + h * hd], sizeof(float) * hd);
-        kernels::AttendOne(&st->q[r * d + h * hd], ck + head, cv + head, t + 1, hd, hd, st->scores.data(),
+        const size_t head = static_cast<size_t>(h) * cap * hd;
+        const size_t own = static_cast<size_t>(r) * cache_row_size + head + static_cast<size_t>(t) * hd;
+        std::memcpy(ck + own, &st->k[r * d + h * hd], sizeof(float) * hd);
+        std::memcpy(cv + own, &st->v[r * d + h * hd], sizeof(float) * hd);
+        const kernels::KeyValueView kv{ck + head, cv + head, hd, origin, cache_row_size};
+        kernels::AttendOne(&st->q[r * d + h * hd], kv, t + 1, hd, st->scores.data(),
                            &st->attn[r * d + h * hd]);
       }
     }
@@ -373,8 +386,9 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
       const int b = st->row_batch[r];
       for (int h = 0; h < H; ++h) {
         const size_t head = (static_cast<size_t>(b) * H + h) * S * hd;
-        kernels::AttendOne(&st->q[r * d + h * hd], st->cross_k[l].data() + head, st->cross_v[l].data() + head,
-                           st->source_lengths[b], hd, hd, st->scores.data(), &st->attn[r * d + h * hd]);
+        const kernels::KeyValueView kv{st->cross_k[l].data() + head, st->cross_v[l].data() + head, hd};
+        kernels::AttendOne(&st->q[r * d + h * hd], kv, st->source_lengths[b], hd, st->scores.data(),
+                           &st->attn[r * d + h * hd]);
       }
     }
     L.cross_attn.out.Forward(st->attn.data(), st->proj.data(), R);
@@ -392,22 +406,11 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
 }
 
 void MarianModel::ReorderRows(const std::vector<int>& source_rows, DecoderState* st) const {
-  const int H = config_.decoder_attention_heads, hd = d_ / H;
-  const size_t row_size = static_cast<size_t>(H) * st->capacity * hd;
-  const int new_rows = static_cast<int>(source_rows.size());
-  for (size_t l = 0; l < decoder_layers_.size(); ++l) {
-    for (std::vector<float>* cache : {&st->self_k[l], &st->self_v[l]}) {
-      for (int r = 0; r < new_rows; ++r) {
-        // Only the filled positions matter; copy whole rows when that is simpler and cheap.
-        const float* src = cache->data() + source_rows[r] * row_size;
-        float* dst = st->reorder.data() + r * row_size;
-        for (int h = 0; h < H; ++h)
-          std::memcpy(dst + static_cast<size_t>(h) * st->capacity * hd,
-                      src + static_cast<size_t>(h) * st->capacity * hd, sizeof(float) * st->steps * hd);
-      }
-      cache->swap(st->reorder);
-    }
-  }
+  const int new_rows = static_cast<int>(source_rows.size()), cap = st->capacity;
+  for (int r = 0; r < new_rows; ++r)
+    std::memcpy(&st->origin_scratch[static_cast<size_t>(r) * cap],
+                &st->origin[static_cast<size_t>(source_rows[r]) * cap], sizeof(int) * st->steps);
+  st->origin.swap(st->origin_scratch);
   std::vector<int> batch(new_rows);
   for (int r = 0; r < new_rows; ++r) batch[r] = st->row_batch[source_rows[r]];
   st->row_batch = std::move(batch);

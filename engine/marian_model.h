@@ -71,18 +71,24 @@ struct EncoderOutput {
 
 // Per-search decoder memory. Rows are hypotheses (batch x beams); row_batch maps a row to its input.
 // Buffers grow geometrically when the sequence outgrows them, so steps do not allocate in steady state.
+// Beam reordering copies no keys or values: the caches have one row per hypothesis the search started with
+// (cache rows), step t of hypothesis r writes cache row r at position t, and origin says which cache row
+// holds each earlier position of a hypothesis. Reordering permutes origin (rows x steps ints).
 struct DecoderState {
   int rows = 0;
-  int steps = 0;     // tokens already fed
-  int capacity = 0;  // positions the self-attention caches hold
+  int steps = 0;       // tokens already fed
+  int capacity = 0;    // positions the self-attention caches hold
+  int cache_rows = 0;  // rows of the self-attention caches: the rows at StartDecoding
   std::vector<int> row_batch;
   std::vector<int> source_lengths;  // per batch item
   int source_max_len = 0;
-  // Per decoder layer: self-attention keys/values [rows][heads][capacity][head_dim] and cross-attention
-  // keys/values [batch][heads][source_max_len][head_dim], the latter computed once.
+  // Per decoder layer: self-attention keys/values [cache_rows][heads][capacity][head_dim] and
+  // cross-attention keys/values [batch][heads][source_max_len][head_dim], the latter computed once.
   std::vector<std::vector<float>> self_k, self_v, cross_k, cross_v;
+  std::vector<int> origin;  // [cache_rows][capacity]: cache row of hypothesis r's position j, for j < steps
   // Scratch, sized on first use.
-  std::vector<float> x, q, k, v, attn, proj, ffn, scores, reorder;
+  std::vector<float> x, q, k, v, attn, proj, ffn, scores;
+  std::vector<int> origin_scratch;
 };
 
 class MarianModel {

@@ -27,10 +27,10 @@ float SumExp(const float* x, int n, float shift) {
 
 namespace internal {
 
-void AttendOneScalar(const float* q, const float* keys, const float* values, int len, int head_dim,
-                     long stride, float* scratch, float* out) {
+void AttendOneScalar(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch,
+                     float* out) {
   for (int j = 0; j < len; ++j) {
-    const float* k = keys + j * stride;
+    const float* k = kv.keys + kv.Offset(j);
     float dot = 0.0f;
     for (int i = 0; i < head_dim; ++i) dot += q[i] * k[i];
     scratch[j] = dot;
@@ -41,20 +41,19 @@ void AttendOneScalar(const float* q, const float* keys, const float* values, int
   std::fill(out, out + head_dim, 0.0f);
   for (int j = 0; j < len; ++j) {
     const float p = scratch[j] * inv;
-    const float* v = values + j * stride;
+    const float* v = kv.values + kv.Offset(j);
     for (int i = 0; i < head_dim; ++i) out[i] += p * v[i];
   }
 }
 
 }  // namespace internal
 
-void AttendOne(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
-               float* scratch, float* out) {
+void AttendOne(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch, float* out) {
   static const bool avx2 = GetCpuFeatures().avx2;
   if (avx2 && head_dim % 8 == 0) {
-    internal::AttendOneAvx2(q, keys, values, len, head_dim, stride, scratch, out);
+    internal::AttendOneAvx2(q, kv, len, head_dim, scratch, out);
   } else {
-    internal::AttendOneScalar(q, keys, values, len, head_dim, stride, scratch, out);
+    internal::AttendOneScalar(q, kv, len, head_dim, scratch, out);
   }
 }
 

@@ -12,11 +12,23 @@ namespace dolmetsch::engine::kernels {
 float MaxOf(const float* x, int n);
 float SumExp(const float* x, int n, float shift);
 
-// One attention head for one query: out = softmax(q . keys[j]) @ values over j < len (rows `stride`
-// floats apart). The AVX2 version (head_dim a multiple of 8) accumulates in a different order than the
-// scalar fallback.
-void AttendOne(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
-               float* scratch, float* out);
+// Where one attention head's keys and values are: those of position j start at
+//   keys (values) + j * stride + (rows ? rows[j] * row_stride : 0).
+// `rows` lets a beam hypothesis read the positions its ancestors wrote: the decoder never copies its
+// caches when beams are reordered (DecoderState::origin).
+struct KeyValueView {
+  const float* keys = nullptr;
+  const float* values = nullptr;
+  long stride = 0;
+  const int* rows = nullptr;
+  long row_stride = 0;
+  long Offset(int j) const { return j * stride + (rows ? rows[j] * row_stride : 0); }
+};
+
+// One attention head for one query: out = softmax(q . key[j]) @ value[j] over j < len. scratch holds len
+// floats. The AVX2 version (head_dim a multiple of 8) accumulates in a different order than the scalar
+// fallback.
+void AttendOne(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch, float* out);
 
 float ReferenceSumExp(const float* x, int n, float shift);  // double accumulation of std::exp, for tests
 

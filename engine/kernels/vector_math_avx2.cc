@@ -47,6 +47,11 @@ inline float HorizontalMax(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// KeyValueView::Offset, not called here (see vector_math_kernels.h).
+inline long PositionOffset(const KeyValueView& kv, int j) {
+  return j * kv.stride + (kv.rows ? kv.rows[j] * kv.row_stride : 0);
+}
+
 }  // namespace
 
 float MaxOfAvx2(const float* x, int n) {
@@ -87,12 +92,12 @@ float SumExpAvx2(const float* x, int n, float shift) {
   return static_cast<float>(total);
 }
 
-void AttendOneAvx2(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
-                   float* scratch, float* out) {
+void AttendOneAvx2(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch,
+                   float* out) {
   // head_dim is a multiple of 8 (checked by the caller). Scores, then softmax, then the weighted sum.
   float max = -__builtin_inff();
   for (int j = 0; j < len; ++j) {
-    const float* k = keys + j * stride;
+    const float* k = kv.keys + PositionOffset(kv, j);
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < head_dim; i += 8)
       acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), acc);
@@ -109,7 +114,8 @@ void AttendOneAvx2(const float* q, const float* keys, const float* values, int l
   for (int i = 0; i < head_dim; i += 8) {
     __m256 acc = _mm256_setzero_ps();
     for (int j = 0; j < len; ++j) {
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(scratch[j]), _mm256_loadu_ps(values + j * stride + i), acc);
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(scratch[j]),
+                            _mm256_loadu_ps(kv.values + PositionOffset(kv, j) + i), acc);
     }
     _mm256_storeu_ps(out + i, _mm256_mul_ps(acc, _mm256_set1_ps(inv)));
   }

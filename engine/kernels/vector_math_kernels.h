@@ -2,13 +2,14 @@
 // about standard headers in ISA-flagged files.
 #pragma once
 
+#include "engine/kernels/vector_math.h"  // KeyValueView (ISA-flagged files must not call its inline Offset)
+
 namespace dolmetsch::engine::kernels::internal {
 
 float MaxOfAvx2(const float* x, int n);
 float SumExpAvx2(const float* x, int n, float shift);
-void AttendOneScalar(const float* q, const float* keys, const float* values, int len, int head_dim,
-                     long stride, float* scratch, float* out);
-void AttendOneAvx2(const float* q, const float* keys, const float* values, int len, int head_dim, long stride,
-                   float* scratch, float* out);
+void AttendOneScalar(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch,
+                     float* out);
+void AttendOneAvx2(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch, float* out);
 
 }  // namespace dolmetsch::engine::kernels::internal

@@ -67,10 +67,10 @@ TEST(VectorMathTest, AttendOneMatchesDoubleReference) {
       for (float& v : values) v = dist(rng);
       // The dispatched version (AVX2 where the CPU has it) and the scalar fallback, against the same
       // reference.
-      AttendOne(q.data(), keys.data(), values.data(), len, head_dim, stride, scratch.data(), out.data());
+      const KeyValueView kv{keys.data(), values.data(), stride};
+      AttendOne(q.data(), kv, len, head_dim, scratch.data(), out.data());
       std::vector<float> scalar(head_dim);
-      internal::AttendOneScalar(q.data(), keys.data(), values.data(), len, head_dim, stride, scratch.data(),
-                                scalar.data());
+      internal::AttendOneScalar(q.data(), kv, len, head_dim, scratch.data(), scalar.data());
       std::vector<double> p(len);
       double max = -1e300, sum = 0;
       for (int j = 0; j < len; ++j) {
