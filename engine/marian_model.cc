@@ -7,11 +7,27 @@
 #include <cstring>
 
 #include "engine/kernels/gemm.h"
+#include "engine/kernels/thread_pool.h"
 #include "engine/kernels/vector_math.h"
 #include "engine/ops.h"
 
 namespace dolmetsch::engine {
 namespace {
+
+// fn(row, scratch) for every row in [0, rows), the rows split over the engine's threads; each task gets its
+// own scratch_floats floats of *scratch (grown here when needed, so steady-state steps do not allocate).
+template <typename Fn>
+void ForEachRowInParallel(int rows, int scratch_floats, std::vector<float>* scratch, const Fn& fn) {
+  kernels::ThreadPool& pool = kernels::ThreadPool::Global();
+  const int tasks = std::max(1, std::min(rows, pool.threads() == 1 ? 1 : 4 * pool.threads()));
+  const size_t need = static_cast<size_t>(tasks) * scratch_floats;
+  if (scratch->size() < need) scratch->resize(need);
+  const int per = (rows + tasks - 1) / tasks;
+  float* base = scratch->data();
+  pool.ParallelFor(tasks, [&](int task) {
+    for (int r = task * per; r < std::min(rows, (task + 1) * per); ++r) fn(r, base + task * scratch_floats);
+  });
+}
 
 bool FileExists(const std::string& path) {
   struct stat st;
@@ -331,7 +347,6 @@ void MarianModel::EnsureCapacity(DecoderState* st, int positions) const {
                 sizeof(int) * st->steps);
   st->origin.swap(origin);
   st->origin_scratch.assign(st->origin.size(), 0);
-  st->scores.assign(std::max(new_cap, st->source_max_len), 0.0f);
   st->capacity = new_cap;
 }
 
@@ -363,7 +378,7 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
     float* ck = st->self_k[l].data();
     float* cv = st->self_v[l].data();
     const long cache_row_size = static_cast<long>(H) * cap * hd;
-    for (int r = 0; r < R; ++r) {
+    ForEachRowInParallel(R, cap, &st->scores, [&](int r, float* scores) {
       const int* origin = &st->origin[static_cast<size_t>(r) * cap];
       for (int h = 0; h < H; ++h) {
         const size_t head = static_cast<size_t>(h) * cap * hd;
@@ -371,10 +386,9 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
         std::memcpy(ck + own, &st->k[r * d + h * hd], sizeof(float) * hd);
         std::memcpy(cv + own, &st->v[r * d + h * hd], sizeof(float) * hd);
         const kernels::KeyValueView kv{ck + head, cv + head, hd, origin, cache_row_size};
-        kernels::AttendOne(&st->q[r * d + h * hd], kv, t + 1, hd, st->scores.data(),
-                           &st->attn[r * d + h * hd]);
+        kernels::AttendOne(&st->q[r * d + h * hd], kv, t + 1, hd, scores, &st->attn[r * d + h * hd]);
       }
-    }
+    });
     L.self_attn.out.Forward(st->attn.data(), st->proj.data(), R);
     ops::AddInPlace(st->x.data(), st->proj.data(), rd);
     ops::LayerNorm(st->x.data(), R, d, L.self_attn_norm.gamma, L.self_attn_norm.beta);
@@ -382,15 +396,15 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
     // Cross-attention over the encoder output of the row's input.
     L.cross_attn.q.Forward(st->x.data(), st->q.data(), R);
     for (long i = 0; i < rd; ++i) st->q[i] *= scaling;
-    for (int r = 0; r < R; ++r) {
+    ForEachRowInParallel(R, S, &st->scores, [&](int r, float* scores) {
       const int b = st->row_batch[r];
       for (int h = 0; h < H; ++h) {
         const size_t head = (static_cast<size_t>(b) * H + h) * S * hd;
         const kernels::KeyValueView kv{st->cross_k[l].data() + head, st->cross_v[l].data() + head, hd};
-        kernels::AttendOne(&st->q[r * d + h * hd], kv, st->source_lengths[b], hd, st->scores.data(),
+        kernels::AttendOne(&st->q[r * d + h * hd], kv, st->source_lengths[b], hd, scores,
                            &st->attn[r * d + h * hd]);
       }
-    }
+    });
     L.cross_attn.out.Forward(st->attn.data(), st->proj.data(), R);
     ops::AddInPlace(st->x.data(), st->proj.data(), rd);
     ops::LayerNorm(st->x.data(), R, d, L.cross_attn_norm.gamma, L.cross_attn_norm.beta);

@@ -86,7 +86,7 @@ struct DecoderState {
   // cross-attention keys/values [batch][heads][source_max_len][head_dim], the latter computed once.
   std::vector<std::vector<float>> self_k, self_v, cross_k, cross_v;
   std::vector<int> origin;  // [cache_rows][capacity]: cache row of hypothesis r's position j, for j < steps
-  // Scratch, sized on first use.
+  // Scratch, sized on first use (scores: one attention row per parallel task).
   std::vector<float> x, q, k, v, attn, proj, ffn, scores;
   std::vector<int> origin_scratch;
 };

@@ -87,7 +87,8 @@ TEST_P(TranslatorGoldenTest, PaddedBatchMatches) {
   ASSERT_TRUE(g.ok() && b.ok());
   for (size_t i = 0; i < texts.size(); ++i) {
     SCOPED_TRACE("batch row " + std::to_string(i));
-    EXPECT_EQ((*g)[i].hypotheses[0].target_ids, TrimOutputRow(Ids(batch["greedy_output_ids"][i]), eos_, pad_));
+    EXPECT_EQ((*g)[i].hypotheses[0].target_ids,
+              TrimOutputRow(Ids(batch["greedy_output_ids"][i]), eos_, pad_));
     EXPECT_EQ((*g)[i].hypotheses[0].text, batch["greedy_texts"][i].get<std::string>());
     EXPECT_EQ((*b)[i].hypotheses[0].target_ids, TrimOutputRow(Ids(batch["beam_output_ids"][i]), eos_, pad_));
     EXPECT_EQ((*b)[i].hypotheses[0].text, batch["beam_texts"][i].get<std::string>());
@@ -108,7 +109,8 @@ TEST_P(TranslatorGoldenTest, ForcedEosAtMaxLengthMatches) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(WeightFormats, TranslatorGoldenTest, ::testing::ValuesIn(testing::BothWeightFormats()));
+INSTANTIATE_TEST_SUITE_P(WeightFormats, TranslatorGoldenTest,
+                         ::testing::ValuesIn(testing::BothWeightFormats()));
 
 TEST(TranslatorTest, ForcedNewTokensDecodesExactlyThatManyWithoutEos) {
   auto t = Translator::Load(testing::FixtureModelDir());
@@ -137,6 +139,35 @@ TEST(TranslatorTest, BatchEqualsOneByOne) {
     auto single = (*t)->Translate({texts[i]}, TranslateOptions{});
     ASSERT_TRUE(single.ok());
     EXPECT_EQ((*batched)[i].hypotheses[0].target_ids, (*single)[0].hypotheses[0].target_ids) << texts[i];
+  }
+}
+
+// Threads split GEMM rows, attention rows and beam rows; no result may depend on how many there are.
+TEST(TranslatorTest, TwoThreadsTranslateExactlyAsOne) {
+  std::vector<std::string> texts;
+  for (const auto& c : Golden()["cases"]) texts.push_back(c["text"]);
+  for (ComputeType type : {ComputeType::kFloat32, ComputeType::kInt8}) {
+    LoadOptions load;
+    load.compute_type = type;
+    auto t = Translator::Load(testing::FixtureModelDir(), load);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    for (int beam : {1, 4}) {
+      TranslateOptions o;
+      o.beam_size = beam;
+      SetNumThreads(1);
+      auto one = (*t)->Translate(texts, o);
+      SetNumThreads(2);
+      auto two = (*t)->Translate(texts, o);
+      SetNumThreads(1);
+      ASSERT_TRUE(one.ok() && two.ok());
+      for (size_t i = 0; i < texts.size(); ++i) {
+        const auto& a = (*one)[i].hypotheses[0];
+        const auto& b = (*two)[i].hypotheses[0];
+        EXPECT_EQ(a.target_ids, b.target_ids)
+            << ComputeTypeName(type) << " beam " << beam << ": " << texts[i];
+        EXPECT_EQ(a.score, b.score) << ComputeTypeName(type) << " beam " << beam << ": " << texts[i];
+      }
+    }
   }
 }
 

@@ -203,13 +203,23 @@ void Int8Linear(const float* x, int m, const Int8Matrix& w, const float* bias, f
   void (*kernel)(const internal::Int8GemmArgs&, int, int) = internal::Int8GemmScalar;
   if (w.isa == Int8Isa::kAvx512Vnni) {
     Reserve(&scratch.xu8, size);
-    for (size_t i = 0; i < size; ++i) scratch.xu8.data()[i] = static_cast<uint8_t>(scratch.q.data()[i] + 128);
-    args.xu8 = scratch.xu8.data();
+    // q + 128 as uint8 is q with its sign bit flipped; 8 bytes at a time (size is a multiple of 64).
+    const int8_t* q = scratch.q.data();
+    uint8_t* xu8 = scratch.xu8.data();
+    for (size_t i = 0; i < size; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, q + i, 8);
+      word ^= 0x8080808080808080ull;
+      std::memcpy(xu8 + i, &word, 8);
+    }
+    args.xu8 = xu8;
     kernel = internal::Int8GemmAvx512Vnni;
   } else {
     Reserve(&scratch.x16, size);
-    for (size_t i = 0; i < size; ++i) scratch.x16.data()[i] = scratch.q.data()[i];
-    args.x16 = scratch.x16.data();
+    const int8_t* q = scratch.q.data();
+    int16_t* x16 = scratch.x16.data();
+    for (size_t i = 0; i < size; ++i) x16[i] = q[i];
+    args.x16 = x16;
     if (w.isa == Int8Isa::kAvx2) kernel = internal::Int8GemmAvx2;
   }
 
