@@ -137,7 +137,8 @@ long LastLevelCacheBytes() {
 //   float32 AVX2+FMA: 2 units x 8 lanes x 2            =  32  (also for AMD Zen 4's AVX-512: 256-bit units)
 //   float32 AVX-512 (Intel; what OpenBLAS picks there): 2 x 16 x 2 =  64
 //   int8 AVX2 (vpmaddwd on int16): 2 units x 16 MACs x 2 =  64
-//   int8 AVX-512 VNNI (vpdpbusd zmm: 64 u8 x s8 MACs): 2 x 64 x 2 = 256
+//   int8 AVX-512 VNNI (vpdpbusd zmm: 64 u8 x s8 MACs): 2 x 64 x 2 = 256 on Intel; AMD Zen 4 retires one zmm
+//     vpdpbusd per cycle (two 256-bit halves; measured 0.86 per cycle at 3.55 GHz): 128
 //   scalar: 1 multiply-add per cycle                  =   2
 double Float32OpsPerCycle() {
   const k::CpuFeatures& f = k::GetCpuFeatures();
@@ -149,16 +150,13 @@ double Float32OpsPerCycle() {
 // 0 for a kernel this table does not know yet (peak% is then not reported). Written without a switch so
 // that a new Int8Isa value does not break -Werror builds before this file learns about it.
 double Int8OpsPerCycle(k::Int8Isa isa) {
-  if (isa == k::Int8Isa::kAvx512Vnni) return 256;
+  if (isa == k::Int8Isa::kAvx512Vnni) return GetMachine().vendor == "AuthenticAMD" ? 128 : 256;
   if (isa == k::Int8Isa::kAvx2) return 64;
   if (isa == k::Int8Isa::kScalar) return 2;
   return 0;
 }
 
-void SetThreads(int threads) {
-  k::ThreadPool::Global().SetThreads(threads);
-  k::SetBlasThreads(threads);
-}
+void SetThreads(int threads) { k::ThreadPool::Global().SetThreads(threads); }
 
 // ---------------------------------------------------------------------------------------------- operands
 

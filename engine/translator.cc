@@ -134,7 +134,6 @@ StatusOr<std::unique_ptr<Translator>> Translator::Load(const std::string& model_
 }
 
 void SetNumThreads(int threads) {
-  kernels::SetBlasThreads(threads);
   kernels::ThreadPool::Global().SetThreads(threads);
 }
 

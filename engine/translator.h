@@ -61,8 +61,8 @@ class Translator {
   virtual ComputeType compute_type() const = 0;  // never kAuto
 };
 
-// Sets the number of compute threads for the whole process: the engine's own pool and the float32 BLAS
-// (0: one per core). Call before translating; a running translation keeps the count it started with.
+// Sets the number of compute threads for the whole process: the engine's pool, which every op splits its
+// rows or columns over (BLAS runs one thread per call; kernels/gemm.h) (0: one per core). Call before translating; a running translation keeps the count it started with.
 void SetNumThreads(int threads);
 
 }  // namespace dolmetsch::engine
