@@ -245,25 +245,21 @@ void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput
 
   int ffn_max = 0;
   for (const auto& L : encoder_layers_) ffn_max = std::max(ffn_max, L.fc1.out);
-  std::vector<float> q(N * d), k(N * d), v(N * d), attn(N * d), proj(N * d), ffn(N * ffn_max),
-      scores(static_cast<size_t>(S) * S);
+  std::vector<float> q(N * d), k(N * d), v(N * d), attn(N * d), proj(N * d), ffn(N * ffn_max), scores;
   for (const EncoderLayerWeights& L : encoder_layers_) {
     L.self_attn.q.Forward(x.data(), q.data(), N);
     for (float& f : q) f *= scaling;  // transformers scales after the bias
     L.self_attn.k.Forward(x.data(), k.data(), N);
     L.self_attn.v.Forward(x.data(), v.data(), N);
-    for (int b = 0; b < B; ++b) {
-      const int len = out->lengths[b];
+    // One task per (input, head) pair, spread over the engine's threads.
+    ForEachRowInParallel(B * H, S * S, &scores, [&](int bh, float* sc) {
+      const int b = bh / H, h = bh % H, len = out->lengths[b];
       const size_t base = static_cast<size_t>(b) * S * d;
-      for (int h = 0; h < H; ++h) {
-        // scores[S, len] = Q_bh K_bh^T; padded keys are left out (transformers adds finfo.min: same result).
-        kernels::MatMulTransB(q.data() + base + h * hd, d, k.data() + base + h * hd, d, scores.data(), len, S,
-                              len, hd);
-        for (int s = 0; s < S; ++s) ops::Softmax(scores.data() + static_cast<size_t>(s) * len, len);
-        kernels::MatMul(scores.data(), len, v.data() + base + h * hd, d, attn.data() + base + h * hd, d, S,
-                        hd, len);
-      }
-    }
+      // scores[S, len] = Q_bh K_bh^T; padded keys are left out (transformers adds finfo.min: same result).
+      kernels::MatMulTransB(q.data() + base + h * hd, d, k.data() + base + h * hd, d, sc, len, S, len, hd);
+      for (int s = 0; s < S; ++s) ops::Softmax(sc + static_cast<size_t>(s) * len, len);
+      kernels::MatMul(sc, len, v.data() + base + h * hd, d, attn.data() + base + h * hd, d, S, hd, len);
+    });
     L.self_attn.out.Forward(attn.data(), proj.data(), N);
     ops::AddInPlace(x.data(), proj.data(), N * d);
     ops::LayerNorm(x.data(), N, d, L.self_attn_norm.gamma, L.self_attn_norm.beta);
