@@ -25,9 +25,11 @@ struct KeyValueView {
   long Offset(int j) const { return j * stride + (rows ? rows[j] * row_stride : 0); }
 };
 
-// One attention head for one query: out = softmax(q . key[j]) @ value[j] over j < len. scratch holds len
-// floats. The AVX2 version (head_dim a multiple of 8) accumulates in a different order than the scalar
-// fallback.
+// One attention head for one query: out = softmax(q . key[j]) @ value[j] over j < len (out = 0 for
+// len <= 0). scratch holds len floats (nothing past them is written). The AVX2 version, chosen at run time
+// for head_dim a multiple of 8, computes eight scores at a time and the weighted sum with j outer: it
+// accumulates in a different order than the scalar reference, and its exp flushes results below
+// exp(-87.3) to 0 (as SumExp's).
 void AttendOne(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch, float* out);
 
 float ReferenceSumExp(const float* x, int n, float shift);  // double accumulation of std::exp, for tests

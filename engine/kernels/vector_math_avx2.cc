@@ -52,6 +52,71 @@ inline long PositionOffset(const KeyValueView& kv, int j) {
   return j * kv.stride + (kv.rows ? kv.rows[j] * kv.row_stride : 0);
 }
 
+// Lane n of the result is the sum of the lanes of a[n]: eight horizontal sums for the price of about two.
+inline __m256 HorizontalSums8(const __m256* a) {
+  // hadd(x, y) per 128-bit half: [x0+x1, x2+x3, y0+y1, y2+y3]. Twice gives, per half, the half-sums of
+  // four accumulators; the halves are then added across.
+  const __m256 s0123 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+  const __m256 s4567 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+  return _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20),
+                       _mm256_permute2f128_ps(s0123, s4567, 0x31));
+}
+
+// All ones in lanes [0, n), zeros after: a mask for the n floats left at the end of a row.
+inline __m256i LanesBelow(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// out[i0, i0 + 8 kChunks) = inv * sum_j p[j] value[j][i0, ...): j outer, so that the kChunks accumulators
+// form independent FMA chains (the loop is latency bound with one).
+template <int kChunks>
+inline void WeightedSum(const KeyValueView& kv, const float* p, int len, int i0, float inv, float* out) {
+  __m256 acc[kChunks];
+#pragma GCC unroll 8
+  for (int c = 0; c < kChunks; ++c) acc[c] = _mm256_setzero_ps();
+  for (int j = 0; j < len; ++j) {
+    const float* v = kv.values + PositionOffset(kv, j) + i0;
+    const __m256 pj = _mm256_broadcast_ss(p + j);
+#pragma GCC unroll 8
+    for (int c = 0; c < kChunks; ++c) acc[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + 8 * c), acc[c]);
+  }
+  const __m256 scale = _mm256_set1_ps(inv);
+#pragma GCC unroll 8
+  for (int c = 0; c < kChunks; ++c) _mm256_storeu_ps(out + i0 + 8 * c, _mm256_mul_ps(acc[c], scale));
+}
+
+// WeightedSum<min(chunks, kMax)>: a compile-time chunk count (accumulators in registers) for a run-time one.
+template <int kMax>
+inline void WeightedSumUpTo(int chunks, const KeyValueView& kv, const float* p, int len, int i0, float inv,
+                            float* out) {
+  if constexpr (kMax > 1) {
+    if (chunks < kMax) return WeightedSumUpTo<kMax - 1>(chunks, kv, p, len, i0, inv, out);
+  }
+  WeightedSum<kMax>(kv, p, len, i0, inv, out);
+}
+
+// scratch[j] = exp(scratch[j] - max) for j < len; returns their sum. Eight at a time; scratch holds only
+// len floats, so the tail goes through masks (its missing lanes read as -inf, whose exp is 0).
+inline float ExpInPlace(float* scratch, int len, float max_score) {
+  const __m256 max = _mm256_set1_ps(max_score);
+  __m256 sum8 = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 8 <= len; j += 8) {
+    const __m256 e = ExpNonPositive(_mm256_sub_ps(_mm256_loadu_ps(scratch + j), max));
+    _mm256_storeu_ps(scratch + j, e);
+    sum8 = _mm256_add_ps(sum8, e);
+  }
+  if (j < len) {
+    const __m256i mask = LanesBelow(len - j);
+    const __m256 x = _mm256_blendv_ps(_mm256_set1_ps(-__builtin_inff()),
+                                      _mm256_maskload_ps(scratch + j, mask), _mm256_castsi256_ps(mask));
+    const __m256 e = ExpNonPositive(_mm256_sub_ps(x, max));
+    _mm256_maskstore_ps(scratch + j, mask, e);
+    sum8 = _mm256_add_ps(sum8, e);
+  }
+  return HorizontalSum(sum8);
+}
+
 }  // namespace
 
 float MaxOfAvx2(const float* x, int n) {
@@ -94,30 +159,39 @@ float SumExpAvx2(const float* x, int n, float shift) {
 
 void AttendOneAvx2(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch,
                    float* out) {
-  // head_dim is a multiple of 8 (checked by the caller). Scores, then softmax, then the weighted sum.
-  float max = -__builtin_inff();
-  for (int j = 0; j < len; ++j) {
-    const float* k = kv.keys + PositionOffset(kv, j);
-    __m256 acc = _mm256_setzero_ps();
-    for (int i = 0; i < head_dim; i += 8)
-      acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), acc);
-    scratch[j] = HorizontalSum(acc);
-    max = scratch[j] > max ? scratch[j] : max;
+  // head_dim is a multiple of 8 (checked by the caller).
+  if (len <= 0) {
+    for (int i = 0; i < head_dim; i += 8) _mm256_storeu_ps(out + i, _mm256_setzero_ps());
+    return;
   }
-  float sum = 0.0f;
-  for (int j = 0; j < len; ++j) {
-    const float e = _mm256_cvtss_f32(ExpNonPositive(_mm256_set1_ps(scratch[j] - max)));
-    scratch[j] = e;
-    sum += e;
-  }
-  const float inv = 1.0f / sum;
-  for (int i = 0; i < head_dim; i += 8) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int j = 0; j < len; ++j) {
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(scratch[j]),
-                            _mm256_loadu_ps(kv.values + PositionOffset(kv, j) + i), acc);
+  // Scores, eight keys at a time: eight independent FMA chains and one combined reduction. In the last
+  // block the positions past len repeat the last one (real scores: harmless for the maximum) and are not
+  // stored.
+  __m256 max8 = _mm256_set1_ps(-__builtin_inff());
+  for (int j0 = 0; j0 < len; j0 += 8) {
+    const float* k[8];
+#pragma GCC unroll 8
+    for (int n = 0; n < 8; ++n) k[n] = kv.keys + PositionOffset(kv, j0 + n < len ? j0 + n : len - 1);
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int n = 0; n < 8; ++n) acc[n] = _mm256_setzero_ps();
+    for (int i = 0; i < head_dim; i += 8) {
+      const __m256 qi = _mm256_loadu_ps(q + i);
+#pragma GCC unroll 8
+      for (int n = 0; n < 8; ++n) acc[n] = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k[n] + i), acc[n]);
     }
-    _mm256_storeu_ps(out + i, _mm256_mul_ps(acc, _mm256_set1_ps(inv)));
+    const __m256 s = HorizontalSums8(acc);
+    max8 = _mm256_max_ps(max8, s);
+    if (j0 + 8 <= len) {
+      _mm256_storeu_ps(scratch + j0, s);
+    } else {
+      _mm256_maskstore_ps(scratch + j0, LanesBelow(len - j0), s);
+    }
+  }
+  const float inv = 1.0f / ExpInPlace(scratch, len, HorizontalMax(max8));
+  // The weighted sum over blocks of up to 64 output floats, each block's accumulators in registers.
+  for (int i0 = 0; i0 < head_dim; i0 += 64) {
+    WeightedSumUpTo<8>((head_dim - i0) / 8, kv, scratch, len, i0, inv, out);
   }
 }
 

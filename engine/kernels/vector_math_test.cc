@@ -5,8 +5,10 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "engine/kernels/cpu_features.h"
 #include "engine/kernels/vector_math_kernels.h"
 
 namespace dolmetsch::engine::kernels {
@@ -55,37 +57,116 @@ TEST(VectorMathTest, SumExpPointwiseAccuracyOverTheRange) {
   EXPECT_TRUE(std::isnan(SumExp(&nan, 1, 0.0f)));
 }
 
+using AttendFn = void (*)(const float*, const KeyValueView&, int, int, float*, float*);
+
+struct AttendVersion {
+  const char* name;
+  AttendFn fn;
+  int head_dim_multiple;  // the head_dims the version takes (the dispatcher's condition)
+};
+
+// Every version this CPU runs: the dispatched one, the scalar fallback and each ISA's kernel.
+std::vector<AttendVersion> AttendVersions() {
+  std::vector<AttendVersion> versions = {{"dispatched", AttendOne, 1},
+                                         {"scalar", internal::AttendOneScalar, 1}};
+  if (GetCpuFeatures().avx2) versions.push_back({"avx2", internal::AttendOneAvx2, 8});
+  return versions;
+}
+
+// softmax(q . key[j]) @ value[j] in double, positions found through KeyValueView::Offset.
+std::vector<double> ReferenceAttend(const float* q, const KeyValueView& kv, int len, int head_dim) {
+  std::vector<double> p(len), out(head_dim, 0.0);
+  double max = -std::numeric_limits<double>::infinity(), sum = 0;
+  for (int j = 0; j < len; ++j) {
+    double dot = 0;
+    for (int i = 0; i < head_dim; ++i) dot += double(q[i]) * kv.keys[kv.Offset(j) + i];
+    p[j] = dot;
+    max = std::max(max, dot);
+  }
+  for (double& x : p) sum += (x = std::exp(x - max));
+  for (int j = 0; j < len; ++j) {
+    for (int i = 0; i < head_dim; ++i) out[i] += p[j] / sum * kv.values[kv.Offset(j) + i];
+  }
+  return out;
+}
+
+// Runs every version on (q, kv) and compares with the double reference. scratch gets guard values past len
+// (the vector kernels handle the tail with masks and must not write there).
+void ExpectAllVersionsMatch(const std::vector<float>& q, const KeyValueView& kv, int len, int head_dim,
+                            const std::string& what) {
+  const std::vector<double> want = ReferenceAttend(q.data(), kv, len, head_dim);
+  constexpr float kGuard = 12345.0f;
+  for (const AttendVersion& version : AttendVersions()) {
+    if (head_dim % version.head_dim_multiple != 0) continue;
+    std::vector<float> scratch(len + 16, kGuard), out(head_dim + 16, kGuard);
+    version.fn(q.data(), kv, len, head_dim, scratch.data(), out.data());
+    for (int i = 0; i < head_dim; ++i) {
+      ASSERT_NEAR(out[i], want[i], 1e-5) << version.name << " " << what << " i=" << i;
+    }
+    for (int i = head_dim; i < head_dim + 16; ++i) ASSERT_EQ(out[i], kGuard) << version.name << " " << what;
+    for (int j = len; j < len + 16; ++j) ASSERT_EQ(scratch[j], kGuard) << version.name << " " << what;
+  }
+}
+
 TEST(VectorMathTest, AttendOneMatchesDoubleReference) {
   std::mt19937 rng(6);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  for (int head_dim : {8, 12, 64}) {
-    for (int len : {1, 2, 9, 64}) {
-      const long stride = head_dim + 3;  // rows need not be contiguous
-      std::vector<float> q(head_dim), keys(len * stride), values(len * stride), scratch(len), out(head_dim);
-      for (float& v : q) v = dist(rng);
+  for (int head_dim : {1, 3, 8, 12, 16, 24, 64, 72, 80, 128, 136, 144, 192, 256}) {
+    for (int len : {1, 2, 3, 7, 8, 9, 63, 64, 65, 300}) {
+      const long stride = head_dim + 3;  // positions need not be contiguous
+      std::vector<float> q(head_dim), keys(len * stride), values(len * stride);
+      // Scaled as the decoder scales its queries, so that the scores stay in the range of real ones.
+      for (float& v : q) v = dist(rng) / std::sqrt(static_cast<float>(head_dim));
       for (float& v : keys) v = dist(rng);
       for (float& v : values) v = dist(rng);
-      // The dispatched version (AVX2 where the CPU has it) and the scalar fallback, against the same
-      // reference.
-      const KeyValueView kv{keys.data(), values.data(), stride};
-      AttendOne(q.data(), kv, len, head_dim, scratch.data(), out.data());
-      std::vector<float> scalar(head_dim);
-      internal::AttendOneScalar(q.data(), kv, len, head_dim, scratch.data(), scalar.data());
-      std::vector<double> p(len);
-      double max = -1e300, sum = 0;
-      for (int j = 0; j < len; ++j) {
-        double dot = 0;
-        for (int i = 0; i < head_dim; ++i) dot += double(q[i]) * keys[j * stride + i];
-        p[j] = dot;
-        max = std::max(max, dot);
-      }
-      for (double& x : p) sum += (x = std::exp(x - max));
-      for (int i = 0; i < head_dim; ++i) {
-        double want = 0;
-        for (int j = 0; j < len; ++j) want += p[j] / sum * values[j * stride + i];
-        ASSERT_NEAR(out[i], want, 1e-5) << head_dim << " " << len << " " << i;
-        ASSERT_NEAR(scalar[i], want, 1e-5) << "scalar " << head_dim << " " << len << " " << i;
-      }
+      const std::string what = "head_dim=" + std::to_string(head_dim) + " len=" + std::to_string(len);
+      ExpectAllVersionsMatch(q, KeyValueView{keys.data(), values.data(), stride}, len, head_dim,
+                             what + " contiguous");
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(VectorMathTest, AttendOneThroughRows) {
+  // A beam's self-attention: position j read from row rows[j] of a cache of 4 rows, rows repeated and in
+  // no order (as after beams are reordered), rows further apart than the positions of one row.
+  std::mt19937 rng(8);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (int head_dim : {3, 8, 16, 24, 64, 72, 128}) {
+    for (int len : {1, 2, 7, 9, 64, 65, 300}) {
+      const long stride = head_dim + 1, row_stride = len * stride + 5;
+      std::vector<float> q(head_dim), keys(4 * row_stride), values(4 * row_stride);
+      for (float& v : q) v = dist(rng) / std::sqrt(static_cast<float>(head_dim));
+      for (float& v : keys) v = dist(rng);
+      for (float& v : values) v = dist(rng);
+      std::vector<int> rows(len);
+      for (int j = 0; j < len; ++j) rows[j] = (j * 7 + 3) % 4 == 0 ? 2 : static_cast<int>(rng() % 4);
+      const KeyValueView kv{keys.data(), values.data(), stride, rows.data(), row_stride};
+      ExpectAllVersionsMatch(q, kv, len, head_dim,
+                             "rows head_dim=" + std::to_string(head_dim) + " len=" + std::to_string(len));
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(VectorMathTest, AttendOneLargeScoresAndMinusInfinity) {
+  // Small integers: the scores (up to a few thousand) are exact in float, so only the softmax's accuracy
+  // is tested, with most weights underflowing to 0 and neighbours of the maximum a few units below it. One
+  // position's score is -inf (weight exactly 0).
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> small(-8, 8);
+  for (int head_dim : {8, 64, 72}) {
+    for (int len : {2, 9, 65, 300}) {
+      const long stride = head_dim;
+      std::vector<float> q(head_dim), keys(len * stride), values(len * stride);
+      for (float& v : q) v = static_cast<float>(small(rng));
+      for (float& v : keys) v = static_cast<float>(small(rng));
+      for (float& v : values) v = static_cast<float>(small(rng)) / 8.0f;
+      q[0] = 1.0f;
+      keys[(len / 2) * stride] = -kInf;  // q . key = -inf
+      ExpectAllVersionsMatch(q, KeyValueView{keys.data(), values.data(), stride}, len, head_dim,
+                             "large head_dim=" + std::to_string(head_dim) + " len=" + std::to_string(len));
+      if (::testing::Test::HasFatalFailure()) return;
     }
   }
 }
