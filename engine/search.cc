@@ -6,6 +6,7 @@
 #include <numeric>
 #include <optional>
 
+#include "engine/kernels/top_k.h"
 #include "engine/kernels/vector_math.h"
 #include "engine/ops.h"
 
@@ -32,15 +33,14 @@ inline bool Better(const Candidate& x, const Candidate& y) {
 }
 
 // The k largest values of a row (lower index first among equals), best first, as (value, index).
-void TopOfRow(const float* s, int n, int k, std::vector<Candidate>* top) {
-  top->clear();
-  for (int i = 0; i < n; ++i) {
-    if (static_cast<int>(top->size()) == k && !(s[i] > top->back().score)) continue;
-    Candidate c{s[i], i};
-    auto pos = std::upper_bound(top->begin(), top->end(), c, Better);
-    if (static_cast<int>(top->size()) == k) top->pop_back();
-    top->insert(pos, c);
-  }
+// kernels::TopK gives bitwise what the former sorted-insertion loop gave (kernels/top_k.h).
+void TopOfRow(const float* s, int n, int k, std::vector<float>* values, std::vector<int>* indices,
+              std::vector<Candidate>* top) {
+  values->resize(k);
+  indices->resize(k);
+  const int m = kernels::TopK(s, n, k, values->data(), indices->data());
+  top->resize(m);
+  for (int i = 0; i < m; ++i) (*top)[i] = {(*values)[i], (*indices)[i]};
 }
 
 // transformers' logits processors for Marian, in the order _get_logits_processor builds them.
@@ -269,6 +269,8 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
   std::vector<float> logits(static_cast<size_t>(B) * K * V);
 
   std::vector<Candidate> candidates, row_top;
+  std::vector<float> top_values;
+  std::vector<int> top_indices;
   std::vector<std::vector<int>> next_prefix;
   std::vector<float> next_scores;
   std::vector<int> next_source;
@@ -297,7 +299,7 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
           ops::LogSoftmax(s, V);
           processors.Apply(s, prefix[r]);
         }
-        TopOfRow(s, V, std::min(top, V), &row_top);
+        TopOfRow(s, V, std::min(top, V), &top_values, &top_indices, &row_top);
         for (const Candidate& c : row_top) {
           float logprob = c.score;
           if (shifts) {
