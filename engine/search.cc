@@ -6,6 +6,7 @@
 #include <numeric>
 #include <optional>
 
+#include "engine/kernels/thread_pool.h"
 #include "engine/kernels/top_k.h"
 #include "engine/kernels/vector_math.h"
 #include "engine/ops.h"
@@ -42,6 +43,13 @@ void TopOfRow(const float* s, int n, int k, std::vector<float>* values, std::vec
   top->resize(m);
   for (int i = 0; i < m; ++i) (*top)[i] = {(*values)[i], (*indices)[i]};
 }
+
+// Per-thread scratch of the beam step's per-row pass.
+struct RowScratch {
+  std::vector<int> banned;
+  std::vector<float> values;
+  std::vector<int> indices;
+};
 
 // transformers' logits processors for Marian, in the order _get_logits_processor builds them.
 class LogitsProcessors {
@@ -85,18 +93,21 @@ class LogitsProcessors {
   struct Shifts {
     float first, second;
   };
-  std::optional<Shifts> BanAndShift(float* x, int n, const std::vector<int>& prefix) const {
+  // banned_tokens is the caller's scratch (one per thread).
+  std::optional<Shifts> BanAndShift(float* x, int n, const std::vector<int>& prefix,
+                                    std::vector<int>* banned_tokens) const {
     const float max = kernels::MaxOf(x, n);
     if (!std::isfinite(max)) return std::nullopt;
     const double sum = kernels::SumExp(x, n, max);
-    banned_.clear();
-    ForEachBanned(prefix, [&](int token) { banned_.push_back(token); });
-    std::sort(banned_.begin(), banned_.end());
-    banned_.erase(std::unique(banned_.begin(), banned_.end()), banned_.end());
+    std::vector<int>& tokens = *banned_tokens;
+    tokens.clear();
+    ForEachBanned(prefix, [&](int token) { tokens.push_back(token); });
+    std::sort(tokens.begin(), tokens.end());
+    tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
     double banned = 0.0;
-    for (int token : banned_) banned += std::exp(static_cast<double>(x[token]) - max);
+    for (int token : tokens) banned += std::exp(static_cast<double>(x[token]) - max);
     if (!(sum - banned > 0.0)) return std::nullopt;  // everything banned: leave it to the general path
-    for (int token : banned_) x[token] = kNegInf;
+    for (int token : tokens) x[token] = kNegInf;
     const float first = max + static_cast<float>(std::log(sum));
     const float kept = max + static_cast<float>(std::log(sum - banned));
     return Shifts{first, kept - first};
@@ -117,7 +128,6 @@ class LogitsProcessors {
   const SearchOptions& o_;
   int vocab_;
   std::vector<std::vector<int>> bad_words_;
-  mutable std::vector<int> banned_;  // scratch of BanAndShift (one LogitsProcessors per search)
 };
 
 // BeamHypotheses of transformers' beam_search.py: the finished hypotheses of one input.
@@ -200,6 +210,7 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
   std::vector<double> sum_logprobs(B, 0.0);
   std::vector<float> logits(static_cast<size_t>(B) * V);
   std::vector<int> tokens(B, o.decoder_start_token_id);
+  std::vector<int> banned;
   for (int step = 0;; ++step) {
     model.DecodeStep(tokens, &st, logits.data());
     std::vector<int> keep;
@@ -210,7 +221,7 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
       // not normalized in place: the argmax of the banned raw logits is the argmax of the scores.
       std::optional<LogitsProcessors::Shifts> shifts;
       if (!observer && processors.OnlyBans(static_cast<int>(prefix[b].size()))) {
-        shifts = processors.BanAndShift(scores, V, prefix[b]);
+        shifts = processors.BanAndShift(scores, V, prefix[b], &banned);
       }
       if (!shifts) processors.Apply(scores, prefix[b]);
       if (observer) observer(step, b, scores);
@@ -268,9 +279,10 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
   std::vector<int> tokens(static_cast<size_t>(B) * K, o.decoder_start_token_id);
   std::vector<float> logits(static_cast<size_t>(B) * K * V);
 
-  std::vector<Candidate> candidates, row_top;
-  std::vector<float> top_values;
-  std::vector<int> top_indices;
+  std::vector<Candidate> candidates;
+  std::vector<RowScratch> row_scratch;
+  std::vector<std::optional<LogitsProcessors::Shifts>> row_shifts;
+  std::vector<std::vector<Candidate>> row_tops;
   std::vector<std::vector<int>> next_prefix;
   std::vector<float> next_scores;
   std::vector<int> next_source;
@@ -283,24 +295,36 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
     next_source.assign(R, 0);
     const int hf_cur_len = cur_len + 1;  // BeamSearchScorer.process: input_ids.shape[-1] + 1
     const bool only_bans = processors.OnlyBans(cur_len);
-    for (size_t ai = 0; ai < active.size(); ++ai) {
-      const int b = active[ai];
-      // topk(2K) over the item's K x V scores log_softmax(logits) + processors + beam score. The scores of a
-      // row are its logits shifted by one constant, so the item's top 2K are among each row's top 2K by
-      // logit: only those are scored, and the row is never normalized in place.
-      const int top = std::min(2 * K, K * V);
-      candidates.clear();
-      for (int j = 0; j < K; ++j) {
-        const int r = static_cast<int>(ai) * K + j;
+    // topk(2K) over an item's K x V scores log_softmax(logits) + processors + beam score. The scores of a
+    // row are its logits shifted by one constant, so the item's top 2K are among each row's top 2K by
+    // logit: only those are scored, and the row is never normalized in place. Rows are independent up to
+    // here, so this pass is split over the engine's threads.
+    const int top = std::min(2 * K, K * V);
+    row_shifts.assign(R, std::nullopt);
+    row_tops.resize(R);
+    kernels::ThreadPool& pool = kernels::ThreadPool::Global();
+    const int tasks = std::min(R, pool.threads() == 1 ? 1 : 4 * pool.threads());
+    const int rows_per_task = (R + tasks - 1) / tasks;
+    row_scratch.resize(tasks);
+    pool.ParallelFor(tasks, [&](int task) {
+      RowScratch& scratch = row_scratch[task];
+      for (int r = task * rows_per_task; r < std::min(R, (task + 1) * rows_per_task); ++r) {
         float* s = logits.data() + static_cast<size_t>(r) * V;
-        std::optional<LogitsProcessors::Shifts> shifts;
-        if (only_bans) shifts = processors.BanAndShift(s, V, prefix[r]);
-        if (!shifts) {
+        if (only_bans) row_shifts[r] = processors.BanAndShift(s, V, prefix[r], &scratch.banned);
+        if (!row_shifts[r]) {
           ops::LogSoftmax(s, V);
           processors.Apply(s, prefix[r]);
         }
-        TopOfRow(s, V, std::min(top, V), &top_values, &top_indices, &row_top);
-        for (const Candidate& c : row_top) {
+        TopOfRow(s, V, std::min(top, V), &scratch.values, &scratch.indices, &row_tops[r]);
+      }
+    });
+    for (size_t ai = 0; ai < active.size(); ++ai) {
+      const int b = active[ai];
+      candidates.clear();
+      for (int j = 0; j < K; ++j) {
+        const int r = static_cast<int>(ai) * K + j;
+        const std::optional<LogitsProcessors::Shifts>& shifts = row_shifts[r];
+        for (const Candidate& c : row_tops[r]) {
           float logprob = c.score;
           if (shifts) {
             logprob = c.score - shifts->first;
