@@ -151,6 +151,7 @@ double Float32OpsPerCycle() {
 // that a new Int8Isa value does not break -Werror builds before this file learns about it.
 double Int8OpsPerCycle(k::Int8Isa isa) {
   if (isa == k::Int8Isa::kAvx512Vnni) return GetMachine().vendor == "AuthenticAMD" ? 128 : 256;
+  if (isa == k::Int8Isa::kAmx) return 2048;  // Sapphire Rapids: a 16x16x64 TDPBUSD every 16 cycles
   if (isa == k::Int8Isa::kAvx2) return 64;
   if (isa == k::Int8Isa::kScalar) return 2;
   return 0;
@@ -417,6 +418,7 @@ void RegisterAll() {
   }
   const k::CpuFeatures& f = k::GetCpuFeatures();
   std::vector<k::Int8Isa> isas;
+  if (f.amx_int8) isas.push_back(k::Int8Isa::kAmx);
   if (f.avx512vnni) isas.push_back(k::Int8Isa::kAvx512Vnni);
   if (f.avx2) isas.push_back(k::Int8Isa::kAvx2);
   for (const Shape& s : kShapes) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -113,15 +114,51 @@ const char* Int8IsaName(Int8Isa isa) {
       return "avx2";
     case Int8Isa::kAvx512Vnni:
       return "avx512vnni";
+    case Int8Isa::kAmx:
+      return "amx";
   }
   return "?";
 }
 
+namespace {
+
+// The AMX kernel's logic is tested through a model of the tile instructions (int8_gemm_test.cc), but no
+// machine we test on runs the real ones. So before the first AMX GEMM, it must agree bit for bit with the
+// scalar kernel on odd shapes (partial panels, padded rows and columns); if it does not, VNNI is used.
+bool AmxAgreesWithScalar() {
+  const int m = 21, n = 130, k = 200;
+  uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>(static_cast<int32_t>(seed >> 8) % 2001 - 1000) / 1000.0f;
+  };
+  std::vector<float> x(static_cast<size_t>(m) * k), w(static_cast<size_t>(n) * k), bias(n);
+  for (float& v : x) v = next();
+  for (float& v : w) v = next();
+  for (float& v : bias) v = next();
+  std::vector<float> want(static_cast<size_t>(m) * n), got(want.size());
+  Int8Linear(x.data(), m, QuantizeRows(w.data(), n, k, Int8Isa::kScalar), bias.data(), want.data());
+  Int8Linear(x.data(), m, QuantizeRows(w.data(), n, k, Int8Isa::kAmx), bias.data(), got.data());
+  if (got == want) return true;
+  std::fprintf(
+      stderr,
+      "dolmetsch: the AMX int8 kernel disagrees with the reference on this CPU; using AVX-512 VNNI\n");
+  return false;
+}
+
+bool UsesPanels(Int8Isa isa) { return isa == Int8Isa::kAvx512Vnni || isa == Int8Isa::kAmx; }
+
+}  // namespace
+
 Int8Isa BestInt8Isa() {
-  const CpuFeatures& f = GetCpuFeatures();
-  if (f.avx512vnni) return Int8Isa::kAvx512Vnni;
-  if (f.avx2) return Int8Isa::kAvx2;
-  return Int8Isa::kScalar;
+  static const Int8Isa best = [] {
+    const CpuFeatures& f = GetCpuFeatures();
+    if (f.amx_int8 && f.avx512vnni && AmxAgreesWithScalar()) return Int8Isa::kAmx;
+    if (f.avx512vnni) return Int8Isa::kAvx512Vnni;
+    if (f.avx2) return Int8Isa::kAvx2;
+    return Int8Isa::kScalar;
+  }();
+  return best;
 }
 
 void QuantizeActivations(const float* x, int m, int k, int padded_k, int8_t* q, float* scales) {
@@ -131,7 +168,7 @@ void QuantizeActivations(const float* x, int m, int k, int padded_k, int8_t* q, 
 }
 
 int8_t Int8Matrix::At(int n, int k) const {
-  if (isa != Int8Isa::kAvx512Vnni) return values.data()[static_cast<size_t>(n) * padded_cols + k];
+  if (!UsesPanels(isa)) return values.data()[static_cast<size_t>(n) * padded_cols + k];
   return values.data()[VnniOffset(n, k, padded_cols)];
 }
 
@@ -141,7 +178,7 @@ Int8Matrix AllocateInt8Matrix(int rows, int cols, Int8Isa isa) {
   out.rows = rows;
   out.cols = cols;
   out.padded_cols = PaddedCols(cols);
-  const int stored_rows = isa == Int8Isa::kAvx512Vnni ? PanelRows(rows) : rows;
+  const int stored_rows = UsesPanels(isa) ? PanelRows(rows) : rows;
   out.values.Resize(static_cast<size_t>(stored_rows) * out.padded_cols);
   if (stored_rows > rows) {  // zero rows: their outputs are computed and never stored
     std::memset(out.values.data() +
@@ -155,7 +192,7 @@ Int8Matrix AllocateInt8Matrix(int rows, int cols, Int8Isa isa) {
 
 void QuantizeRowRange(const float* w, int begin, int end, Int8Matrix* out) {
   const int rows = end - begin, cols = out->cols, kp = out->padded_cols;
-  const bool panels = out->isa == Int8Isa::kAvx512Vnni;
+  const bool panels = UsesPanels(out->isa);
   ThreadPool& pool = ThreadPool::Global();
   const int per = RowsPerTask(rows, pool.threads());
   pool.ParallelFor((rows + per - 1) / per, [&](int task) {
@@ -201,8 +238,10 @@ void Int8Linear(const float* x, int m, const Int8Matrix& w, const float* bias, f
   args.m = m;
   args.kp = kp;
   void (*kernel)(const internal::Int8GemmArgs&, int, int) = internal::Int8GemmScalar;
-  if (w.isa == Int8Isa::kAvx512Vnni) {
-    Reserve(&scratch.xu8, size);
+  if (UsesPanels(w.isa)) {
+    // AMX tiles read 16 rows of x at a time: rows up to a multiple of 16, the padding zeros.
+    const size_t padded = w.isa == Int8Isa::kAmx ? static_cast<size_t>((m + 15) / 16 * 16) * kp : size;
+    Reserve(&scratch.xu8, padded);
     // q + 128 as uint8 is q with its sign bit flipped; 8 bytes at a time (size is a multiple of 64).
     const int8_t* q = scratch.q.data();
     uint8_t* xu8 = scratch.xu8.data();
@@ -212,8 +251,9 @@ void Int8Linear(const float* x, int m, const Int8Matrix& w, const float* bias, f
       word ^= 0x8080808080808080ull;
       std::memcpy(xu8 + i, &word, 8);
     }
+    std::memset(xu8 + size, 0, padded - size);
     args.xu8 = xu8;
-    kernel = internal::Int8GemmAvx512Vnni;
+    kernel = w.isa == Int8Isa::kAmx ? internal::Int8GemmAmx : internal::Int8GemmAvx512Vnni;
   } else {
     Reserve(&scratch.x16, size);
     const int8_t* q = scratch.q.data();

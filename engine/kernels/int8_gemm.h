@@ -5,11 +5,12 @@
 // round to nearest even), multiplies with int32 accumulation, and writes
 // y = float(acc) * (x_scale * w_scale) + bias. Rows are padded with zeros to a multiple of 64 columns.
 //
-// Kernels, chosen once at run time from the CPU (cpu_features.h): AVX-512 VNNI (vpdpbusd on x + 128, with
-// the weights' row sums as compensation), AVX2 (vpmaddwd on sign-extended int16), and a scalar reference
-// that the tests compare every kernel against. All kernels compute the same integers and the same float
+// Kernels, chosen once at run time from the CPU (cpu_features.h): AMX-INT8 tiles (only after a self-check
+// against the scalar kernel: no machine we test on has AMX), AVX-512 VNNI (vpdpbusd on x + 128, with the
+// weights' row sums as compensation), AVX2 (vpmaddwd on sign-extended int16), and a scalar reference that
+// the tests compare every kernel against. All kernels compute the same integers and the same float
 // epilogue, so their outputs are bitwise equal. Weights are laid out once, at quantization, for the kernel
-// that will read them (Int8Matrix::isa): rows for scalar and AVX2, 64-row panels for VNNI.
+// that will read them (Int8Matrix::isa): rows for scalar and AVX2, 64-row panels for VNNI and AMX.
 // Thread-safety: an Int8Matrix is immutable after quantization and may be shared; Int8Linear may run
 // concurrently (its scratch is per thread) and splits output rows over the engine's thread pool.
 #pragma once
@@ -20,9 +21,9 @@
 
 namespace dolmetsch::engine::kernels {
 
-enum class Int8Isa { kScalar, kAvx2, kAvx512Vnni };
+enum class Int8Isa { kScalar, kAvx2, kAvx512Vnni, kAmx };
 const char* Int8IsaName(Int8Isa isa);
-Int8Isa BestInt8Isa();  // from GetCpuFeatures()
+Int8Isa BestInt8Isa();  // from GetCpuFeatures(), decided once (AMX: after its self-check)
 
 // 64-byte aligned, uninitialized storage for kernel operands.
 template <typename T>
@@ -45,7 +46,8 @@ class AlignedBuffer {
 
 // Layouts of values:
 //   kScalar, kAvx2: [rows][padded_cols], row-major.
-//   kAvx512Vnni: panels of 64 rows (the last one padded with zero rows); within a panel, for every group
+//   kAvx512Vnni, kAmx: panels of 64 rows (the last one padded with zero rows); within a panel, for every
+//   group
 //     of 4 columns, the 64 rows' 4 bytes side by side (256 bytes, four zmm registers):
 //       offset(n, k) = (n / 64) * 64 * padded_cols + (k / 4) * 256 + (n % 64) * 4 + k % 4
 //     scales and row_sums are padded to whole panels with zeros.

@@ -39,5 +39,6 @@ float QuantizeRowAvx2(const float* v, int n, int padded, int8_t* q);
 void Int8GemmScalar(const Int8GemmArgs& a, int n_begin, int n_end);
 void Int8GemmAvx2(const Int8GemmArgs& a, int n_begin, int n_end);
 void Int8GemmAvx512Vnni(const Int8GemmArgs& a, int n_begin, int n_end);
+void Int8GemmAmx(const Int8GemmArgs& a, int n_begin, int n_end);  // xu8 rows padded to a multiple of 16
 
 }  // namespace dolmetsch::engine::kernels::internal

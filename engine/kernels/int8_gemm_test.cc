@@ -64,6 +64,63 @@ namespace dolmetsch::engine::kernels::internal::emulated {
 #include "engine/kernels/int8_gemm_avx512_kernel.inc"
 }  // namespace dolmetsch::engine::kernels::internal::emulated
 
+// The AMX kernel compiled a second time against a plain model of the tile instructions (no machine we test
+// on has AMX; the production copy also checks itself against the scalar kernel before it is used).
+namespace dolmetsch::engine::kernels::internal::emulated_amx {
+struct Tiles {
+  unsigned char rows[8] = {};
+  unsigned short colsb[8] = {};
+  unsigned char data[8][16 * 64] = {};
+};
+thread_local Tiles tiles;
+inline void Configure(const void* config) {
+  // ldtilecfg's 64-byte layout: palette, start row, 14 reserved, colsb[16] (u16), rows[16] (u8).
+  const unsigned char* c = static_cast<const unsigned char*>(config);
+  EXPECT_EQ(c[0], 1) << "palette";
+  for (int t = 0; t < 8; ++t) {
+    std::memcpy(&tiles.colsb[t], c + 16 + 2 * t, 2);
+    tiles.rows[t] = c[48 + t];
+  }
+}
+inline void Zero(int t) { std::memset(tiles.data[t], 0, sizeof tiles.data[t]); }
+inline void Load(int t, const void* base, long stride) {
+  ASSERT_LE(tiles.rows[t], 16);
+  ASSERT_LE(tiles.colsb[t], 64);
+  for (int r = 0; r < tiles.rows[t]; ++r)
+    std::memcpy(tiles.data[t] + r * 64, static_cast<const char*>(base) + r * stride, tiles.colsb[t]);
+}
+inline void Store(int t, void* base, long stride) {
+  for (int r = 0; r < tiles.rows[t]; ++r)
+    std::memcpy(static_cast<char*>(base) + r * stride, tiles.data[t] + r * 64, tiles.colsb[t]);
+}
+// TDPBUSD as the Intel SDM defines it: C.row[m].dword[n] += sum over dwords g of A.row[m] of
+// sum_i u8(A.row[m].byte[4g+i]) * s8(B.row[g].byte[4n+i]).
+inline void Dpbusd(int c, int a, int b) {
+  for (int m = 0; m < tiles.rows[c]; ++m) {
+    for (int n = 0; n < tiles.colsb[c] / 4; ++n) {
+      int32_t acc;
+      std::memcpy(&acc, tiles.data[c] + m * 64 + 4 * n, 4);
+      for (int g = 0; g < tiles.colsb[a] / 4; ++g)
+        for (int i = 0; i < 4; ++i)
+          acc += static_cast<int32_t>(tiles.data[a][m * 64 + 4 * g + i]) *
+                 static_cast<int8_t>(tiles.data[b][g * 64 + 4 * n + i]);
+      std::memcpy(tiles.data[c] + m * 64 + 4 * n, &acc, 4);
+    }
+  }
+}
+}  // namespace dolmetsch::engine::kernels::internal::emulated_amx
+
+#define AMX_CONFIGURE(config) emulated_amx::Configure(config)
+#define AMX_RELEASE() (void)0
+#define AMX_ZERO(t) emulated_amx::Zero(t)
+#define AMX_LOAD(t, base, stride) emulated_amx::Load(t, base, stride)
+#define AMX_STORE(t, base, stride) emulated_amx::Store(t, base, stride)
+#define AMX_DPBUSD(c, a, b) emulated_amx::Dpbusd(c, a, b)
+#define INT8_GEMM_AMX_NAME Int8GemmAmxEmulated
+namespace dolmetsch::engine::kernels::internal::emulated {
+#include "engine/kernels/int8_gemm_amx_kernel.inc"
+}  // namespace dolmetsch::engine::kernels::internal::emulated
+
 namespace dolmetsch::engine::kernels {
 namespace {
 
@@ -99,6 +156,33 @@ std::vector<float> RunEmulatedAvx512(const std::vector<float>& x, int m, const I
   return y;
 }
 
+// The same for the emulated AMX kernel, whose tiles read x in blocks of 16 rows (padded with zeros).
+std::vector<float> RunEmulatedAmx(const std::vector<float>& x, int m, const Int8Matrix& w,
+                                  const float* bias) {
+  const int kp = w.padded_cols;
+  std::vector<int8_t> q(static_cast<size_t>(m) * kp);
+  std::vector<float> scales(m);
+  QuantizeActivations(x.data(), m, w.cols, kp, q.data(), scales.data());
+  std::vector<uint8_t> xu8(static_cast<size_t>((m + 15) / 16 * 16) * kp, 0);
+  for (size_t i = 0; i < q.size(); ++i) xu8[i] = static_cast<uint8_t>(q[i] + 128);
+  std::vector<float> y(static_cast<size_t>(m) * w.rows, -7.0f);
+  internal::Int8GemmArgs a;
+  a.xu8 = xu8.data();
+  a.x_scales = scales.data();
+  a.w = w.values.data();
+  a.w_scales = w.scales.data();
+  a.w_sums = w.row_sums.data();
+  a.bias = bias;
+  a.y = y.data();
+  a.ldy = w.rows;
+  a.m = m;
+  a.kp = kp;
+  // In task-sized pieces, as Int8Linear calls it on two threads (each piece starts at a panel).
+  for (int n = 0; n < w.rows; n += 128)
+    internal::emulated::Int8GemmAmxEmulated(a, n, std::min(w.rows, n + 128));
+  return y;
+}
+
 // Odd shapes on purpose: no kernel may assume multiples of its tile or vector width.
 class Int8GemmTest : public ::testing::TestWithParam<std::tuple<int, int, int, bool>> {};
 
@@ -114,9 +198,12 @@ TEST_P(Int8GemmTest, EveryKernelEqualsTheScalarReference) {
   std::vector<std::pair<std::string, std::vector<float>>> got;
   got.emplace_back("avx512vnni (SIMDe)",
                    RunEmulatedAvx512(x, m, QuantizeRows(wf.data(), n, k, Int8Isa::kAvx512Vnni), bias));
+  got.emplace_back("amx (tile model)",
+                   RunEmulatedAmx(x, m, QuantizeRows(wf.data(), n, k, Int8Isa::kAmx), bias));
   const CpuFeatures& cpu = GetCpuFeatures();
-  for (auto [isa, supported] :
-       {std::pair{Int8Isa::kAvx2, cpu.avx2}, {Int8Isa::kAvx512Vnni, cpu.avx512vnni}}) {
+  for (auto [isa, supported] : {std::pair{Int8Isa::kAvx2, cpu.avx2},
+                                {Int8Isa::kAvx512Vnni, cpu.avx512vnni},
+                                {Int8Isa::kAmx, cpu.amx_int8}}) {
     if (!supported) continue;  // the CPU lacks it; reported by CpuFeaturesAreReported
     std::vector<float> y(size_t(m) * n, -7.0f);
     Int8Linear(x.data(), m, QuantizeRows(wf.data(), n, k, isa), bias, y.data());
@@ -195,7 +282,7 @@ TEST(Int8QuantizeTest, EveryLayoutHoldsTheSameValues) {
   const int rows = 130, cols = 70;  // a partial last panel, padded columns
   auto wf = Random(size_t(rows) * cols, rng);
   const Int8Matrix rows_layout = QuantizeRows(wf.data(), rows, cols, Int8Isa::kScalar);
-  for (Int8Isa isa : {Int8Isa::kAvx2, Int8Isa::kAvx512Vnni}) {
+  for (Int8Isa isa : {Int8Isa::kAvx2, Int8Isa::kAvx512Vnni, Int8Isa::kAmx}) {
     const Int8Matrix q = QuantizeRows(wf.data(), rows, cols, isa);
     ASSERT_EQ(q.isa, isa);
     for (int n = 0; n < rows; ++n) {
