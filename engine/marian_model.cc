@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/thread_pool.h"
@@ -283,8 +284,15 @@ void MarianModel::StartDecoding(const EncoderOutput& enc, const std::vector<int>
   st->source_lengths = enc.lengths;
   st->source_max_len = S;
   const size_t layers = decoder_layers_.size();
-  st->self_k.assign(layers, {});
-  st->self_v.assign(layers, {});
+  st->half_caches = compute_type_ == ComputeType::kInt8;
+  st->self_k.clear();
+  st->self_v.clear();
+  st->half_k.clear();
+  st->half_v.clear();
+  st->self_k.resize(st->half_caches ? 0 : layers);
+  st->self_v.resize(st->half_caches ? 0 : layers);
+  st->half_k.resize(st->half_caches ? layers : 0);
+  st->half_v.resize(st->half_caches ? layers : 0);
   st->cross_k.assign(layers, std::vector<float>(static_cast<size_t>(B) * S * d));
   st->cross_v.assign(layers, std::vector<float>(static_cast<size_t>(B) * S * d));
   std::vector<float> tmp(static_cast<size_t>(B) * S * d);
@@ -324,19 +332,22 @@ void MarianModel::EnsureCapacity(DecoderState* st, int positions) const {
   const int new_cap = std::min(std::max(positions, 2 * st->capacity), config_.max_position_embeddings);
   const int cache_rows = st->cache_rows;
   const size_t size = static_cast<size_t>(cache_rows) * H * new_cap * hd;
-  for (size_t l = 0; l < decoder_layers_.size(); ++l) {
-    for (std::vector<float>* cache : {&st->self_k[l], &st->self_v[l]}) {
-      std::vector<float> grown(size, 0.0f);
-      // Every cache row: a hypothesis may read positions of rows beyond st->rows (origin).
-      if (st->steps > 0)
-        for (int r = 0; r < cache_rows; ++r)
-          for (int h = 0; h < H; ++h)
-            std::memcpy(&grown[((static_cast<size_t>(r) * H + h) * new_cap) * hd],
-                        &(*cache)[((static_cast<size_t>(r) * H + h) * st->capacity) * hd],
-                        sizeof(float) * st->steps * hd);
-      cache->swap(grown);
-    }
-  }
+  // Every cache row is kept: a hypothesis may read positions of rows beyond st->rows (origin).
+  auto grow = [&](auto& cache) {
+    using T = std::remove_reference_t<decltype(cache[0])>;
+    std::unique_ptr<T[]> grown(new T[size]);  // uninitialized on purpose (see DecoderState)
+    if (st->steps > 0)
+      for (int r = 0; r < cache_rows; ++r)
+        for (int h = 0; h < H; ++h)
+          std::memcpy(&grown[((static_cast<size_t>(r) * H + h) * new_cap) * hd],
+                      &cache[((static_cast<size_t>(r) * H + h) * st->capacity) * hd],
+                      sizeof(T) * st->steps * hd);
+    cache = std::move(grown);
+  };
+  for (auto& cache : st->self_k) grow(cache);
+  for (auto& cache : st->self_v) grow(cache);
+  for (auto& cache : st->half_k) grow(cache);
+  for (auto& cache : st->half_v) grow(cache);
   std::vector<int> origin(static_cast<size_t>(cache_rows) * new_cap, 0);
   for (int r = 0; r < st->rows && st->steps > 0; ++r)
     std::memcpy(&origin[static_cast<size_t>(r) * new_cap], &st->origin[static_cast<size_t>(r) * st->capacity],
@@ -371,17 +382,29 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
     for (long i = 0; i < rd; ++i) st->q[i] *= scaling;
     L.self_attn.k.Forward(st->x.data(), st->k.data(), R);
     L.self_attn.v.Forward(st->x.data(), st->v.data(), R);
-    float* ck = st->self_k[l].data();
-    float* cv = st->self_v[l].data();
+    const bool half = st->half_caches;
+    float* ck = half ? nullptr : st->self_k[l].get();
+    float* cv = half ? nullptr : st->self_v[l].get();
+    unsigned short* hk = half ? st->half_k[l].get() : nullptr;
+    unsigned short* hv = half ? st->half_v[l].get() : nullptr;
     const long cache_row_size = static_cast<long>(H) * cap * hd;
     ForEachRowInParallel(R, cap, &st->scores, [&](int r, float* scores) {
       const int* origin = &st->origin[static_cast<size_t>(r) * cap];
       for (int h = 0; h < H; ++h) {
         const size_t head = static_cast<size_t>(h) * cap * hd;
         const size_t own = static_cast<size_t>(r) * cache_row_size + head + static_cast<size_t>(t) * hd;
-        std::memcpy(ck + own, &st->k[r * d + h * hd], sizeof(float) * hd);
-        std::memcpy(cv + own, &st->v[r * d + h * hd], sizeof(float) * hd);
-        const kernels::KeyValueView kv{ck + head, cv + head, hd, origin, cache_row_size};
+        kernels::KeyValueView kv{nullptr, nullptr, hd, origin, cache_row_size};
+        if (half) {
+          kernels::FloatToHalf(&st->k[r * d + h * hd], hd, hk + own);
+          kernels::FloatToHalf(&st->v[r * d + h * hd], hd, hv + own);
+          kv.half_keys = hk + head;
+          kv.half_values = hv + head;
+        } else {
+          std::memcpy(ck + own, &st->k[r * d + h * hd], sizeof(float) * hd);
+          std::memcpy(cv + own, &st->v[r * d + h * hd], sizeof(float) * hd);
+          kv.keys = ck + head;
+          kv.values = cv + head;
+        }
         kernels::AttendOne(&st->q[r * d + h * hd], kv, t + 1, hd, scores, &st->attn[r * d + h * hd]);
       }
     });

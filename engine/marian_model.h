@@ -84,7 +84,14 @@ struct DecoderState {
   int source_max_len = 0;
   // Per decoder layer: self-attention keys/values [cache_rows][heads][capacity][head_dim] and
   // cross-attention keys/values [batch][heads][source_max_len][head_dim], the latter computed once.
-  std::vector<std::vector<float>> self_k, self_v, cross_k, cross_v;
+  // The self-attention caches are float32, or IEEE half precision for the int8 compute type (half_caches:
+  // half the memory and the bandwidth of the step's largest reads, a rounding far finer than int8's).
+  // They are left uninitialized: a position is written before it is read, and pages never written are
+  // never touched.
+  bool half_caches = false;
+  std::vector<std::unique_ptr<float[]>> self_k, self_v;
+  std::vector<std::unique_ptr<unsigned short[]>> half_k, half_v;
+  std::vector<std::vector<float>> cross_k, cross_v;
   std::vector<int> origin;  // [cache_rows][capacity]: cache row of hypothesis r's position j, for j < steps
   // Scratch, sized on first use (scores: one attention row per parallel task).
   std::vector<float> x, q, k, v, attn, proj, ffn, scores;

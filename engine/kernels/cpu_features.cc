@@ -23,12 +23,12 @@ CpuFeatures Detect() {
   CpuFeatures f;
   unsigned eax, ebx, ecx, edx;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
-  const bool osxsave = ecx & (1u << 27), fma = ecx & (1u << 12);
+  const bool osxsave = ecx & (1u << 27), fma = ecx & (1u << 12), f16c = ecx & (1u << 29);
   if (!osxsave) return f;
   const unsigned long long xcr0 = Xgetbv();
   const bool os_avx = (xcr0 & 0x6) == 0x6, os_avx512 = (xcr0 & 0xe6) == 0xe6;
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return f;
-  f.avx2 = os_avx && fma && (ebx & (1u << 5));
+  f.avx2 = os_avx && fma && f16c && (ebx & (1u << 5));
   const bool avx512f = ebx & (1u << 16), avx512bw = ebx & (1u << 30), avx512vl = ebx & (1u << 31);
   f.avx512bw = f.avx2 && os_avx512 && avx512f && avx512bw && avx512vl;
   f.avx512vnni = f.avx512bw && (ecx & (1u << 11));

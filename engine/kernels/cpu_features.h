@@ -11,7 +11,7 @@
 namespace dolmetsch::engine::kernels {
 
 struct CpuFeatures {
-  bool avx2 = false;        // with FMA
+  bool avx2 = false;        // with FMA and F16C (every AVX2 CPU has both)
   bool avx512bw = false;    // AVX-512 F + BW + VL
   bool avx512vnni = false;  // AVX-512 VNNI (vpdpbusd)
   bool amx_int8 = false;    // AMX tiles usable by this process

@@ -13,9 +13,10 @@ float MaxOf(const float* x, int n);
 float SumExp(const float* x, int n, float shift);
 
 // Where one attention head's keys and values are: those of position j start at
-//   keys (values) + j * stride + (rows ? rows[j] * row_stride : 0).
+//   keys (values) + j * stride + (rows ? rows[j] * row_stride : 0)   (strides in elements).
 // `rows` lets a beam hypothesis read the positions its ancestors wrote: the decoder never copies its
-// caches when beams are reordered (DecoderState::origin).
+// caches when beams are reordered (DecoderState::origin). When half_keys is set, keys and values are
+// IEEE half-precision numbers at half_keys / half_values instead (the int8 decoder's caches).
 struct KeyValueView {
   const float* keys = nullptr;
   const float* values = nullptr;
@@ -23,6 +24,8 @@ struct KeyValueView {
   const int* rows = nullptr;
   long row_stride = 0;
   long Offset(int j) const { return j * stride + (rows ? rows[j] * row_stride : 0); }
+  const unsigned short* half_keys = nullptr;
+  const unsigned short* half_values = nullptr;
 };
 
 // One attention head for one query: out = softmax(q . key[j]) @ value[j] over j < len (out = 0 for
@@ -31,6 +34,10 @@ struct KeyValueView {
 // accumulates in a different order than the scalar reference, and its exp flushes results below
 // exp(-87.3) to 0 (as SumExp's).
 void AttendOne(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch, float* out);
+
+// IEEE half precision <-> float32, round to nearest even; overflow to +-inf, NaN stays NaN (quiet).
+void FloatToHalf(const float* x, int n, unsigned short* h);
+float HalfToFloat(unsigned short h);
 
 float ReferenceSumExp(const float* x, int n, float shift);  // double accumulation of std::exp, for tests
 

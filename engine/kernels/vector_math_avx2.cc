@@ -47,6 +47,12 @@ inline float HorizontalMax(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Eight keys' or values' elements as floats, from float32 or IEEE half (F16C) storage.
+inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 Load8(const unsigned short* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
 // KeyValueView::Offset, not called here (see vector_math_kernels.h).
 inline long PositionOffset(const KeyValueView& kv, int j) {
   return j * kv.stride + (kv.rows ? kv.rows[j] * kv.row_stride : 0);
@@ -69,16 +75,17 @@ inline __m256i LanesBelow(int n) {
 
 // out[i0, i0 + 8 kChunks) = inv * sum_j p[j] value[j][i0, ...): j outer, so that the kChunks accumulators
 // form independent FMA chains (the loop is latency bound with one).
-template <int kChunks>
-inline void WeightedSum(const KeyValueView& kv, const float* p, int len, int i0, float inv, float* out) {
+template <int kChunks, typename T>
+inline void WeightedSum(const KeyValueView& kv, const T* values, const float* p, int len, int i0, float inv,
+                        float* out) {
   __m256 acc[kChunks];
 #pragma GCC unroll 8
   for (int c = 0; c < kChunks; ++c) acc[c] = _mm256_setzero_ps();
   for (int j = 0; j < len; ++j) {
-    const float* v = kv.values + PositionOffset(kv, j) + i0;
+    const T* v = values + PositionOffset(kv, j) + i0;
     const __m256 pj = _mm256_broadcast_ss(p + j);
 #pragma GCC unroll 8
-    for (int c = 0; c < kChunks; ++c) acc[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + 8 * c), acc[c]);
+    for (int c = 0; c < kChunks; ++c) acc[c] = _mm256_fmadd_ps(pj, Load8(v + 8 * c), acc[c]);
   }
   const __m256 scale = _mm256_set1_ps(inv);
 #pragma GCC unroll 8
@@ -86,13 +93,13 @@ inline void WeightedSum(const KeyValueView& kv, const float* p, int len, int i0,
 }
 
 // WeightedSum<min(chunks, kMax)>: a compile-time chunk count (accumulators in registers) for a run-time one.
-template <int kMax>
-inline void WeightedSumUpTo(int chunks, const KeyValueView& kv, const float* p, int len, int i0, float inv,
-                            float* out) {
+template <int kMax, typename T>
+inline void WeightedSumUpTo(int chunks, const KeyValueView& kv, const T* values, const float* p, int len,
+                            int i0, float inv, float* out) {
   if constexpr (kMax > 1) {
-    if (chunks < kMax) return WeightedSumUpTo<kMax - 1>(chunks, kv, p, len, i0, inv, out);
+    if (chunks < kMax) return WeightedSumUpTo<kMax - 1>(chunks, kv, values, p, len, i0, inv, out);
   }
-  WeightedSum<kMax>(kv, p, len, i0, inv, out);
+  WeightedSum<kMax>(kv, values, p, len, i0, inv, out);
 }
 
 // scratch[j] = exp(scratch[j] - max) for j < len; returns their sum. Eight at a time; scratch holds only
@@ -157,28 +164,26 @@ float SumExpAvx2(const float* x, int n, float shift) {
   return static_cast<float>(total);
 }
 
-void AttendOneAvx2(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch,
-                   float* out) {
-  // head_dim is a multiple of 8 (checked by the caller).
-  if (len <= 0) {
-    for (int i = 0; i < head_dim; i += 8) _mm256_storeu_ps(out + i, _mm256_setzero_ps());
-    return;
-  }
+namespace {
+
+template <typename T>
+void Attend(const float* q, const KeyValueView& kv, const T* keys, const T* values, int len, int head_dim,
+            float* scratch, float* out) {
   // Scores, eight keys at a time: eight independent FMA chains and one combined reduction. In the last
   // block the positions past len repeat the last one (real scores: harmless for the maximum) and are not
   // stored.
   __m256 max8 = _mm256_set1_ps(-__builtin_inff());
   for (int j0 = 0; j0 < len; j0 += 8) {
-    const float* k[8];
+    const T* k[8];
 #pragma GCC unroll 8
-    for (int n = 0; n < 8; ++n) k[n] = kv.keys + PositionOffset(kv, j0 + n < len ? j0 + n : len - 1);
+    for (int n = 0; n < 8; ++n) k[n] = keys + PositionOffset(kv, j0 + n < len ? j0 + n : len - 1);
     __m256 acc[8];
 #pragma GCC unroll 8
     for (int n = 0; n < 8; ++n) acc[n] = _mm256_setzero_ps();
     for (int i = 0; i < head_dim; i += 8) {
       const __m256 qi = _mm256_loadu_ps(q + i);
 #pragma GCC unroll 8
-      for (int n = 0; n < 8; ++n) acc[n] = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k[n] + i), acc[n]);
+      for (int n = 0; n < 8; ++n) acc[n] = _mm256_fmadd_ps(qi, Load8(k[n] + i), acc[n]);
     }
     const __m256 s = HorizontalSums8(acc);
     max8 = _mm256_max_ps(max8, s);
@@ -191,7 +196,35 @@ void AttendOneAvx2(const float* q, const KeyValueView& kv, int len, int head_dim
   const float inv = 1.0f / ExpInPlace(scratch, len, HorizontalMax(max8));
   // The weighted sum over blocks of up to 64 output floats, each block's accumulators in registers.
   for (int i0 = 0; i0 < head_dim; i0 += 64) {
-    WeightedSumUpTo<8>((head_dim - i0) / 8, kv, scratch, len, i0, inv, out);
+    WeightedSumUpTo<8>((head_dim - i0) / 8, kv, values, scratch, len, i0, inv, out);
+  }
+}
+
+}  // namespace
+
+void AttendOneAvx2(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch,
+                   float* out) {
+  // head_dim is a multiple of 8 (checked by the caller).
+  if (len <= 0) {
+    for (int i = 0; i < head_dim; i += 8) _mm256_storeu_ps(out + i, _mm256_setzero_ps());
+    return;
+  }
+  if (kv.half_keys) {
+    Attend(q, kv, kv.half_keys, kv.half_values, len, head_dim, scratch, out);
+  } else {
+    Attend(q, kv, kv.keys, kv.values, len, head_dim, scratch, out);
+  }
+}
+
+void FloatToHalfF16c(const float* x, int n, unsigned short* h) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+  for (; i < n; ++i) {
+    h[i] = static_cast<unsigned short>(
+        _mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(x[i]), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), 0));
   }
 }
 

@@ -10,6 +10,8 @@ float MaxOfAvx2(const float* x, int n);
 float SumExpAvx2(const float* x, int n, float shift);
 void AttendOneScalar(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch,
                      float* out);
+unsigned short FloatToHalfScalar(float f);
+void FloatToHalfF16c(const float* x, int n, unsigned short* h);
 void AttendOneAvx2(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch, float* out);
 
 }  // namespace dolmetsch::engine::kernels::internal

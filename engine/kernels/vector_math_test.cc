@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -147,6 +149,102 @@ TEST(VectorMathTest, AttendOneThroughRows) {
       if (::testing::Test::HasFatalFailure()) return;
     }
   }
+}
+
+TEST(VectorMathTest, AttendOneFromHalfStorage) {
+  // The int8 decoder's caches: keys and values as IEEE halves, read through rows. Every version must give
+  // the attention of the values the halves hold.
+  std::mt19937 rng(10);
+  std::normal_distribution<float> dist(0.0f, 2.0f);
+  for (int head_dim : {3, 8, 64, 72}) {
+    for (int len : {1, 7, 9, 64, 65}) {
+      const long stride = head_dim + 1, row_stride = len * stride + 3;
+      std::vector<float> q(head_dim), keys(3 * row_stride), values(3 * row_stride);
+      for (float& v : q) v = dist(rng) / std::sqrt(static_cast<float>(head_dim));
+      for (float& v : keys) v = dist(rng);
+      for (float& v : values) v = dist(rng);
+      std::vector<unsigned short> half_keys(keys.size()), half_values(values.size());
+      FloatToHalf(keys.data(), static_cast<int>(keys.size()), half_keys.data());
+      FloatToHalf(values.data(), static_cast<int>(values.size()), half_values.data());
+      for (size_t i = 0; i < keys.size(); ++i) {
+        keys[i] = HalfToFloat(half_keys[i]);  // what the halves hold
+        values[i] = HalfToFloat(half_values[i]);
+      }
+      std::vector<int> rows(len);
+      for (int j = 0; j < len; ++j) rows[j] = static_cast<int>(rng() % 3);
+      const std::vector<double> want = ReferenceAttend(
+          q.data(), KeyValueView{keys.data(), values.data(), stride, rows.data(), row_stride}, len, head_dim);
+      KeyValueView half{nullptr, nullptr, stride, rows.data(), row_stride};
+      half.half_keys = half_keys.data();
+      half.half_values = half_values.data();
+      for (const AttendVersion& version : AttendVersions()) {
+        if (head_dim % version.head_dim_multiple != 0) continue;
+        std::vector<float> scratch(len), out(head_dim);
+        version.fn(q.data(), half, len, head_dim, scratch.data(), out.data());
+        for (int i = 0; i < head_dim; ++i) {
+          ASSERT_NEAR(out[i], want[i], 1e-5) << version.name << " head_dim=" << head_dim << " len=" << len;
+        }
+      }
+    }
+  }
+}
+
+TEST(VectorMathTest, HalfConversionRoundTripsEveryHalf) {
+  for (int h = 0; h < 65536; ++h) {
+    const float f = HalfToFloat(static_cast<unsigned short>(h));
+    unsigned short back = 0;
+    FloatToHalf(&f, 1, &back);
+    const unsigned short scalar = internal::FloatToHalfScalar(f);
+    if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff) != 0) {  // NaN: stays a NaN (quieted)
+      ASSERT_TRUE(std::isnan(f)) << h;
+      ASSERT_EQ(back & 0x7c00, 0x7c00) << h;
+      ASSERT_NE(back & 0x3ff, 0) << h;
+      ASSERT_EQ(scalar & 0x7c00, 0x7c00) << h;
+      ASSERT_NE(scalar & 0x3ff, 0) << h;
+    } else {
+      ASSERT_EQ(back, h) << h;
+      ASSERT_EQ(scalar, h) << h;
+    }
+  }
+  EXPECT_EQ(HalfToFloat(0x3c00), 1.0f);
+  EXPECT_EQ(HalfToFloat(0x7bff), 65504.0f);
+  EXPECT_EQ(HalfToFloat(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(HalfToFloat(0xfc00), -std::numeric_limits<float>::infinity());
+}
+
+TEST(VectorMathTest, FloatToHalfRoundsToNearestEven) {
+  // Halfway cases round to the even neighbour; the largest finite half, overflow, subnormals.
+  const std::vector<std::pair<float, unsigned short>> cases = {
+      {1.0f + std::ldexp(1.0f, -11), 0x3c00},
+      {1.0f + 3 * std::ldexp(1.0f, -11), 0x3c02},
+      {65504.0f, 0x7bff},
+      {65519.0f, 0x7bff},
+      {65520.0f, 0x7c00},
+      {1e10f, 0x7c00},
+      {-1e10f, 0xfc00},
+      {std::ldexp(1.0f, -25), 0x0000},
+      {3 * std::ldexp(1.0f, -26), 0x0001},
+      {std::ldexp(1.0f, -14), 0x0400},
+      {std::ldexp(1023.5f, -24), 0x0400},
+      {-0.0f, 0x8000},
+      {std::numeric_limits<float>::infinity(), 0x7c00}};
+  for (const auto& [f, want] : cases) {
+    unsigned short got = 0;
+    FloatToHalf(&f, 1, &got);
+    EXPECT_EQ(got, want) << f;
+    EXPECT_EQ(internal::FloatToHalfScalar(f), want) << f;
+  }
+  // Every float exponent, random mantissas: the dispatched (F16C where the CPU has it) and the scalar
+  // conversion agree bit for bit, eight at a time and in the tail.
+  std::mt19937 rng(12);
+  std::vector<float> x(1003);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const uint32_t bits = (static_cast<uint32_t>(i % 2) << 31) | ((i * 7 % 255) << 23) | (rng() & 0x7fffff);
+    std::memcpy(&x[i], &bits, sizeof bits);
+  }
+  std::vector<unsigned short> got(x.size());
+  FloatToHalf(x.data(), static_cast<int>(x.size()), got.data());
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(got[i], internal::FloatToHalfScalar(x[i])) << x[i];
 }
 
 TEST(VectorMathTest, AttendOneLargeScoresAndMinusInfinity) {
