@@ -5,11 +5,15 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/kernels/cpu_features.h"
+#include "engine/kernels/gemm_kernels.h"
 #include "engine/kernels/thread_pool.h"
 
 namespace dolmetsch::engine::kernels {
 
 namespace {
+
+constexpr int kFewRows = 8;  // up to here LinearForward uses its own kernel instead of BLAS
 
 // OpenBLAS starts one thread per core unless told otherwise; every call here is meant to run on its
 // caller's thread alone.
@@ -33,6 +37,15 @@ void LinearForward(const float* x, const float* w, const float* bias, float* y, 
   const int per = kColumnBlock;
   const int tasks = (n + per - 1) / per;
   ThreadPool& pool = ThreadPool::Global();
+  // A few rows of x (decoding at small batches): our kernel reads each weight once for all of them, near
+  // memory bandwidth, where BLAS packs and runs at half of it.
+  static const bool avx2 = GetCpuFeatures().avx2;
+  if (avx2 && m <= kFewRows) {
+    pool.ParallelFor(tasks, [&](int task) {
+      internal::LinearFewRowsAvx2(x, w, bias, y, m, n, k, task * per, std::min(n, (task + 1) * per));
+    });
+    return;
+  }
   pool.ParallelFor(tasks, [&](int task) {
     const int n0 = task * per, cols = std::min(per, n - n0);
     float beta = 0.0f;

@@ -1,8 +1,9 @@
 // GEMM primitives for the engine (float32).
 //
 // LinearForward computes y[m, n] = sum_k x[m, k] * w[n, k] + bias[n]: a PyTorch nn.Linear with the weight
-// in its stored [out_features, in_features] layout. The optimized path calls BLAS (OpenBLAS from Debian),
-// one BLAS thread per call, with the output columns split over the engine's ThreadPool: one set of
+// in its stored [out_features, in_features] layout. Up to 8 rows of x (decoding at small batches) our own
+// AVX2 kernel streams each weight row once for all of them; otherwise BLAS (OpenBLAS from Debian), one
+// BLAS thread per call, with the output columns split over the engine's ThreadPool: one set of
 // threads serves every op (OpenBLAS's own threads would spin beside the pool's and oversubscribe the
 // cores). Each output is computed by the same kernel whatever the split, so results do not depend on the
 // thread count. ReferenceLinear is the plain triple loop the tests compare against.

@@ -28,12 +28,15 @@ TEST_P(LinearTest, MatchesReference) {
   for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::abs(want[i]))) << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, LinearTest,
-                         ::testing::Values(std::make_tuple(1, 1, 1, true), std::make_tuple(1, 17, 33, true),
-                                           std::make_tuple(5, 64, 32, false),
-                                           std::make_tuple(7, 3, 129, true),
-                                           std::make_tuple(33, 65, 31, true),
-                                           std::make_tuple(64, 512, 512, true)));
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, LinearTest,
+    ::testing::Values(std::make_tuple(1, 1, 1, true), std::make_tuple(1, 17, 33, true),
+                      std::make_tuple(5, 64, 32, false), std::make_tuple(7, 3, 129, true),
+                      std::make_tuple(33, 65, 31, true), std::make_tuple(64, 512, 512, true),
+                      // Few rows (our own kernel): every row count, tails of n and k.
+                      std::make_tuple(2, 301, 512, true), std::make_tuple(3, 258, 37, false),
+                      std::make_tuple(4, 513, 512, true), std::make_tuple(6, 9, 70, true),
+                      std::make_tuple(8, 1000, 64, false), std::make_tuple(9, 7, 8, true)));
 
 TEST(MatMulTransBTest, StridedOperands) {
   std::mt19937 rng(1);
