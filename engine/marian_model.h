@@ -5,7 +5,8 @@
 // ("model.encoder.layers.0.self_attn.q_proj.weight", "model.shared.weight", "final_logits_bias", ...).
 // Every expected tensor is checked for presence and shape; errors name the tensor and the file.
 // Thread-safety: after construction the model is immutable; Encode/DecodeStep may run concurrently on
-// different EncoderOutput/DecoderState objects.
+// different EncoderOutput/DecoderState objects. Each splits its GEMMs and attention rows over the engine's
+// ThreadPool (kernels/thread_pool.h), whose results do not depend on the thread count.
 #pragma once
 
 #include <map>

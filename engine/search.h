@@ -3,7 +3,9 @@
 // renormalization), beam hypotheses with length-normalized scores, early stopping (heuristic, when done,
 // never), finalize with open beams; batched over several inputs, n-best.
 // docs/marian-conventions.md ("Generation") has the rules with their sources.
-// Thread-safety: Search is reentrant; the model is shared read-only.
+// Thread-safety: Search is reentrant; the model is shared read-only. A beam step splits its per-row work
+// (bans, log-softmax shifts, top-k) over the engine's ThreadPool, as the model splits its GEMMs and
+// attention.
 #pragma once
 
 #include <functional>

@@ -53,8 +53,11 @@ TEST(VectorMathTest, SumExpPointwiseAccuracyOverTheRange) {
     const double want = std::exp(static_cast<double>(v));
     ASSERT_NEAR(got, want, want * 2e-7) << v;
   }
+  // exp(-100) = 3.7e-44: the vector exp flushes it to 0, std::exp (DOLMETSCH_CPU_ISA=scalar) returns the
+  // subnormal. Either is negligible next to the row maximum's exp(0) = 1.
   const float tiny = -100.0f;
-  EXPECT_EQ(SumExp(&tiny, 1, 0.0f), 0.0f);
+  EXPECT_LT(SumExp(&tiny, 1, 0.0f), 1e-40f);
+  EXPECT_GE(SumExp(&tiny, 1, 0.0f), 0.0f);
   const float nan = std::nanf("");
   EXPECT_TRUE(std::isnan(SumExp(&nan, 1, 0.0f)));
 }
