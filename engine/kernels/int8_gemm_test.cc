@@ -131,14 +131,17 @@ std::vector<float> Random(size_t n, std::mt19937& rng, float stddev = 1.0f) {
   return v;
 }
 
-// Runs the emulated kernel on prepared operands exactly as Int8Linear runs the production one.
-std::vector<float> RunEmulatedAvx512(const std::vector<float>& x, int m, const Int8Matrix& w,
-                                     const float* bias) {
+// Runs an emulated kernel on operands prepared exactly as Int8Linear prepares them for the production one:
+// x + 128 as bytes, rows padded with zeros to a multiple of row_multiple (AMX tiles read 16 rows), the
+// output rows in pieces of piece_rows (as tasks on several threads call it; each piece starts at a panel).
+std::vector<float> RunEmulated(void (*kernel)(const internal::Int8GemmArgs&, int, int),
+                               const std::vector<float>& x, int m, const Int8Matrix& w, const float* bias,
+                               int row_multiple, int piece_rows) {
   const int kp = w.padded_cols;
   std::vector<int8_t> q(static_cast<size_t>(m) * kp);
   std::vector<float> scales(m);
   QuantizeActivations(x.data(), m, w.cols, kp, q.data(), scales.data());
-  std::vector<uint8_t> xu8(q.size());
+  std::vector<uint8_t> xu8(static_cast<size_t>((m + row_multiple - 1) / row_multiple * row_multiple) * kp, 0);
   for (size_t i = 0; i < q.size(); ++i) xu8[i] = static_cast<uint8_t>(q[i] + 128);
   std::vector<float> y(static_cast<size_t>(m) * w.rows, -7.0f);
   internal::Int8GemmArgs a;
@@ -152,34 +155,7 @@ std::vector<float> RunEmulatedAvx512(const std::vector<float>& x, int m, const I
   a.ldy = w.rows;
   a.m = m;
   a.kp = kp;
-  internal::emulated::Int8GemmAvx512Emulated(a, 0, w.rows);
-  return y;
-}
-
-// The same for the emulated AMX kernel, whose tiles read x in blocks of 16 rows (padded with zeros).
-std::vector<float> RunEmulatedAmx(const std::vector<float>& x, int m, const Int8Matrix& w,
-                                  const float* bias) {
-  const int kp = w.padded_cols;
-  std::vector<int8_t> q(static_cast<size_t>(m) * kp);
-  std::vector<float> scales(m);
-  QuantizeActivations(x.data(), m, w.cols, kp, q.data(), scales.data());
-  std::vector<uint8_t> xu8(static_cast<size_t>((m + 15) / 16 * 16) * kp, 0);
-  for (size_t i = 0; i < q.size(); ++i) xu8[i] = static_cast<uint8_t>(q[i] + 128);
-  std::vector<float> y(static_cast<size_t>(m) * w.rows, -7.0f);
-  internal::Int8GemmArgs a;
-  a.xu8 = xu8.data();
-  a.x_scales = scales.data();
-  a.w = w.values.data();
-  a.w_scales = w.scales.data();
-  a.w_sums = w.row_sums.data();
-  a.bias = bias;
-  a.y = y.data();
-  a.ldy = w.rows;
-  a.m = m;
-  a.kp = kp;
-  // In task-sized pieces, as Int8Linear calls it on two threads (each piece starts at a panel).
-  for (int n = 0; n < w.rows; n += 128)
-    internal::emulated::Int8GemmAmxEmulated(a, n, std::min(w.rows, n + 128));
+  for (int n = 0; n < w.rows; n += piece_rows) kernel(a, n, std::min(w.rows, n + piece_rows));
   return y;
 }
 
@@ -196,10 +172,13 @@ TEST_P(Int8GemmTest, EveryKernelEqualsTheScalarReference) {
   Int8Linear(x.data(), m, w, bias, want.data());
 
   std::vector<std::pair<std::string, std::vector<float>>> got;
+  // VNNI over all rows at once, AMX in 128-row pieces with x padded to 16 rows, as each is run in production.
   got.emplace_back("avx512vnni (SIMDe)",
-                   RunEmulatedAvx512(x, m, QuantizeRows(wf.data(), n, k, Int8Isa::kAvx512Vnni), bias));
+                   RunEmulated(internal::emulated::Int8GemmAvx512Emulated, x, m,
+                               QuantizeRows(wf.data(), n, k, Int8Isa::kAvx512Vnni), bias, 1, n));
   got.emplace_back("amx (tile model)",
-                   RunEmulatedAmx(x, m, QuantizeRows(wf.data(), n, k, Int8Isa::kAmx), bias));
+                   RunEmulated(internal::emulated::Int8GemmAmxEmulated, x, m,
+                               QuantizeRows(wf.data(), n, k, Int8Isa::kAmx), bias, 16, 128));
   const CpuFeatures& cpu = GetCpuFeatures();
   for (auto [isa, supported] : {std::pair{Int8Isa::kAvx2, cpu.avx2},
                                 {Int8Isa::kAvx512Vnni, cpu.avx512vnni},
