@@ -20,13 +20,11 @@ namespace {
 template <typename Fn>
 void ForEachRowInParallel(int rows, int scratch_floats, std::vector<float>* scratch, const Fn& fn) {
   kernels::ThreadPool& pool = kernels::ThreadPool::Global();
-  const int tasks = std::max(1, std::min(rows, pool.threads() == 1 ? 1 : 4 * pool.threads()));
-  const size_t need = static_cast<size_t>(tasks) * scratch_floats;
+  const size_t need = static_cast<size_t>(pool.RowTasks(rows)) * scratch_floats;
   if (scratch->size() < need) scratch->resize(need);
-  const int per = (rows + tasks - 1) / tasks;
   float* base = scratch->data();
-  pool.ParallelFor(tasks, [&](int task) {
-    for (int r = task * per; r < std::min(rows, (task + 1) * per); ++r) fn(r, base + task * scratch_floats);
+  pool.ParallelForRows(rows, [&](int task, int begin, int end) {
+    for (int r = begin; r < end; ++r) fn(r, base + static_cast<size_t>(task) * scratch_floats);
   });
 }
 

@@ -303,12 +303,10 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
     row_shifts.assign(R, std::nullopt);
     row_tops.resize(R);
     kernels::ThreadPool& pool = kernels::ThreadPool::Global();
-    const int tasks = std::min(R, pool.threads() == 1 ? 1 : 4 * pool.threads());
-    const int rows_per_task = (R + tasks - 1) / tasks;
-    row_scratch.resize(tasks);
-    pool.ParallelFor(tasks, [&](int task) {
+    row_scratch.resize(pool.RowTasks(R));
+    pool.ParallelForRows(R, [&](int task, int begin, int end) {
       RowScratch& scratch = row_scratch[task];
-      for (int r = task * rows_per_task; r < std::min(R, (task + 1) * rows_per_task); ++r) {
+      for (int r = begin; r < end; ++r) {
         float* s = logits.data() + static_cast<size_t>(r) * V;
         if (only_bans) row_shifts[r] = processors.BanAndShift(s, V, prefix[r], &scratch.banned);
         if (!row_shifts[r]) {

@@ -8,6 +8,7 @@
 // Thread-safety: all methods may be called from any thread. SetThreads waits for a running job.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -29,6 +30,16 @@ class ThreadPool {
   void ParallelFor(int tasks, const Fn& fn) {
     Run(
         tasks, [](const void* ctx, int task) { (*static_cast<const Fn*>(ctx))(task); }, &fn);
+  }
+
+  // Independent rows [0, rows) in RowTasks(rows) chunks (a few per thread, so a late worker still finds
+  // work; one when single-threaded): fn(task, begin, end) with task < RowTasks(rows), e.g. to index
+  // per-task scratch sized beforehand.
+  int RowTasks(int rows) const { return rows <= 0 ? 1 : threads() == 1 ? 1 : std::min(rows, 4 * threads()); }
+  template <typename Fn>
+  void ParallelForRows(int rows, const Fn& fn) {
+    const int tasks = RowTasks(rows), per = (rows + tasks - 1) / tasks;
+    ParallelFor(tasks, [&](int task) { fn(task, task * per, std::min(rows, (task + 1) * per)); });
   }
 
   ~ThreadPool();
