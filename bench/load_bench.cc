@@ -4,6 +4,12 @@
 // (open loop, as far as N clients allow), which shows what happens beyond the sustainable rate.
 //
 //   load_bench --port 8000 --clients 8 --seconds 20 [--sentences 1] [--rate 0] [--path /translate]
+//              [--method POST|GET] [--slowloris N] [--idle N]
+//
+// --method GET sends GET requests to --path (e.g. the web app's page). --slowloris N opens N more
+// connections that each announce a 1 MB body and trickle it one byte every 3 s for the whole run;
+// --idle N opens N connections that send nothing. Both measure what hostile clients do to the normal ones:
+// the figures printed are those of the --clients only (plus how many attack connections the server dropped).
 //
 // Each request is {"text_de": "<k German sentences>"}; every sentence carries the client, request and
 // sentence number before its final punctuation, so that neither the server's sentence cache nor its
@@ -43,6 +49,9 @@ struct Options {
   double rate = 0;  // requests/s offered in total; 0: closed loop
   std::string path = "/translate";
   int timeout_ms = 120000;
+  std::string method = "POST";
+  int slowloris = 0;
+  int idle = 0;
 };
 
 int Usage() {
@@ -72,6 +81,12 @@ int main(int argc, char** argv) {
       o.rate = std::atof(v.c_str());
     else if (a == "--path")
       o.path = v;
+    else if (a == "--method")
+      o.method = v;
+    else if (a == "--slowloris")
+      o.slowloris = std::max(0, std::atoi(v.c_str()));
+    else if (a == "--idle")
+      o.idle = std::max(0, std::atoi(v.c_str()));
     else if (a == "--timeout-ms")
       o.timeout_ms = std::atoi(v.c_str());
     else
@@ -85,6 +100,32 @@ int main(int argc, char** argv) {
   std::atomic<long long> sent{0};
   const Clock::time_point start = Clock::now();
   const Clock::time_point end = start + std::chrono::milliseconds(static_cast<long long>(o.seconds * 1000));
+
+  // The attack: connections that never complete a request (they are closed at the end).
+  std::vector<int> attack;
+  for (int i = 0; i < o.idle; ++i) attack.push_back(http::Connect(o.port));
+  std::vector<int> trickle;
+  for (int i = 0; i < o.slowloris; ++i) {
+    int fd = http::Connect(o.port);
+    if (fd < 0) continue;
+    http::SendAll(fd, "POST " + o.path +
+                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                          "Content-Length: 1000000\r\n\r\n");
+    trickle.push_back(fd);
+  }
+  std::atomic<long long> attack_dropped{0};
+  std::thread trickler([&] {
+    std::vector<bool> dropped(trickle.size(), false);
+    while (Clock::now() < end) {
+      for (size_t i = 0; i < trickle.size(); ++i) {
+        if (!dropped[i] && !http::SendAll(trickle[i], "x")) {
+          dropped[i] = true;
+          ++attack_dropped;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(trickle.empty() ? 100 : 3000));
+    }
+  });
 
   std::vector<std::thread> threads;
   for (int c = 0; c < o.clients; ++c) {
@@ -110,7 +151,9 @@ int main(int argc, char** argv) {
         std::string body = nlohmann::json{{"text_de", text}}.dump();
         if (o.path == "/v1/translate") body = nlohmann::json{{"text", text}}.dump();
         Clock::time_point t0 = Clock::now();
-        http::Response r = http::Request(o.port, "POST", o.path, body, "application/json", "", o.timeout_ms);
+        http::Response r = o.method == "GET" ? http::Request(o.port, "GET", o.path, "", "", "", o.timeout_ms)
+                                             : http::Request(o.port, "POST", o.path, body, "application/json",
+                                                             "", o.timeout_ms);
         double dt = std::chrono::duration<double>(Clock::now() - t0).count();
         ++sent;
         std::lock_guard<std::mutex> lock(mu);
@@ -123,6 +166,9 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
+  trickler.join();
+  for (int fd : attack) ::close(fd);
+  for (int fd : trickle) ::close(fd);
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
 
   std::sort(latencies.begin(), latencies.end());
@@ -146,7 +192,12 @@ int main(int argc, char** argv) {
                         {"p50_ms", pct(0.50) * 1000},
                         {"p90_ms", pct(0.90) * 1000},
                         {"p99_ms", pct(0.99) * 1000},
-                        {"max_ms", latencies.empty() ? 0 : latencies.back() * 1000}};
+                        {"max_ms", latencies.empty() ? 0 : latencies.back() * 1000},
+                        {"method", o.method},
+                        {"path", o.path},
+                        {"slowloris", o.slowloris},
+                        {"idle", o.idle},
+                        {"attack_connections_dropped", attack_dropped.load()}};
   std::printf(
       "clients: %d\nrequests: %lld\nok: %zu\nerrors: %lld\nthroughput: %.2f req/s (%.2f sentences/s)\n"
       "latency p50/p90/p99: %.1f / %.1f / %.1f ms\n",
