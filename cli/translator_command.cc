@@ -215,13 +215,29 @@ void AddTranslatorCommand(CLI::App& app, int* exit_code) {
       ->envname("DOLMETSCH_SHUTDOWN_GRACE")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--http-threads", s.http_threads, "Connections served at once")
+  cmd->add_option("--http-threads", s.http_threads,
+                  "Worker threads that parse requests and assemble answers (connections need none)")
       ->envname("DOLMETSCH_HTTP_THREADS")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  cmd->add_option("--max-connection-wait", s.max_connection_wait_seconds,
-                  "Seconds a connection may wait for a thread before its translations get 503")
-      ->envname("DOLMETSCH_MAX_CONNECTION_WAIT")
+  cmd->add_option("--max-connections", s.max_connections, "Open connections; more get 503 and are closed")
+      ->envname("DOLMETSCH_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", s.header_timeout_seconds,
+                  "Seconds a request line and header may take to arrive (408 after)")
+      ->envname("DOLMETSCH_HEADER_TIMEOUT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--keep-alive-timeout", s.keep_alive_seconds,
+                  "Seconds an idle keep-alive connection is kept")
+      ->envname("DOLMETSCH_KEEP_ALIVE_TIMEOUT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--body-min-rate", s.body_min_rate_bytes,
+                  "Bytes per 10 s a request body must arrive at after its first second (408 below; 0: off)")
+      ->envname("DOLMETSCH_BODY_MIN_RATE")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--api-keys", flags->api_keys, "Comma-separated keys; when set, translation needs one")
       ->envname("DOLMETSCH_API_KEYS");

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -49,9 +50,8 @@ struct RouteEntry {
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
  public:
   explicit ServerCore(ServerOptions options)
-      : options(std::move(options)),
-        acceptor(ioc),
-        pool(static_cast<size_t>(std::max(1, this->options.worker_threads))) {
+      : options(std::move(options)), pool(static_cast<size_t>(std::max(1, this->options.worker_threads))) {
+    acceptor.emplace(ioc);
     if (!this->options.render_error) {
       this->options.render_error = [](const Request&, Response& res, const std::string& message) {
         res.SetContent(DefaultErrorJson(message), "application/json");
@@ -74,11 +74,15 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   }
 
   ServerOptions options;
-  asio::io_context ioc;
+  // Owned through a pointer so that Stop can destroy it: that destroys the handlers still pending (timers
+  // of deferred exchanges), which hold the connections and this core.
+  std::unique_ptr<asio::io_context> ioc_holder = std::make_unique<asio::io_context>();
+  asio::io_context& ioc = *ioc_holder;
   // Keeps the I/O threads running while no connection exists (until Stop).
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  tcp::acceptor acceptor;
+  std::optional<tcp::acceptor> acceptor;
   asio::thread_pool pool;
+  std::atomic<bool> stopped{false};  // after Stop: nothing may be posted any more
   std::vector<RouteEntry> routes;
   std::vector<std::thread> io_threads;
   std::atomic<size_t> connections{0};
@@ -137,6 +141,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } else {
       close_after_write_ = true;
     }
+  }
+  // Stop: closes once what is queued has been written (answers already given still reach the client).
+  void CloseAfterWrites() {
+    stopping_ = true;
+    if (out_.empty() && !writing_) Close();
   }
   void Close() {
     if (closed_) return;
@@ -320,6 +329,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   Clock::time_point write_start_;
   bool close_after_write_ = false;
+  bool stopping_ = false;
   std::string remote_addr_, local_addr_;
   int remote_port_ = 0, local_port_ = 0;
 };
@@ -456,16 +466,17 @@ void Connection::Dispatch() {
   if (peer_eof_ && keep_alive_) MarkGone(exchange);
 
   const Request& r = exchange->request();
-  std::string allow;
+  std::vector<std::string> methods;  // of the routes on this path, for Allow
   const RouteEntry* found = nullptr;
-  bool path_known = false;
   std::smatch match;
   for (const RouteEntry& route : core_->routes) {
     bool hit = route.pattern ? std::regex_match(r.path, match, *route.pattern) : r.path == route.exact;
     if (!hit) continue;
-    path_known = true;
-    if (allow.find(route.method) == std::string::npos) allow += (allow.empty() ? "" : ", ") + route.method;
-    if (route.method == "GET" && allow.find("HEAD") == std::string::npos) allow += ", HEAD";
+    auto add = [&](const std::string& m) {
+      if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
+    };
+    add(route.method);
+    if (route.method == "GET") add("HEAD");
     if (found == nullptr && (route.method == r.method || (route.method == "GET" && r.method == "HEAD"))) {
       found = &route;
       if (route.pattern) {
@@ -473,6 +484,13 @@ void Connection::Dispatch() {
       }
     }
   }
+  const bool path_known = !methods.empty();
+  std::string allow;
+  for (const std::string& m : methods) {
+    if (m != "OPTIONS") allow += (allow.empty() ? "" : ", ") + m;
+  }
+  const std::string use = allow;
+  allow += allow.empty() ? "OPTIONS" : ", OPTIONS";
   if (found != nullptr) return Run(exchange, found);
   Response& res = exchange->response();
   if (!path_known && r.target != "*") {
@@ -481,10 +499,10 @@ void Connection::Dispatch() {
     core_->options.render_error(r, res, "no endpoint " + r.path.substr(0, 100));
   } else if (r.method == "OPTIONS") {
     res.status = 204;
-    res.Set("Allow", r.target == "*" ? "GET, HEAD, POST, OPTIONS" : allow + ", OPTIONS");
+    res.Set("Allow", r.target == "*" ? "GET, HEAD, POST, OPTIONS" : allow);
   } else {
     res.status = 405;
-    res.Set("Allow", allow + ", OPTIONS");
+    res.Set("Allow", allow);
     std::string message =
         r.method.substr(0, 16) + " is not allowed on " + r.path.substr(0, 100) + "; use " + allow;
     exchange->fields()["error"] = message;
@@ -644,6 +662,7 @@ void Connection::OnWritten(boost::system::error_code ec) {
   }
   if (chunk.done != nullptr) Complete(chunk.done);
   if (!out_.empty()) return DoWrite();
+  if (stopping_) return Close();
   if (close_after_write_ && current_ == nullptr) {
     // Half-close our side and keep reading briefly, so that a client still sending gets the answer rather
     // than a reset (RFC 9112 9.6).
@@ -673,19 +692,19 @@ double Exchange::seconds() const {
 }
 
 void Exchange::Finish() {
-  if (finished_.exchange(true)) return;
+  if (finished_.exchange(true) || core_->stopped.load()) return;
   auto self = shared_from_this();
   asio::dispatch(connection_->executor(), [self] { self->connection_->Send(self); });
 }
 
 void Exchange::BeginStream() {
-  if (finished_.exchange(true)) return;
+  if (finished_.exchange(true) || core_->stopped.load()) return;
   auto self = shared_from_this();
   asio::dispatch(connection_->executor(), [self] { self->connection_->SendStreamStart(self); });
 }
 
 bool Exchange::Write(std::string data) {
-  if (gone_.load() || ended_.load()) return false;
+  if (gone_.load() || ended_.load() || core_->stopped.load()) return false;
   size_t n = data.size();
   queued_bytes_.fetch_add(n);
   auto self = shared_from_this();
@@ -696,14 +715,17 @@ bool Exchange::Write(std::string data) {
 }
 
 void Exchange::End() {
-  if (ended_.exchange(true)) return;
+  if (ended_.exchange(true) || core_->stopped.load()) return;
   auto self = shared_from_this();
   asio::post(connection_->executor(), [self] { self->connection_->SendChunk(self, "", true); });
 }
 
-void Exchange::Blocking(std::function<void()> fn) { asio::post(core_->pool, std::move(fn)); }
+void Exchange::Blocking(std::function<void()> fn) {
+  if (!core_->stopped.load()) asio::post(core_->pool, std::move(fn));
+}
 
 void Exchange::After(std::chrono::milliseconds delay, std::function<void()> fn) {
+  if (core_->stopped.load()) return;
   auto timer = std::make_shared<asio::steady_timer>(core_->ioc, delay);
   timer->async_wait([timer, fn = std::move(fn)](boost::system::error_code ec) {
     if (!ec) fn();
@@ -713,9 +735,9 @@ void Exchange::After(std::chrono::milliseconds delay, std::function<void()> fn) 
 // --- Server ---
 
 void ServerCore::Accept() {
-  acceptor.async_accept(
+  acceptor->async_accept(
       asio::make_strand(ioc), [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+        if (ec == asio::error::operation_aborted || !self->acceptor->is_open()) return;
         if (ec) {
           // Out of descriptors or similar: wait a little instead of spinning.
           auto timer = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(50));
@@ -759,17 +781,17 @@ Status Server::Listen() {
     return Status::IoError("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
   }
   tcp::endpoint endpoint = results.begin()->endpoint();
-  core_->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) core_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) core_->acceptor.bind(endpoint, ec);
-  if (!ec) core_->acceptor.listen(o.backlog > 0 ? o.backlog : SOMAXCONN, ec);
+  core_->acceptor->open(endpoint.protocol(), ec);
+  if (!ec) core_->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) core_->acceptor->bind(endpoint, ec);
+  if (!ec) core_->acceptor->listen(o.backlog > 0 ? o.backlog : SOMAXCONN, ec);
   if (ec) {
     boost::system::error_code ignored;
-    core_->acceptor.close(ignored);
+    core_->acceptor->close(ignored);
     return Status::IoError("cannot listen on " + o.host + ":" + std::to_string(o.port) + " (" + ec.message() +
                            "); choose another with --host/--port");
   }
-  port_ = core_->acceptor.local_endpoint(ec).port();
+  port_ = core_->acceptor->local_endpoint(ec).port();
   core_->Accept();
   for (int i = 0; i < std::max(1, o.io_threads); ++i) {
     core_->io_threads.emplace_back([core = core_] { core->ioc.run(); });
@@ -784,7 +806,7 @@ void Server::StopAccepting() {
   auto closed = done.get_future();
   asio::post(core->ioc, [core, &done] {
     boost::system::error_code ec;
-    core->acceptor.close(ec);
+    core->acceptor->close(ec);
     done.set_value();
   });
   if (!core->io_threads.empty()) closed.wait();
@@ -800,18 +822,31 @@ void Server::Stop() {
   auto core = core_;
   if (core->io_threads.empty()) return;
   StopAccepting();
-  for (auto& c : core->Live()) {
-    asio::post(c->executor(), [c] { c->Close(); });
-  }
   core->pool.join();
-  // Give the posted closes a moment to run before the context stops.
+  for (auto& c : core->Live()) {
+    asio::post(c->executor(), [c] { c->CloseAfterWrites(); });
+  }
+  // Answers already queued get up to a second to reach their clients; then every connection is closed.
   for (int i = 0; i < 100 && core->connections.load() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  for (auto& c : core->Live()) {
+    asio::post(c->executor(), [c] { c->Close(); });
+  }
+  for (int i = 0; i < 20 && core->connections.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  core->stopped.store(true);
   core->work.reset();
   core->ioc.stop();
   for (auto& t : core->io_threads) t.join();
   core->io_threads.clear();
+  {
+    std::lock_guard<std::mutex> lock(core->mu);
+    core->live.clear();
+  }
+  core->acceptor.reset();
+  core->ioc_holder.reset();
 }
 
 size_t Server::connections() const { return core_->connections.load(); }

@@ -58,8 +58,9 @@ class RequestTranslation::Recorder : public text::SentenceTranslator {
 // Pass 2: answers each unit with hypothesis `k` of its job result (waiting for it) or the cached translation.
 class RequestTranslation::Replayer : public text::SentenceTranslator {
  public:
-  Replayer(RequestTranslation& owner, size_t k, const std::function<Status()>& poll)
-      : owner_(owner), k_(k), poll_(poll) {}
+  Replayer(RequestTranslation& owner, size_t k, const std::function<Status()>& poll, bool nonblocking = false)
+      : owner_(owner), k_(k), poll_(poll), nonblocking_(nonblocking) {}
+  bool would_block() const { return would_block_; }
   int CountTokens(std::string_view sentence) const override {
     return owner_.backend_.CountTokens(std::string(sentence));
   }
@@ -102,7 +103,8 @@ class RequestTranslation::Replayer : public text::SentenceTranslator {
   Status WaitFor(size_t needed) {
     Job& job = *owner_.job_;
     for (;;) {
-      size_t prefix = job.WaitForProgress(needed - 1, Clock::now() + std::chrono::milliseconds(100));
+      size_t prefix = job.WaitForProgress(
+          needed - 1, nonblocking_ ? Clock::now() : Clock::now() + std::chrono::milliseconds(100));
       if (job.finished()) {
         // A job fails or is cancelled as a whole (e.g. at the end of a shutdown's grace period), even when
         // the units needed here were done.
@@ -112,6 +114,10 @@ class RequestTranslation::Replayer : public text::SentenceTranslator {
         return Status::Internal("the translation job ended without all results");
       }
       if (prefix >= needed) return Status::Ok();
+      if (nonblocking_) {
+        would_block_ = true;
+        return Status::Unavailable("the translation is not finished yet");
+      }
       if (poll_) {
         Status s = poll_();
         if (!s.ok()) {
@@ -125,6 +131,8 @@ class RequestTranslation::Replayer : public text::SentenceTranslator {
   RequestTranslation& owner_;
   const size_t k_;
   const std::function<Status()>& poll_;
+  const bool nonblocking_;
+  bool would_block_ = false;
 };
 
 RequestTranslation::RequestTranslation(const BatchBackend& backend, std::vector<std::string> texts,
@@ -211,6 +219,51 @@ StatusOr<std::string> RequestTranslation::Assemble(
   flush();
   return out;
 }
+
+StatusOr<std::optional<std::string>> RequestTranslation::AssembleReady(
+    size_t text_index, size_t* next_segment, const std::function<void(const SegmentOutput&)>& on_segment) {
+  if (text_index >= texts_.size()) return Status::InvalidArgument("no text " + std::to_string(text_index));
+  std::function<Status()> no_poll;
+  Replayer replayer(*this, 0, no_poll, /*nonblocking=*/true);
+  std::string out;
+  std::string pending;
+  size_t segment_index = first_segment_[text_index];
+  auto flush = [&] {
+    if (pending.empty()) return;
+    if (segment_index >= *next_segment) {
+      SegmentOutput segment;
+      segment.text_index = text_index;
+      segment.index = segment_index;
+      segment.total = stats_.segments;
+      segment.translation = std::string(TrimSpaces(pending));
+      segment.piece = std::move(pending);
+      if (on_segment) on_segment(segment);
+      *next_segment = segment_index + 1;
+    }
+    ++segment_index;
+    pending.clear();
+  };
+  text::DocumentCallbacks callbacks;
+  callbacks.on_output = [&](std::string_view s) {
+    out.append(s);
+    pending.append(s);
+  };
+  callbacks.on_progress = [&](const text::DocumentProgress&) { flush(); };
+  auto stats =
+      text::TranslateDocument(texts_[text_index], replayer, AssembleOptions(), nullptr, callbacks, nullptr);
+  if (!stats.ok()) {
+    if (replayer.would_block()) return std::optional<std::string>();
+    return stats.status();
+  }
+  flush();
+  return std::optional<std::string>(std::move(out));
+}
+
+size_t RequestTranslation::progress() const {
+  return job_ == nullptr ? 0 : job_->WaitForProgress(job_->size(), Clock::now());
+}
+
+bool RequestTranslation::ended() const { return job_ == nullptr || job_->finished(); }
 
 void RequestTranslation::Cancel() {
   if (job_ != nullptr) job_->Cancel();

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -76,6 +77,17 @@ class RequestTranslation {
   // cancelled and that status returned. `on_segment` (may be null) gets each segment as it is complete.
   StatusOr<std::string> Assemble(size_t text_index, size_t hypothesis, const std::function<Status()>& poll,
                                  const std::function<void(const SegmentOutput&)>& on_segment = nullptr);
+
+  // Non-blocking Assemble of hypothesis 0 for the event-driven server: reports to `on_segment` the segments
+  // of text `text_index` from `*next_segment` on whose translations are there (advancing *next_segment), and
+  // returns the whole text once every segment is; nullopt while some are still being translated (call again
+  // when progress() moved). It replays the text from its start on each call, so call it on progress only.
+  StatusOr<std::optional<std::string>> AssembleReady(
+      size_t text_index, size_t* next_segment, const std::function<void(const SegmentOutput&)>& on_segment);
+  // Leading translation units that are finished (grows while the job runs), and whether the job ended
+  // (done, failed or cancelled; also true when nothing needed decoding). Neither blocks.
+  size_t progress() const;
+  bool ended() const;
 
   // Drops the job's work not yet in a batch (a client went away). Safe to call more than once.
   void Cancel();

@@ -1,28 +1,15 @@
 #include "translator/service.h"
 
-#include <arpa/inet.h>
-#include <httplib.h>
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <ctime>
-#include <deque>
-#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "http/multipart.h"
+#include "http/server.h"
 #include "translator/openapi.h"
 #include "translator/request_translation.h"
 
@@ -33,23 +20,6 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-// What one request did, for its log line and metrics. Requests are handled start to end (stream included)
-// on one thread, so a thread_local carries it from the pre-routing handler to the logger.
-struct RequestContext {
-  Clock::time_point start = Clock::now();
-  std::string api;  // legacy | libretranslate | native
-  size_t texts = 0;
-  size_t sentences = 0;
-  size_t chars = 0;
-  size_t request_bytes = 0;  // body as read by a translation handler (req.body stays empty there)
-  bool stream = false;
-  std::string error;       // the message sent with an error status
-  std::string debug_text;  // only with log_text
-};
-thread_local RequestContext t_request;
-// Set by ConnectionQueue when this connection waited too long or arrived at a full queue.
-thread_local bool t_connection_over_limit = false;
 
 // The routes and the methods each allows (HEAD goes with GET; OPTIONS answers CORS preflights).
 const std::map<std::string, std::string>& Routes() {
@@ -67,23 +37,8 @@ const std::map<std::string, std::string>& Routes() {
 
 std::string EndpointLabel(const std::string& path) { return Routes().count(path) ? path : "other"; }
 
-bool MethodAllowed(const std::string& allowed, const std::string& method) {
-  if (method == "OPTIONS") return true;
-  if (method == allowed) return true;
-  return allowed == "GET" && method == "HEAD";
-}
-
 std::string AllowHeader(const std::string& allowed) {
   return allowed == "GET" ? "GET, HEAD, OPTIONS" : allowed + ", OPTIONS";
-}
-
-std::string RegexEscape(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == '.') out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 int HttpStatusFor(const Status& status) {
@@ -117,168 +72,10 @@ std::string UtcNow() {
   return buf;
 }
 
-// Whether the client of `req` is still connected, asked of the kernel by the connection's addresses
-// (NETLINK_SOCK_DIAG, as `ss` does): the peer has gone when the server-side socket is no longer ESTABLISHED
-// (CLOSE_WAIT: the client closed or half-closed; or the connection is gone). This touches no file
-// descriptor of other threads: an earlier version scanned /proc/self/fd and inspected the sockets it found,
-// which raced with connections being closed (ThreadSanitizer showed it) and could mistake a reused
-// descriptor for the client's. One lookup costs a few microseconds; it runs at most every 250 ms.
-class PeerWatch {
- public:
-  explicit PeerWatch(const httplib::Request& req)
-      : local_port_(req.local_port), remote_port_(req.remote_port) {
-    if (inet_pton(AF_INET, req.remote_addr.c_str(), remote_) == 1 &&
-        inet_pton(AF_INET, req.local_addr.c_str(), local_) == 1) {
-      family_ = AF_INET;
-    } else if (inet_pton(AF_INET6, req.remote_addr.c_str(), remote_) == 1 &&
-               inet_pton(AF_INET6, req.local_addr.c_str(), local_) == 1) {
-      family_ = AF_INET6;
-    }
-  }
-
-  // True when the peer is known to have gone.
-  bool Gone() {
-    if (family_ == 0 || local_port_ <= 0 || remote_port_ <= 0) return false;
-    Clock::time_point now = Clock::now();
-    if (now - last_check_ < std::chrono::milliseconds(250)) return false;
-    last_check_ = now;
-    switch (Lookup()) {
-      case State::kEstablished:
-        seen_ = true;
-        return false;
-      case State::kGone:
-        return seen_;  // never seen established: the lookup does not work here; do not guess
-      case State::kUnknown:
-        return false;
-    }
-    return false;
-  }
-
- private:
-  enum class State { kEstablished, kGone, kUnknown };
-
-  State Lookup() const {
-    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    if (fd < 0) return State::kUnknown;
-    timeval timeout{0, 200000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    struct {
-      nlmsghdr header;
-      inet_diag_req_v2 request;
-    } message{};
-    message.header.nlmsg_len = sizeof message;
-    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    message.header.nlmsg_flags = NLM_F_REQUEST;  // one socket, found by its addresses (no dump)
-    message.request.sdiag_family = static_cast<uint8_t>(family_);
-    message.request.sdiag_protocol = IPPROTO_TCP;
-    message.request.idiag_states = ~0u;
-    message.request.id.idiag_sport = htons(static_cast<uint16_t>(local_port_));
-    message.request.id.idiag_dport = htons(static_cast<uint16_t>(remote_port_));
-    std::memcpy(message.request.id.idiag_src, local_, family_ == AF_INET ? 4 : 16);
-    std::memcpy(message.request.id.idiag_dst, remote_, family_ == AF_INET ? 4 : 16);
-    message.request.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-    message.request.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-    sockaddr_nl kernel{};
-    kernel.nl_family = AF_NETLINK;
-    State state = State::kUnknown;
-    alignas(nlmsghdr) char answer[4096];
-    if (sendto(fd, &message, sizeof message, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) ==
-        static_cast<ssize_t>(sizeof message)) {
-      ssize_t n = recv(fd, answer, sizeof answer, 0);
-      const auto* reply = reinterpret_cast<const nlmsghdr*>(answer);
-      if (n >= static_cast<ssize_t>(sizeof(nlmsghdr)) && NLMSG_OK(reply, static_cast<unsigned>(n))) {
-        if (reply->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
-            reply->nlmsg_len >= NLMSG_LENGTH(sizeof(inet_diag_msg))) {
-          const auto* found = static_cast<const inet_diag_msg*>(NLMSG_DATA(reply));
-          // Without the connection the kernel answers with the listening socket of the port.
-          state = found->idiag_state == TCP_ESTABLISHED ? State::kEstablished : State::kGone;
-        } else if (reply->nlmsg_type == NLMSG_ERROR && reply->nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr)) &&
-                   static_cast<const nlmsgerr*>(NLMSG_DATA(reply))->error == -ENOENT) {
-          state = State::kGone;
-        }
-      }
-    }
-    close(fd);
-    return state;
-  }
-
-  int local_port_;
-  int remote_port_;
-  int family_ = 0;  // 0: the addresses could not be parsed; never report gone
-  unsigned char local_[16] = {};
-  unsigned char remote_[16] = {};
-  Clock::time_point last_check_{};
-  bool seen_ = false;
-};
-
-// httplib's connection queue, bounded in waiting time: a connection that waited longer than `max_wait`, or
-// arrived when `max_waiting` were already queued, is still served, but its translation requests are
-// answered 503 at once (they are cheap to refuse, expensive to serve late).
-class ConnectionQueue : public httplib::TaskQueue {
- public:
-  ConnectionQueue(size_t threads, size_t max_waiting, double max_wait_seconds)
-      : max_waiting_(max_waiting), max_wait_(max_wait_seconds) {
-    for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) threads_.emplace_back([this] { Work(); });
-  }
-  void enqueue(std::function<void()> fn) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      jobs_.push_back({std::move(fn), Clock::now(), jobs_.size() >= max_waiting_});
-    }
-    cv_.notify_one();
-  }
-  void shutdown() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      shutdown_ = true;
-    }
-    cv_.notify_all();
-    for (std::thread& t : threads_) t.join();
-  }
-
- private:
-  struct Entry {
-    std::function<void()> fn;
-    Clock::time_point enqueued;
-    bool over;
-  };
-  void Work() {
-    for (;;) {
-      Entry entry;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return shutdown_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;  // shutdown and drained
-        entry = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      double waited = std::chrono::duration<double>(Clock::now() - entry.enqueued).count();
-      t_connection_over_limit = entry.over || waited > max_wait_;
-      entry.fn();
-      t_connection_over_limit = false;
-    }
-  }
-  const size_t max_waiting_;
-  const double max_wait_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Entry> jobs_;
-  bool shutdown_ = false;
-  std::vector<std::thread> threads_;
-};
+// Bytes of stream events a client may leave unread before the stream waits for it.
+constexpr size_t kMaxQueuedStreamBytes = 1 << 20;
 
 }  // namespace
-
-// httplib::Server that can stop accepting connections while the requests it has keep being served: the
-// listening socket is shut down (accept fails, the accept loop ends and joins the connection threads)
-// without marking the server as stopping, which would cut streaming answers short.
-class Service::DrainableServer : public httplib::Server {
- public:
-  void StopAccepting() {
-    socket_t sock = svr_sock_.load();
-    if (sock != INVALID_SOCKET) ::shutdown(sock, SHUT_RDWR);
-  }
-};
 
 Service::Service(ServiceOptions options) : options_(std::move(options)) {
   if (options_.cache_entries > 0) cache_ = std::make_unique<text::TranslationCache>(options_.cache_entries);
@@ -322,61 +119,64 @@ Status Service::AttachBackend(BatchBackend* backend, ModelInfo info) {
   return Status::Ok();
 }
 
-void Service::BeginRequest() { t_request = RequestContext(); }
-
-void Service::EndRequest(const httplib::Request& req, const httplib::Response& res) {
-  double seconds = std::chrono::duration<double>(Clock::now() - t_request.start).count();
+void Service::OnComplete(const http::Exchange& exchange) {
+  const http::Request& req = exchange.request();
+  const http::Response& res = exchange.response();
+  const json& f = exchange.fields();
+  double seconds = exchange.seconds();
   std::string endpoint = EndpointLabel(req.path);
   metrics_.ObserveRequest(endpoint, res.status, seconds);
-  json line = {{"time", UtcNow()},
-               // A 503 from /ready is a probe's normal answer while loading or draining, not an error.
-               {"level", req.path == "/ready" || res.status < 400 ? "info"
-                         : res.status >= 500                      ? "error"
-                                                                  : "warn"},
-               {"event", "request"},
-               {"method", req.method.substr(0, 16)},
-               {"endpoint", endpoint},
-               {"status", res.status},
-               {"duration_ms", std::round(seconds * 1e5) / 100},
-               {"request_bytes", std::max(req.body.size(), t_request.request_bytes)},
-               {"response_bytes", res.body.size()}};
+  json line = {
+      {"time", UtcNow()},
+      // A 503 from /ready is a probe's normal answer while loading or draining, not an error.
+      {"level", req.path == "/ready" || res.status < 400 ? "info"
+                : res.status >= 500                      ? "error"
+                                                         : "warn"},
+      {"event", "request"},
+      {"request_id", req.request_id},
+      {"method", req.method.substr(0, 16)},
+      {"endpoint", endpoint},
+      {"status", res.status},
+      {"duration_ms", std::round(seconds * 1e5) / 100},
+      {"request_bytes", f.contains("request_bytes") ? f["request_bytes"].get<size_t>() : req.body.size()},
+      {"response_bytes", exchange.response_bytes()}};
   if (endpoint == "other") line["path"] = req.path.substr(0, 200);
-  if (!t_request.api.empty()) {
-    line["api"] = t_request.api;
-    line["texts"] = t_request.texts;
-    line["sentences"] = t_request.sentences;
-    line["chars"] = t_request.chars;
+  if (f.contains("api")) {
+    line["api"] = f["api"];
+    line["texts"] = f.value("texts", 0);
+    line["sentences"] = f.value("sentences", 0);
+    line["chars"] = f.value("chars", 0);
   }
-  if (t_request.stream) line["stream"] = true;
-  if (!t_request.error.empty()) line["error"] = t_request.error;
-  if (options_.log_text && !t_request.debug_text.empty()) line["text"] = t_request.debug_text;
+  if (f.value("stream", false)) line["stream"] = true;
+  if (f.contains("error")) line["error"] = f["error"];
+  if (options_.log_text && f.contains("text")) line["text"] = f["text"];
   std::string text = Dump(line);
   std::lock_guard<std::mutex> lock(log_mu_);
   if (log_sink_) log_sink_(text);
 }
 
-void Service::AddCors(httplib::Response& res) const {
+void Service::AddCors(http::Response& res) const {
   if (options_.cors_origin.empty()) return;
-  res.set_header("Access-Control-Allow-Origin", options_.cors_origin);
+  res.Set("Access-Control-Allow-Origin", options_.cors_origin);
 }
 
-void Service::Respond(httplib::Response& res, int status, const std::string& json_body) {
+void Service::Respond(http::Response& res, int status, const std::string& json_body) const {
   res.status = status;
-  res.set_content(json_body, "application/json");
+  res.SetContent(json_body, "application/json");
   AddCors(res);
 }
 
-void Service::RespondError(httplib::Response& res, const Status& status) {
+void Service::RespondError(http::Exchange& exchange, const Status& status) const {
   int code = HttpStatusFor(status);
-  t_request.error = status.message();
-  if (code == 503) res.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
-  Respond(res, code, ErrorJson(status.message()));
+  exchange.fields()["error"] = status.message();
+  if (code == 503) exchange.response().Set("Retry-After", std::to_string(options_.retry_after_seconds));
+  Respond(exchange.response(), code, ErrorJson(status.message()));
 }
 
-bool Service::KeyAccepted(const httplib::Request& req, const std::string& body_key) const {
+bool Service::KeyAccepted(const http::Request& req, const std::string& body_key) const {
   if (options_.api_keys.empty()) return true;
   std::string key = body_key;
-  std::string auth = req.get_header_value("Authorization");
+  std::string auth = req.Header("Authorization");
   if (key.empty() && auth.rfind("Bearer ", 0) == 0) key = auth.substr(7);
   return std::find(options_.api_keys.begin(), options_.api_keys.end(), key) != options_.api_keys.end();
 }
@@ -421,162 +221,267 @@ std::string Service::SettingsJson() const {
   return Dump(out);
 }
 
-void Service::Mount(httplib::Server& server) {
-  server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
-    Respond(res, 200, Dump(json{{"How to", "Use endpoint /translate"}}));
+void Service::Mount(http::Server& server) {
+  using http::Exchange;
+  using Ex = std::shared_ptr<Exchange>;
+  auto get = [&](const std::string& path, std::function<void(Exchange&)> fn) {
+    server.Route(
+        "GET", path, [fn](const Ex& e) { fn(*e); }, http::Run::kInline);
+  };
+  get("/", [this](Exchange& e) {
+    Respond(e.response(), 200, Dump(json{{"How to", "Use endpoint /translate"}}));
   });
-  server.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-    Respond(res, 200, Dump(json{{"status", "ok"}}));
-  });
-  server.Get("/ready", [this](const httplib::Request&, httplib::Response& res) {
+  get("/health", [this](Exchange& e) { Respond(e.response(), 200, Dump(json{{"status", "ok"}})); });
+  get("/ready", [this](Exchange& e) {
     if (ready_.load()) {
-      Respond(res, 200, Dump(json{{"status", "ready"}}));
+      Respond(e.response(), 200, Dump(json{{"status", "ready"}}));
     } else {
-      Respond(res, 503,
+      Respond(e.response(), 503,
               Dump(json{{"status", draining_.load() ? "draining" : "loading"},
                         {"error", draining_.load() ? "the translator is shutting down"
                                                    : "the model is not loaded and warmed up yet"}}));
     }
   });
-  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+  get("/metrics", [this](Exchange& e) {
+    e.response().SetContent(metrics_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  server.Get("/languages",
-             [this](const httplib::Request&, httplib::Response& res) { Respond(res, 200, LanguagesJson()); });
-  server.Get("/frontend/settings",
-             [this](const httplib::Request&, httplib::Response& res) { Respond(res, 200, SettingsJson()); });
-  server.Get("/openapi\\.json",
-             [this](const httplib::Request&, httplib::Response& res) { Respond(res, 200, OpenApiJson()); });
-  server.Post("/translate", [this](const httplib::Request& req, httplib::Response& res,
-                                   const httplib::ContentReader& reader) {
-    HandleTranslate(ApiKind::kLegacy, req, res, &reader);
-  });
-  server.Post("/v1/translate", [this](const httplib::Request& req, httplib::Response& res,
-                                      const httplib::ContentReader& reader) {
-    HandleTranslate(ApiKind::kNative, req, res, &reader);
-  });
-  // Wrong methods on our paths: 405 with Allow (standalone mode answers these in pre-routing already).
+  get("/languages", [this](Exchange& e) { Respond(e.response(), 200, LanguagesJson()); });
+  get("/frontend/settings", [this](Exchange& e) { Respond(e.response(), 200, SettingsJson()); });
+  get("/openapi.json", [this](Exchange& e) { Respond(e.response(), 200, OpenApiJson()); });
+  server.Route("POST", "/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kLegacy, e); });
+  server.Route("POST", "/v1/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kNative, e); });
+  // CORS preflights (wrong methods get 405 with Allow from the server).
   for (const auto& [path, allowed] : Routes()) {
-    std::string pattern = RegexEscape(path);
-    auto not_allowed = [this, allowed = allowed](const httplib::Request& req, httplib::Response& res) {
-      res.set_header("Allow", AllowHeader(allowed));
-      RespondError(
-          res, Status::InvalidArgument(req.method.substr(0, 16) + " is not allowed here; use " + allowed));
-      res.status = 405;
-    };
-    auto preflight = [this, allowed = allowed](const httplib::Request&, httplib::Response& res) {
-      res.status = 204;
-      res.set_header("Allow", AllowHeader(allowed));
-      AddCors(res);
-      if (!options_.cors_origin.empty()) {
-        res.set_header("Access-Control-Allow-Methods", AllowHeader(allowed));
-        res.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization");
-        res.set_header("Access-Control-Max-Age", "600");
-      }
-    };
-    if (allowed == "GET") {
-      server.Post(pattern, not_allowed);
-    } else {
-      server.Get(pattern, not_allowed);
-    }
-    server.Put(pattern, not_allowed);
-    server.Patch(pattern, not_allowed);
-    server.Delete(pattern, not_allowed);
-    server.Options(pattern, preflight);
+    server.Route(
+        "OPTIONS", path,
+        [this, allowed = allowed](const Ex& e) {
+          http::Response& res = e->response();
+          res.status = 204;
+          res.Set("Allow", AllowHeader(allowed));
+          AddCors(res);
+          if (!options_.cors_origin.empty()) {
+            res.Set("Access-Control-Allow-Methods", AllowHeader(allowed));
+            res.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id");
+            res.Set("Access-Control-Max-Age", "600");
+          }
+        },
+        http::Run::kInline);
   }
 }
 
-void Service::HandleTranslate(ApiKind endpoint, const httplib::Request& req, httplib::Response& res,
-                              const void* content_reader) {
-  const auto& reader = *static_cast<const httplib::ContentReader*>(content_reader);
-  struct InFlight {
-    std::atomic<int>& n;
-    bool released = false;
-    explicit InFlight(std::atomic<int>& counter) : n(counter) { ++n; }
-    void Release() {
-      if (!released) --n;
-      released = true;
-    }
-    ~InFlight() { Release(); }
-  };
-  auto in_flight = std::make_shared<InFlight>(in_flight_);
-  t_request.api = endpoint == ApiKind::kNative ? "native" : "legacy";
+// One translation request after admission: watches its job from a timer on the I/O threads (no thread
+// waits for the decoding) and runs each step that has work (progress events, the answer) on the worker
+// pool. Check and Step never overlap: each schedules the other and returns.
+class Service::Translation : public std::enable_shared_from_this<Translation> {
+ public:
+  using BuildAnswer =
+      std::function<StatusOr<json>(const std::function<Status()>&, const std::vector<std::string>&)>;
 
-  // 1. The body, bounded while it is read (httplib applies the same bound before us).
-  std::string body;
+  Translation(Service& service, std::shared_ptr<http::Exchange> exchange,
+              std::shared_ptr<RequestTranslation> translation, BuildAnswer build_answer, bool stream,
+              Clock::time_point deadline, std::string timeout_message)
+      : service_(service),
+        exchange_(std::move(exchange)),
+        translation_(std::move(translation)),
+        build_answer_(std::move(build_answer)),
+        stream_(stream),
+        deadline_(deadline),
+        timeout_message_(std::move(timeout_message)) {
+    ++service_.in_flight_;
+  }
+  ~Translation() { Release(); }
+
+  void Begin() {
+    if (stream_) {
+      http::Response& res = exchange_->response();
+      res.status = 200;
+      res.Set("Content-Type", "text/event-stream");
+      res.Set("Cache-Control", "no-cache");
+      res.Set("X-Accel-Buffering", "no");
+      service_.AddCors(res);
+      exchange_->BeginStream();
+      last_write_ = Clock::now();
+    }
+    Step();
+  }
+
+ private:
+  void Watch() {
+    auto self = shared_from_this();
+    exchange_->After(delay_, [self] { self->Check(); });
+    // Short jobs are answered within a few ms; long ones are looked at every 50 ms (100 ms for streams).
+    delay_ = std::min(delay_ * 2, std::chrono::milliseconds(stream_ ? 100 : 50));
+  }
+
+  // On an I/O thread: must not block.
+  void Check() {
+    if (service_.cancelling_.load()) {
+      return Fail(Status::Unavailable("the translator is shutting down; retry on another instance"));
+    }
+    if (exchange_->client_gone()) return Fail(Status::Cancelled("the client closed the connection"));
+    if (Clock::now() >= deadline_) return Fail(Status::DeadlineExceeded(timeout_message_));
+    size_t progress = translation_->progress();
+    bool ended = translation_->ended();
+    if (ended ||
+        (stream_ && progress > seen_progress_ && exchange_->queued_bytes() < kMaxQueuedStreamBytes)) {
+      seen_progress_ = progress;
+      auto self = shared_from_this();
+      exchange_->Blocking([self] { self->Step(); });
+      return;
+    }
+    if (stream_ && Clock::now() - last_write_ > std::chrono::seconds(2)) {
+      // An SSE comment: keeps proxies from timing out while a long document waits for the decoder.
+      last_write_ = Clock::now();
+      exchange_->Write(": waiting\n\n");
+    }
+    Watch();
+  }
+
+  // On the worker pool.
+  void Step() {
+    if (!stream_) {
+      if (!translation_->ended()) return Watch();
+      auto no_wait = []() -> Status { return Status::Ok(); };
+      StatusOr<json> answer = build_answer_(no_wait, {});
+      if (!answer.ok()) return Fail(answer.status());
+      service_.Respond(exchange_->response(), 200, Dump(*answer));
+      return Done();
+    }
+    while (text_ < translation_->texts()) {
+      auto on_segment = [&](const SegmentOutput& segment) {
+        Send("progress", json{{"index", segment.index},
+                              {"done", segment.index + 1},
+                              {"total", segment.total},
+                              {"text_index", segment.text_index},
+                              {"translation", segment.translation},
+                              {"piece", segment.piece}});
+      };
+      StatusOr<std::optional<std::string>> text =
+          translation_->AssembleReady(text_, &next_segment_, on_segment);
+      if (!text.ok()) return Fail(text.status());
+      if (!text->has_value()) {
+        delay_ = std::chrono::milliseconds(1);
+        return Watch();
+      }
+      best_.push_back(std::move(**text));
+      ++text_;
+    }
+    auto no_wait = []() -> Status { return Status::Ok(); };
+    StatusOr<json> answer = build_answer_(no_wait, best_);
+    if (!answer.ok()) return Fail(answer.status());
+    Send("done", *answer);
+    Done();
+  }
+
+  void Send(const std::string& event, const json& data) {
+    last_write_ = Clock::now();
+    exchange_->Write("event: " + event + "\ndata: " + Dump(data) + "\n\n");
+  }
+
+  void Fail(const Status& status) {
+    translation_->Cancel();
+    bool gone = exchange_->client_gone();
+    if (!stream_) {
+      service_.RespondError(*exchange_, status);
+      if (status.code() == Status::Code::kCancelled && gone) exchange_->fields()["error"] = status.message();
+      return Done();
+    }
+    exchange_->fields()["error"] = status.message();
+    if (!gone) {
+      json data = {{"error", status.message()}};
+      int code = HttpStatusFor(status);
+      if (code == 504 || code == 503) data["status"] = code;
+      Send("error", data);
+    }
+    Done();
+  }
+
+  void Done() {
+    if (stream_) {
+      exchange_->End();
+    } else {
+      exchange_->Finish();
+    }
+    Release();
+  }
+
+  void Release() {
+    if (!released_) --service_.in_flight_;
+    released_ = true;
+  }
+
+  Service& service_;
+  std::shared_ptr<http::Exchange> exchange_;
+  std::shared_ptr<RequestTranslation> translation_;
+  BuildAnswer build_answer_;
+  const bool stream_;
+  const Clock::time_point deadline_;
+  const std::string timeout_message_;
+  std::chrono::milliseconds delay_{1};
+  Clock::time_point last_write_{};
+  size_t seen_progress_ = 0;
+  size_t text_ = 0;          // next text to assemble (streaming)
+  size_t next_segment_ = 0;  // next segment to report (streaming)
+  std::vector<std::string> best_;
+  bool released_ = false;
+};
+
+void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exchange>& exchange) {
+  http::Request& req = exchange->request();
+  json& fields = exchange->fields();
+  fields["api"] = endpoint == ApiKind::kNative ? "native" : "legacy";
+
+  // 1. The body (the server bounded it by max_body_bytes already).
+  std::string body = std::move(req.body);
+  req.body.clear();
+  fields["request_bytes"] = body.size();
   std::vector<std::pair<std::string, std::string>> form;
-  bool too_large = false;
-  size_t total = 0;
-  bool read_ok;
-  if (req.is_multipart_form_data()) {
-    read_ok = reader(
-        [&](const httplib::MultipartFormData& part) {
-          form.emplace_back(part.name, "");
-          return true;
-        },
-        [&](const char* data, size_t n) {
-          total += n;
-          if (total > options_.max_body_bytes) return !(too_large = true);
-          if (!form.empty()) form.back().second.append(data, n);
-          return true;
-        });
-  } else {
-    read_ok = reader([&](const char* data, size_t n) {
-      if (body.size() + n > options_.max_body_bytes) return !(too_large = true);
-      body.append(data, n);
-      return true;
-    });
-  }
-  if (too_large || res.status == 413) {
-    // Not RespondError: a 413 must not carry the Retry-After of the 503s.
-    t_request.error = "the request body is larger than this server's limit of " +
-                      std::to_string(options_.max_body_bytes) +
-                      " bytes; send the text in parts or raise DOLMETSCH_MAX_BODY_BYTES";
-    res.set_header("Connection", "close");
-    Respond(res, 413, ErrorJson(t_request.error));
-    return;
-  }
-  if (!read_ok) {
-    RespondError(res, Status::InvalidArgument("the request body could not be read (truncated or malformed)"));
-    return;
-  }
-  std::string content_type = req.get_header_value("Content-Type");
-  t_request.request_bytes = req.is_multipart_form_data() ? total : body.size();
-  if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0 && !LooksLikeJsonObject(body)) {
+  std::string content_type = req.Header("Content-Type");
+  if (content_type.rfind("multipart/form-data", 0) == 0) {
+    auto parts = http::ParseMultipart(body, content_type);
+    if (!parts.ok()) return RespondError(*exchange, parts.status());
+    for (http::FormPart& part : *parts) form.emplace_back(std::move(part.name), std::move(part.value));
+    body.clear();
+  } else if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0 && !LooksLikeJsonObject(body)) {
     auto parsed_form = ParseUrlEncodedForm(body);
-    if (!parsed_form.ok()) return RespondError(res, parsed_form.status());
+    if (!parsed_form.ok()) return RespondError(*exchange, parsed_form.status());
     form = std::move(parsed_form).value();
   }
 
   // 2. Validation.
   StatusOr<TranslationRequest> parsed =
       ParseTranslateRequest(endpoint, content_type, body, form, options_.limits);
-  if (!parsed.ok()) return RespondError(res, parsed.status());
+  if (!parsed.ok()) return RespondError(*exchange, parsed.status());
   TranslationRequest request = std::move(parsed).value();
-  t_request.api = request.kind == ApiKind::kLegacy           ? "legacy"
+  fields["api"] = request.kind == ApiKind::kLegacy           ? "legacy"
                   : request.kind == ApiKind::kLibreTranslate ? "libretranslate"
                                                              : "native";
-  t_request.texts = request.texts.size();
-  t_request.stream = request.stream;
-  for (const std::string& t : request.texts) t_request.chars += t.size();
+  fields["texts"] = request.texts.size();
+  fields["stream"] = request.stream;
+  size_t chars = 0;
+  for (const std::string& t : request.texts) chars += t.size();
+  fields["chars"] = chars;
   if (options_.log_text) {
-    for (const std::string& t : request.texts) t_request.debug_text += t + "\n";
+    std::string debug_text;
+    for (const std::string& t : request.texts) debug_text += t + "\n";
+    fields["text"] = debug_text;
   }
   if (!KeyAccepted(req, request.api_key)) {
-    t_request.error = "invalid API key";
-    Respond(res, 403, ErrorJson("Invalid API key: send a valid api_key (or Authorization: Bearer <key>)"));
+    fields["error"] = "invalid API key";
+    Respond(exchange->response(), 403,
+            ErrorJson("Invalid API key: send a valid api_key (or Authorization: Bearer <key>)"));
     return;
   }
 
   // 3. Admission.
   Scheduler* scheduler = scheduler_ptr_.load();
   if (draining_.load()) {
-    res.set_header("Connection", "close");
-    return RespondError(res,
+    exchange->response().close = true;
+    return RespondError(*exchange,
                         Status::Unavailable("the translator is shutting down; retry on another instance"));
   }
   if (scheduler == nullptr) {
-    return RespondError(res, Status::Unavailable("the model is still loading; retry in a few seconds"));
+    return RespondError(*exchange, Status::Unavailable("the model is still loading; retry in a few seconds"));
   }
   RequestOptions plan;
   plan.search = request.options;
@@ -590,24 +495,24 @@ void Service::HandleTranslate(ApiKind endpoint, const httplib::Request& req, htt
   }
   plan.cache_key = model.name + ":" + model.compute_type;
   auto started = RequestTranslation::Start(*scheduler, *backend_.load(), std::move(request.texts), plan);
-  if (!started.ok()) return RespondError(res, started.status());
+  if (!started.ok()) return RespondError(*exchange, started.status());
   std::shared_ptr<RequestTranslation> translation = std::move(started).value();
   const RequestStats& stats = translation->stats();
-  t_request.sentences = stats.segments;
+  fields["sentences"] = stats.segments;
   metrics_.ObserveUnits(static_cast<long long>(stats.units), static_cast<long long>(stats.duplicates),
                         static_cast<long long>(stats.cache_hits));
   if (cache_ != nullptr) metrics_.SetCacheEntries(static_cast<long long>(cache_->size()));
   Clock::time_point deadline =
       Clock::now() +
       std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
-  Clock::time_point start = t_request.start;
-  const std::string timeout_message = "the translation took longer than the request timeout of " +
-                                      std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
-                                      " s; send a shorter text or raise DOLMETSCH_REQUEST_TIMEOUT";
+  Clock::time_point start = exchange->start();
+  std::string timeout_message = "the translation took longer than the request timeout of " +
+                                std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
+                                " s; send a shorter text or raise DOLMETSCH_REQUEST_TIMEOUT";
 
-  // The complete answer: text t of every text is assembled from the best hypotheses (waiting for them as
-  // needed, `poll` deciding when to give up), alternatives from the others. `first` holds texts assembled
-  // already (streaming assembles the best translation while it sends progress).
+  // The complete answer: text t of every text is assembled from the best hypotheses, alternatives from the
+  // others. `first` holds texts assembled already (streaming assembles the best translation as it goes).
+  // Called once the job has ended, so Assemble never waits.
   auto build_answer = [translation, request, model, start](
                           const std::function<Status()>& poll,
                           const std::vector<std::string>& first) -> StatusOr<json> {
@@ -656,204 +561,71 @@ void Service::HandleTranslate(ApiKind endpoint, const httplib::Request& req, htt
           {"target_tokens", translation->target_tokens()}}}};
   };
 
-  if (!request.stream) {
-    PeerWatch peer(req);
-    auto poll = [&]() -> Status {
-      if (Clock::now() >= deadline) return Status::DeadlineExceeded(timeout_message);
-      if (peer.Gone()) return Status::Cancelled("the client closed the connection");
-      return Status::Ok();
-    };
-    StatusOr<json> answer = build_answer(poll, {});
-    if (!answer.ok()) {
-      translation->Cancel();
-      return RespondError(res, answer.status());
-    }
-    Respond(res, 200, Dump(*answer));
-    return;
-  }
-
-  // 4. Server-Sent Events: one "progress" event per finished sentence (in document order), then "done" with
-  // the complete answer, or "error". The whole stream is written by the first call of the provider: it
-  // assembles the texts segment by segment and writes each as soon as its translation is there.
-  res.status = 200;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
-  AddCors(res);
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [translation, deadline, build_answer, timeout_message](size_t, httplib::DataSink& sink) {
-        Clock::time_point last_write = Clock::now();
-        bool client_gone = false;
-        auto send = [&](const std::string& event, const json& data) {
-          if (client_gone) return false;
-          std::string chunk = "event: " + event + "\ndata: " + Dump(data) + "\n\n";
-          last_write = Clock::now();
-          client_gone = !sink.write(chunk.data(), chunk.size());
-          return !client_gone;
-        };
-        auto poll = [&]() -> Status {
-          if (client_gone) return Status::Cancelled("the client closed the connection");
-          if (Clock::now() >= deadline) return Status::DeadlineExceeded(timeout_message);
-          if (Clock::now() - last_write > std::chrono::seconds(2)) {
-            // An SSE comment: keeps proxies from timing out and detects a client that went away.
-            last_write = Clock::now();
-            if (!sink.write(": waiting\n\n", 11) || !sink.is_writable()) {
-              client_gone = true;
-              return Status::Cancelled("the client closed the connection");
-            }
-          }
-          return Status::Ok();
-        };
-        auto on_segment = [&](const SegmentOutput& segment) {
-          send("progress", json{{"index", segment.index},
-                                {"done", segment.index + 1},
-                                {"total", segment.total},
-                                {"text_index", segment.text_index},
-                                {"translation", segment.translation},
-                                {"piece", segment.piece}});
-        };
-        std::vector<std::string> best;
-        Status status;
-        for (size_t t = 0; t < translation->texts() && status.ok(); ++t) {
-          StatusOr<std::string> text = translation->Assemble(t, 0, poll, on_segment);
-          if (text.ok()) {
-            best.push_back(std::move(text).value());
-          } else {
-            status = text.status();
-          }
-          if (client_gone) status = Status::Cancelled("the client closed the connection");
-        }
-        StatusOr<json> answer = status.ok() ? build_answer(poll, best) : StatusOr<json>(status);
-        if (!answer.ok()) {
-          translation->Cancel();
-          if (answer.status().code() == Status::Code::kCancelled && client_gone) return false;
-          t_request.error = answer.status().message();
-          json data = {{"error", answer.status().message()}};
-          if (answer.status().code() == Status::Code::kDeadlineExceeded) data["status"] = 504;
-          send("error", data);
-          sink.done();
-          return true;
-        }
-        bool ok = send("done", *answer);
-        sink.done();
-        return ok;
-      },
-      [translation, in_flight](bool) {
-        translation->Cancel();  // no-op when finished
-        in_flight->Release();
-      });
-  in_flight.reset();  // the releaser holds the count now
+  // 4. The answer, or Server-Sent Events: one "progress" event per finished sentence (in document order),
+  // then "done" with the complete answer, or "error".
+  exchange->Defer();
+  auto pump = std::make_shared<Translation>(*this, exchange, std::move(translation), std::move(build_answer),
+                                            request.stream, deadline, std::move(timeout_message));
+  pump->Begin();
 }
 
 Status Service::Listen() {
   if (server_ != nullptr) return Status::Internal("Listen was called twice");
-  server_ = std::make_unique<DrainableServer>();
-  DrainableServer& server = *server_;
-  const size_t threads = static_cast<size_t>(std::max(1, options_.http_threads));
-  const size_t max_waiting = options_.max_waiting_connections;
-  const double max_wait = options_.max_connection_wait_seconds;
-  server.new_task_queue = [threads, max_waiting, max_wait] {
-    return new ConnectionQueue(threads, max_waiting, max_wait);
+  http::ServerOptions o;
+  o.host = options_.host;
+  o.port = options_.port;
+  o.io_threads = options_.io_threads;
+  o.worker_threads = options_.http_threads;
+  o.max_connections = options_.max_connections;
+  o.max_body_bytes = options_.max_body_bytes;
+  o.header_timeout_seconds = options_.header_timeout_seconds;
+  o.idle_timeout_seconds = options_.keep_alive_seconds;
+  o.body_min_rate_bytes = options_.body_min_rate_bytes;
+  o.write_timeout_seconds = options_.write_timeout_seconds;
+  o.retry_after_seconds = options_.retry_after_seconds;
+  o.render_error = [this](const http::Request&, http::Response& res, const std::string& message) {
+    std::string text = message;
+    if (res.status == 404) text += "; see GET /openapi.json for the API";
+    if (res.status == 413) text += "; send the text in parts or raise DOLMETSCH_MAX_BODY_BYTES";
+    Respond(res, res.status, ErrorJson(text));
   };
-  server.set_payload_max_length(options_.max_body_bytes);
-  server.set_keep_alive_timeout(options_.keep_alive_seconds);
-  server.set_keep_alive_max_count(100);
-  server.set_read_timeout(options_.read_timeout_seconds, 0);
-  server.set_write_timeout(options_.read_timeout_seconds, 0);
-
-  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    BeginRequest();
-    auto route = Routes().find(req.path);
-    bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
-    if (route == Routes().end()) {
-      if (has_body) res.set_header("Connection", "close");
-      RespondError(res, Status::NotFound("no endpoint " + req.path.substr(0, 100) +
-                                         "; see GET /openapi.json for the API"));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (!MethodAllowed(route->second, req.method)) {
-      if (has_body) res.set_header("Connection", "close");
-      res.set_header("Allow", AllowHeader(route->second));
-      RespondError(res, Status::InvalidArgument(req.method.substr(0, 16) + " is not allowed on " + req.path +
-                                                "; use " + route->second));
-      res.status = 405;
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (t_connection_over_limit && route->second == "POST") {
-      res.set_header("Connection", "close");
-      RespondError(res, Status::ResourceExhausted("the server is overloaded; retry later"));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  server.set_error_handler(
-      httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        std::string message;
-        switch (res.status) {
-          case 400:
-            message = "malformed HTTP request";
-            break;
-          case 413:
-            message = "the request body is larger than this server's limit of " +
-                      std::to_string(options_.max_body_bytes) + " bytes";
-            break;
-          case 414:
-            message = "the request URI is too long";
-            break;
-          case 416:
-            message = "range not satisfiable";
-            break;
-          default:
-            message = "HTTP error " + std::to_string(res.status);
-            break;
-        }
-        t_request.error = message;
-        res.set_content(ErrorJson(message), "application/json");
-        AddCors(res);
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  server.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    RespondError(res, Status::Internal("internal error while handling the request"));
-  });
-  server.set_logger(
-      [this](const httplib::Request& req, const httplib::Response& res) { EndRequest(req, res); });
-  Mount(server);
-
-  if (options_.port == 0) {
-    bound_port_ = server.bind_to_any_port(options_.host);
-    if (bound_port_ < 0) bound_port_ = 0;
-  } else if (server.bind_to_port(options_.host, options_.port)) {
-    bound_port_ = options_.port;
-  }
-  if (bound_port_ == 0) {
+  o.on_complete = [this](const http::Exchange& exchange) { OnComplete(exchange); };
+  server_ = std::make_unique<http::Server>(o);
+  Mount(*server_);
+  if (Status s = server_->Listen(); !s.ok()) {
     server_.reset();
-    return Status::IoError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                           " (in use, or not an address of this machine); choose another with --host/--port");
+    return s;
   }
-  server_thread_ = std::thread([this] {
-    server_->listen_after_bind();
-    server_stopped_.store(true);
-  });
+  bound_port_ = server_->port();
   return Status::Ok();
 }
 
 void Service::Shutdown() {
   std::lock_guard<std::mutex> lock(shutdown_mu_);
-  if (draining_.exchange(true)) {
-    if (server_thread_.joinable()) server_thread_.join();
-    return;
-  }
+  if (shut_down_) return;
+  shut_down_ = true;
+  draining_.store(true);
   ready_.store(false);
   metrics_.SetReady(false);
+  // One deadline for the whole shutdown: requests in flight may finish until it, then the rest is cancelled
+  // and answered 503 (a small share of the grace is kept for writing those answers).
+  const Clock::time_point start = Clock::now();
+  const auto grace = std::chrono::milliseconds(static_cast<long long>(options_.grace_seconds * 1000));
+  const Clock::time_point deadline = start + grace;
+  const Clock::time_point cancel_at = start + grace * 9 / 10;
   if (server_ != nullptr) server_->StopAccepting();
-  Clock::time_point grace_end =
-      Clock::now() + std::chrono::milliseconds(static_cast<long long>(options_.grace_seconds * 1000));
-  while (in_flight_.load() > 0 && Clock::now() < grace_end) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (in_flight_.load() > 0 && Clock::now() < cancel_at) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (Scheduler* s = scheduler_ptr_.load(); s != nullptr && in_flight_.load() > 0) s->CancelAll();
-  if (server_thread_.joinable()) server_thread_.join();
+  if (in_flight_.load() > 0) {
+    cancelling_.store(true);
+    if (Scheduler* s = scheduler_ptr_.load(); s != nullptr) s->CancelAll();
+    while (in_flight_.load() > 0 && Clock::now() < deadline + std::chrono::milliseconds(200)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  if (server_ != nullptr) server_->Stop();
+  server_stopped_.store(true);
 }
 
 void Service::Wait() {

@@ -1,18 +1,19 @@
 // Service: the translator's HTTP API (docs/api.md): routes, validation, limits, metrics, logging and
-// lifecycle, on top of the cross-request Scheduler.
+// lifecycle, on top of the cross-request Scheduler, served by the event-driven http::Server (http/server.h).
 //
-// Two ways to run it:
-//   - standalone: Listen() binds host:port and serves from a background thread with its own bounded
-//     connection queue, JSON answers for 404/405/413/400 from the HTTP layer, and one log line per request;
-//   - mounted (`dolmetsch serve`): Mount(server) adds the translator's routes to another httplib::Server;
-//     that server's pre-routing handler must call BeginRequest() and its logger EndRequest(req, res), so
-//     that metrics and logs stay complete.
+// Listen() binds host:port. Requests are parsed and planned on the server's worker pool; while a translation
+// is decoded no thread waits for it: a timer on the I/O threads watches the job's progress and hands each
+// step (progress events, the final answer) back to the pool, so idle, slow and streaming clients cost
+// memory, not threads. A client that goes away cancels its remaining work. Every response carries
+// X-Request-Id; each request's log line (one JSON object) and metrics are built from fields kept with the
+// request (http::Exchange::fields).
 // Endpoints work before a model is attached: /health answers 200, /ready 503 and the translation endpoints
 // 503 "model is loading", until AttachBackend has loaded and warmed up.
-// Shutdown(): /ready turns false, new connections are refused (standalone) and new translation requests get
-// 503, requests in flight may finish within the grace period; after it their remaining work is cancelled.
-// Thread-safety: AttachBackend, Shutdown and the accessors may be called from any thread; Listen and Mount
-// once, before serving.
+// Shutdown(): /ready turns false, the listening socket is closed, idle connections are closed and new
+// translation requests get 503; requests in flight may finish within the grace period (one deadline for the
+// whole shutdown); at its end their work is cancelled and each waiting client gets a JSON 503 with
+// Retry-After (a stream gets an "error" event with status 503).
+// Thread-safety: AttachBackend, Shutdown and the accessors may be called from any thread; Listen once.
 #pragma once
 
 #include <atomic>
@@ -21,7 +22,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "translator/api.h"
@@ -34,11 +34,12 @@ namespace dolmetsch::text {
 class TranslationCache;
 }
 
-namespace httplib {
+namespace dolmetsch::http {
 class Server;
+class Exchange;
 struct Request;
 struct Response;
-}  // namespace httplib
+}  // namespace dolmetsch::http
 
 namespace dolmetsch::translator {
 
@@ -57,20 +58,22 @@ struct ServiceOptions {
   size_t max_body_bytes = 10 * 1024 * 1024;
   ApiLimits limits;
   Scheduler::Options scheduler;
-  size_t max_segment_bytes = 1000;       // longer sentences are split (text::SegmentSentences)
-  int max_segment_tokens = 256;          // longer sentences are split at clauses (text::TranslateDocument)
-  size_t cache_entries = 10000;          // sentence translations kept across requests (LRU); 0: no cache
-  int http_threads = 64;                 // connections served at once
-  size_t max_waiting_connections = 256;  // beyond this, and after max_connection_wait, translate -> 503
-  double max_connection_wait_seconds = 5;
+  size_t max_segment_bytes = 1000;  // longer sentences are split (text::SegmentSentences)
+  int max_segment_tokens = 256;     // longer sentences are split at clauses (text::TranslateDocument)
+  size_t cache_entries = 10000;     // sentence translations kept across requests (LRU); 0: no cache
+  int http_threads = 8;            // worker threads: parsing, planning and assembling answers (never waiting)
+  int io_threads = 2;              // threads serving every connection's sockets
+  size_t max_connections = 10000;  // open connections; beyond: 503 and close
   double request_timeout_seconds = 300;  // translation deadline -> 504
-  double grace_seconds = 25;             // Shutdown waits this long for requests in flight
+  double grace_seconds = 25;             // Shutdown waits this long (in total) for requests in flight
   int retry_after_seconds = 2;           // Retry-After of 503 answers
-  int keep_alive_seconds = 5;
-  int read_timeout_seconds = 10;      // a client that sends slower than this is dropped
-  std::vector<std::string> api_keys;  // empty: no key needed
-  std::string cors_origin = "*";      // Access-Control-Allow-Origin; empty: no CORS headers
-  bool log_text = false;              // debug: log request texts (never on by default)
+  double keep_alive_seconds = 5;         // idle time allowed between requests on one connection
+  double header_timeout_seconds = 10;    // the request line and header must arrive within this
+  double body_min_rate_bytes = 1024;     // per 10 s (after the first second); slower bodies get 408
+  double write_timeout_seconds = 30;     // a client that reads nothing of an answer for this long is dropped
+  std::vector<std::string> api_keys;     // empty: no key needed
+  std::string cors_origin = "*";         // Access-Control-Allow-Origin; empty: no CORS headers
+  bool log_text = false;                 // debug: log request texts (never on by default)
 };
 
 class Service {
@@ -84,9 +87,8 @@ class Service {
   // turns true when it succeeded. Errors name what failed; the service then stays not ready.
   Status AttachBackend(BatchBackend* backend, ModelInfo info);
 
-  void Mount(httplib::Server& server);
-  static void BeginRequest();
-  void EndRequest(const httplib::Request& req, const httplib::Response& res);
+  // Adds the translator's routes to `server` (Listen does this for its own server).
+  void Mount(http::Server& server);
 
   // Standalone: binds and starts serving in a background thread. port 0 picks a free port (see port()).
   Status Listen();
@@ -102,16 +104,15 @@ class Service {
   void SetLogSink(std::function<void(const std::string&)> sink);
 
  private:
-  class DrainableServer;
-  struct Pending;
-  void HandleTranslate(ApiKind endpoint, const httplib::Request& req, httplib::Response& res,
-                       const void* content_reader);
-  void Respond(httplib::Response& res, int status, const std::string& json_body);
-  void RespondError(httplib::Response& res, const Status& status);
-  void AddCors(httplib::Response& res) const;
+  class Translation;
+  void HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exchange>& exchange);
+  void OnComplete(const http::Exchange& exchange);
+  void Respond(http::Response& res, int status, const std::string& json_body) const;
+  void RespondError(http::Exchange& exchange, const Status& status) const;
+  void AddCors(http::Response& res) const;
   std::string LanguagesJson() const;
   std::string SettingsJson() const;
-  bool KeyAccepted(const httplib::Request& req, const std::string& body_key) const;
+  bool KeyAccepted(const http::Request& req, const std::string& body_key) const;
 
   const ServiceOptions options_;
   Metrics metrics_;
@@ -123,13 +124,13 @@ class Service {
   mutable std::mutex model_mu_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
-  std::atomic<int> in_flight_{0};  // translation requests being answered (streams included)
-  std::chrono::steady_clock::time_point drain_deadline_;
+  std::atomic<bool> cancelling_{false};  // the grace period is over: answer 503 to everyone waiting
+  std::atomic<int> in_flight_{0};        // translation requests being answered (streams included)
 
-  std::unique_ptr<DrainableServer> server_;
-  std::thread server_thread_;
+  std::unique_ptr<http::Server> server_;
   std::atomic<bool> server_stopped_{false};
   std::mutex shutdown_mu_;
+  bool shut_down_ = false;
   int bound_port_ = 0;
 
   std::mutex log_mu_;
