@@ -46,9 +46,9 @@ void RegisterWebOptions(CLI::App* cmd, web::WebFlags* flags, bool with_translato
   cmd->add_option("--trusted-proxy", flags->trusted_proxies,
                   "Address of a reverse proxy whose X-Forwarded-Proto is believed (repeatable; or "
                   "DOLMETSCH_TRUSTED_PROXIES=a,b)");
-  cmd->add_option("--max-text-kib", flags->max_text_kib,
-                  "Largest German text per translation in KiB (default: 2048)")
-      ->check(CLI::Range(1, 1024 * 1024));
+  cmd->add_option("--max-text-chars", flags->max_text_chars,
+                  "Largest German text per translation in characters (default: 10000000)")
+      ->check(CLI::Range(1LL, 1LL << 32));
   cmd->add_option("--http-threads", flags->http_threads, "Requests served at once (default: 32)")
       ->check(CLI::Range(2, 1024));
 }

@@ -21,9 +21,12 @@
 #include <thread>
 #include <vector>
 
+#include "http/testing/raw_client.h"
+
 namespace {
 
 namespace fs = std::filesystem;
+namespace http = dolmetsch::http;
 
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -336,10 +339,19 @@ TEST_F(WebServeTest, RejectsForgedAndMalformedRequests) {
   Visitor forger{port_, visitor.cookie, std::string(64, '0')};
   EXPECT_EQ(forger.Post("/translate", "text=Hallo").status, 403);
   EXPECT_EQ(visitor.Post("/translate", "text=%E0%80").status, 400);
-  EXPECT_EQ(Request(port_, "POST", "/translate", {"Content-Type: application/x-www-form-urlencoded"},
-                    std::string(9 * 1024 * 1024, 'a'))
-                .status,
-            413);
+  // A body over the limit (64 MiB) is refused from its Content-Length, before it is sent.
+  {
+    int fd = http::testing::Connect(port_, 5000);
+    ASSERT_GE(fd, 0);
+    http::testing::SendAll(fd,
+                           "POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                           "application/x-www-form-urlencoded\r\nContent-Length: 70000000\r\n\r\n");
+    std::string answer = http::testing::ReadAll(fd);
+    ::close(fd);
+    auto reply = http::testing::TakeReply(answer);
+    EXPECT_EQ(reply.status, 413);
+    EXPECT_NE(reply.body.find("10,000,000 characters"), std::string::npos) << reply.body;
+  }
   EXPECT_EQ(visitor.Get("/history?page=x").status, 400);
   EXPECT_EQ(visitor.Get("/nope").status, 404);
   EXPECT_EQ(Request(port_, "GET", "/health").status, 200);

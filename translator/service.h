@@ -55,7 +55,7 @@ struct ModelInfo {
 struct ServiceOptions {
   std::string host = "0.0.0.0";
   int port = 8000;
-  size_t max_body_bytes = 10 * 1024 * 1024;
+  size_t max_body_bytes = 64 * 1024 * 1024;  // room for the web app's 10,000,000-character texts
   ApiLimits limits;
   Scheduler::Options scheduler;
   size_t max_segment_bytes = 1000;  // longer sentences are split (text::SegmentSentences)

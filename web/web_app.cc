@@ -1,10 +1,9 @@
 #include "web/web_app.h"
 
-#include <httplib.h>
-
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "http/server.h"
 #include "web/assets.h"
 #include "web/form.h"
 #include "web/history_export.h"
@@ -55,14 +54,14 @@ std::string NormalizeNewlines(const std::string& text) {
 bool IsBlank(const std::string& text) { return text.find_first_not_of(" \t\r\n\f\v") == std::string::npos; }
 
 // The query string of the raw request target, parsed strictly.
-StatusOr<FormFields> QueryFields(const httplib::Request& req) {
+StatusOr<FormFields> QueryFields(const http::Request& req) {
   size_t question = req.target.find('?');
   if (question == std::string::npos) return FormFields();
   return ParseForm(std::string_view(req.target).substr(question + 1));
 }
 
-bool IsFormRequest(const httplib::Request& req) {
-  std::string type = req.get_header_value("Content-Type");
+bool IsFormRequest(const http::Request& req) {
+  std::string type = req.Header("Content-Type");
   return type.rfind("application/x-www-form-urlencoded", 0) == 0;
 }
 
@@ -78,6 +77,23 @@ std::string SafeReturnPath(const std::string& candidate) {
 }
 
 std::string JsonError(const std::string& message) { return json{{"error", message}}.dump(); }
+
+// Unicode characters (code points) of UTF-8 text: what the page counts.
+size_t CountCharacters(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// 10000000 -> "10,000,000".
+std::string WithThousands(size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -151,19 +167,18 @@ store::TranslationStore* WebApp::Store(Status* why) {
   return store_.get();
 }
 
-WebApp::RequestContext WebApp::Prepare(const httplib::Request& req, httplib::Response& res) {
+WebApp::RequestContext WebApp::Prepare(const http::Request& req, http::Response& res) {
   RequestContext ctx;
   const bool trusted = std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(),
                                  req.remote_addr) != options_.trusted_proxies.end();
-  ctx.https = trusted && req.get_header_value("X-Forwarded-Proto") == "https";
-  if (ctx.https) res.set_header("Strict-Transport-Security", "max-age=31536000");
-  auto cookie = FindCookie(req.get_header_value("Cookie"), kSessionCookie);
+  ctx.https = trusted && req.Header("X-Forwarded-Proto") == "https";
+  if (ctx.https) res.Set("Strict-Transport-Security", "max-age=31536000");
+  auto cookie = FindCookie(req.Header("Cookie"), kSessionCookie);
   if (cookie && IsWellFormedSessionId(*cookie)) {
     ctx.session = *cookie;
   } else {
     ctx.session = RandomHex(16);
-    res.set_header("Set-Cookie",
-                   BuildSetCookie({kSessionCookie, ctx.session, kSessionMaxAgeSeconds, ctx.https}));
+    res.Add("Set-Cookie", BuildSetCookie({kSessionCookie, ctx.session, kSessionMaxAgeSeconds, ctx.https}));
   }
   ctx.page.csrf_token = csrf_.TokenFor(ctx.session);
   switch (options_.history_mode) {
@@ -182,16 +197,16 @@ WebApp::RequestContext WebApp::Prepare(const httplib::Request& req, httplib::Res
   return ctx;
 }
 
-bool WebApp::Authenticate(const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
+bool WebApp::Authenticate(const http::Request& req, http::Response& res, RequestContext& ctx) {
   if (options_.history_mode != HistoryMode::kUsers) return true;
-  auto credentials = ParseBasicAuthorization(req.get_header_value("Authorization"));
+  auto credentials = ParseBasicAuthorization(req.Header("Authorization"));
   if (credentials && users_->Verify(credentials->first, credentials->second)) {
     ctx.page.user = credentials->first;
     ctx.owner_scope = "user:" + credentials->first;
     ctx.owner_for_insert = *ctx.owner_scope;
     return true;
   }
-  res.set_header("WWW-Authenticate", "Basic realm=\"dolmetsch\", charset=\"UTF-8\"");
+  res.Set("WWW-Authenticate", "Basic realm=\"dolmetsch\", charset=\"UTF-8\"");
   SendHtml(res, 401,
            RenderErrorPage(ctx.page, 401, "Sign-in required",
                            "This dolmetsch server keeps a history per user. Sign in with the user name and "
@@ -199,21 +214,21 @@ bool WebApp::Authenticate(const httplib::Request& req, httplib::Response& res, R
   return false;
 }
 
-bool WebApp::CheckCsrf(const httplib::Request& req, const RequestContext& ctx,
+bool WebApp::CheckCsrf(const http::Request& req, const RequestContext& ctx,
                        const std::string& form_token) const {
   // A POST without our cookie got a fresh session in Prepare(), so its token cannot match.
-  std::string token = form_token.empty() ? req.get_header_value("X-CSRF-Token") : form_token;
+  std::string token = form_token.empty() ? req.Header("X-CSRF-Token") : form_token;
   return csrf_.Verify(ctx.session, token);
 }
 
-void WebApp::SendHtml(httplib::Response& res, int status, const std::string& html) {
+void WebApp::SendHtml(http::Response& res, int status, const std::string& html) {
   res.status = status;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(html, "text/html; charset=utf-8");
+  res.Set("Cache-Control", "no-store");
+  res.SetContent(html, "text/html; charset=utf-8");
 }
 
-void WebApp::SendError(const RequestContext& ctx, httplib::Response& res, int status,
-                       const std::string& title, const std::string& message) {
+void WebApp::SendError(const RequestContext& ctx, http::Response& res, int status, const std::string& title,
+                       const std::string& message) {
   SendHtml(res, status, RenderErrorPage(ctx.page, status, title, message));
 }
 
@@ -228,7 +243,7 @@ struct SaveOutcome {
 
 }  // namespace
 
-void WebApp::HandleTranslatePage(const httplib::Request& req, httplib::Response& res) {
+void WebApp::HandleTranslatePage(const http::Request& req, http::Response& res) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
   SendHtml(res, 200, RenderTranslatePage(ctx.page, TranslateView{}));
@@ -263,7 +278,7 @@ static SaveOutcome SaveTranslation(store::TranslationStore* store, const Status&
   return outcome;
 }
 
-void WebApp::HandleTranslateForm(const httplib::Request& req, httplib::Response& res) {
+void WebApp::HandleTranslateForm(const http::Request& req, http::Response& res) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
   if (!IsFormRequest(req)) {
@@ -282,10 +297,8 @@ void WebApp::HandleTranslateForm(const httplib::Request& req, httplib::Response&
     view.notice = Notice{NoticeKind::kWarning, "Enter some German text to translate."};
     return SendHtml(res, 400, RenderTranslatePage(ctx.page, view));
   }
-  if (view.text_de.size() > options_.max_text_bytes) {
-    view.notice = Notice{NoticeKind::kError, "The text is too long: at most " +
-                                                 std::to_string(options_.max_text_bytes / 1024) +
-                                                 " KiB per translation."};
+  if (std::string too_long = TooLongMessage(view.text_de); !too_long.empty()) {
+    view.notice = Notice{NoticeKind::kError, too_long};
     return SendHtml(res, 413, RenderTranslatePage(ctx.page, view));
   }
   auto translated = translator_.Translate(view.text_de, nullptr);
@@ -303,13 +316,15 @@ void WebApp::HandleTranslateForm(const httplib::Request& req, httplib::Response&
   SendHtml(res, 200, RenderTranslatePage(ctx.page, view));
 }
 
-void WebApp::HandleTranslateApi(const httplib::Request& req, httplib::Response& res) {
+void WebApp::HandleTranslateApi(const std::shared_ptr<http::Exchange>& exchange) {
+  const http::Request& req = exchange->request();
+  http::Response& res = exchange->response();
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
-  res.set_header("Cache-Control", "no-store");
+  res.Set("Cache-Control", "no-store");
   auto fail = [&res](int status, const std::string& message) {
     res.status = status;
-    res.set_content(JsonError(message), "application/json");
+    res.SetContent(JsonError(message), "application/json");
   };
   if (!IsFormRequest(req)) return fail(415, "send the text as application/x-www-form-urlencoded");
   auto form = ParseForm(req.body);
@@ -320,58 +335,46 @@ void WebApp::HandleTranslateApi(const httplib::Request& req, httplib::Response& 
   }
   std::string text = NormalizeNewlines(form->GetOr("text", ""));
   if (IsBlank(text)) return fail(400, "Enter some German text to translate.");
-  if (text.size() > options_.max_text_bytes) {
-    return fail(413, "The text is too long: at most " + std::to_string(options_.max_text_bytes / 1024) +
-                         " KiB per translation.");
-  }
+  if (std::string too_long = TooLongMessage(text); !too_long.empty()) return fail(413, too_long);
 
-  struct Job {
-    std::string text;
-    std::string owner;
-    bool started = false;
-  };
-  auto job = std::make_shared<Job>(Job{std::move(text), ctx.owner_for_insert});
+  // The stream: this worker thread waits for the translator and forwards its progress.
   res.status = 200;
-  res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider("text/event-stream", [this, job](size_t, httplib::DataSink& sink) {
-    if (job->started) {  // everything is written in the first call
-      sink.done();
-      return true;
-    }
-    job->started = true;
-    auto send = [&sink](const std::string& event, const json& data) {
-      std::string chunk =
-          "event: " + event + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
-      return sink.write(chunk.data(), chunk.size());
-    };
-    auto translated = translator_.Translate(job->text, [&send](const TranslationProgress& progress) {
-      return send("progress", json{{"done", progress.done}, {"total", progress.total}});
-    });
-    if (!translated.ok()) {
-      if (translated.status().code() == Status::Code::kCancelled) return false;  // the browser went away
+  res.Set("Content-Type", "text/event-stream");
+  res.Set("X-Accel-Buffering", "no");
+  exchange->Defer();
+  exchange->BeginStream();
+  auto send = [&exchange](const std::string& event, const json& data) {
+    return exchange->Write("event: " + event +
+                           "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n");
+  };
+  auto translated = translator_.Translate(text, [&send, &exchange](const TranslationProgress& progress) {
+    return send("progress", json{{"done", progress.done}, {"total", progress.total}}) &&
+           !exchange->client_gone();
+  });
+  if (!translated.ok()) {
+    if (translated.status().code() != Status::Code::kCancelled || !exchange->client_gone()) {
       send("error", json{{"error", "The translation failed: " + translated.status().message()},
                          {"status", HttpStatusFor(translated.status())}});
-      sink.done();
-      return true;
     }
-    Status store_error;
-    store::TranslationStore* store = Store(&store_error);
-    SaveOutcome saved = SaveTranslation(
-        store, store_error, {job->text, translated->text_en, job->owner, translated->model, 0, ""});
-    json done = {{"text_en", translated->text_en},     {"model", translated->model},
-                 {"sentences", translated->sentences}, {"saved", saved.saved},
-                 {"journaled", saved.journaled},       {"id", saved.saved ? saved.id : 0}};
-    if (saved.notice) {
-      done["notice"] = saved.notice->message;
-      done["notice_kind"] = saved.notice->kind == NoticeKind::kError ? "error" : "warning";
-    }
-    send("done", done);
-    sink.done();
-    return true;
-  });
+    exchange->fields()["error"] = translated.status().message();
+    return exchange->End();
+  }
+  Status store_error;
+  store::TranslationStore* store = Store(&store_error);
+  SaveOutcome saved = SaveTranslation(
+      store, store_error, {text, translated->text_en, ctx.owner_for_insert, translated->model, 0, ""});
+  json done = {{"text_en", translated->text_en},     {"model", translated->model},
+               {"sentences", translated->sentences}, {"saved", saved.saved},
+               {"journaled", saved.journaled},       {"id", saved.saved ? saved.id : 0}};
+  if (saved.notice) {
+    done["notice"] = saved.notice->message;
+    done["notice_kind"] = saved.notice->kind == NoticeKind::kError ? "error" : "warning";
+  }
+  send("done", done);
+  exchange->End();
 }
 
-void WebApp::HandleHistory(const httplib::Request& req, httplib::Response& res) {
+void WebApp::HandleHistory(const http::Request& req, http::Response& res) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
   auto query = QueryFields(req);
@@ -422,10 +425,10 @@ void WebApp::HandleHistory(const httplib::Request& req, httplib::Response& res) 
   SendHtml(res, 200, RenderHistoryPage(ctx.page, view));
 }
 
-void WebApp::HandleEntry(const httplib::Request& req, httplib::Response& res) {
+void WebApp::HandleEntry(const http::Request& req, http::Response& res) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
-  auto id = ParseBoundedInt(req.matches[1].str(), 1, std::numeric_limits<int64_t>::max());
+  auto id = ParseBoundedInt(req.params.at(0), 1, std::numeric_limits<int64_t>::max());
   if (!id) return SendError(ctx, res, 404, "Not found", "There is no such translation.");
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
@@ -440,7 +443,7 @@ void WebApp::HandleEntry(const httplib::Request& req, httplib::Response& res) {
   SendHtml(res, 200, RenderEntryPage(ctx.page, *record));
 }
 
-void WebApp::HandleDelete(const httplib::Request& req, httplib::Response& res) {
+void WebApp::HandleDelete(const http::Request& req, http::Response& res) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
   if (!IsFormRequest(req))
@@ -451,7 +454,7 @@ void WebApp::HandleDelete(const httplib::Request& req, httplib::Response& res) {
     return SendError(ctx, res, 403, "Form expired",
                      "The form has expired or was sent from another site. Reload the page and try again.");
   }
-  auto id = ParseBoundedInt(req.matches[1].str(), 1, std::numeric_limits<int64_t>::max());
+  auto id = ParseBoundedInt(req.params.at(0), 1, std::numeric_limits<int64_t>::max());
   if (!id) return SendError(ctx, res, 404, "Not found", "There is no such translation.");
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
@@ -464,11 +467,11 @@ void WebApp::HandleDelete(const httplib::Request& req, httplib::Response& res) {
     return SendError(ctx, res, 503, "History unavailable", deleted.message());
   }
   res.status = 303;
-  res.set_header("Location", SafeReturnPath(form->GetOr("return_to", "/history")));
-  res.set_header("Cache-Control", "no-store");
+  res.Set("Location", SafeReturnPath(form->GetOr("return_to", "/history")));
+  res.Set("Cache-Control", "no-store");
 }
 
-void WebApp::HandleExport(const httplib::Request& req, httplib::Response& res, bool csv) {
+void WebApp::HandleExport(const http::Request& req, http::Response& res, bool csv) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
   auto query = QueryFields(req);
@@ -497,38 +500,38 @@ void WebApp::HandleExport(const httplib::Request& req, httplib::Response& res, b
     q.before_id = page->next_before_id;
   }
   res.status = 200;
-  res.set_header("Cache-Control", "no-store");
-  if (truncated) res.set_header("X-Export-Truncated", std::to_string(options_.export_max_rows));
+  res.Set("Cache-Control", "no-store");
+  if (truncated) res.Set("X-Export-Truncated", std::to_string(options_.export_max_rows));
   if (csv) {
-    res.set_header("Content-Disposition", "attachment; filename=\"dolmetsch-history.csv\"");
-    res.set_content(HistoryToCsv(rows), "text/csv; charset=utf-8");
+    res.Set("Content-Disposition", "attachment; filename=\"dolmetsch-history.csv\"");
+    res.SetContent(HistoryToCsv(rows), "text/csv; charset=utf-8");
   } else {
-    res.set_header("Content-Disposition", "attachment; filename=\"dolmetsch-history.json\"");
-    res.set_content(HistoryToJson(rows, search), "application/json; charset=utf-8");
+    res.Set("Content-Disposition", "attachment; filename=\"dolmetsch-history.json\"");
+    res.SetContent(HistoryToJson(rows, search), "application/json; charset=utf-8");
   }
 }
 
-void WebApp::HandleAsset(const httplib::Request& req, httplib::Response& res) {
-  const Asset* asset = FindAsset(req.matches[1].str());
+void WebApp::HandleAsset(const http::Request& req, http::Response& res) {
+  const Asset* asset = FindAsset(req.params.at(0));
   if (asset == nullptr) {
     res.status = 404;
-    res.set_content("not found\n", "text/plain; charset=utf-8");
+    res.SetContent("not found\n", "text/plain; charset=utf-8");
     return;
   }
   const std::string etag = "\"" + asset->version + "\"";
-  res.set_header("ETag", etag);
+  res.Set("ETag", etag);
   bool versioned = false;
   if (auto query = QueryFields(req); query.ok()) versioned = query->GetOr("v", "") == asset->version;
-  res.set_header("Cache-Control", versioned ? "public, max-age=31536000, immutable" : "public, max-age=3600");
-  if (req.get_header_value("If-None-Match") == etag) {
+  res.Set("Cache-Control", versioned ? "public, max-age=31536000, immutable" : "public, max-age=3600");
+  if (req.Header("If-None-Match") == etag) {
     res.status = 304;
     return;
   }
   res.status = 200;
-  res.set_content(std::string(asset->content), std::string(asset->content_type).c_str());
+  res.SetContent(std::string(asset->content), std::string(asset->content_type));
 }
 
-void WebApp::HandleReady(const httplib::Request&, httplib::Response& res) {
+void WebApp::HandleReady(const http::Request&, http::Response& res) {
   Status translator = translator_.Ready();
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
@@ -538,114 +541,122 @@ void WebApp::HandleReady(const httplib::Request&, httplib::Response& res) {
                {"database", database.ok() ? "ok" : database.message()},
                {"journal_pending", store == nullptr ? 0 : store->PendingJournalRecords()}};
   res.status = translator.ok() ? 200 : 503;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(body.dump(), "application/json");
+  res.Set("Cache-Control", "no-store");
+  res.SetContent(body.dump(), "application/json");
+}
+
+std::string WebApp::TooLongMessage(const std::string& text) const {
+  size_t chars = CountCharacters(text);
+  if (chars <= options_.max_text_chars) return "";
+  return "The text is too long: " + WithThousands(chars) + " characters; at most " +
+         WithThousands(options_.max_text_chars) + " characters per translation. Translate it in parts.";
 }
 
 void WebApp::InstallRoutes() {
-  httplib::Server& server = *server_;
-  server.set_default_headers([] {
-    httplib::Headers headers;
-    for (auto& [name, value] : SecurityHeaders(false)) headers.emplace(name, value);
-    return headers;
-  }());
-  server.Get("/",
-             [this](const httplib::Request& req, httplib::Response& res) { HandleTranslatePage(req, res); });
-  server.Post("/translate",
-              [this](const httplib::Request& req, httplib::Response& res) { HandleTranslateForm(req, res); });
-  server.Post("/api/translate",
-              [this](const httplib::Request& req, httplib::Response& res) { HandleTranslateApi(req, res); });
-  server.Get("/history",
-             [this](const httplib::Request& req, httplib::Response& res) { HandleHistory(req, res); });
-  server.Get("/history/export.csv",
-             [this](const httplib::Request& req, httplib::Response& res) { HandleExport(req, res, true); });
-  server.Get("/history/export.json",
-             [this](const httplib::Request& req, httplib::Response& res) { HandleExport(req, res, false); });
-  server.Get(R"(/history/(\d{1,19}))",
-             [this](const httplib::Request& req, httplib::Response& res) { HandleEntry(req, res); });
-  server.Post(R"(/history/(\d{1,19})/delete)",
-              [this](const httplib::Request& req, httplib::Response& res) { HandleDelete(req, res); });
-  server.Get(R"(/static/([a-z]+\.(?:css|js|svg)))",
-             [this](const httplib::Request& req, httplib::Response& res) { HandleAsset(req, res); });
-  server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-store");
-    res.set_content("{\"status\":\"ok\"}", "application/json");
-  });
-  server.Get("/ready",
-             [this](const httplib::Request& req, httplib::Response& res) { HandleReady(req, res); });
-
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& req, httplib::Response& res) -> httplib::Server::HandlerResponse {
-        if (!res.body.empty() || res.has_header("Location"))
-          return httplib::Server::HandlerResponse::Unhandled;
-        PageContext page;  // no cookie or token on error pages of requests we did not route
-        std::string title = "Error", message = "The request failed.";
-        switch (res.status) {
-          case 400:
-            title = "Bad request", message = "The request was malformed.";
-            break;
-          case 404:
-            title = "Not found", message = "There is no page at this address.";
-            break;
-          case 413:
-            title = "Too large", message = "The request is larger than this server accepts (" +
-                                           std::to_string(options_.max_body_bytes / (1024 * 1024)) + " MiB).";
-            break;
-          case 414:
-            title = "Address too long", message = "The address is longer than this server accepts.";
-            break;
-          default:
-            break;
-        }
-        if (req.path.rfind("/api/", 0) == 0) {
-          res.set_content(JsonError(message), "application/json");
-        } else {
-          res.set_header("Cache-Control", "no-store");
-          res.set_content(RenderErrorPage(page, res.status, title, message), "text/html; charset=utf-8");
-        }
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  if (options_.log_requests) {
-    server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      // Paths only: query strings carry search words, bodies carry the texts.
-      std::cerr << "web: " << req.method << " " << req.path.substr(0, 200) << " " << res.status << "\n";
-    });
-  }
+  http::Server& server = *server_;
+  using Ex = std::shared_ptr<http::Exchange>;
+  auto page = [this](void (WebApp::*handler)(const http::Request&, http::Response&)) {
+    return [this, handler](const Ex& e) { (this->*handler)(e->request(), e->response()); };
+  };
+  server.Route("GET", "/", page(&WebApp::HandleTranslatePage));
+  server.Route("POST", "/translate", page(&WebApp::HandleTranslateForm));
+  server.Route("POST", "/api/translate", [this](const Ex& e) { HandleTranslateApi(e); });
+  server.Route("GET", "/history", page(&WebApp::HandleHistory));
+  server.Route("GET", "/history/export.csv",
+               [this](const Ex& e) { HandleExport(e->request(), e->response(), true); });
+  server.Route("GET", "/history/export.json",
+               [this](const Ex& e) { HandleExport(e->request(), e->response(), false); });
+  server.Route("GET", R"(^/history/(\d{1,19}))", page(&WebApp::HandleEntry));
+  server.Route("POST", R"(^/history/(\d{1,19})/delete)", page(&WebApp::HandleDelete));
+  server.Route("GET", R"(^/static/([a-z]+\.(?:css|js|svg)))", page(&WebApp::HandleAsset), http::Run::kInline);
+  server.Route(
+      "GET", "/health",
+      [](const Ex& e) {
+        e->response().Set("Cache-Control", "no-store");
+        e->response().SetContent("{\"status\":\"ok\"}", "application/json");
+      },
+      http::Run::kInline);
+  server.Route("GET", "/ready", page(&WebApp::HandleReady));
 }
 
 Status WebApp::Listen() {
   if (server_ != nullptr) return Status::Internal("Listen was called twice");
-  server_ = std::make_unique<httplib::Server>();
-  const size_t threads = static_cast<size_t>(std::max(2, options_.http_threads));
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_->set_payload_max_length(options_.max_body_bytes);
-  server_->set_read_timeout(30, 0);
-  server_->set_write_timeout(30, 0);
-  server_->set_keep_alive_timeout(5);
-  InstallRoutes();
-  if (options_.port == 0) {
-    bound_port_ = server_->bind_to_any_port(options_.host);
-    if (bound_port_ <= 0) return Status::IoError("cannot bind " + options_.host + " on any port");
-  } else {
-    if (!server_->bind_to_port(options_.host, options_.port)) {
-      return Status::IoError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                             " (in use, or not allowed); choose another with --port");
+  http::ServerOptions o;
+  o.host = options_.host;
+  o.port = options_.port;
+  o.worker_threads = std::max(2, options_.http_threads);
+  o.max_connections = options_.max_connections;
+  o.max_body_bytes = options_.max_body_bytes;
+  o.header_timeout_seconds = options_.header_timeout_seconds;
+  o.idle_timeout_seconds = options_.keep_alive_seconds;
+  o.body_min_rate_bytes = options_.body_min_rate_bytes;
+  for (auto& [name, value] : SecurityHeaders(false)) o.default_headers.emplace_back(name, value);
+  o.render_error = [this](const http::Request& req, http::Response& res, const std::string& detail) {
+    PageContext page;  // no cookie or token on error pages of requests we did not route
+    std::string title = "Error", message = "The request failed: " + detail + ".";
+    switch (res.status) {
+      case 400:
+        title = "Bad request", message = "The request was malformed (" + detail + ").";
+        break;
+      case 404:
+        title = "Not found", message = "There is no page at this address.";
+        break;
+      case 405:
+        title = "Not allowed", message = detail + ".";
+        break;
+      case 408:
+        title = "Too slow", message = "The request took too long to arrive (" + detail + ").";
+        break;
+      case 413:
+        title = "Too large", message = "The request is larger than this server accepts (" +
+                                       WithThousands(options_.max_body_bytes) + " bytes; texts up to " +
+                                       WithThousands(options_.max_text_chars) + " characters fit).";
+        break;
+      case 431:
+        title = "Header too large", message = "The request header is larger than this server accepts.";
+        break;
+      case 503:
+        title = "Busy", message = "The server is busy; try again in a moment.";
+        break;
+      default:
+        break;
     }
-    bound_port_ = options_.port;
+    if (req.path.rfind("/api/", 0) == 0) {
+      res.SetContent(JsonError(message), "application/json");
+    } else {
+      res.Set("Cache-Control", "no-store");
+      res.SetContent(RenderErrorPage(page, res.status, title, message), "text/html; charset=utf-8");
+    }
+  };
+  if (options_.log_requests) {
+    o.on_complete = [](const http::Exchange& e) {
+      // Paths only: query strings carry search words, bodies carry the texts.
+      std::cerr << "web: " << e.request().method.substr(0, 16) << " " << e.request().path.substr(0, 200)
+                << " " << e.response().status << " id=" << e.request_id() << "\n";
+    };
   }
-  server_thread_ = std::thread([this] { server_->listen_after_bind(); });
-  // httplib's stop() does nothing until the listener runs; wait for it so that an early Stop() works.
-  for (int i = 0; i < 5000 && !server_->is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  server_ = std::make_unique<http::Server>(o);
+  InstallRoutes();
+  if (Status s = server_->Listen(); !s.ok()) {
+    server_.reset();
+    return s;
+  }
+  bound_port_ = server_->port();
   return Status::Ok();
 }
 
 void WebApp::Stop() {
-  if (server_ != nullptr && !stopped_.exchange(true)) server_->stop();
+  if (server_ != nullptr && !stopped_.exchange(true)) {
+    server_->StopAccepting();
+    server_->Stop();
+  }
+  std::lock_guard<std::mutex> lock(wait_mu_);
+  wait_cv_.notify_all();
 }
 
 void WebApp::Wait() {
-  if (server_thread_.joinable()) server_thread_.join();
+  std::unique_lock<std::mutex> lock(wait_mu_);
+  wait_cv_.wait(lock, [this] { return server_ == nullptr || stopped_.load(); });
 }
 
 }  // namespace dolmetsch::web

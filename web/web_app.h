@@ -7,10 +7,12 @@
 // GET /health (process alive), GET /ready (translator ready).
 // Every translation is returned to the visitor even when storing it fails: the store journals rows while
 // the database is down (store/journaled_store.h), and a failed write only adds a notice to the page.
+// Served by the event-driven http::Server (http/server.h); page and history handlers run on its worker pool.
 // Thread-safety: Listen once; Stop from any thread (e.g. a signal handler thread); Wait from one thread.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,11 +25,12 @@
 #include "web/security.h"
 #include "web/translator_client.h"
 
-namespace httplib {
+namespace dolmetsch::http {
 class Server;
+class Exchange;
 struct Request;
 struct Response;
-}  // namespace httplib
+}  // namespace dolmetsch::http
 
 namespace dolmetsch::web {
 
@@ -48,9 +51,13 @@ struct WebOptions {
   std::string users_file;                    // htpasswd file (kUsers)
   std::string secret;                        // CSRF key; "" -> random per process
   std::vector<std::string> trusted_proxies;  // remote addresses whose X-Forwarded-Proto/For we believe
-  size_t max_body_bytes = 8 * 1024 * 1024;   // request bodies (413 above)
-  size_t max_text_bytes = 2 * 1024 * 1024;   // German text per translation, in UTF-8 bytes
-  int http_threads = 32;
+  size_t max_text_chars = 10'000'000;        // German text per translation, in characters (code points)
+  size_t max_body_bytes = 64 * 1024 * 1024;  // request bodies (413 above): a form-encoded text of that size
+  int http_threads = 32;                     // worker threads (a translation holds one while it runs)
+  size_t max_connections = 10000;            // open connections; beyond: 503 and close
+  double header_timeout_seconds = 10;        // request line and header must arrive within this
+  double keep_alive_seconds = 5;             // idle time allowed between requests on one connection
+  double body_min_rate_bytes = 1024;         // per 10 s after the first second; slower bodies get 408
   int page_size = 20;
   int export_max_rows = 10000;
   bool log_requests = true;
@@ -75,23 +82,24 @@ class WebApp {
   struct RequestContext;
   explicit WebApp(WebOptions options);
   void InstallRoutes();
-  RequestContext Prepare(const httplib::Request& req, httplib::Response& res);
-  bool Authenticate(const httplib::Request& req, httplib::Response& res, RequestContext& ctx);
-  bool CheckCsrf(const httplib::Request& req, const RequestContext& ctx, const std::string& form_token) const;
+  RequestContext Prepare(const http::Request& req, http::Response& res);
+  bool Authenticate(const http::Request& req, http::Response& res, RequestContext& ctx);
+  bool CheckCsrf(const http::Request& req, const RequestContext& ctx, const std::string& form_token) const;
   store::TranslationStore* Store(Status* why);
-  void SendHtml(httplib::Response& res, int status, const std::string& html);
-  void SendError(const RequestContext& ctx, httplib::Response& res, int status, const std::string& title,
+  void SendHtml(http::Response& res, int status, const std::string& html);
+  void SendError(const RequestContext& ctx, http::Response& res, int status, const std::string& title,
                  const std::string& message);
 
-  void HandleTranslatePage(const httplib::Request& req, httplib::Response& res);
-  void HandleTranslateForm(const httplib::Request& req, httplib::Response& res);
-  void HandleTranslateApi(const httplib::Request& req, httplib::Response& res);
-  void HandleHistory(const httplib::Request& req, httplib::Response& res);
-  void HandleEntry(const httplib::Request& req, httplib::Response& res);
-  void HandleDelete(const httplib::Request& req, httplib::Response& res);
-  void HandleExport(const httplib::Request& req, httplib::Response& res, bool csv);
-  void HandleAsset(const httplib::Request& req, httplib::Response& res);
-  void HandleReady(const httplib::Request& req, httplib::Response& res);
+  void HandleTranslatePage(const http::Request& req, http::Response& res);
+  void HandleTranslateForm(const http::Request& req, http::Response& res);
+  void HandleTranslateApi(const std::shared_ptr<http::Exchange>& exchange);
+  std::string TooLongMessage(const std::string& text) const;  // "" when the text is within the limit
+  void HandleHistory(const http::Request& req, http::Response& res);
+  void HandleEntry(const http::Request& req, http::Response& res);
+  void HandleDelete(const http::Request& req, http::Response& res);
+  void HandleExport(const http::Request& req, http::Response& res, bool csv);
+  void HandleAsset(const http::Request& req, http::Response& res);
+  void HandleReady(const http::Request& req, http::Response& res);
 
   const WebOptions options_;
   TranslatorClient translator_;
@@ -103,10 +111,11 @@ class WebApp {
   Status store_error_;
   std::chrono::steady_clock::time_point next_store_attempt_{};
 
-  std::unique_ptr<httplib::Server> server_;
-  std::thread server_thread_;
+  std::unique_ptr<http::Server> server_;
   int bound_port_ = 0;
   std::atomic<bool> stopped_{false};
+  std::mutex wait_mu_;
+  std::condition_variable wait_cv_;
 };
 
 }  // namespace dolmetsch::web

@@ -77,7 +77,7 @@ class WebAppTest : public ::testing::Test {
     options.users_file = users_file;
     options.trusted_proxies = {"127.0.0.1"};
     options.max_body_bytes = 64 * 1024;
-    options.max_text_bytes = 16 * 1024;
+    options.max_text_chars = 16 * 1024;
     options.page_size = 3;
     options.log_requests = false;
     auto app = WebApp::Create(options);

@@ -108,10 +108,11 @@ StatusOr<WebOptions> ResolveWebOptions(const WebFlags& flags, const WebDefaults&
       }
     }
   }
-  if (flags.max_text_kib > 0) {
-    options.max_text_bytes = static_cast<size_t>(flags.max_text_kib) * 1024;
-    // Form encoding can triple the bytes of non-ASCII text; leave room for it and the other fields.
-    options.max_body_bytes = std::max(options.max_body_bytes, options.max_text_bytes * 3 + 64 * 1024);
+  if (flags.max_text_chars > 0) {
+    options.max_text_chars = static_cast<size_t>(flags.max_text_chars);
+    // A German character is 1-3 UTF-8 bytes and form encoding writes a byte as up to 3 ("%C3"): leave room
+    // for 6 bytes per character and the other fields.
+    options.max_body_bytes = std::max(options.max_body_bytes, options.max_text_chars * 6 + 64 * 1024);
   }
   if (flags.http_threads > 0) options.http_threads = flags.http_threads;
   return options;

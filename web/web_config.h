@@ -30,7 +30,7 @@ struct WebFlags {
   std::string users_file;
   std::string secret_file;
   std::vector<std::string> trusted_proxies;
-  int max_text_kib = 0;
+  long long max_text_chars = 0;  // 0: the default (WebOptions)
   int translator_timeout_seconds = 0;
   int http_threads = 0;
 };

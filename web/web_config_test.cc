@@ -93,13 +93,13 @@ TEST(ResolveWebOptionsTest, RejectsBadValues) {
 
 TEST(ResolveWebOptionsTest, TrustedProxiesFromEnvironmentAndTextLimit) {
   WebFlags flags;
-  flags.max_text_kib = 4096;
+  flags.max_text_chars = 20000000;
   auto options =
       ResolveWebOptions(flags, WebDefaults{}, Env({{"DOLMETSCH_TRUSTED_PROXIES", " 10.0.0.1, ,10.0.0.2"}}));
   ASSERT_TRUE(options.ok());
   EXPECT_EQ(options->trusted_proxies, (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
-  EXPECT_EQ(options->max_text_bytes, 4096u * 1024);
-  EXPECT_GE(options->max_body_bytes, options->max_text_bytes * 3);
+  EXPECT_EQ(options->max_text_chars, 20000000u);
+  EXPECT_GE(options->max_body_bytes, options->max_text_chars * 6);
 }
 
 }  // namespace
