@@ -38,6 +38,7 @@ struct ServeFlags {
   int threads = 0;
   int workers = 0;
   std::string compute_type = "float32";
+  double grace_seconds = 25;
 };
 
 bool IsModelFolder(const std::filesystem::path& dir) {
@@ -101,6 +102,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--workers", flags->workers, "Batches translated at once (default: 1)")
       ->check(CLI::Range(1, 64));
   AddComputeTypeOption(cmd, &flags->compute_type);
+  cmd->add_option("--grace", flags->grace_seconds,
+                  "Seconds SIGTERM waits (in total) for translations in flight (default: 25)")
+      ->envname("DOLMETSCH_SHUTDOWN_GRACE")
+      ->check(CLI::NonNegativeNumber);
   RegisterWebOptions(cmd, &flags->web, /*with_translator_url=*/false);
   cmd->callback([flags, exit_code] {
     StatusOr<engine::LoadOptions> load_options = LoadOptionsFor(flags->compute_type);
@@ -139,6 +144,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
     service_options.host = "127.0.0.1";
     service_options.port = flags->translator_port;
     if (flags->workers > 0) service_options.scheduler.workers = flags->workers;
+    service_options.grace_seconds = flags->grace_seconds;
     translator::Service service(service_options);
     if (Status s = service.Listen(); !s.ok()) {
       std::cerr << "dolmetsch serve: the translator cannot listen: " << s.message() << "\n";
@@ -196,9 +202,12 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
               << options->store.url << ")\n";
     int signal_number = WaitForStopSignal();
     std::cerr << "serve: stopping (signal " << signal_number << ")\n";
+    // One grace for both: the pages stop accepting, the translator drains (translations the pages wait for
+    // finish, or get 503 at the end of the grace, which the pages pass on), then the pages stop.
+    (*app)->StopAccepting();
+    service.Shutdown();
     (*app)->Stop();
     (*app)->Wait();
-    service.Shutdown();
     *exit_code = 0;
   });
 }

@@ -4,8 +4,10 @@
 // default beam search).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include <thread>
 #include <tuple>
 
+#include "http/testing/raw_client.h"
 #include "translator/mini_http_client.h"
 
 extern char** environ;
@@ -122,6 +125,7 @@ class Server {
   void Signal(int sig) { ::kill(pid_, sig); }
   std::string Log() { return ReadFile(log_path_); }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
 
  private:
   static inline int counter_ = 0;
@@ -517,6 +521,261 @@ TEST(TranslatorLifecycleTest, ConfiguredThroughEnvironment) {
             200);
   server.Signal(SIGTERM);
   EXPECT_EQ(server.WaitExit(), 0);
+}
+
+// --- The HTTP front door of the real binary (http/server.h): hostile and unusual clients. ---
+
+namespace raw = dolmetsch::http::testing;
+
+// VmRSS (KiB) and thread count of a process, from /proc.
+std::pair<long, long> RssKibAndThreads(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  long rss = -1, threads = -1;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) rss = std::atol(line.c_str() + 6);
+    if (line.rfind("Threads:", 0) == 0) threads = std::atol(line.c_str() + 8);
+  }
+  return {rss, threads};
+}
+
+std::string TranslateRequest(const std::string& text, const std::string& extra_headers = "") {
+  std::string body = json{{"text_de", text}}.dump();
+  return "POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra_headers +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+TEST(TranslatorHttpTest, SlowAndIdleClientsDoNotStarveOthers) {
+  Server server;
+  ASSERT_GT(server.WaitListening(), 0) << server.Log();
+  ASSERT_TRUE(server.WaitReady()) << server.Log();
+  std::vector<int> idle, slow;
+  for (int i = 0; i < 500; ++i) {
+    int fd = raw::Connect(server.port());
+    ASSERT_GE(fd, 0) << i;
+    idle.push_back(fd);
+  }
+  for (int i = 0; i < 80; ++i) {  // slowloris: a body announced and trickled a byte at a time
+    int fd = raw::Connect(server.port());
+    ASSERT_GE(fd, 0) << i;
+    raw::SendAll(fd,
+                 "POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 100000\r\n\r\n{");
+    slow.push_back(fd);
+  }
+  const int kCases[] = {0, 1, 7};
+  int answered = 0;
+  for (int round = 0; round < 10; ++round) {
+    for (int fd : slow) raw::SendAll(fd, " ");
+    auto start = Clock::now();
+    int fd = raw::Connect(server.port(), 1000);
+    ASSERT_GE(fd, 0) << "round " << round;
+    raw::SendAll(fd, TranslateRequest(GoldenSource(kCases[round % 3]), "Connection: close\r\n"));
+    std::string data = raw::ReadAll(fd);
+    ::close(fd);
+    auto reply = raw::TakeReply(data);
+    EXPECT_EQ(reply.status, 200) << "round " << round;
+    EXPECT_EQ(json::parse(reply.body, nullptr, false).value("text_en", ""), Golden(kCases[round % 3]));
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(1)) << "round " << round;
+    answered += reply.status == 200;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  EXPECT_EQ(answered, 10);
+  // The trickling bodies arrive far below the minimum rate (1 KB per 10 s): those clients are answered 408.
+  int dropped = 0;
+  for (int fd : slow) {
+    std::string data = raw::ReadAll(fd);
+    dropped += raw::TakeReply(data).status == 408;
+    ::close(fd);
+  }
+  EXPECT_EQ(dropped, 80);
+  for (int fd : idle) ::close(fd);
+}
+
+TEST(TranslatorHttpTest, PipeliningHalfCloseFramingAndRequestIds) {
+  Server server;
+  ASSERT_GT(server.WaitListening(), 0) << server.Log();
+  ASSERT_TRUE(server.WaitReady()) << server.Log();
+  auto exchange = [&](const std::string& bytes, bool half_close) {
+    int fd = raw::Connect(server.port());
+    raw::SendAll(fd, bytes);
+    if (half_close) ::shutdown(fd, SHUT_WR);
+    std::string data = raw::ReadAll(fd);
+    ::close(fd);
+    return raw::TakeReplies(data);
+  };
+  // Three requests in one write: three answers, in order.
+  auto pipelined = exchange("GET /health HTTP/1.1\r\nHost: x\r\n\r\n" + TranslateRequest(GoldenSource(1)) +
+                                "GET /languages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                            false);
+  ASSERT_EQ(pipelined.size(), 3u);
+  EXPECT_EQ(json::parse(pipelined[0].body)["status"], "ok");
+  EXPECT_EQ(json::parse(pipelined[1].body)["text_en"], Golden(1));
+  EXPECT_TRUE(json::parse(pipelined[2].body).is_array());
+  // A client that half-closes after its request still gets the answer.
+  auto half =
+      exchange(TranslateRequest(GoldenSource(7), "Connection: close\r\nX-Request-Id: half-42\r\n"), true);
+  ASSERT_EQ(half.size(), 1u);
+  EXPECT_EQ(json::parse(half[0].body)["text_en"], Golden(7));
+  EXPECT_EQ(half[0].headers["x-request-id"], "half-42");
+  // Ambiguous framing: 400 (431 for an oversized header), a JSON error, and the connection closed.
+  const std::vector<std::pair<std::string, int>> bad = {
+      {"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n{}xx", 400},
+      {"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       400},
+      {"POST /translate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400},
+      {"POST /translate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked, x\r\n\r\n0\r\n\r\n", 400},
+      {"GET /health HTTP/1.1\r\nHost: x\r\nBroken header line\r\n\r\n", 400},
+      {"GET /health HTTP/1.1\r\nHost: x\r\nX-A: 1\r2\r\n\r\n", 400},
+      {"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(40000, 'b') + "\r\n\r\n", 431},
+  };
+  for (const auto& [request, status] : bad) {
+    auto replies = exchange(request, false);
+    ASSERT_EQ(replies.size(), 1u) << request.substr(0, 80);
+    EXPECT_EQ(replies[0].status, status) << request.substr(0, 80);
+    EXPECT_EQ(replies[0].headers["connection"], "close");
+    EXPECT_TRUE(json::parse(replies[0].body, nullptr, false).contains("error")) << replies[0].body;
+  }
+  // HEAD and OPTIONS.
+  auto head = exchange("HEAD /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false);
+  EXPECT_TRUE(head.empty()) << "a HEAD answer has no body; TakeReplies reads it as incomplete";
+  int fd = raw::Connect(server.port());
+  raw::SendAll(fd, "HEAD /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string head_data = raw::ReadAll(fd);
+  ::close(fd);
+  auto head_reply = raw::TakeReply(head_data, /*head=*/true);
+  EXPECT_EQ(head_reply.status, 200);
+  EXPECT_EQ(head_reply.headers["content-length"], "15");
+  EXPECT_TRUE(head_data.empty());
+  auto options = exchange("OPTIONS /translate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false);
+  ASSERT_EQ(options.size(), 1u);
+  EXPECT_EQ(options[0].status, 204);
+  EXPECT_EQ(options[0].headers["allow"], "POST, OPTIONS");
+  // Every log line carries the request id.
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitExit(30), 0) << server.Log();
+  EXPECT_NE(server.Log().find("\"request_id\":\"half-42\""), std::string::npos) << server.Log();
+}
+
+TEST(TranslatorHttpTest, TwoThousandStreamsCostMemoryNotThreads) {
+  constexpr int kStreams = 2000;
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < 2 * kStreams + 200) {
+    GTEST_SKIP() << "needs " << 2 * kStreams + 200 << " file descriptors (ulimit -Hn is " << limit.rlim_max
+                 << ")";
+  }
+  limit.rlim_cur = std::max<rlim_t>(limit.rlim_cur, 2 * kStreams + 200);
+  setrlimit(RLIMIT_NOFILE, &limit);  // the server inherits it
+  // One sentence per batch and several sentences per stream: round-robin keeps every stream open a while.
+  Server server({"--max-batch-sentences", "1", "--max-active-requests", "4096", "--workers", "1"});
+  ASSERT_GT(server.WaitListening(), 0) << server.Log();
+  ASSERT_TRUE(server.WaitReady()) << server.Log();
+  auto [rss_before, threads_before] = RssKibAndThreads(server.pid());
+  std::vector<int> fds;
+  std::vector<std::string> data(kStreams);
+  for (int i = 0; i < kStreams; ++i) {
+    int fd = raw::Connect(server.port(), 60000);
+    ASSERT_GE(fd, 0) << i;
+    std::string text;
+    for (int k = 0; k < 4; ++k) text += "Satz " + std::to_string(i) + " Nummer " + std::to_string(k) + ". ";
+    std::string body = json{{"text", text}, {"stream", true}}.dump();
+    raw::SendAll(fd,
+                 "POST /v1/translate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
+                 "application/json\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body);
+    fds.push_back(fd);
+  }
+  // Wait until every stream has its headers, then measure while they are open.
+  std::vector<bool> headers(kStreams, false), done(kStreams, false);
+  int with_headers = 0, finished = 0;
+  long rss_open = 0, threads_open = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(240);
+  char buf[16384];
+  while (finished < kStreams && Clock::now() < deadline) {
+    std::vector<pollfd> polls;
+    for (int i = 0; i < kStreams; ++i) {
+      if (!done[i]) polls.push_back({fds[i], POLLIN, 0});
+    }
+    ::poll(polls.data(), polls.size(), 100);
+    for (const pollfd& p : polls) {
+      if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      int i = static_cast<int>(std::find(fds.begin(), fds.end(), p.fd) - fds.begin());
+      ssize_t n = ::recv(p.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) data[i].append(buf, static_cast<size_t>(n));
+      if (!headers[i] && data[i].find("\r\n\r\n") != std::string::npos) {
+        headers[i] = true;
+        ++with_headers;
+        if (with_headers == kStreams) std::tie(rss_open, threads_open) = RssKibAndThreads(server.pid());
+      }
+      if (n == 0 || (n < 0 && errno != EAGAIN)) {
+        done[i] = true;
+        ++finished;
+      }
+    }
+  }
+  int complete = 0;
+  for (int i = 0; i < kStreams; ++i) {
+    ::close(fds[i]);
+    complete += data[i].rfind("HTTP/1.1 200", 0) == 0 && data[i].find("event: done") != std::string::npos;
+  }
+  EXPECT_EQ(complete, kStreams);
+  ASSERT_GT(rss_open, 0) << "the streams never were all open at once";
+  double kib_per_stream = static_cast<double>(rss_open - rss_before) / kStreams;
+  std::printf("streams: %d open at once; RSS %ld -> %ld KiB (%.1f KiB per stream); threads %ld -> %ld\n",
+              kStreams, rss_before, rss_open, kib_per_stream, threads_before, threads_open);
+  RecordProperty("kib_per_stream", std::to_string(kib_per_stream));
+  EXPECT_LT(kib_per_stream, 256) << "a stream should cost a few KiB";
+  EXPECT_LE(threads_open, threads_before + 2) << "streams must not take threads";
+}
+
+TEST(TranslatorHttpTest, ShutdownDuringALongDocumentAnswers503WithinTheGrace) {
+  Server server(
+      {"--max-batch-sentences", "1", "--workers", "1", "--grace", "5", "--forced-new-tokens", "48"});
+  ASSERT_GT(server.WaitListening(), 0) << server.Log();
+  ASSERT_TRUE(server.WaitReady()) << server.Log();
+  std::string doc;  // distinct sentences, far more than 5 s of decoding
+  for (int i = 0; i < 20000; ++i) doc += "Die Stra\u00dfe Nummer " + std::to_string(i) + " ist sch\u00f6n. ";
+  raw::Reply plain, stream;
+  std::thread plain_client([&] {
+    int fd = raw::Connect(server.port(), 60000);
+    raw::SendAll(fd, TranslateRequest(doc, "Connection: close\r\n"));
+    std::string data = raw::ReadAll(fd);
+    ::close(fd);
+    plain = raw::TakeReply(data);
+  });
+  std::thread stream_client([&] {
+    int fd = raw::Connect(server.port(), 60000);
+    std::string body = json{{"text", doc.substr(0, 50000)}, {"stream", true}}.dump();
+    raw::SendAll(fd,
+                 "POST /v1/translate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
+                 "application/json\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body);
+    std::string data = raw::ReadAll(fd);
+    ::close(fd);
+    stream = raw::TakeReply(data);
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto signalled = Clock::now();
+  server.Signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LT(raw::Connect(server.port(), 500), 0) << "new connections are refused while draining";
+  plain_client.join();
+  stream_client.join();
+  EXPECT_EQ(server.WaitExit(60), 0) << server.Log();
+  double took = std::chrono::duration<double>(Clock::now() - signalled).count();
+  std::printf("shutdown with a 5 s grace took %.2f s\n", took);
+  EXPECT_LT(took, 5 + 3) << "the grace covers the whole shutdown";
+  EXPECT_EQ(plain.status, 503) << plain.body;
+  EXPECT_NE(plain.headers["retry-after"], "");
+  EXPECT_NE(json::parse(plain.body, nullptr, false).value("error", "").find("shutting down"),
+            std::string::npos)
+      << plain.body;
+  EXPECT_EQ(stream.status, 200);
+  EXPECT_NE(stream.body.find("event: error"), std::string::npos)
+      << stream.body.substr(stream.body.size() > 600 ? stream.body.size() - 600 : 0);
+  EXPECT_NE(stream.body.find("\"status\":503"), std::string::npos);
 }
 
 }  // namespace

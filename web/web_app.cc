@@ -645,6 +645,10 @@ Status WebApp::Listen() {
   return Status::Ok();
 }
 
+void WebApp::StopAccepting() {
+  if (server_ != nullptr && !stopped_.load()) server_->StopAccepting();
+}
+
 void WebApp::Stop() {
   if (server_ != nullptr && !stopped_.exchange(true)) {
     server_->StopAccepting();

@@ -75,6 +75,9 @@ class WebApp {
   // Binds host:port and serves from a background thread.
   Status Listen();
   int port() const { return bound_port_; }
+  // Closes the listening socket and idle connections; requests being answered go on (serve calls this
+  // first, then shuts the translator down within its grace, then Stop).
+  void StopAccepting();
   void Stop();
   void Wait();
 
