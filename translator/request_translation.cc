@@ -265,6 +265,14 @@ size_t RequestTranslation::progress() const {
 
 bool RequestTranslation::ended() const { return job_ == nullptr || job_->finished(); }
 
+void RequestTranslation::OnChange(std::function<void()> fn) {
+  if (job_ == nullptr) {
+    fn();
+  } else {
+    job_->OnChange(std::move(fn));
+  }
+}
+
 void RequestTranslation::Cancel() {
   if (job_ != nullptr) job_->Cancel();
 }

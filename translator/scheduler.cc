@@ -29,6 +29,12 @@ void Job::Cancel() {
   scheduler_->CancelLocked(*this);
 }
 
+void Job::OnChange(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  on_change_ = std::move(fn);
+  if (ended_ && on_change_) on_change_();
+}
+
 bool Job::finished() const {
   std::lock_guard<std::mutex> lock(*mu_);
   return ended_;
@@ -127,6 +133,7 @@ void Scheduler::FinishJobLocked(Job& job, Status status) {
   --active_jobs_;
   active_set_.erase(&job);
   job.cv_.notify_all();
+  if (job.on_change_) job.on_change_();
   UpdateGaugesLocked();
 }
 
@@ -257,6 +264,7 @@ void Scheduler::WorkerLoop() {
         FinishJobLocked(job, Status::Ok());
       } else {
         job.cv_.notify_all();  // progress
+        if (job.on_change_) job.on_change_();
       }
     }
   }

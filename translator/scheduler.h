@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -46,6 +47,10 @@ class Job {
   size_t WaitForProgress(size_t known_prefix, Clock::time_point deadline);
   // Drops sentences not yet in a batch; WaitUntil then returns Cancelled (unless already finished).
   void Cancel();
+  // Calls `fn` whenever the finished prefix grows or the job ends (at once if it has ended), so that an
+  // event loop can wait without a thread. It runs on a scheduler thread with the scheduler's lock held: it
+  // must only hand off (post to an event loop), never call back into the scheduler or the job.
+  void OnChange(std::function<void()> fn);
   bool finished() const;
   Status status() const;
   // Results of the leading `prefix` sentences are stable once WaitForProgress reported them.
@@ -78,6 +83,7 @@ class Job {
   bool cancelled_ = false;
   Status status_;  // first error
   bool ended_ = false;
+  std::function<void()> on_change_;
 };
 
 class Scheduler {

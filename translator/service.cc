@@ -269,9 +269,10 @@ void Service::Mount(http::Server& server) {
   }
 }
 
-// One translation request after admission: watches its job from a timer on the I/O threads (no thread
-// waits for the decoding) and runs each step that has work (progress events, the answer) on the worker
-// pool. Check and Step never overlap: each schedules the other and returns.
+// One translation request after admission. No thread waits for its decoding: the scheduler's job calls
+// back on progress (Job::OnChange), which kicks a Check on an I/O thread; a 250 ms tick kicks it too (client
+// gone, deadline, shutdown, stream keep-alives). Check never blocks; when there is work (progress events,
+// the answer) it hands a Step to the worker pool. At most one Check or Step runs at a time (busy_).
 class Service::Translation : public std::enable_shared_from_this<Translation> {
  public:
   using BuildAnswer =
@@ -286,9 +287,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
         build_answer_(std::move(build_answer)),
         stream_(stream),
         deadline_(deadline),
-        timeout_message_(std::move(timeout_message)) {
-    ++service_.in_flight_;
-  }
+        timeout_message_(std::move(timeout_message)) {}  // takes over the in_flight_ count of the handler
   ~Translation() { Release(); }
 
   void Begin() {
@@ -302,29 +301,79 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
       exchange_->BeginStream();
       last_write_ = Clock::now();
     }
-    Step();
+    std::weak_ptr<Translation> weak = shared_from_this();
+    {
+      std::lock_guard<std::mutex> lock(service_.translations_mu_);
+      service_.translations_[this] = weak;
+    }
+    std::shared_ptr<http::Exchange> exchange = exchange_;
+    // Runs under the scheduler's lock: only posts (and holds no reference that could end the request there).
+    translation_->OnChange([weak, exchange] {
+      exchange->After(std::chrono::milliseconds(0), [weak] {
+        if (auto self = weak.lock()) self->Kick();
+      });
+    });
+    Tick();
+    Kick();
   }
+
+  // From Shutdown: look now (the grace is over), not at the next tick.
+  void Wake() { Kick(); }
 
  private:
-  void Watch() {
+  void Tick() {
     auto self = shared_from_this();
-    exchange_->After(delay_, [self] { self->Check(); });
-    // Short jobs are answered within a few ms; long ones are looked at every 50 ms (100 ms for streams).
-    delay_ = std::min(delay_ * 2, std::chrono::milliseconds(stream_ ? 100 : 50));
+    exchange_->After(std::chrono::milliseconds(250), [self] {
+      if (self->done_.load()) return;
+      self->Kick();
+      self->Tick();
+    });
   }
 
-  // On an I/O thread: must not block.
+  void Kick() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (done_.load()) return;
+      if (busy_) {
+        again_ = true;
+        return;
+      }
+      busy_ = true;
+    }
+    Check();
+  }
+
+  // The end of a Check or Step that scheduled nothing: check again if kicked meanwhile.
+  void Idle() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!again_) {
+        busy_ = false;
+        return;
+      }
+      again_ = false;
+    }
+    auto self = shared_from_this();
+    exchange_->After(std::chrono::milliseconds(0), [self] { self->Check(); });
+  }
+
+  // Must not block (it runs on an I/O thread).
   void Check() {
     if (service_.cancelling_.load()) {
       return Fail(Status::Unavailable("the translator is shutting down; retry on another instance"));
     }
     if (exchange_->client_gone()) return Fail(Status::Cancelled("the client closed the connection"));
     if (Clock::now() >= deadline_) return Fail(Status::DeadlineExceeded(timeout_message_));
-    size_t progress = translation_->progress();
     bool ended = translation_->ended();
-    if (ended ||
-        (stream_ && progress > seen_progress_ && exchange_->queued_bytes() < kMaxQueuedStreamBytes)) {
-      seen_progress_ = progress;
+    bool step = ended;
+    if (stream_ && !ended) {
+      // Each step replays the text so far: at most one per 100 ms while the job runs.
+      size_t progress = translation_->progress();
+      step = progress > seen_progress_ && exchange_->queued_bytes() < kMaxQueuedStreamBytes &&
+             Clock::now() - last_step_ >= std::chrono::milliseconds(100);
+      if (step) seen_progress_ = progress;
+    }
+    if (step) {
       auto self = shared_from_this();
       exchange_->Blocking([self] { self->Step(); });
       return;
@@ -334,14 +383,14 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
       last_write_ = Clock::now();
       exchange_->Write(": waiting\n\n");
     }
-    Watch();
+    Idle();
   }
 
   // On the worker pool.
   void Step() {
+    last_step_ = Clock::now();
+    auto no_wait = []() -> Status { return Status::Ok(); };  // the job has ended: nothing waits
     if (!stream_) {
-      if (!translation_->ended()) return Watch();
-      auto no_wait = []() -> Status { return Status::Ok(); };
       StatusOr<json> answer = build_answer_(no_wait, {});
       if (!answer.ok()) return Fail(answer.status());
       service_.Respond(exchange_->response(), 200, Dump(*answer));
@@ -359,14 +408,10 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
       StatusOr<std::optional<std::string>> text =
           translation_->AssembleReady(text_, &next_segment_, on_segment);
       if (!text.ok()) return Fail(text.status());
-      if (!text->has_value()) {
-        delay_ = std::chrono::milliseconds(1);
-        return Watch();
-      }
+      if (!text->has_value()) return Idle();  // the rest is still being translated
       best_.push_back(std::move(**text));
       ++text_;
     }
-    auto no_wait = []() -> Status { return Status::Ok(); };
     StatusOr<json> answer = build_answer_(no_wait, best_);
     if (!answer.ok()) return Fail(answer.status());
     Send("done", *answer);
@@ -380,14 +425,12 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
 
   void Fail(const Status& status) {
     translation_->Cancel();
-    bool gone = exchange_->client_gone();
     if (!stream_) {
       service_.RespondError(*exchange_, status);
-      if (status.code() == Status::Code::kCancelled && gone) exchange_->fields()["error"] = status.message();
       return Done();
     }
     exchange_->fields()["error"] = status.message();
-    if (!gone) {
+    if (!exchange_->client_gone()) {
       json data = {{"error", status.message()}};
       int code = HttpStatusFor(status);
       if (code == 504 || code == 503) data["status"] = code;
@@ -397,6 +440,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
   }
 
   void Done() {
+    done_.store(true);
     if (stream_) {
       exchange_->End();
     } else {
@@ -406,8 +450,12 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
   }
 
   void Release() {
-    if (!released_) --service_.in_flight_;
-    released_ = true;
+    if (released_.exchange(true)) return;
+    {
+      std::lock_guard<std::mutex> lock(service_.translations_mu_);
+      service_.translations_.erase(this);
+    }
+    --service_.in_flight_;
   }
 
   Service& service_;
@@ -417,19 +465,33 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
   const bool stream_;
   const Clock::time_point deadline_;
   const std::string timeout_message_;
-  std::chrono::milliseconds delay_{1};
+  std::mutex mu_;
+  bool busy_ = false;   // a Check or Step is running or scheduled (guarded by mu_)
+  bool again_ = false;  // kicked while busy (guarded by mu_)
+  std::atomic<bool> done_{false};
+  std::atomic<bool> released_{false};
+  // Used by the one running Check or Step only.
   Clock::time_point last_write_{};
+  Clock::time_point last_step_{};
   size_t seen_progress_ = 0;
   size_t text_ = 0;          // next text to assemble (streaming)
   size_t next_segment_ = 0;  // next segment to report (streaming)
   std::vector<std::string> best_;
-  bool released_ = false;
 };
 
 void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exchange>& exchange) {
   http::Request& req = exchange->request();
   json& fields = exchange->fields();
   fields["api"] = endpoint == ApiKind::kNative ? "native" : "legacy";
+  // Counted from here (Shutdown waits for it), until the answer is handed to the server.
+  ++in_flight_;
+  struct Counted {
+    std::atomic<int>& n;
+    bool handed_over = false;
+    ~Counted() {
+      if (!handed_over) --n;
+    }
+  } counted{in_flight_};
 
   // 1. The body (the server bounded it by max_body_bytes already).
   std::string body = std::move(req.body);
@@ -566,6 +628,7 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   exchange->Defer();
   auto pump = std::make_shared<Translation>(*this, exchange, std::move(translation), std::move(build_answer),
                                             request.stream, deadline, std::move(timeout_message));
+  counted.handed_over = true;
   pump->Begin();
 }
 
@@ -620,6 +683,15 @@ void Service::Shutdown() {
   if (in_flight_.load() > 0) {
     cancelling_.store(true);
     if (Scheduler* s = scheduler_ptr_.load(); s != nullptr) s->CancelAll();
+    std::vector<std::shared_ptr<Translation>> waiting;
+    {
+      std::lock_guard<std::mutex> lock(translations_mu_);
+      for (auto& [raw, weak] : translations_) {
+        if (auto t = weak.lock()) waiting.push_back(std::move(t));
+      }
+    }
+    for (auto& t : waiting) t->Wake();
+    waiting.clear();
     while (in_flight_.load() > 0 && Clock::now() < deadline + std::chrono::milliseconds(200)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

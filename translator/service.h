@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "translator/api.h"
@@ -126,6 +127,8 @@ class Service {
   std::atomic<bool> draining_{false};
   std::atomic<bool> cancelling_{false};  // the grace period is over: answer 503 to everyone waiting
   std::atomic<int> in_flight_{0};        // translation requests being answered (streams included)
+  std::mutex translations_mu_;
+  std::unordered_map<Translation*, std::weak_ptr<Translation>> translations_;  // in flight, for Shutdown
 
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> server_stopped_{false};

@@ -309,7 +309,7 @@ TEST_F(ServiceTest, ShutdownLetsInFlightFinishAndRefusesNewConnections) {
   backend_.Open();
   client.join();
   stopper.join();
-  EXPECT_EQ(in_flight.status, 200);
+  ASSERT_EQ(in_flight.status, 200) << in_flight.error;
   EXPECT_EQ(Body(in_flight)["text_en"], "0:NOCH FERTIG.");
 }
 
@@ -328,7 +328,7 @@ TEST_F(ServiceTest, ShutdownCancelsWorkLeftAfterGrace) {
   service_->Shutdown();
   client.join();
   opener.join();
-  EXPECT_EQ(in_flight.status, 503);
+  EXPECT_EQ(in_flight.status, 503) << in_flight.error;
 }
 
 TEST_F(ServiceTest, DocumentPipelineDedupAndCacheOverHttp) {
