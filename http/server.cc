@@ -12,6 +12,7 @@
 #include <future>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <thread>
 
 namespace dolmetsch::http {
@@ -83,6 +84,10 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::optional<tcp::acceptor> acceptor;
   asio::thread_pool pool;
   std::atomic<bool> stopped{false};  // after Stop: nothing may be posted any more
+  // Held shared while posting from outside (Exchange::After/Blocking may run on any thread, e.g. a
+  // scheduler's callback) and exclusively when Stop sets `stopped`: nothing is posted to a context being
+  // destroyed.
+  std::shared_mutex post_mu;
   std::vector<RouteEntry> routes;
   std::vector<std::thread> io_threads;
   std::atomic<size_t> connections{0};
@@ -692,18 +697,21 @@ double Exchange::seconds() const {
 }
 
 void Exchange::Finish() {
+  std::shared_lock<std::shared_mutex> lock(core_->post_mu);
   if (finished_.exchange(true) || core_->stopped.load()) return;
   auto self = shared_from_this();
   asio::dispatch(connection_->executor(), [self] { self->connection_->Send(self); });
 }
 
 void Exchange::BeginStream() {
+  std::shared_lock<std::shared_mutex> lock(core_->post_mu);
   if (finished_.exchange(true) || core_->stopped.load()) return;
   auto self = shared_from_this();
   asio::dispatch(connection_->executor(), [self] { self->connection_->SendStreamStart(self); });
 }
 
 bool Exchange::Write(std::string data) {
+  std::shared_lock<std::shared_mutex> lock(core_->post_mu);
   if (gone_.load() || ended_.load() || core_->stopped.load()) return false;
   size_t n = data.size();
   queued_bytes_.fetch_add(n);
@@ -715,16 +723,19 @@ bool Exchange::Write(std::string data) {
 }
 
 void Exchange::End() {
+  std::shared_lock<std::shared_mutex> lock(core_->post_mu);
   if (ended_.exchange(true) || core_->stopped.load()) return;
   auto self = shared_from_this();
   asio::post(connection_->executor(), [self] { self->connection_->SendChunk(self, "", true); });
 }
 
 void Exchange::Blocking(std::function<void()> fn) {
+  std::shared_lock<std::shared_mutex> lock(core_->post_mu);
   if (!core_->stopped.load()) asio::post(core_->pool, std::move(fn));
 }
 
 void Exchange::After(std::chrono::milliseconds delay, std::function<void()> fn) {
+  std::shared_lock<std::shared_mutex> lock(core_->post_mu);
   if (core_->stopped.load()) return;
   auto timer = std::make_shared<asio::steady_timer>(core_->ioc, delay);
   timer->async_wait([timer, fn = std::move(fn)](boost::system::error_code ec) {
@@ -836,7 +847,10 @@ void Server::Stop() {
   for (int i = 0; i < 20 && core->connections.load() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  core->stopped.store(true);
+  {
+    std::unique_lock<std::shared_mutex> lock(core->post_mu);
+    core->stopped.store(true);
+  }
   core->work.reset();
   core->ioc.stop();
   for (auto& t : core->io_threads) t.join();

@@ -270,9 +270,10 @@ void Service::Mount(http::Server& server) {
 }
 
 // One translation request after admission. No thread waits for its decoding: the scheduler's job calls
-// back on progress (Job::OnChange), which kicks a Check on an I/O thread; a 250 ms tick kicks it too (client
-// gone, deadline, shutdown, stream keep-alives). Check never blocks; when there is work (progress events,
-// the answer) it hands a Step to the worker pool. At most one Check or Step runs at a time (busy_).
+// back on progress (Job::OnChange), which kicks a Check on the worker pool; a 250 ms tick kicks it from an
+// I/O thread too (client gone, deadline, shutdown, stream keep-alives). Check never blocks; when there is
+// work (progress events, the answer) it runs a Step (handed to the pool when it runs on an I/O thread).
+// At most one Check or Step runs at a time (busy_).
 class Service::Translation : public std::enable_shared_from_this<Translation> {
  public:
   using BuildAnswer =
@@ -308,29 +309,31 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     }
     std::shared_ptr<http::Exchange> exchange = exchange_;
     // Runs under the scheduler's lock: only posts (and holds no reference that could end the request there).
+    // Straight to the worker pool: one thread hop from the decoder to the answer.
     translation_->OnChange([weak, exchange] {
-      exchange->After(std::chrono::milliseconds(0), [weak] {
-        if (auto self = weak.lock()) self->Kick();
+      exchange->Blocking([weak] {
+        if (auto self = weak.lock()) self->Kick(/*on_pool=*/true);
       });
     });
     Tick();
-    Kick();
+    Kick(/*on_pool=*/true);  // Begin runs in the handler, on the worker pool
   }
 
   // From Shutdown: look now (the grace is over), not at the next tick.
-  void Wake() { Kick(); }
+  void Wake() { Kick(/*on_pool=*/false); }
 
  private:
   void Tick() {
     auto self = shared_from_this();
     exchange_->After(std::chrono::milliseconds(250), [self] {
       if (self->done_.load()) return;
-      self->Kick();
+      self->Kick(/*on_pool=*/false);
       self->Tick();
     });
   }
 
-  void Kick() {
+  // `on_pool`: the caller is a worker-pool thread (a Step may then run right here).
+  void Kick(bool on_pool) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (done_.load()) return;
@@ -340,7 +343,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
       }
       busy_ = true;
     }
-    Check();
+    Check(on_pool);
   }
 
   // The end of a Check or Step that scheduled nothing: check again if kicked meanwhile.
@@ -354,11 +357,11 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
       again_ = false;
     }
     auto self = shared_from_this();
-    exchange_->After(std::chrono::milliseconds(0), [self] { self->Check(); });
+    exchange_->Blocking([self] { self->Check(/*on_pool=*/true); });
   }
 
-  // Must not block (it runs on an I/O thread).
-  void Check() {
+  // Must not block (it may run on an I/O thread).
+  void Check(bool on_pool) {
     if (service_.cancelling_.load()) {
       return Fail(Status::Unavailable("the translator is shutting down; retry on another instance"));
     }
@@ -374,6 +377,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
       if (step) seen_progress_ = progress;
     }
     if (step) {
+      if (on_pool) return Step();
       auto self = shared_from_this();
       exchange_->Blocking([self] { self->Step(); });
       return;
