@@ -56,6 +56,8 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(server_->Listen().ok());
     port_ = server_->port();
   }
+  // The server first: its threads call back into this fixture's members.
+  void TearDown() override { server_.reset(); }
   // Writes one event every 20 ms until the client goes (counted) or 100 were sent.
   void StreamTick(std::shared_ptr<Exchange> e, int n) {
     if (e->client_gone()) {

@@ -558,7 +558,10 @@ void WebApp::InstallRoutes() {
   auto page = [this](void (WebApp::*handler)(const http::Request&, http::Response&)) {
     return [this, handler](const Ex& e) { (this->*handler)(e->request(), e->response()); };
   };
-  server.Route("GET", "/", page(&WebApp::HandleTranslatePage));
+  // The empty page needs no database: rendered on the I/O thread, unless signing in checks a password hash
+  // (bcrypt is slow on purpose).
+  server.Route("GET", "/", page(&WebApp::HandleTranslatePage),
+               options_.history_mode == HistoryMode::kUsers ? http::Run::kWorker : http::Run::kInline);
   server.Route("POST", "/translate", page(&WebApp::HandleTranslateForm));
   server.Route("POST", "/api/translate", [this](const Ex& e) { HandleTranslateApi(e); });
   server.Route("GET", "/history", page(&WebApp::HandleHistory));

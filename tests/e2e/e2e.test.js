@@ -190,3 +190,34 @@ test('phone and dark mode render', async () => {
   await shot(page, '10-phone-dark-history');
   await context.close();
 });
+
+// A 5 MB German text (under the 10,000,000-character limit) goes through the page with and without
+// JavaScript. Identical sentences are translated once, so the fixture model answers within seconds.
+const BIG = 'Grüße aus München. '.repeat(Math.ceil(5e6 / 19));
+
+test('a 5 MB text with JavaScript', async () => {
+  const { context, page, errors } = await newPage();
+  await page.goto(BASE + '/');
+  await page.fill('#text-de', BIG);
+  await page.press('#text-de', 'Control+Enter');
+  await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done' ||
+    !document.getElementById('notice').hidden, null, { timeout: 180000 });
+  assert.equal(await page.isVisible('#notice'), false, await page.textContent('#notice'));
+  const length = await page.evaluate(() => document.getElementById('text-en').textContent.length);
+  assert.ok(length > 1000000, 'the whole translation is shown: ' + length);
+  assert.equal((await page.inputValue('#text-de')).length, BIG.length, 'the input stays');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a 5 MB text without JavaScript', async () => {
+  const { context, page } = await newPage({ javaScriptEnabled: false });
+  await page.goto(BASE + '/');
+  await page.fill('#text-de', BIG);
+  await page.click('#translate-button');
+  await page.waitForURL(/\/translate$/, { timeout: 180000 });
+  assert.ok((await page.textContent('#text-en')).length > 1000000, 'the whole translation is shown');
+  assert.equal((await page.inputValue('#text-de')).length, BIG.length, 'the typed text is kept');
+  assert.equal(await page.textContent('#counts-en a'), 'Saved to the history');
+  await context.close();
+});
