@@ -267,7 +267,7 @@ bool RequestTranslation::ended() const { return job_ == nullptr || job_->finishe
 
 void RequestTranslation::OnChange(std::function<void()> fn) {
   if (job_ == nullptr) {
-    fn();
+    if (fn) fn();
   } else {
     job_->OnChange(std::move(fn));
   }

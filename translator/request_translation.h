@@ -88,7 +88,7 @@ class RequestTranslation {
   // (done, failed or cancelled; also true when nothing needed decoding). Neither blocks.
   size_t progress() const;
   bool ended() const;
-  // Job::OnChange of the job (called at once when nothing needed decoding).
+  // Job::OnChange of the job (called at once when nothing needed decoding); nullptr removes the callback.
   void OnChange(std::function<void()> fn);
 
   // Drops the job's work not yet in a batch (a client went away). Safe to call more than once.

@@ -49,7 +49,8 @@ class Job {
   void Cancel();
   // Calls `fn` whenever the finished prefix grows or the job ends (at once if it has ended), so that an
   // event loop can wait without a thread. It runs on a scheduler thread with the scheduler's lock held: it
-  // must only hand off (post to an event loop), never call back into the scheduler or the job.
+  // must only hand off (post to an event loop), never call back into the scheduler or the job. nullptr
+  // removes it (the job may outlive its request: remove what the callback holds when the request ends).
   void OnChange(std::function<void()> fn);
   bool finished() const;
   Status status() const;

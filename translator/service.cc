@@ -455,6 +455,9 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
 
   void Release() {
     if (released_.exchange(true)) return;
+    // The job may outlive this request (a batch still holds it) and even the server: drop the callback and
+    // the exchange it holds now, on this thread, not later on a scheduler thread.
+    translation_->OnChange(nullptr);
     {
       std::lock_guard<std::mutex> lock(service_.translations_mu_);
       service_.translations_.erase(this);
