@@ -52,6 +52,26 @@ void LanguagesFromName(const std::string& name, translator::ModelInfo* info) {
   }
 }
 
+// Server-wide search caps (benchmarks force short outputs on random models with these).
+class CappedBackend : public translator::EngineBackend {
+ public:
+  CappedBackend(const engine::Translator* t, int max_new_tokens, int forced_new_tokens)
+      : EngineBackend(t), max_new_tokens_(max_new_tokens), forced_new_tokens_(forced_new_tokens) {}
+  StatusOr<std::vector<translator::SentenceResult>> TranslateBatch(
+      const std::vector<std::string>& sentences, const translator::SentenceOptions& o) override {
+    translator::SentenceOptions options = o;
+    if (max_new_tokens_ > 0 && (options.max_new_tokens == 0 || options.max_new_tokens > max_new_tokens_)) {
+      options.max_new_tokens = max_new_tokens_;
+    }
+    if (forced_new_tokens_ >= 0) options.forced_new_tokens = forced_new_tokens_;
+    return EngineBackend::TranslateBatch(sentences, options);
+  }
+
+ private:
+  int max_new_tokens_;
+  int forced_new_tokens_;
+};
+
 int RunTranslator(TranslatorFlags flags) {
   StatusOr<engine::LoadOptions> load_options = LoadOptionsFor(flags.compute_type);
   if (!load_options.ok()) {
@@ -79,6 +99,10 @@ int RunTranslator(TranslatorFlags flags) {
   sigaction(SIGINT, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Declared before the service, so that they outlive it: its scheduler may still be decoding a batch
+  // (cancelled at the end of the grace) when the service goes.
+  std::unique_ptr<engine::Translator> model;
+  std::unique_ptr<translator::EngineBackend> backend;
   translator::Service service(flags.service);
   Status listening = service.Listen();
   if (!listening.ok()) {
@@ -96,28 +120,9 @@ int RunTranslator(TranslatorFlags flags) {
     service.Shutdown();
     return 1;
   }
-  std::unique_ptr<engine::Translator> model = std::move(loaded).value();
+  model = std::move(loaded).value();
 
-  // Server-wide search caps (benchmarks force short outputs on random models with these).
-  class CappedBackend : public translator::EngineBackend {
-   public:
-    CappedBackend(const engine::Translator* t, int max_new_tokens, int forced_new_tokens)
-        : EngineBackend(t), max_new_tokens_(max_new_tokens), forced_new_tokens_(forced_new_tokens) {}
-    StatusOr<std::vector<translator::SentenceResult>> TranslateBatch(
-        const std::vector<std::string>& sentences, const translator::SentenceOptions& o) override {
-      translator::SentenceOptions options = o;
-      if (max_new_tokens_ > 0 && (options.max_new_tokens == 0 || options.max_new_tokens > max_new_tokens_)) {
-        options.max_new_tokens = max_new_tokens_;
-      }
-      if (forced_new_tokens_ >= 0) options.forced_new_tokens = forced_new_tokens_;
-      return EngineBackend::TranslateBatch(sentences, options);
-    }
-
-   private:
-    int max_new_tokens_;
-    int forced_new_tokens_;
-  };
-  CappedBackend backend(model.get(), flags.max_new_tokens, flags.forced_new_tokens);
+  backend = std::make_unique<CappedBackend>(model.get(), flags.max_new_tokens, flags.forced_new_tokens);
 
   translator::ModelInfo info;
   info.name = std::filesystem::path(flags.model).lexically_normal().filename().string();
@@ -126,7 +131,7 @@ int RunTranslator(TranslatorFlags flags) {
   LanguagesFromName(info.name, &info);
   info.load_seconds = model->load_seconds();
   info.compute_type = engine::ComputeTypeName(model->compute_type());
-  Status attached = service.AttachBackend(&backend, info);
+  Status attached = service.AttachBackend(backend.get(), info);
   if (!attached.ok()) {
     LogEvent("error", "warm_up_failed", {{"error", attached.ToString()}});
     service.Shutdown();
