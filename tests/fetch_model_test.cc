@@ -189,6 +189,16 @@ TEST_F(FetchModelCommandTest, OfflineSaysSo) {
   EXPECT_NE(run.err.find("seems to be offline"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("HF_ENDPOINT"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("--model DIR"), std::string::npos) << run.err;
+  // Nothing arrived, so nothing is left behind: no empty models/opus-mt-de-en/ (nor models/).
+  EXPECT_FALSE(fs::exists(root_ / "models")) << "an empty folder was left behind";
+}
+
+TEST_F(FetchModelCommandTest, FailedFetchKeepsFoldersThatExistedBefore) {
+  fs::create_directories(root_ / "models" / "opus-mt-de-en");
+  CommandRun run = Dolmetsch("HF_ENDPOINT=http://127.0.0.1:1",
+                             "fetch-model Helsinki-NLP/opus-mt-de-en --dir " + (root_ / "models").string());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_TRUE(fs::is_directory(root_ / "models" / "opus-mt-de-en"));
 }
 
 TEST_F(FetchModelCommandTest, BadArgumentsFail) {
