@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "hub/console_observer.h"
 #include "hub/model_fetcher.h"
-#include "models/model_catalog.h"
+#include "catalog/model_catalog.h"
 
 namespace dolmetsch::cli {
 namespace {
@@ -50,7 +50,7 @@ int ListInstalledModels(const std::string& dir) {
       if (!fs::exists(folder / name, ec)) complete = false;
     }
     std::string pair = "?";
-    if (StatusOr<models::ModelSpec> spec = models::ParseModelSpec(folder.string()); spec.ok()) {
+    if (StatusOr<catalog::ModelSpec> spec = catalog::ParseModelSpec(folder.string()); spec.ok()) {
       pair.clear();
       for (const std::string& s : spec->sources) pair += (pair.empty() ? "" : ",") + s;
       pair += "-";
