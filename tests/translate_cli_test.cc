@@ -159,6 +159,17 @@ TEST(TranslateCliTest, MakeRandomModelFindsItsSentencePieceFilesFromAnyDirectory
   fs::remove_all(dir);
 }
 
+TEST(TranslateCliTest, SegmentOtherLanguagesWithIcuRules) {
+  RunResult r = Dolmetsch("segment --language en", "Mr. Smith arrived at 5 p.m. on Monday. Did he? Yes!\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out),
+            (std::vector<std::string>{"Mr. Smith arrived at 5 p.m. on Monday.", "Did he?", "Yes!"}));
+  RunResult fr =
+      Dolmetsch("segment --json --language fr", "{\"text\": \"M. Dupont est arrivé. Il pleut.\"}\n");
+  ASSERT_EQ(fr.exit_code, 0) << fr.err;
+  EXPECT_EQ(nlohmann::json::parse(Lines(fr.out).at(0))["sentences"].size(), 2u) << fr.out;
+}
+
 TEST(TranslateCliTest, SegmentPrintsOneSentencePerLine) {
   RunResult r = Dolmetsch("segment", "Das ist z. B. ein Satz. Am 3. Oktober 1990 kam Dr. Meier. Wer?\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
