@@ -1,6 +1,7 @@
 // `dolmetsch make-random-model`: writes a MarianMT model folder with random weights (Hugging Face layout)
 // for benchmarks and tests when no real model can be downloaded.
 //   dolmetsch make-random-model --like opus-mt-de-en --out DIR [--seed N] [--spm-from DIR]
+//                               [--target-languages fra,spa]
 //   --like        opus-mt-de-en (512-dim, 6+6 layers, vocabulary 58101) or tiny (the fixture's shape)
 //   --spm-from    folder with source.spm and target.spm to copy (default: the fixture model's, found from
 //                 the working directory or from the binary's place in a build tree)
@@ -49,6 +50,10 @@ void AddMakeRandomModelCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--out", options->out_dir, "Output folder (created if missing; our files are overwritten)")
       ->required();
   cmd->add_option("--seed", options->seed, "Random seed (same seed, same weights)")->capture_default_str();
+  cmd->add_option("--target-languages", options->target_languages,
+                  "A multilingual model: target language codes whose >>xxx<< tokens join the vocabulary "
+                  "(e.g. fra spa ita)")
+      ->delimiter(',');
   cmd->add_option("--spm-from", options->spm_from,
                   "Folder with source.spm and target.spm to copy (default: the test fixture's, "
                   "tests/fixtures/tiny-de-en of the source tree)");
