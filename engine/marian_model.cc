@@ -216,7 +216,8 @@ StatusOr<std::unique_ptr<MarianModel>> MarianModel::FromWeights(WeightMap weight
   return m;
 }
 
-void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out) const {
+bool MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out,
+                         const std::function<bool()>& stop) const {
   const int B = static_cast<int>(ids.size());
   int S = 0;
   for (const auto& seq : ids) S = std::max(S, static_cast<int>(seq.size()));
@@ -246,6 +247,7 @@ void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput
   for (const auto& L : encoder_layers_) ffn_max = std::max(ffn_max, L.fc1.out);
   std::vector<float> q(N * d), k(N * d), v(N * d), attn(N * d), proj(N * d), ffn(N * ffn_max), scores;
   for (const EncoderLayerWeights& L : encoder_layers_) {
+    if (stop && stop()) return false;
     L.self_attn.q.Forward(x.data(), q.data(), N);
     for (float& f : q) f *= scaling;  // transformers scales after the bias
     L.self_attn.k.Forward(x.data(), k.data(), N);
@@ -268,6 +270,7 @@ void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput
     ops::AddInPlace(x.data(), proj.data(), N * d);
     ops::LayerNorm(x.data(), N, d, L.final_norm.gamma, L.final_norm.beta);
   }
+  return true;
 }
 
 void MarianModel::StartDecoding(const EncoderOutput& enc, const std::vector<int>& row_batch, DecoderState* st,
