@@ -119,7 +119,8 @@ class VocabularySax : public nlohmann::json_sax<nlohmann::json> {
   int depth_ = 0;
 };
 
-StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path) {
+// `required` pieces (the special tokens of vocab.json) must have entries.
+StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path, bool require_specials) {
   DOLMETSCH_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
   VocabularySax sax;
   const bool parsed =
@@ -144,6 +145,31 @@ StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path) {
     }
     vocab.piece_to_id[piece] = static_cast<int>(id);
     max_id = std::max(max_id, id);
+  }
+  // A model's vocabulary is a bijection between pieces and 0..N-1: an id used twice or left out means a
+  // corrupt (or hostile) file, whose translations would be wrong without any error.
+  if (require_specials) {
+    for (std::string_view special : kSpecialTokens) {
+      if (!vocab.piece_to_id.count(std::string(special))) {
+        return Status::Corruption(path.string() + ": has no entry for the special token \"" +
+                                  std::string(special) + "\"");
+      }
+    }
+  }
+  const int64_t entries = static_cast<int64_t>(vocab.piece_to_id.size());
+  if (max_id + 1 > entries) {  // checked first: the table below is then no larger than the file's entries
+    return Status::Corruption(path.string() + ": the largest id is " + std::to_string(max_id) +
+                              " but there are " + std::to_string(entries) + " entries; the ids must be 0.." +
+                              std::to_string(entries - 1) + ", each used once");
+  }
+  std::vector<const std::string*> owner(max_id + 1, nullptr);
+  for (const auto& [piece, id] : vocab.piece_to_id) {
+    if (owner[id] != nullptr) {
+      return Status::Corruption(path.string() + ": id " + std::to_string(id) + " is used by both \"" +
+                                *owner[id] + "\" and \"" + piece + "\"; the ids must be 0.." +
+                                std::to_string(max_id) + ", each used once");
+    }
+    owner[id] = &piece;
   }
   vocab.id_to_piece.resize(max_id + 1);
   vocab.has_id.resize(max_id + 1, false);
@@ -472,16 +498,12 @@ StatusOr<std::unique_ptr<MarianTokenizer>> MarianTokenizer::Load(const std::stri
   DOLMETSCH_RETURN_IF_ERROR(CheckSpecialTokensMap(dir / "special_tokens_map.json"));
   DOLMETSCH_ASSIGN_OR_RETURN(auto source_spm, LoadSentencePiece(dir / "source.spm"));
   DOLMETSCH_ASSIGN_OR_RETURN(auto target_spm, LoadSentencePiece(dir / "target.spm"));
-  DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary source_vocab, LoadVocabulary(dir / "vocab.json"));
-  for (std::string_view special : kSpecialTokens) {
-    if (!source_vocab.piece_to_id.count(std::string(special))) {
-      return Status::Corruption((dir / "vocab.json").string() + ": has no entry for the special token \"" +
-                                std::string(special) + "\"");
-    }
-  }
+  DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary source_vocab,
+                             LoadVocabulary(dir / "vocab.json", /*require_specials=*/true));
   std::optional<Vocabulary> target_vocab;
   if (separate_vocabs) {
-    DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary vocab, LoadVocabulary(dir / "target_vocab.json"));
+    DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary vocab,
+                               LoadVocabulary(dir / "target_vocab.json", /*require_specials=*/false));
     target_vocab = std::move(vocab);
   }
   return std::unique_ptr<MarianTokenizer>(new MarianTokenizerImpl(

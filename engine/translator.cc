@@ -157,10 +157,22 @@ StatusOr<std::unique_ptr<Translator>> Translator::Load(const std::string& model_
   const ComputeType compute_type = ResolveComputeType(options.compute_type);
   DOLMETSCH_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Load(model_dir));
   DOLMETSCH_ASSIGN_OR_RETURN(std::unique_ptr<MarianTokenizer> tokenizer, MarianTokenizer::Load(model_dir));
-  if (tokenizer->source_vocab_size() > config.vocab_size) {
+  // vocab.json is a bijection onto 0..N-1 (the tokenizer checks that); N must be the model's vocab_size and
+  // its special tokens must be the ids the model uses.
+  if (tokenizer->source_vocab_size() != config.vocab_size) {
     return Status::InvalidArgument(
-        model_dir + ": vocab.json has " + std::to_string(tokenizer->source_vocab_size()) +
-        " entries but config.json says vocab_size " + std::to_string(config.vocab_size));
+        model_dir + "/vocab.json has " + std::to_string(tokenizer->source_vocab_size()) +
+        " entries but config.json says \"vocab_size\": " + std::to_string(config.vocab_size));
+  }
+  if (tokenizer->eos_id() != config.eos_token_id) {
+    return Status::InvalidArgument(
+        model_dir + "/vocab.json maps \"</s>\" to " + std::to_string(tokenizer->eos_id()) +
+        " but the config's \"eos_token_id\" is " + std::to_string(config.eos_token_id));
+  }
+  if (tokenizer->pad_id() != config.pad_token_id) {
+    return Status::InvalidArgument(
+        model_dir + "/vocab.json maps \"<pad>\" to " + std::to_string(tokenizer->pad_id()) +
+        " but the config's \"pad_token_id\" is " + std::to_string(config.pad_token_id));
   }
   if (tokenizer->target_vocab_size() > config.decoder_vocab_size) {
     return Status::InvalidArgument(
