@@ -247,15 +247,17 @@ StatusOr<ModelConfig> ModelConfig::Parse(const std::string& config_json, const s
     DOLMETSCH_RETURN_IF_ERROR(gf.Int("eos_token_id", &c.eos_token_id));
     DOLMETSCH_RETURN_IF_ERROR(gf.Int("pad_token_id", &c.pad_token_id));
   }
+  const std::string generation_file = generation_json.empty() ? file : "generation_config.json";
   for (const auto& seq : c.generation.bad_words_ids) {
     for (int id : seq) {
       if (id >= c.decoder_vocab_size)
-        return Status::InvalidArgument("bad_words_ids: id " + std::to_string(id) +
-                                       " is outside the vocabulary");
+        return Status::InvalidArgument(generation_file + ": field \"bad_words_ids\": id " +
+                                       std::to_string(id) + " is outside the vocabulary");
     }
   }
   if (c.generation.forced_eos_token_id && *c.generation.forced_eos_token_id >= c.decoder_vocab_size) {
-    return Status::InvalidArgument("forced_eos_token_id is outside the vocabulary");
+    return Status::InvalidArgument(generation_file +
+                                   ": field \"forced_eos_token_id\" is outside the vocabulary");
   }
   return c;
 }

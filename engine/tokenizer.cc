@@ -119,14 +119,15 @@ class VocabularySax : public nlohmann::json_sax<nlohmann::json> {
   int depth_ = 0;
 };
 
-// `required` pieces (the special tokens of vocab.json) must have entries.
-StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path, bool require_specials) {
-  DOLMETSCH_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+// The text of a vocabulary file; `name` (the file) is for errors. With require_specials (vocab.json), the
+// special tokens must have entries.
+StatusOr<Vocabulary> ParseVocabulary(const std::string& text, const std::string& name,
+                                     bool require_specials) {
   VocabularySax sax;
   const bool parsed =
       nlohmann::json::sax_parse(text, &sax, nlohmann::json::input_format_t::json, /*strict=*/true);
   if (!parsed || !sax.error.empty()) {
-    return Status::Corruption(path.string() + ": " + (sax.error.empty() ? "not valid JSON" : sax.error));
+    return Status::Corruption(name + ": " + (sax.error.empty() ? "not valid JSON" : sax.error));
   }
   Vocabulary vocab;
   vocab.piece_to_id.reserve(sax.members.size());
@@ -134,13 +135,13 @@ StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path, bool requ
   // Python's json.load: a duplicated key keeps its first position with the last value.
   for (const auto& [piece, value] : sax.members) {
     if (!value.is_number_integer()) {
-      return Status::Corruption(path.string() + ": the id of \"" + piece + "\" is not an integer");
+      return Status::Corruption(name + ": the id of \"" + piece + "\" is not an integer");
     }
     int64_t id = value.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(
                                                   value.get<uint64_t>(), static_cast<uint64_t>(INT64_MAX)))
                                             : value.get<int64_t>();
     if (id < 0 || id > kMaxVocabId) {
-      return Status::Corruption(path.string() + ": the id of \"" + piece + "\" (" + std::to_string(id) +
+      return Status::Corruption(name + ": the id of \"" + piece + "\" (" + std::to_string(id) +
                                 ") is outside 0.." + std::to_string(kMaxVocabId));
     }
     vocab.piece_to_id[piece] = static_cast<int>(id);
@@ -151,23 +152,23 @@ StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path, bool requ
   if (require_specials) {
     for (std::string_view special : kSpecialTokens) {
       if (!vocab.piece_to_id.count(std::string(special))) {
-        return Status::Corruption(path.string() + ": has no entry for the special token \"" +
-                                  std::string(special) + "\"");
+        return Status::Corruption(name + ": has no entry for the special token \"" + std::string(special) +
+                                  "\"");
       }
     }
   }
   const int64_t entries = static_cast<int64_t>(vocab.piece_to_id.size());
   if (max_id + 1 > entries) {  // checked first: the table below is then no larger than the file's entries
-    return Status::Corruption(path.string() + ": the largest id is " + std::to_string(max_id) +
-                              " but there are " + std::to_string(entries) + " entries; the ids must be 0.." +
+    return Status::Corruption(name + ": the largest id is " + std::to_string(max_id) + " but there are " +
+                              std::to_string(entries) + " entries; the ids must be 0.." +
                               std::to_string(entries - 1) + ", each used once");
   }
   std::vector<const std::string*> owner(max_id + 1, nullptr);
   for (const auto& [piece, id] : vocab.piece_to_id) {
     if (owner[id] != nullptr) {
-      return Status::Corruption(path.string() + ": id " + std::to_string(id) + " is used by both \"" +
-                                *owner[id] + "\" and \"" + piece + "\"; the ids must be 0.." +
-                                std::to_string(max_id) + ", each used once");
+      return Status::Corruption(name + ": id " + std::to_string(id) + " is used by both \"" + *owner[id] +
+                                "\" and \"" + piece + "\"; the ids must be 0.." + std::to_string(max_id) +
+                                ", each used once");
     }
     owner[id] = &piece;
   }
@@ -184,6 +185,11 @@ StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path, bool requ
     vocab.has_id[id] = true;
   }
   return vocab;
+}
+
+StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path, bool require_specials) {
+  DOLMETSCH_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  return ParseVocabulary(text, path.string(), require_specials);
 }
 
 StatusOr<std::unique_ptr<sentencepiece::SentencePieceProcessor>> LoadSentencePiece(
@@ -487,6 +493,11 @@ class MarianTokenizerImpl final : public MarianTokenizer {
 };
 
 }  // namespace
+
+StatusOr<int> MarianTokenizer::CheckVocabularyJson(const std::string& text, const std::string& name) {
+  DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary vocab, ParseVocabulary(text, name, /*require_specials=*/true));
+  return vocab.id_space_size();
+}
 
 StatusOr<std::unique_ptr<MarianTokenizer>> MarianTokenizer::Load(const std::string& model_dir) {
   const std::filesystem::path dir(model_dir);
