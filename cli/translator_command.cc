@@ -58,13 +58,14 @@ class CappedBackend : public translator::EngineBackend {
   CappedBackend(const engine::Translator* t, int max_new_tokens, int forced_new_tokens)
       : EngineBackend(t), max_new_tokens_(max_new_tokens), forced_new_tokens_(forced_new_tokens) {}
   StatusOr<std::vector<translator::SentenceResult>> TranslateBatch(
-      const std::vector<std::string>& sentences, const translator::SentenceOptions& o) override {
+      const std::vector<std::string>& sentences, const translator::SentenceOptions& o,
+      const std::vector<const engine::CancelToken*>& cancel) override {
     translator::SentenceOptions options = o;
     if (max_new_tokens_ > 0 && (options.max_new_tokens == 0 || options.max_new_tokens > max_new_tokens_)) {
       options.max_new_tokens = max_new_tokens_;
     }
     if (forced_new_tokens_ >= 0) options.forced_new_tokens = forced_new_tokens_;
-    return EngineBackend::TranslateBatch(sentences, options);
+    return EngineBackend::TranslateBatch(sentences, options, cancel);
   }
 
  private:

@@ -105,6 +105,71 @@ class WeightTaker {
   std::map<const float*, std::vector<float>>* owned_;
 };
 
+// Before anything is allocated for the layers (or the position tables): the file must hold every layer the
+// config names, each tensor with the config's shape, and no layer beyond them. So the memory the model
+// takes is bounded by the file's own size, whatever config.json says.
+Status CheckLayersAgainstFile(const WeightMap& weights, const ModelConfig& c, const std::string& source) {
+  const int64_t d = c.d_model;
+  auto check = [&](const std::string& name, const std::vector<int64_t>& shape) -> Status {
+    auto it = weights.find(name);
+    if (it == weights.end()) return Status::InvalidArgument(source + ": tensor \"" + name + "\" is missing");
+    if (it->second.shape != shape) {
+      return Status::InvalidArgument(source + ": tensor \"" + name + "\" has shape " +
+                                     ShapeString(it->second.shape) + ", config.json needs " +
+                                     ShapeString(shape));
+    }
+    return Status::Ok();
+  };
+  auto linear = [&](const std::string& p, int64_t out, int64_t in) -> Status {
+    DOLMETSCH_RETURN_IF_ERROR(check(p + ".weight", {out, in}));
+    return check(p + ".bias", {out});
+  };
+  auto norm = [&](const std::string& p) -> Status {
+    DOLMETSCH_RETURN_IF_ERROR(check(p + ".weight", {d}));
+    return check(p + ".bias", {d});
+  };
+  auto attention = [&](const std::string& p) -> Status {
+    for (const char* proj : {".q_proj", ".k_proj", ".v_proj", ".out_proj"})
+      DOLMETSCH_RETURN_IF_ERROR(linear(p + proj, d, d));
+    return Status::Ok();
+  };
+  for (const bool encoder : {true, false}) {
+    const std::string prefix = encoder ? "model.encoder.layers." : "model.decoder.layers.";
+    const int layers = encoder ? c.encoder_layers : c.decoder_layers;
+    const int64_t ffn = encoder ? c.encoder_ffn_dim : c.decoder_ffn_dim;
+    // Layers present: one past the highest index in a tensor name.
+    int64_t present = 0;
+    for (const auto& entry : weights) {
+      const std::string& name = entry.first;
+      if (name.compare(0, prefix.size(), prefix) != 0) continue;
+      int64_t index = 0;
+      size_t i = prefix.size();
+      for (; i < name.size() && name[i] >= '0' && name[i] <= '9' && index < (1 << 20); ++i)
+        index = index * 10 + (name[i] - '0');
+      if (i > prefix.size()) present = std::max(present, index + 1);
+    }
+    if (present != layers) {
+      return Status::InvalidArgument(
+          source + " has " + std::to_string(present) + (encoder ? " encoder" : " decoder") +
+          " layers, but config.json says \"" + (encoder ? "encoder_layers" : "decoder_layers") +
+          "\": " + std::to_string(layers));
+    }
+    for (int l = 0; l < layers; ++l) {
+      const std::string p = prefix + std::to_string(l);
+      DOLMETSCH_RETURN_IF_ERROR(attention(p + ".self_attn"));
+      DOLMETSCH_RETURN_IF_ERROR(norm(p + ".self_attn_layer_norm"));
+      if (!encoder) {
+        DOLMETSCH_RETURN_IF_ERROR(attention(p + ".encoder_attn"));
+        DOLMETSCH_RETURN_IF_ERROR(norm(p + ".encoder_attn_layer_norm"));
+      }
+      DOLMETSCH_RETURN_IF_ERROR(linear(p + ".fc1", ffn, d));
+      DOLMETSCH_RETURN_IF_ERROR(linear(p + ".fc2", d, ffn));
+      DOLMETSCH_RETURN_IF_ERROR(norm(p + ".final_layer_norm"));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void Linear::Forward(const float* x, float* y, int rows) const {
@@ -148,6 +213,7 @@ StatusOr<std::unique_ptr<MarianModel>> MarianModel::FromWeights(WeightMap weight
   const int d = m->d_ = config.d_model;
   const int V = config.vocab_size, Vt = config.decoder_vocab_size;
   WeightTaker w(&weights, source_name, &m->owned_);
+  DOLMETSCH_RETURN_IF_ERROR(CheckLayersAgainstFile(weights, config, source_name));
 
   if (config.share_encoder_decoder_embeddings) {
     // transformers ties encoder and decoder embed_tokens to model.shared; a file may hold any of the three.
@@ -216,7 +282,8 @@ StatusOr<std::unique_ptr<MarianModel>> MarianModel::FromWeights(WeightMap weight
   return m;
 }
 
-void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out) const {
+bool MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out,
+                         const std::function<bool()>& stop) const {
   const int B = static_cast<int>(ids.size());
   int S = 0;
   for (const auto& seq : ids) S = std::max(S, static_cast<int>(seq.size()));
@@ -246,6 +313,7 @@ void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput
   for (const auto& L : encoder_layers_) ffn_max = std::max(ffn_max, L.fc1.out);
   std::vector<float> q(N * d), k(N * d), v(N * d), attn(N * d), proj(N * d), ffn(N * ffn_max), scores;
   for (const EncoderLayerWeights& L : encoder_layers_) {
+    if (stop && stop()) return false;
     L.self_attn.q.Forward(x.data(), q.data(), N);
     for (float& f : q) f *= scaling;  // transformers scales after the bias
     L.self_attn.k.Forward(x.data(), k.data(), N);
@@ -268,6 +336,7 @@ void MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput
     ops::AddInPlace(x.data(), proj.data(), N * d);
     ops::LayerNorm(x.data(), N, d, L.final_norm.gamma, L.final_norm.beta);
   }
+  return true;
 }
 
 void MarianModel::StartDecoding(const EncoderOutput& enc, const std::vector<int>& row_batch, DecoderState* st,

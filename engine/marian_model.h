@@ -9,6 +9,7 @@
 // ThreadPool (kernels/thread_pool.h), whose results do not depend on the thread count.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -114,7 +115,10 @@ class MarianModel {
   ComputeType compute_type() const { return compute_type_; }
 
   // ids: one token id sequence per input (each non-empty, ids < vocab_size, length <= max positions).
-  void Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out) const;
+  // `stop` (may be empty) is polled before every layer; when it returns true, Encode returns false at once
+  // and *out is incomplete (cancellation, engine/cancellation.h).
+  bool Encode(const std::vector<std::vector<int>>& ids, EncoderOutput* out,
+              const std::function<bool()>& stop = nullptr) const;
 
   // Prepares `state` for decoding `row_batch.size()` rows over `encoded` (computes cross-attention K/V).
   // `max_steps` (0: unknown) bounds the tokens the search will feed, so caches are not made larger.

@@ -63,7 +63,8 @@ TEST_P(MarianModelGoldenTest, PaddedBatchEncoderStatesMatch) {
   for (size_t b = 0; b < ids.size(); ++b) {
     for (size_t s = 0; s < ids[b].size(); ++s) {  // only unmasked rows are meaningful
       std::vector<float> want = Floats(batch["encoder_last_hidden_state"][b][s]);
-      for (int i = 0; i < config_.d_model; ++i) ASSERT_NEAR(out.row(b, s)[i], want[i], kTolerance) << b << "," << s;
+      for (int i = 0; i < config_.d_model; ++i)
+        ASSERT_NEAR(out.row(b, s)[i], want[i], kTolerance) << b << "," << s;
     }
   }
 }
@@ -125,7 +126,8 @@ TEST_P(MarianModelGoldenTest, GreedyProcessedScoresMatch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(WeightFormats, MarianModelGoldenTest, ::testing::ValuesIn(testing::BothWeightFormats()));
+INSTANTIATE_TEST_SUITE_P(WeightFormats, MarianModelGoldenTest,
+                         ::testing::ValuesIn(testing::BothWeightFormats()));
 
 TEST(MarianModelTest, WrongTensorShapeIsAClearError) {
   auto config = ModelConfig::Load(testing::FixtureModelDir());
@@ -160,7 +162,27 @@ TEST(MarianModelTest, ConfigWithMoreLayersThanTheWeightsFails) {
   c.decoder_layers = 3;
   auto model = MarianModel::FromWeights(*weights, c, "m.safetensors");
   ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.status().message().find("model.decoder.layers.2"), std::string::npos);
+  EXPECT_NE(model.status().message().find("m.safetensors has 2 decoder layers, but config.json says "
+                                          "\"decoder_layers\": 3"),
+            std::string::npos)
+      << model.status().message();
+  // Fewer layers than the file has: refused too (the file belongs to another config).
+  c = *config;
+  c.encoder_layers = 1;
+  model = MarianModel::FromWeights(*weights, c, "m.safetensors");
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("has 2 encoder layers"), std::string::npos)
+      << model.status().message();
+  // A layer tensor of the wrong shape is found before anything is allocated for the layers.
+  c = *config;
+  c.encoder_ffn_dim = 128;
+  model = MarianModel::FromWeights(*weights, c, "m.safetensors");
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(
+      model.status().message().find("model.encoder.layers.0.fc1.weight\" has shape [64, 32], config.json "
+                                    "needs [128, 32]"),
+      std::string::npos)
+      << model.status().message();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "engine/model_config.h"
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -26,18 +27,31 @@ class Fields {
 
   bool Has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
 
-  Status Int(const char* key, int* out, int min_value = 0) const {
+  // An integer in [min_value, max_value]; a value above max_value is one no real model has.
+  Status Int(const char* key, int* out, int min_value = 0, int max_value = 1 << 30) const {
     if (!Has(key)) return Status::Ok();
     const json& v = j_.at(key);
+    // 1e7 is how JSON writers may print a large integer: say what it is rather than "not an integer".
+    if (v.is_number_float() && v.get<double>() == std::floor(v.get<double>()) &&
+        v.get<double>() > max_value) {
+      return Error(key, "is " + v.dump() + "; at most " + std::to_string(max_value) +
+                            " is accepted (no real model has more)");
+    }
     if (!v.is_number_integer()) return Error(key, "must be an integer, got " + v.dump());
+    // Unsigned values above INT64_MAX would wrap in get<long long>().
+    if (v.is_number_unsigned() && v.get<unsigned long long>() > static_cast<unsigned long long>(max_value)) {
+      return Error(key, "is " + v.dump() + "; at most " + std::to_string(max_value) +
+                            " is accepted (no real model has more)");
+    }
     long long x = v.get<long long>();
-    if (x < min_value || x > (1LL << 30)) return Error(key, "out of range: " + v.dump());
+    if (x < min_value)
+      return Error(key, "out of range: " + v.dump() + " (at least " + std::to_string(min_value) + ")");
+    if (x > max_value) {
+      return Error(key, "is " + v.dump() + "; at most " + std::to_string(max_value) +
+                            " is accepted (no real model has more)");
+    }
     *out = static_cast<int>(x);
     return Status::Ok();
-  }
-  Status RequiredInt(const char* key, int* out, int min_value = 0) const {
-    if (!Has(key)) return Error(key, "is required");
-    return Int(key, out, min_value);
   }
   Status Float(const char* key, float* out) const {
     if (!Has(key)) return Status::Ok();
@@ -87,12 +101,13 @@ class Fields {
 };
 
 Status ParseGenerationFields(const Fields& f, GenerationConfig* g, const json& j, const std::string& file) {
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("num_beams", &g->num_beams, 1));
+  using L = ModelLimits;
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("num_beams", &g->num_beams, 1, L::kMaxBeams));
   DOLMETSCH_RETURN_IF_ERROR(f.Float("length_penalty", &g->length_penalty));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("max_length", &g->max_length, 1));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("max_length", &g->max_length, 1, L::kMaxLength));
   if (f.Has("max_new_tokens")) {
     int n = 0;
-    DOLMETSCH_RETURN_IF_ERROR(f.Int("max_new_tokens", &n, 1));
+    DOLMETSCH_RETURN_IF_ERROR(f.Int("max_new_tokens", &n, 1, L::kMaxLength));
     g->max_new_tokens = n;
   }
   DOLMETSCH_RETURN_IF_ERROR(f.IdLists("bad_words_ids", &g->bad_words_ids));
@@ -109,7 +124,7 @@ Status ParseGenerationFields(const Fields& f, GenerationConfig* g, const json& j
     }
   }
   DOLMETSCH_RETURN_IF_ERROR(f.Bool("renormalize_logits", &g->renormalize_logits));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("num_return_sequences", &g->num_return_sequences, 1));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("num_return_sequences", &g->num_return_sequences, 1, L::kMaxBeams));
   if (f.Has("early_stopping")) {
     const json& v = j.at("early_stopping");
     if (v.is_boolean()) {
@@ -134,7 +149,8 @@ Status ParseGenerationFields(const Fields& f, GenerationConfig* g, const json& j
   if (min_length > 0) return Status::Unsupported(file + ": \"min_length\" > 0 is not supported");
   if (no_repeat > 0) return Status::Unsupported(file + ": \"no_repeat_ngram_size\" is not supported");
   if (groups > 1) return Status::Unsupported(file + ": \"num_beam_groups\" > 1 is not supported");
-  if (repetition_penalty != 1.0f) return Status::Unsupported(file + ": \"repetition_penalty\" is not supported");
+  if (repetition_penalty != 1.0f)
+    return Status::Unsupported(file + ": \"repetition_penalty\" is not supported");
   return Status::Ok();
 }
 
@@ -165,20 +181,22 @@ StatusOr<ModelConfig> ModelConfig::Parse(const std::string& config_json, const s
     return Status::Unsupported(file + ": \"model_type\" is \"" + model_type +
                                "\"; dolmetsch runs Marian (opus-mt-*) models only");
   }
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("d_model", &c.d_model, 1));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("encoder_layers", &c.encoder_layers, 0));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("decoder_layers", &c.decoder_layers, 1));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("encoder_attention_heads", &c.encoder_attention_heads, 1));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("decoder_attention_heads", &c.decoder_attention_heads, 1));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("encoder_ffn_dim", &c.encoder_ffn_dim, 1));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("decoder_ffn_dim", &c.decoder_ffn_dim, 1));
+  using L = ModelLimits;
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("d_model", &c.d_model, 1, L::kMaxDModel));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("encoder_layers", &c.encoder_layers, 0, L::kMaxLayers));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("decoder_layers", &c.decoder_layers, 1, L::kMaxLayers));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("encoder_attention_heads", &c.encoder_attention_heads, 1, L::kMaxHeads));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("decoder_attention_heads", &c.decoder_attention_heads, 1, L::kMaxHeads));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("encoder_ffn_dim", &c.encoder_ffn_dim, 1, L::kMaxFfnDim));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("decoder_ffn_dim", &c.decoder_ffn_dim, 1, L::kMaxFfnDim));
   DOLMETSCH_RETURN_IF_ERROR(f.Bool("scale_embedding", &c.scale_embedding));
   DOLMETSCH_RETURN_IF_ERROR(f.Bool("share_encoder_decoder_embeddings", &c.share_encoder_decoder_embeddings));
   DOLMETSCH_RETURN_IF_ERROR(f.Bool("tie_word_embeddings", &c.tie_word_embeddings));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("vocab_size", &c.vocab_size, 1));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("vocab_size", &c.vocab_size, 1, L::kMaxVocabSize));
   c.decoder_vocab_size = c.vocab_size;  // MarianConfig: decoder_vocab_size defaults to vocab_size
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("decoder_vocab_size", &c.decoder_vocab_size, 1));
-  DOLMETSCH_RETURN_IF_ERROR(f.Int("max_position_embeddings", &c.max_position_embeddings, 1));
+  DOLMETSCH_RETURN_IF_ERROR(f.Int("decoder_vocab_size", &c.decoder_vocab_size, 1, L::kMaxVocabSize));
+  DOLMETSCH_RETURN_IF_ERROR(
+      f.Int("max_position_embeddings", &c.max_position_embeddings, 1, L::kMaxPositions));
   DOLMETSCH_RETURN_IF_ERROR(f.Int("pad_token_id", &c.pad_token_id));
   DOLMETSCH_RETURN_IF_ERROR(f.Int("eos_token_id", &c.eos_token_id));
   c.decoder_start_token_id = c.pad_token_id;
@@ -203,7 +221,8 @@ StatusOr<ModelConfig> ModelConfig::Parse(const std::string& config_json, const s
     return Status::InvalidArgument(file + ": \"d_model\" must be divisible by the number of attention heads");
   }
   if (c.share_encoder_decoder_embeddings && c.decoder_vocab_size != c.vocab_size) {
-    return Status::InvalidArgument(file + ": shared embeddings need \"decoder_vocab_size\" == \"vocab_size\"");
+    return Status::InvalidArgument(file +
+                                   ": shared embeddings need \"decoder_vocab_size\" == \"vocab_size\"");
   }
   for (int id : {c.pad_token_id, c.eos_token_id, c.decoder_start_token_id}) {
     if (id >= c.decoder_vocab_size) {
@@ -228,14 +247,17 @@ StatusOr<ModelConfig> ModelConfig::Parse(const std::string& config_json, const s
     DOLMETSCH_RETURN_IF_ERROR(gf.Int("eos_token_id", &c.eos_token_id));
     DOLMETSCH_RETURN_IF_ERROR(gf.Int("pad_token_id", &c.pad_token_id));
   }
+  const std::string generation_file = generation_json.empty() ? file : "generation_config.json";
   for (const auto& seq : c.generation.bad_words_ids) {
     for (int id : seq) {
       if (id >= c.decoder_vocab_size)
-        return Status::InvalidArgument("bad_words_ids: id " + std::to_string(id) + " is outside the vocabulary");
+        return Status::InvalidArgument(generation_file + ": field \"bad_words_ids\": id " +
+                                       std::to_string(id) + " is outside the vocabulary");
     }
   }
   if (c.generation.forced_eos_token_id && *c.generation.forced_eos_token_id >= c.decoder_vocab_size) {
-    return Status::InvalidArgument("forced_eos_token_id is outside the vocabulary");
+    return Status::InvalidArgument(generation_file +
+                                   ": field \"forced_eos_token_id\" is outside the vocabulary");
   }
   return c;
 }

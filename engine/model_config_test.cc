@@ -55,8 +55,8 @@ TEST(ModelConfigTest, GenerationFileWinsAndUsesGenerationConfigDefaults) {
 TEST(ModelConfigTest, ActivationsAndDefaults) {
   for (auto [name, act] : {std::pair{"gelu", Activation::kGelu}, std::pair{"gelu_new", Activation::kGeluNew},
                            std::pair{"relu", Activation::kRelu}, std::pair{"silu", Activation::kSwish}}) {
-    auto c = ModelConfig::Parse(R"({"model_type": "marian", "activation_function": ")" + std::string(name) + "\"}",
-                                "");
+    auto c = ModelConfig::Parse(
+        R"({"model_type": "marian", "activation_function": ")" + std::string(name) + "\"}", "");
     ASSERT_TRUE(c.ok()) << name;
     EXPECT_EQ(c->activation, act);
     EXPECT_EQ(c->d_model, 1024);  // MarianConfig's default
@@ -75,7 +75,8 @@ TEST(ModelConfigTest, MalformedAndUnsupportedConfigsAreClearErrors) {
       {Config(R"(, "d_model": "big")"), "", "\"d_model\" must be an integer", Status::Code::kInvalidArgument},
       {Config(R"(, "d_model": 30)"), "", "divisible", Status::Code::kInvalidArgument},
       {Config(R"(, "activation_function": "tanh")"), "", "tanh", Status::Code::kUnsupported},
-      {Config(R"(, "pad_token_id": 100)"), "", "outside the target vocabulary", Status::Code::kInvalidArgument},
+      {Config(R"(, "pad_token_id": 100)"), "", "outside the target vocabulary",
+       Status::Code::kInvalidArgument},
       {Config(R"(, "encoder_layers": -1)"), "", "out of range", Status::Code::kInvalidArgument},
       {Config(), "{", "generation_config.json: not a JSON object", Status::Code::kInvalidArgument},
       {Config(), R"({"do_sample": true})", "do_sample", Status::Code::kUnsupported},
@@ -84,6 +85,28 @@ TEST(ModelConfigTest, MalformedAndUnsupportedConfigsAreClearErrors) {
       {Config(), R"({"bad_words_ids": [[1000]]})", "outside the vocabulary", Status::Code::kInvalidArgument},
       {Config(), R"({"bad_words_ids": [5]})", "bad_words_ids", Status::Code::kInvalidArgument},
       {Config(), R"({"num_beams": 0})", "num_beams", Status::Code::kInvalidArgument},
+      // Sizes no real model has are refused before anything is allocated for them, naming file and field.
+      {Config(R"(, "encoder_layers": 10000000)"), "",
+       "config.json: field \"encoder_layers\" is 10000000; at most 64", Status::Code::kInvalidArgument},
+      {Config(R"(, "encoder_layers": 1e8)"), "", "field \"encoder_layers\" is 100000000.0; at most 64",
+       Status::Code::kInvalidArgument},
+      {Config(R"(, "decoder_layers": 65)"), "", "\"decoder_layers\" is 65; at most 64",
+       Status::Code::kInvalidArgument},
+      {Config(R"(, "d_model": 65536, "encoder_attention_heads": 1, "decoder_attention_heads": 1)"), "",
+       "\"d_model\" is 65536; at most 8192", Status::Code::kInvalidArgument},
+      {Config(R"(, "encoder_attention_heads": 1024)"), "", "\"encoder_attention_heads\" is 1024",
+       Status::Code::kInvalidArgument},
+      {Config(R"(, "decoder_ffn_dim": 1000000)"), "", "\"decoder_ffn_dim\" is 1000000",
+       Status::Code::kInvalidArgument},
+      {Config(R"(, "vocab_size": 100000000)"), "", "\"vocab_size\" is 100000000",
+       Status::Code::kInvalidArgument},
+      {Config(R"(, "max_position_embeddings": 1000000)"), "", "\"max_position_embeddings\" is 1000000",
+       Status::Code::kInvalidArgument},
+      {Config(R"(, "vocab_size": 18446744073709551615)"), "", "\"vocab_size\" is 18446744073709551615",
+       Status::Code::kInvalidArgument},
+      {Config(), R"({"num_beams": 100000})",
+       "generation_config.json: field \"num_beams\" is 100000; at most 64", Status::Code::kInvalidArgument},
+      {Config(), R"({"max_length": 1e12})", "\"max_length\" is", Status::Code::kInvalidArgument},
   };
   for (const auto& c : cases) {
     auto parsed = ModelConfig::Parse(c.config, c.generation);
@@ -98,6 +121,18 @@ TEST(ModelConfigTest, MissingFolderNamesTheFileAndTheFix) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Status::Code::kNotFound);
   EXPECT_NE(c.status().message().find("/no/such/model/config.json"), std::string::npos);
+}
+
+TEST(ModelConfigTest, TheLargestRealSizesAreAccepted) {
+  // opus-mt-tc-big-like: 12 + 12 layers, d_model 1024, 16 heads, FFN 4096, a large joint vocabulary.
+  auto c = ModelConfig::Parse(
+      R"({"model_type": "marian", "d_model": 1024, "encoder_layers": 12, "decoder_layers": 12,
+          "encoder_attention_heads": 16, "decoder_attention_heads": 16, "encoder_ffn_dim": 4096,
+          "decoder_ffn_dim": 4096, "vocab_size": 250000, "pad_token_id": 249999, "eos_token_id": 0,
+          "max_position_embeddings": 1024, "num_beams": 64})",
+      "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->encoder_layers, 12);
 }
 
 }  // namespace

@@ -64,9 +64,9 @@ class LogitsProcessors {
 
   // True when at this sequence length the processors only ban tokens (set them to -inf) and renormalize:
   // then the scores are the raw logits minus per-row constants (BanAndShift), and the search can skip
-  // normalizing the whole row in place.
-  bool OnlyBans(int cur_len) const {
-    return !(o_.forced_eos_token_id >= 0 && !o_.ban_eos && cur_len == o_.max_length - 1);
+  // normalizing the whole row in place. max_length: the row's input's own (SearchOptions::MaxLengthOf).
+  bool OnlyBans(int cur_len, int max_length) const {
+    return !(o_.forced_eos_token_id >= 0 && !o_.ban_eos && cur_len == max_length - 1);
   }
 
   // Calls ban(token) for every token the processors set to -inf after `prefix` (a token may repeat).
@@ -114,10 +114,10 @@ class LogitsProcessors {
   }
 
   // scores: one row of V values; prefix: the row's tokens so far, start token included.
-  void Apply(float* scores, const std::vector<int>& prefix) const {
+  void Apply(float* scores, const std::vector<int>& prefix, int max_length) const {
     Ban(scores, prefix);
     const int cur_len = static_cast<int>(prefix.size());
-    if (o_.forced_eos_token_id >= 0 && !o_.ban_eos && cur_len == o_.max_length - 1) {
+    if (o_.forced_eos_token_id >= 0 && !o_.ban_eos && cur_len == max_length - 1) {
       std::fill(scores, scores + vocab_, kNegInf);
       scores[o_.forced_eos_token_id] = 0.0f;
     }
@@ -133,7 +133,8 @@ class LogitsProcessors {
 // BeamHypotheses of transformers' beam_search.py: the finished hypotheses of one input.
 class BeamHypotheses {
  public:
-  BeamHypotheses(const SearchOptions& o) : o_(o) {}
+  // max_length: the input's own (SearchOptions::MaxLengthOf).
+  BeamHypotheses(const SearchOptions& o, int max_length) : o_(o), max_length_(max_length) {}
 
   void Add(const std::vector<int>& prefix, double sum_logprobs, int generated_len) {
     const double score = sum_logprobs / std::pow(static_cast<double>(generated_len), o_.length_penalty);
@@ -159,7 +160,7 @@ class BeamHypotheses {
     using E = GenerationConfig::EarlyStopping;
     if (o_.early_stopping == E::kWhenDone) return true;
     int denominator_len = cur_len - 1;
-    if (o_.early_stopping == E::kNever && o_.length_penalty > 0.0f) denominator_len = o_.max_length - 1;
+    if (o_.early_stopping == E::kNever && o_.length_penalty > 0.0f) denominator_len = max_length_ - 1;
     const double highest =
         best_sum_logprobs / std::pow(static_cast<double>(denominator_len), o_.length_penalty);
     return worst_score_ >= highest;
@@ -185,45 +186,69 @@ class BeamHypotheses {
     std::vector<int> prefix;  // start token first, EOS not included
   };
   const SearchOptions& o_;
+  int max_length_;
   std::vector<Hyp> beams_;
   double worst_score_ = 1e9;
 };
 
-SearchHypothesis MakeHypothesis(const std::vector<int>& prefix, double score, const SearchOptions& o) {
+SearchHypothesis MakeHypothesis(const std::vector<int>& prefix, double score, const SearchOptions& o,
+                                int max_length) {
   SearchHypothesis h;
   h.ids.assign(prefix.begin() + 1, prefix.end());
   // finalize() writes EOS after every hypothesis shorter than the longest possible sequence.
-  if (static_cast<int>(prefix.size()) < o.max_length && !o.ban_eos) h.ids.push_back(o.eos_token_id);
+  if (static_cast<int>(prefix.size()) < max_length && !o.ban_eos) h.ids.push_back(o.eos_token_id);
   h.score = static_cast<float>(score);
   return h;
+}
+
+// The longest max_length of any input: the decoder caches never need more positions than that minus one.
+int LongestMaxLength(const SearchOptions& o, int inputs) {
+  int longest = 0;
+  for (int b = 0; b < inputs; ++b) longest = std::max(longest, o.MaxLengthOf(b));
+  return longest;
+}
+
+bool InputCancelled(const SearchOptions& o, int input) {
+  return !o.input_cancel.empty() && IsCancelled(o.input_cancel[input]);
 }
 
 std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, const EncoderOutput& enc,
                                                   const SearchOptions& o, const StepObserver& observer) {
   const int B = enc.batch, V = model.config().decoder_vocab_size;
+  std::vector<std::vector<SearchHypothesis>> out(B);
+  if (IsCancelled(o.cancel)) return out;
   LogitsProcessors processors(o, V);
-  std::vector<int> active(B);
-  std::iota(active.begin(), active.end(), 0);
+  std::vector<char> cancelled(B, 0);
+  std::vector<int> active;  // batch indices of the inputs still decoding, one row each, in order
+  for (int b = 0; b < B; ++b) {
+    if (InputCancelled(o, b)) {
+      cancelled[b] = 1;
+    } else {
+      active.push_back(b);
+    }
+  }
+  if (active.empty()) return out;
   DecoderState st;
-  model.StartDecoding(enc, active, &st, o.max_length - 1);
+  model.StartDecoding(enc, active, &st, LongestMaxLength(o, B) - 1);
   std::vector<std::vector<int>> prefix(B, std::vector<int>{o.decoder_start_token_id});
   std::vector<double> sum_logprobs(B, 0.0);
-  std::vector<float> logits(static_cast<size_t>(B) * V);
-  std::vector<int> tokens(B, o.decoder_start_token_id);
-  std::vector<int> banned;
+  std::vector<float> logits(static_cast<size_t>(active.size()) * V);
+  std::vector<int> tokens(active.size(), o.decoder_start_token_id);
+  std::vector<int> banned, keep;
   for (int step = 0;; ++step) {
     model.DecodeStep(tokens, &st, logits.data());
-    std::vector<int> keep;
+    keep.clear();
     for (size_t r = 0; r < active.size(); ++r) {
       const int b = active[r];
+      const int max_length = o.MaxLengthOf(b);
       float* scores = logits.data() + r * V;
       // Without an observer (which wants the processed row), a row that the processors only ban from is
       // not normalized in place: the argmax of the banned raw logits is the argmax of the scores.
       std::optional<LogitsProcessors::Shifts> shifts;
-      if (!observer && processors.OnlyBans(static_cast<int>(prefix[b].size()))) {
+      if (!observer && processors.OnlyBans(static_cast<int>(prefix[b].size()), max_length)) {
         shifts = processors.BanAndShift(scores, V, prefix[b], &banned);
       }
-      if (!shifts) processors.Apply(scores, prefix[b]);
+      if (!shifts) processors.Apply(scores, prefix[b], max_length);
       if (observer) observer(step, b, scores);
       const int token = static_cast<int>(std::max_element(scores, scores + V) - scores);  // first maximum
       // The hypothesis score uses log-probabilities whether or not the processors renormalized.
@@ -235,10 +260,14 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
         sum_logprobs[b] += scores[token] - LogSumExp(scores, V);
       }
       prefix[b].push_back(token);
-      if (token != o.eos_token_id || o.ban_eos) keep.push_back(static_cast<int>(r));
+      // An input ends at EOS or at its own max_length, as it would alone; a cancelled one ends here.
+      const bool ended =
+          (token == o.eos_token_id && !o.ban_eos) || static_cast<int>(prefix[b].size()) >= max_length;
+      if (!ended && InputCancelled(o, b)) cancelled[b] = 1;
+      if (!ended && !cancelled[b]) keep.push_back(static_cast<int>(r));
     }
-    if (keep.empty() || static_cast<int>(prefix[active[keep[0]]].size()) >= o.max_length) break;
-    if (keep.size() != active.size()) {
+    if (keep.empty() || IsCancelled(o.cancel)) break;
+    if (keep.size() != active.size()) {  // ended rows leave the batch
       model.ReorderRows(keep, &st);
       std::vector<int> next(keep.size());
       for (size_t i = 0; i < keep.size(); ++i) next[i] = active[keep[i]];
@@ -247,8 +276,9 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
     tokens.resize(active.size());
     for (size_t r = 0; r < active.size(); ++r) tokens[r] = prefix[active[r]].back();
   }
-  std::vector<std::vector<SearchHypothesis>> out(B);
+  if (IsCancelled(o.cancel)) return std::vector<std::vector<SearchHypothesis>>(B);
   for (int b = 0; b < B; ++b) {
+    if (cancelled[b]) continue;
     SearchHypothesis h;
     h.ids.assign(prefix[b].begin() + 1, prefix[b].end());
     h.score =
@@ -261,23 +291,35 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
 std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const EncoderOutput& enc,
                                                 const SearchOptions& o) {
   const int B = enc.batch, K = o.num_beams, V = model.config().decoder_vocab_size;
+  std::vector<std::vector<SearchHypothesis>> out(B);
+  if (IsCancelled(o.cancel)) return out;
   LogitsProcessors processors(o, V);
-  std::vector<BeamHypotheses> hyps(B, BeamHypotheses(o));
-  std::vector<char> done(B, 0);
-  std::vector<int> active(B);  // batch indices of the inputs still searching; K rows each, in order
-  std::iota(active.begin(), active.end(), 0);
+  std::vector<BeamHypotheses> hyps;
+  hyps.reserve(B);
+  for (int b = 0; b < B; ++b) hyps.emplace_back(o, o.MaxLengthOf(b));
+  std::vector<char> done(B, 0), cancelled(B, 0);
+  std::vector<int> active;  // batch indices of the inputs still searching; K rows each, in order
+  for (int b = 0; b < B; ++b) {
+    if (InputCancelled(o, b)) {
+      cancelled[b] = done[b] = 1;
+    } else {
+      active.push_back(b);
+    }
+  }
+  if (active.empty()) return out;
+  const int A = static_cast<int>(active.size());
 
-  std::vector<int> row_batch(static_cast<size_t>(B) * K);
-  for (int r = 0; r < B * K; ++r) row_batch[r] = r / K;
+  std::vector<int> row_batch(static_cast<size_t>(A) * K);
+  for (int r = 0; r < A * K; ++r) row_batch[r] = active[r / K];
   DecoderState st;
-  model.StartDecoding(enc, row_batch, &st, o.max_length - 1);
+  model.StartDecoding(enc, row_batch, &st, LongestMaxLength(o, B) - 1);
 
-  std::vector<std::vector<int>> prefix(static_cast<size_t>(B) * K,
+  std::vector<std::vector<int>> prefix(static_cast<size_t>(A) * K,
                                        std::vector<int>{o.decoder_start_token_id});
-  std::vector<float> beam_scores(static_cast<size_t>(B) * K);
-  for (int r = 0; r < B * K; ++r) beam_scores[r] = (r % K == 0) ? 0.0f : -1e9f;
-  std::vector<int> tokens(static_cast<size_t>(B) * K, o.decoder_start_token_id);
-  std::vector<float> logits(static_cast<size_t>(B) * K * V);
+  std::vector<float> beam_scores(static_cast<size_t>(A) * K);
+  for (int r = 0; r < A * K; ++r) beam_scores[r] = (r % K == 0) ? 0.0f : -1e9f;
+  std::vector<int> tokens(static_cast<size_t>(A) * K, o.decoder_start_token_id);
+  std::vector<float> logits(static_cast<size_t>(A) * K * V);
 
   std::vector<Candidate> candidates;
   std::vector<RowScratch> row_scratch;
@@ -294,7 +336,6 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
     next_scores.assign(R, 0.0f);
     next_source.assign(R, 0);
     const int hf_cur_len = cur_len + 1;  // BeamSearchScorer.process: input_ids.shape[-1] + 1
-    const bool only_bans = processors.OnlyBans(cur_len);
     // topk(2K) over an item's K x V scores log_softmax(logits) + processors + beam score. The scores of a
     // row are its logits shifted by one constant, so the item's top 2K are among each row's top 2K by
     // logit: only those are scored, and the row is never normalized in place. Rows are independent up to
@@ -307,11 +348,14 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
     pool.ParallelForRows(R, [&](int task, int begin, int end) {
       RowScratch& scratch = row_scratch[task];
       for (int r = begin; r < end; ++r) {
+        const int max_length = o.MaxLengthOf(active[r / K]);
         float* s = logits.data() + static_cast<size_t>(r) * V;
-        if (only_bans) row_shifts[r] = processors.BanAndShift(s, V, prefix[r], &scratch.banned);
+        if (processors.OnlyBans(cur_len, max_length)) {
+          row_shifts[r] = processors.BanAndShift(s, V, prefix[r], &scratch.banned);
+        }
         if (!row_shifts[r]) {
           ops::LogSoftmax(s, V);
-          processors.Apply(s, prefix[r]);
+          processors.Apply(s, prefix[r], max_length);
         }
         TopOfRow(s, V, std::min(top, V), &scratch.values, &scratch.indices, &row_tops[r]);
       }
@@ -353,11 +397,25 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
       done[b] = done[b] || hyps[b].IsDone(candidates[0].score, hf_cur_len);
     }
     ++cur_len;
+    if (IsCancelled(o.cancel)) return std::vector<std::vector<SearchHypothesis>>(B);
     bool all_done = true;
-    for (int b : active) all_done = all_done && done[b];
-    if (all_done || cur_len >= o.max_length) break;
+    for (size_t ai = 0; ai < active.size(); ++ai) {
+      const int b = active[ai];
+      if (!done[b] && cur_len >= o.MaxLengthOf(b)) {
+        // The input reached its own max_length: finalize() adds its open beams, as generate() does for it
+        // alone when the loop ends there.
+        for (int j = 0; j < K; ++j) {
+          const int row = static_cast<int>(ai) * K + j;
+          hyps[b].Add(next_prefix[row], next_scores[row], static_cast<int>(next_prefix[row].size()) - 1);
+        }
+        done[b] = 1;
+      }
+      if (!done[b] && InputCancelled(o, b)) cancelled[b] = done[b] = 1;
+      all_done = all_done && done[b];
+    }
+    if (all_done) break;
 
-    // Keep the rows of the inputs still searching.
+    // Keep the rows of the inputs still searching; the others leave the decoder's batch.
     std::vector<int> source_rows, next_active;
     std::vector<std::vector<int>> kept_prefix;
     std::vector<float> kept_scores;
@@ -379,19 +437,10 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
     for (size_t r = 0; r < prefix.size(); ++r) tokens[r] = prefix[r].back();
   }
 
-  // finalize(): inputs that did not finish through is_done add their open beams.
-  for (size_t ai = 0; ai < active.size(); ++ai) {
-    const int b = active[ai];
-    if (done[b]) continue;
-    for (int j = 0; j < K; ++j) {
-      const int row = static_cast<int>(ai) * K + j;
-      hyps[b].Add(next_prefix[row], next_scores[row], static_cast<int>(next_prefix[row].size()) - 1);
-    }
-  }
-  std::vector<std::vector<SearchHypothesis>> out(B);
   for (int b = 0; b < B; ++b) {
+    if (cancelled[b]) continue;
     for (const auto& [score, p] : hyps[b].Best(o.num_return_sequences))
-      out[b].push_back(MakeHypothesis(p, score, o));
+      out[b].push_back(MakeHypothesis(p, score, o, o.MaxLengthOf(b)));
   }
   return out;
 }

@@ -2,6 +2,10 @@
 // for Marian models: logits processors in transformers' order (bad words, forced EOS at max_length,
 // renormalization), beam hypotheses with length-normalized scores, early stopping (heuristic, when done,
 // never), finalize with open beams; batched over several inputs, n-best.
+// Batching changes no result: each input has its own max_length (SearchOptions::max_lengths) and ends
+// exactly as it would searched alone; an input that is done leaves the decoder's batch (its rows cost no
+// further work). A search can be cancelled as a whole or per input (engine/cancellation.h), checked before
+// every decoding step.
 // docs/marian-conventions.md ("Generation") has the rules with their sources.
 // Thread-safety: Search is reentrant; the model is shared read-only. A beam step splits its per-row work
 // (bans, log-softmax shifts, top-k) over the engine's ThreadPool, as the model splits its GEMMs and
@@ -11,6 +15,7 @@
 #include <functional>
 #include <vector>
 
+#include "engine/cancellation.h"
 #include "engine/marian_model.h"
 #include "engine/model_config.h"
 
@@ -30,6 +35,14 @@ struct SearchOptions {
   int decoder_start_token_id = 0;
   // Benchmarks: EOS is banned and every row decodes exactly max_length - 1 tokens.
   bool ban_eos = false;
+  // Per input (empty: max_length for every input): the input's own max_length, 2 <= value <= max_length.
+  std::vector<int> max_lengths;
+  // Checked before every decoding step: `cancel` stops the whole search, input_cancel[b] (empty, or one per
+  // input; entries may be null) stops input b. A stopped input returns no hypotheses.
+  const CancelToken* cancel = nullptr;
+  std::vector<const CancelToken*> input_cancel;
+
+  int MaxLengthOf(int input) const { return max_lengths.empty() ? max_length : max_lengths[input]; }
 
   // The options generate() would use for this config.
   static SearchOptions FromConfig(const ModelConfig& config);
@@ -44,7 +57,8 @@ struct SearchHypothesis {
 // (step, batch index, scores[V]).
 using StepObserver = std::function<void(int step, int batch_index, const float* scores)>;
 
-// Returns, for each input of `encoded`, num_return_sequences hypotheses, best first.
+// Returns, for each input of `encoded`, num_return_sequences hypotheses, best first; none for an input
+// that was cancelled (or for every input when options.cancel was).
 std::vector<std::vector<SearchHypothesis>> Search(const MarianModel& model, const EncoderOutput& encoded,
                                                   const SearchOptions& options,
                                                   const StepObserver& observer = nullptr);

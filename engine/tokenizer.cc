@@ -119,13 +119,15 @@ class VocabularySax : public nlohmann::json_sax<nlohmann::json> {
   int depth_ = 0;
 };
 
-StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path) {
-  DOLMETSCH_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+// The text of a vocabulary file; `name` (the file) is for errors. With require_specials (vocab.json), the
+// special tokens must have entries.
+StatusOr<Vocabulary> ParseVocabulary(const std::string& text, const std::string& name,
+                                     bool require_specials) {
   VocabularySax sax;
   const bool parsed =
       nlohmann::json::sax_parse(text, &sax, nlohmann::json::input_format_t::json, /*strict=*/true);
   if (!parsed || !sax.error.empty()) {
-    return Status::Corruption(path.string() + ": " + (sax.error.empty() ? "not valid JSON" : sax.error));
+    return Status::Corruption(name + ": " + (sax.error.empty() ? "not valid JSON" : sax.error));
   }
   Vocabulary vocab;
   vocab.piece_to_id.reserve(sax.members.size());
@@ -133,17 +135,42 @@ StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path) {
   // Python's json.load: a duplicated key keeps its first position with the last value.
   for (const auto& [piece, value] : sax.members) {
     if (!value.is_number_integer()) {
-      return Status::Corruption(path.string() + ": the id of \"" + piece + "\" is not an integer");
+      return Status::Corruption(name + ": the id of \"" + piece + "\" is not an integer");
     }
     int64_t id = value.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(
                                                   value.get<uint64_t>(), static_cast<uint64_t>(INT64_MAX)))
                                             : value.get<int64_t>();
     if (id < 0 || id > kMaxVocabId) {
-      return Status::Corruption(path.string() + ": the id of \"" + piece + "\" (" + std::to_string(id) +
+      return Status::Corruption(name + ": the id of \"" + piece + "\" (" + std::to_string(id) +
                                 ") is outside 0.." + std::to_string(kMaxVocabId));
     }
     vocab.piece_to_id[piece] = static_cast<int>(id);
     max_id = std::max(max_id, id);
+  }
+  // A model's vocabulary is a bijection between pieces and 0..N-1: an id used twice or left out means a
+  // corrupt (or hostile) file, whose translations would be wrong without any error.
+  if (require_specials) {
+    for (std::string_view special : kSpecialTokens) {
+      if (!vocab.piece_to_id.count(std::string(special))) {
+        return Status::Corruption(name + ": has no entry for the special token \"" + std::string(special) +
+                                  "\"");
+      }
+    }
+  }
+  const int64_t entries = static_cast<int64_t>(vocab.piece_to_id.size());
+  if (max_id + 1 > entries) {  // checked first: the table below is then no larger than the file's entries
+    return Status::Corruption(name + ": the largest id is " + std::to_string(max_id) + " but there are " +
+                              std::to_string(entries) + " entries; the ids must be 0.." +
+                              std::to_string(entries - 1) + ", each used once");
+  }
+  std::vector<const std::string*> owner(max_id + 1, nullptr);
+  for (const auto& [piece, id] : vocab.piece_to_id) {
+    if (owner[id] != nullptr) {
+      return Status::Corruption(name + ": id " + std::to_string(id) + " is used by both \"" + *owner[id] +
+                                "\" and \"" + piece + "\"; the ids must be 0.." + std::to_string(max_id) +
+                                ", each used once");
+    }
+    owner[id] = &piece;
   }
   vocab.id_to_piece.resize(max_id + 1);
   vocab.has_id.resize(max_id + 1, false);
@@ -158,6 +185,11 @@ StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path) {
     vocab.has_id[id] = true;
   }
   return vocab;
+}
+
+StatusOr<Vocabulary> LoadVocabulary(const std::filesystem::path& path, bool require_specials) {
+  DOLMETSCH_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  return ParseVocabulary(text, path.string(), require_specials);
 }
 
 StatusOr<std::unique_ptr<sentencepiece::SentencePieceProcessor>> LoadSentencePiece(
@@ -462,6 +494,11 @@ class MarianTokenizerImpl final : public MarianTokenizer {
 
 }  // namespace
 
+StatusOr<int> MarianTokenizer::CheckVocabularyJson(const std::string& text, const std::string& name) {
+  DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary vocab, ParseVocabulary(text, name, /*require_specials=*/true));
+  return vocab.id_space_size();
+}
+
 StatusOr<std::unique_ptr<MarianTokenizer>> MarianTokenizer::Load(const std::string& model_dir) {
   const std::filesystem::path dir(model_dir);
   std::error_code ec;
@@ -472,16 +509,12 @@ StatusOr<std::unique_ptr<MarianTokenizer>> MarianTokenizer::Load(const std::stri
   DOLMETSCH_RETURN_IF_ERROR(CheckSpecialTokensMap(dir / "special_tokens_map.json"));
   DOLMETSCH_ASSIGN_OR_RETURN(auto source_spm, LoadSentencePiece(dir / "source.spm"));
   DOLMETSCH_ASSIGN_OR_RETURN(auto target_spm, LoadSentencePiece(dir / "target.spm"));
-  DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary source_vocab, LoadVocabulary(dir / "vocab.json"));
-  for (std::string_view special : kSpecialTokens) {
-    if (!source_vocab.piece_to_id.count(std::string(special))) {
-      return Status::Corruption((dir / "vocab.json").string() + ": has no entry for the special token \"" +
-                                std::string(special) + "\"");
-    }
-  }
+  DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary source_vocab,
+                             LoadVocabulary(dir / "vocab.json", /*require_specials=*/true));
   std::optional<Vocabulary> target_vocab;
   if (separate_vocabs) {
-    DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary vocab, LoadVocabulary(dir / "target_vocab.json"));
+    DOLMETSCH_ASSIGN_OR_RETURN(Vocabulary vocab,
+                               LoadVocabulary(dir / "target_vocab.json", /*require_specials=*/false));
     target_vocab = std::move(vocab);
   }
   return std::unique_ptr<MarianTokenizer>(new MarianTokenizerImpl(

@@ -23,6 +23,9 @@ class MarianTokenizer {
   // Reads source.spm, target.spm, vocab.json, tokenizer_config.json (optional) and, when it says
   // "separate_vocabs": true, target_vocab.json from `model_dir`.
   static StatusOr<std::unique_ptr<MarianTokenizer>> Load(const std::string& model_dir);
+  // Checks the text of a vocab.json as Load does (a flat object, a bijection between pieces and 0..N-1, the
+  // special tokens present); returns N. `name` is used in errors. For the fuzzer and diagnostics.
+  static StatusOr<int> CheckVocabularyJson(const std::string& text, const std::string& name);
   virtual ~MarianTokenizer() = default;
 
   // tokenizer.tokenize(text): pieces before vocabulary lookup.

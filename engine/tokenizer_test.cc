@@ -409,6 +409,13 @@ TEST(MarianTokenizerLoadTest, CorruptVocabJson) {
   huge_id["a"] = 1LL << 40;
   json float_id = json::parse(vocab);
   float_id["a"] = 1.5;
+  // Not a bijection onto 0..N-1: every piece mapped to 0, one id used twice, an id left out.
+  json all_zero = json::parse(vocab);
+  for (auto& [piece, id] : all_zero.items()) id = 0;
+  json twice = json::parse(vocab);
+  twice["a"] = twice["b"].get<int>();
+  json gap = json::parse(vocab);
+  gap["a"] = gap.size() + 5;
   const std::vector<std::pair<std::string, std::string>> broken = {
       {vocab.substr(0, vocab.size() / 2), "not valid JSON"},
       {"", "not valid JSON"},
@@ -420,6 +427,9 @@ TEST(MarianTokenizerLoadTest, CorruptVocabJson) {
       {negative_id.dump(), "\"a\""},
       {huge_id.dump(), "\"a\""},
       {float_id.dump(), "\"a\""},
+      {all_zero.dump(), "the ids must be 0..0, each used once"},
+      {twice.dump(), "is used by both"},
+      {gap.dump(), "each used once"},
   };
   for (const auto& [contents, what] : broken) {
     SCOPED_TRACE(what + " / " + contents.substr(0, 40));

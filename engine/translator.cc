@@ -1,6 +1,8 @@
 #include "engine/translator.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/thread_pool.h"
@@ -31,6 +33,10 @@ class MarianTranslator final : public Translator {
   StatusOr<std::vector<TranslationResult>> TranslateIds(const std::vector<std::vector<int>>& source_ids,
                                                         const TranslateOptions& options) const override {
     DOLMETSCH_ASSIGN_OR_RETURN(SearchOptions search, MakeSearchOptions(options));
+    if (!options.sentence_cancel.empty() && options.sentence_cancel.size() != source_ids.size()) {
+      return Status::InvalidArgument("sentence_cancel has " + std::to_string(options.sentence_cancel.size()) +
+                                     " tokens for " + std::to_string(source_ids.size()) + " sentences");
+    }
     for (size_t i = 0; i < source_ids.size(); ++i) {
       const auto& ids = source_ids[i];
       if (ids.empty()) return Status::InvalidArgument("input " + std::to_string(i) + " has no tokens");
@@ -50,11 +56,41 @@ class MarianTranslator final : public Translator {
     }
     std::vector<TranslationResult> results(source_ids.size());
     if (source_ids.empty()) return results;
+    if (options.output_factor > 0 && options.forced_new_tokens < 0) {
+      // Each sentence's own bound, from its own length only (batch independence).
+      search.max_lengths.resize(source_ids.size());
+      for (size_t i = 0; i < source_ids.size(); ++i) {
+        const double bound = std::ceil(options.output_factor * static_cast<double>(source_ids[i].size())) +
+                             options.output_slack;
+        search.max_lengths[i] =
+            static_cast<int>(std::max(2.0, std::min<double>(search.max_length, bound + 1.0)));  // + start
+      }
+    }
+    search.cancel = options.cancel;
+    search.input_cancel = options.sentence_cancel;
+    const Status cancelled = Status::Cancelled("the translation was cancelled");
+    // The encoder stops between layers when the call, or every one of its sentences, is cancelled.
+    auto stop = [&options] {
+      if (IsCancelled(options.cancel)) return true;
+      if (options.sentence_cancel.empty()) return false;
+      for (const CancelToken* token : options.sentence_cancel)
+        if (!IsCancelled(token)) return false;
+      return true;
+    };
     EncoderOutput encoded;
-    model_->Encode(source_ids, &encoded);
+    if (!model_->Encode(source_ids, &encoded, stop)) {
+      if (IsCancelled(options.cancel)) return cancelled;
+      for (size_t i = 0; i < source_ids.size(); ++i) {
+        results[i].source_ids = source_ids[i];
+        results[i].cancelled = true;
+      }
+      return results;
+    }
     std::vector<std::vector<SearchHypothesis>> found = Search(*model_, encoded, search);
+    if (IsCancelled(options.cancel)) return cancelled;
     for (size_t i = 0; i < source_ids.size(); ++i) {
       results[i].source_ids = source_ids[i];
+      results[i].cancelled = found[i].empty();  // the search returns no hypothesis only when cancelled
       for (SearchHypothesis& h : found[i]) {
         Hypothesis out;
         out.text = tokenizer_->Decode(h.ids, /*skip_special_tokens=*/true);
@@ -88,6 +124,11 @@ class MarianTranslator final : public Translator {
     if (options.max_length < 0 || options.max_new_tokens < 0) {
       return Status::InvalidArgument("max_length and max_new_tokens must not be negative");
     }
+    if (!(options.output_factor >= 0.0 && options.output_factor <= 1000.0) || options.output_slack < 0 ||
+        options.output_slack > (1 << 20)) {
+      return Status::InvalidArgument(
+          "output_factor must be between 0 and 1000 and output_slack not negative");
+    }
     if (options.max_length > 0) s.max_length = options.max_length;
     if (options.max_new_tokens > 0) s.max_length = options.max_new_tokens + 1;
     if (options.forced_new_tokens >= 0) {
@@ -116,10 +157,22 @@ StatusOr<std::unique_ptr<Translator>> Translator::Load(const std::string& model_
   const ComputeType compute_type = ResolveComputeType(options.compute_type);
   DOLMETSCH_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Load(model_dir));
   DOLMETSCH_ASSIGN_OR_RETURN(std::unique_ptr<MarianTokenizer> tokenizer, MarianTokenizer::Load(model_dir));
-  if (tokenizer->source_vocab_size() > config.vocab_size) {
+  // vocab.json is a bijection onto 0..N-1 (the tokenizer checks that); N must be the model's vocab_size and
+  // its special tokens must be the ids the model uses.
+  if (tokenizer->source_vocab_size() != config.vocab_size) {
     return Status::InvalidArgument(
-        model_dir + ": vocab.json has " + std::to_string(tokenizer->source_vocab_size()) +
-        " entries but config.json says vocab_size " + std::to_string(config.vocab_size));
+        model_dir + "/vocab.json has " + std::to_string(tokenizer->source_vocab_size()) +
+        " entries but config.json says \"vocab_size\": " + std::to_string(config.vocab_size));
+  }
+  if (tokenizer->eos_id() != config.eos_token_id) {
+    return Status::InvalidArgument(
+        model_dir + "/vocab.json maps \"</s>\" to " + std::to_string(tokenizer->eos_id()) +
+        " but the config's \"eos_token_id\" is " + std::to_string(config.eos_token_id));
+  }
+  if (tokenizer->pad_id() != config.pad_token_id) {
+    return Status::InvalidArgument(
+        model_dir + "/vocab.json maps \"<pad>\" to " + std::to_string(tokenizer->pad_id()) +
+        " but the config's \"pad_token_id\" is " + std::to_string(config.pad_token_id));
   }
   if (tokenizer->target_vocab_size() > config.decoder_vocab_size) {
     return Status::InvalidArgument(
@@ -133,8 +186,6 @@ StatusOr<std::unique_ptr<Translator>> Translator::Load(const std::string& model_
       new MarianTranslator(std::move(config), std::move(tokenizer), std::move(model), seconds, compute_type));
 }
 
-void SetNumThreads(int threads) {
-  kernels::ThreadPool::Global().SetThreads(threads);
-}
+void SetNumThreads(int threads) { kernels::ThreadPool::Global().SetThreads(threads); }
 
 }  // namespace dolmetsch::engine

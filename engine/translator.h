@@ -1,8 +1,12 @@
 // Translator: the engine's front door. Text in, hypotheses out; knows nothing of HTTP or documents.
 //
 // Load reads a model folder in Hugging Face layout (config.json, generation_config.json, vocab.json,
-// source.spm, target.spm, model.safetensors or pytorch_model.bin). Translate runs a batch: tokenize, encode,
-// greedy or beam search exactly as transformers' generate() does for Marian models, detokenize.
+// source.spm, target.spm, model.safetensors or pytorch_model.bin), refusing sizes no real model has and
+// files that disagree with each other before allocating for them (docs/engine.md, "Model limits").
+// Translate runs a batch: tokenize, encode, greedy or beam search exactly as transformers' generate() does
+// for Marian models, detokenize. A sentence's translation does not depend on the batch it is in: each
+// sentence has its own output bound (TranslateOptions::output_factor) and ends as it would alone.
+// Cancellation (engine/cancellation.h) is checked between encoder layers and between decoding steps.
 // Thread-safety: after Load, Translate may be called from several threads at once; each call uses its own
 // scratch memory. The number of compute threads is process-wide (SetNumThreads).
 #pragma once
@@ -12,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cancellation.h"
 #include "engine/compute_type.h"
 #include "engine/model_config.h"
 #include "engine/tokenizer.h"
@@ -26,6 +31,18 @@ struct TranslateOptions {
   int max_new_tokens = 0;  // 0: unset; else caps generated tokens (EOS included)
   // Benchmark mode: every sentence decodes exactly this many new tokens, EOS banned before (-1: off).
   int forced_new_tokens = -1;
+  // Per-sentence output bound (0: off): a sentence of n source tokens (</s> included) generates at most
+  // ceil(output_factor * n) + output_slack tokens (EOS included), within max_length / max_new_tokens. It
+  // depends on the sentence alone, so a sentence ends the same way whatever it is batched with. Not applied
+  // with forced_new_tokens.
+  double output_factor = 0.0;
+  int output_slack = 0;
+  // Cancellation, polled between encoder layers and decoding steps (null: never). `cancel` stops the whole
+  // call: it returns Cancelled. sentence_cancel (empty, or one per sentence; entries may be null) stops one
+  // sentence: its result has cancelled = true and no hypotheses; the other sentences are unaffected. The
+  // tokens must outlive the call.
+  const CancelToken* cancel = nullptr;
+  std::vector<const CancelToken*> sentence_cancel;
 };
 
 struct Hypothesis {
@@ -36,7 +53,8 @@ struct Hypothesis {
 
 struct TranslationResult {
   std::vector<int> source_ids;         // input ids, </s> included
-  std::vector<Hypothesis> hypotheses;  // best first
+  std::vector<Hypothesis> hypotheses;  // best first; empty when cancelled
+  bool cancelled = false;              // stopped by its TranslateOptions::sentence_cancel token
 };
 
 struct LoadOptions {
@@ -62,7 +80,8 @@ class Translator {
 };
 
 // Sets the number of compute threads for the whole process: the engine's pool, which every op splits its
-// rows or columns over (BLAS runs one thread per call; kernels/gemm.h) (0: one per core). Call before translating; a running translation keeps the count it started with.
+// rows or columns over (BLAS runs one thread per call; kernels/gemm.h) (0: one per core). Call before
+// translating; a running translation keeps the count it started with.
 void SetNumThreads(int threads);
 
 }  // namespace dolmetsch::engine

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 
 #include "engine/golden_testing.h"
 
@@ -223,6 +225,111 @@ TEST(TranslatorTest, MissingOrBrokenModelFolderIsAClearError) {
   auto truncated = Translator::Load(dir.string());
   ASSERT_FALSE(truncated.ok());
   EXPECT_NE(truncated.status().message().find("model.safetensors"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// Hostile or corrupt model folders: each refused at load with a message naming the file and the field, before
+// anything is allocated for what they claim (encoder_layers 1e7 once allocated 6.4 GB; 1e8 aborted).
+TEST(TranslatorTest, HostileModelFoldersAreRefusedAtLoad) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("dolmetsch-hostile-" + std::to_string(::getpid()));
+  auto fresh_copy = [&] {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    for (const auto& entry : fs::directory_iterator(testing::FixtureModelDir())) {
+      const std::string name = entry.path().filename().string();
+      if (name != "pytorch_model.bin" && name != "golden.json") fs::copy_file(entry.path(), dir / name);
+    }
+  };
+  auto read_json = [&](const char* name) {
+    std::ifstream in(dir / name);
+    return nlohmann::json::parse(in);
+  };
+  auto write = [&](const char* name, const std::string& text) { std::ofstream(dir / name) << text; };
+  struct Case {
+    std::string what;
+    std::function<void()> change;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {"encoder_layers 1e7",
+       [&] {
+         nlohmann::json c = read_json("config.json");
+         c["encoder_layers"] = 10000000;
+         write("config.json", c.dump());
+       },
+       "config.json: field \"encoder_layers\" is 10000000; at most 64"},
+      {"encoder_layers 1e8 as a float",
+       [&] {
+         nlohmann::json c = read_json("config.json");
+         c["encoder_layers"] = 1e8;
+         write("config.json", c.dump());
+       },
+       "field \"encoder_layers\" is 100000000.0"},
+      {"more layers than the weights",
+       [&] {
+         nlohmann::json c = read_json("config.json");
+         c["decoder_layers"] = 64;
+         write("config.json", c.dump());
+       },
+       "model.safetensors has 2 decoder layers, but config.json says \"decoder_layers\": 64"},
+      {"d_model over the file's tensors",
+       [&] {
+         nlohmann::json c = read_json("config.json");
+         c["d_model"] = 8192;
+         write("config.json", c.dump());
+       },
+       "q_proj.weight\" has shape [32, 32], config.json needs [8192, 8192]"},
+      {"vocab_size over the file's embeddings",
+       [&] {
+         nlohmann::json c = read_json("config.json");
+         c["vocab_size"] = c["decoder_vocab_size"] = 1000000;
+         write("config.json", c.dump());
+       },
+       "vocab.json has 1512 entries but config.json says \"vocab_size\": 1000000"},
+      {"vocab.json maps every piece to 0",
+       [&] {
+         nlohmann::json v = read_json("vocab.json");
+         for (auto& [piece, id] : v.items()) id = 0;
+         write("vocab.json", v.dump());
+       },
+       "vocab.json: id 0 is used by both"},
+      {"vocab.json with fewer entries than the model",
+       [&] {
+         nlohmann::json v = read_json("vocab.json");
+         nlohmann::json smaller;
+         for (auto& [piece, id] : v.items())
+           if (id.get<int>() < 1000) smaller[piece] = id;
+         smaller["<pad>"] = 1000;
+         write("vocab.json", smaller.dump());
+       },
+       "vocab.json has 1001 entries but config.json says \"vocab_size\": 1512"},
+      {"special tokens swapped",
+       [&] {
+         nlohmann::json v = read_json("vocab.json");
+         const int eos = v["</s>"], unk = v["<unk>"];
+         v["</s>"] = unk;
+         v["<unk>"] = eos;
+         write("vocab.json", v.dump());
+       },
+       "vocab.json maps \"</s>\" to 1 but the config's \"eos_token_id\" is 0"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    fresh_copy();
+    c.change();
+    for (ComputeType type : {ComputeType::kFloat32, ComputeType::kInt8}) {
+      LoadOptions load;
+      load.compute_type = type;
+      auto t = Translator::Load(dir.string(), load);
+      ASSERT_FALSE(t.ok());
+      // InvalidArgument (config and files disagree) or Corruption (a file is not what its format says).
+      EXPECT_TRUE(t.status().code() == Status::Code::kInvalidArgument ||
+                  t.status().code() == Status::Code::kCorruption)
+          << t.status().ToString();
+      EXPECT_NE(t.status().message().find(c.needle), std::string::npos) << t.status().ToString();
+    }
+  }
   fs::remove_all(dir);
 }
 

@@ -1,7 +1,6 @@
 #include "text/document_translator.h"
 
 #include <algorithm>
-#include <cmath>
 #include <optional>
 #include <unordered_map>
 
@@ -31,10 +30,8 @@ StatusOr<std::vector<std::string>> EngineSentenceTranslator::TranslateBatch(
     const std::vector<std::string>& sentences, const BatchOptions& options) {
   engine::TranslateOptions run = options_;
   run.num_hypotheses = 1;
-  if (options.max_new_tokens > 0 &&
-      (run.max_new_tokens == 0 || options.max_new_tokens < run.max_new_tokens)) {
-    run.max_new_tokens = options.max_new_tokens;
-  }
+  run.output_factor = options.output_factor;
+  run.output_slack = options.output_slack;
   DOLMETSCH_ASSIGN_OR_RETURN(std::vector<engine::TranslationResult> results,
                              translator_->Translate(sentences, run));
   if (results.size() != sentences.size()) {
@@ -258,11 +255,9 @@ class DocumentRun {
       std::vector<std::string> batch;
       batch.reserve(end - next);
       for (std::size_t k = next; k < end; ++k) batch.push_back(uniques_[todo[k]].text);
-      const int longest = uniques_[todo[end - 1]].tokens;
-      BatchOptions batch_options;
-      const double bound = std::ceil(options_.max_output_factor * longest) + options_.output_slack_tokens;
-      batch_options.max_new_tokens =
-          static_cast<int>(std::max(1.0, std::min<double>(bound, translator_.max_source_tokens())));
+      BatchOptions batch_options;  // each sentence's own bound: batching changes no translation
+      batch_options.output_factor = options_.max_output_factor;
+      batch_options.output_slack = options_.output_slack_tokens;
       StatusOr<std::vector<std::string>> translated = translator_.TranslateBatch(batch, batch_options);
       if (!translated.ok()) {
         return translated.status().WithContext("translating a batch of " + std::to_string(batch.size()) +

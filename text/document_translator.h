@@ -10,9 +10,10 @@
 //
 // Limits: a sentence longer than min(max_segment_tokens, the model's max_source_tokens) source tokens is
 // split at clause boundaries (SplitLongSpan), else at whitespace, else between characters; the pieces are
-// translated separately and joined with one space. Each batch gets max_new_tokens =
-// ceil(max_output_factor * longest source) + output_slack_tokens (at most the model's limit), so a decoder
-// that never emits EOS stops.
+// translated separately and joined with one space. Each sentence may generate at most
+// ceil(max_output_factor * its own source tokens) + output_slack_tokens (at most the model's limit), so a
+// decoder that never emits EOS stops; the bound is the sentence's own, so its translation does not depend on
+// the batch it lands in.
 //
 // Throughput: the text is processed in windows of `window_sentences` sentences (memory stays bounded on long
 // texts; the output of a window is handed to `on_output` when it is done). Within a window identical
@@ -39,7 +40,10 @@
 namespace dolmetsch::text {
 
 struct BatchOptions {
-  int max_new_tokens = 0;  // bound on generated tokens per sentence, EOS included (0: the model's own)
+  // Per-sentence bound on generated tokens (EOS included): ceil(output_factor x the sentence's source
+  // tokens) + output_slack (engine::TranslateOptions::output_factor). output_factor 0: the model's own.
+  double output_factor = 0.0;
+  int output_slack = 0;
 };
 
 // What the pipeline calls to translate sentences. The default implementation runs engine::Translator; the
@@ -59,7 +63,7 @@ class SentenceTranslator {
 };
 
 // SentenceTranslator over an engine::Translator (which must outlive it). `options` are the search settings
-// of every batch; BatchOptions::max_new_tokens overrides options.max_new_tokens when it is lower or unset.
+// of every batch; BatchOptions' per-sentence bound applies within options.max_length / max_new_tokens.
 class EngineSentenceTranslator : public SentenceTranslator {
  public:
   EngineSentenceTranslator(const engine::Translator* translator, engine::TranslateOptions options,
@@ -78,8 +82,9 @@ class EngineSentenceTranslator : public SentenceTranslator {
 
 struct DocumentOptions {
   SegmenterOptions segmenter;
-  int max_segment_tokens = 256;    // cap on a translated piece, in source tokens (</s> included); >= 2
-  double max_output_factor = 2.0;  // max_new_tokens = ceil(factor * source tokens) + slack
+  int max_segment_tokens = 256;  // cap on a translated piece, in source tokens (</s> included); >= 2
+  double max_output_factor =
+      2.0;  // per sentence: at most ceil(factor * its source tokens) + slack new tokens
   int output_slack_tokens = 8;
   int batch_token_budget = 4096;  // padded source tokens per batch
   int max_batch_sentences = 64;

@@ -37,7 +37,7 @@ class FakeTranslator : public SentenceTranslator {
     ++calls;
     if (fail_on_call == calls) return Status::Unavailable("fake translator is down");
     batches.push_back(sentences);
-    max_new_tokens.push_back(options.max_new_tokens);
+    bounds.push_back({options.output_factor, options.output_slack});
     std::vector<std::string> out;
     for (const std::string& s : sentences) {
       EXPECT_FALSE(s.empty());
@@ -53,7 +53,7 @@ class FakeTranslator : public SentenceTranslator {
   int calls = 0;
   int fail_on_call = -1;
   std::vector<std::vector<std::string>> batches;
-  std::vector<int> max_new_tokens;
+  std::vector<std::pair<double, int>> bounds;  // per batch: output_factor, output_slack
 };
 
 std::string Translate(std::string_view text, FakeTranslator& fake, const DocumentOptions& options = {},
@@ -225,13 +225,12 @@ TEST(DocumentTranslatorTest, OutputLengthIsBoundedByTheSourceLength) {
   options.output_slack_tokens = 4;
   options.max_batch_sentences = 1;
   Translate("Kurz. Das ist ein etwas längerer Satz mit vielen Wörtern.", fake, options);
-  ASSERT_EQ(fake.max_new_tokens.size(), 2u);
-  EXPECT_EQ(fake.max_new_tokens[0], 3 + 4);   // "Kurz." = 2 tokens -> ceil(3) + 4
-  EXPECT_EQ(fake.max_new_tokens[1], 15 + 4);  // 10 tokens -> 15 + 4
-  fake.max_source = 10;
-  fake.max_new_tokens.clear();
-  Translate("Das ist ein etwas längerer Satz mit Wörtern.", fake, options);
-  EXPECT_EQ(fake.max_new_tokens[0], 10);  // never beyond the model's positions
+  // Every batch gets the per-sentence rule (the engine applies it to each sentence's own length).
+  ASSERT_EQ(fake.bounds.size(), 2u);
+  for (const auto& [factor, slack] : fake.bounds) {
+    EXPECT_EQ(factor, 1.5);
+    EXPECT_EQ(slack, 4);
+  }
 }
 
 TEST(DocumentTranslatorTest, IdenticalSentencesAreTranslatedOnce) {
@@ -366,7 +365,8 @@ TEST(DocumentTranslatorTest, RejectsInvalidOptions) {
 }
 
 // The real engine on the tiny fixture model: the pipeline's translation of each sentence equals what the
-// engine gives for that sentence alone with the same output bound.
+// engine gives for that sentence alone with the same output bound, whether the pipeline batches sentences
+// or not ("ja ja ..." makes the fixture model repeat itself up to the bound).
 TEST(DocumentTranslatorEngineTest, MatchesDirectEngineTranslations) {
   StatusOr<std::unique_ptr<engine::Translator>> loaded =
       engine::Translator::Load(std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en");
@@ -376,19 +376,15 @@ TEST(DocumentTranslatorEngineTest, MatchesDirectEngineTranslations) {
   search.beam_size = 1;
   EngineSentenceTranslator translator(&engine, search, "tiny-de-en");
   EXPECT_EQ(translator.max_source_tokens(), engine.config().max_position_embeddings);
-  DocumentOptions options;
-  options.max_batch_sentences = 1;
   const std::string in =
-      "Das Haus ist groß.\n\nDer große braune Hund des Nachbarn\r\nbellt laut. Die Katze schläft.\n";
-  std::string out;
-  StatusOr<DocumentStats> stats = TranslateDocument(in, translator, options, nullptr, {}, &out);
-  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-  EXPECT_EQ(stats->translated, 3u);
+      "Das Haus ist groß.\n\nDer große braune Hund des Nachbarn\r\nbellt laut. Die Katze schläft.\n\n"
+      "ja ja ja ja ja ja ja ja\n";
   std::string expected;
   const std::vector<std::pair<std::string, std::string>> parts = {
       {"", "Das Haus ist groß."},
       {"\n\n", "Der große braune Hund des Nachbarn bellt laut."},
-      {" ", "Die Katze schläft."}};
+      {" ", "Die Katze schläft."},
+      {"\n\n", "ja ja ja ja ja ja ja ja"}};
   for (const auto& [gap, sentence] : parts) {
     engine::TranslateOptions direct = search;
     const int tokens = static_cast<int>(engine.tokenizer().Encode(sentence).size());
@@ -402,7 +398,16 @@ TEST(DocumentTranslatorEngineTest, MatchesDirectEngineTranslations) {
                            : text);
   }
   expected += "\n";
-  EXPECT_EQ(out, expected);
+  for (int batch : {1, 64}) {
+    DocumentOptions options;
+    options.max_batch_sentences = batch;
+    std::string out;
+    StatusOr<DocumentStats> stats = TranslateDocument(in, translator, options, nullptr, {}, &out);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    EXPECT_EQ(stats->translated, 4u);
+    EXPECT_EQ(stats->batches, batch == 1 ? 4u : 1u);
+    EXPECT_EQ(out, expected) << "batches of " << batch;
+  }
 }
 
 TEST(DocumentTranslatorEngineTest, UnlimitedTextStaysWithinTheModelLimit) {

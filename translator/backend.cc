@@ -12,8 +12,9 @@ int EngineBackend::CountTokens(const std::string& sentence) const {
 
 int EngineBackend::max_source_tokens() const { return translator_->config().max_position_embeddings; }
 
-StatusOr<std::vector<SentenceResult>> EngineBackend::TranslateBatch(const std::vector<std::string>& sentences,
-                                                                    const SentenceOptions& options) {
+StatusOr<std::vector<SentenceResult>> EngineBackend::TranslateBatch(
+    const std::vector<std::string>& sentences, const SentenceOptions& options,
+    const std::vector<const engine::CancelToken*>& cancel) {
   engine::TranslateOptions engine_options;
   engine_options.beam_size = options.beam_size;
   if (options.beam_size == 0 && options.n_best > 1) {
@@ -23,6 +24,9 @@ StatusOr<std::vector<SentenceResult>> EngineBackend::TranslateBatch(const std::v
   engine_options.max_length = options.max_length;
   engine_options.max_new_tokens = options.max_new_tokens;
   engine_options.forced_new_tokens = options.forced_new_tokens;
+  engine_options.output_factor = options.output_factor;
+  engine_options.output_slack = options.output_slack;
+  engine_options.sentence_cancel = cancel;
   DOLMETSCH_ASSIGN_OR_RETURN(std::vector<engine::TranslationResult> translated,
                              translator_->Translate(sentences, engine_options));
   if (translated.size() != sentences.size()) {
@@ -33,6 +37,10 @@ StatusOr<std::vector<SentenceResult>> EngineBackend::TranslateBatch(const std::v
   for (size_t i = 0; i < translated.size(); ++i) {
     SentenceResult& out = results[i];
     out.source_tokens = static_cast<int>(translated[i].source_ids.size());
+    if (translated[i].cancelled) {
+      out.cancelled = true;
+      continue;
+    }
     for (const engine::Hypothesis& h : translated[i].hypotheses) out.hypotheses.push_back(h.text);
     if (out.hypotheses.empty()) return Status::Internal("engine returned no hypothesis for a sentence");
     out.target_tokens = static_cast<int>(translated[i].hypotheses[0].target_ids.size());

@@ -1,7 +1,6 @@
 #include "translator/scheduler.h"
 
 #include <algorithm>
-#include <cmath>
 #include <numeric>
 
 #include "translator/metrics.h"
@@ -26,7 +25,7 @@ size_t Job::WaitForProgress(size_t known_prefix, Clock::time_point deadline) {
 
 void Job::Cancel() {
   std::lock_guard<std::mutex> lock(*mu_);
-  scheduler_->CancelLocked(*this);
+  scheduler_->CancelLocked(*this, Status::Cancelled("the request was cancelled"));
 }
 
 void Job::OnChange(std::function<void()> fn) {
@@ -55,6 +54,8 @@ Scheduler::~Scheduler() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    // Running batches stop within one decoding step, so the joins below do not wait for them to finish.
+    for (Job* job : active_set_) job->cancel_.Cancel();
   }
   work_cv_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -113,7 +114,7 @@ StatusOr<std::shared_ptr<Job>> Scheduler::Submit(std::vector<std::string> senten
 void Scheduler::CancelAll() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Job*> jobs(active_set_.begin(), active_set_.end());
-  for (Job* job : jobs) CancelLocked(*job);
+  for (Job* job : jobs) CancelLocked(*job, Status::Cancelled("the translator is shutting down"));
 }
 
 long long Scheduler::queued_sentences() const {
@@ -139,6 +140,7 @@ void Scheduler::FinishJobLocked(Job& job, Status status) {
 
 void Scheduler::DropRemainingLocked(Job& job) {
   job.cancelled_ = true;
+  job.cancel_.Cancel();  // its sentences in running batches stop too
   long long dropped = 0;
   for (size_t i = job.next_; i < job.size(); ++i) dropped += job.sentences_[i].empty() ? 0 : 1;
   queued_sentences_ -= dropped;
@@ -146,10 +148,11 @@ void Scheduler::DropRemainingLocked(Job& job) {
   waiting_.remove_if([&job](const std::shared_ptr<Job>& j) { return j.get() == &job; });
 }
 
-void Scheduler::CancelLocked(Job& job) {
+void Scheduler::CancelLocked(Job& job, Status status) {
   if (job.ended_ || job.cancelled_) return;
   DropRemainingLocked(job);
-  if (job.in_flight_ == 0) FinishJobLocked(job, Status::Cancelled("the request was cancelled"));
+  // Ends now: sentences still in running batches stop within a step and their results are dropped.
+  FinishJobLocked(job, std::move(status));
   UpdateGaugesLocked();
 }
 
@@ -213,18 +216,22 @@ void Scheduler::WorkerLoop() {
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return batch[a].job->tokens_[batch[a].index] < batch[b].job->tokens_[batch[b].index];
     });
+    // Each sentence's own bound (never the batch's longest): its translation does not depend on the batch.
     if (options_.output_factor > 0 && batch_options.max_length == 0 && batch_options.max_new_tokens == 0) {
-      int longest = 0;
-      for (const Item& item : batch) longest = std::max(longest, item.job->tokens_[item.index]);
-      batch_options.max_new_tokens =
-          static_cast<int>(std::ceil(options_.output_factor * longest)) + options_.output_slack;
+      batch_options.output_factor = options_.output_factor;
+      batch_options.output_slack = options_.output_slack;
     }
     std::vector<std::string> texts;
+    std::vector<const engine::CancelToken*> cancel;
     texts.reserve(batch.size());
-    for (size_t k : order) texts.push_back(batch[k].job->sentences_[batch[k].index]);
+    cancel.reserve(batch.size());
+    for (size_t k : order) {
+      texts.push_back(batch[k].job->sentences_[batch[k].index]);
+      cancel.push_back(&batch[k].job->cancel_);  // alive: `batch` holds the job
+    }
 
     auto start = std::chrono::steady_clock::now();
-    StatusOr<std::vector<SentenceResult>> results = backend_->TranslateBatch(texts, batch_options);
+    StatusOr<std::vector<SentenceResult>> results = backend_->TranslateBatch(texts, batch_options, cancel);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (results.ok() && results->size() != texts.size()) {
       results = Status::Internal("the backend returned a wrong number of results");
@@ -236,7 +243,11 @@ void Scheduler::WorkerLoop() {
       Item& item = batch[order[pos]];
       Job& job = *item.job;
       --job.in_flight_;
-      if (results.ok()) {
+      if (job.ended_ || job.cancelled_) continue;  // a cancelled or failed job's results are dropped
+      if (results.ok() && (*results)[pos].cancelled) {
+        // Only a cancelled job's token stops a sentence, and that job was skipped above.
+        job.status_ = Status::Internal("a sentence was cancelled although its request was not");
+      } else if (results.ok()) {
         SentenceResult& r = (*results)[pos];
         source_tokens += r.source_tokens;
         target_tokens += r.target_tokens;

@@ -6,8 +6,12 @@
 // SentenceOptions share a batch; a batch stops at `max_batch_tokens` source tokens or `max_batch_sentences`;
 // the batch is sorted by length before decoding. A new batch is formed as soon as a worker is free, from
 // whatever is waiting then (continuous batching at batch granularity; a running decode is not joined).
-// Unless a request bounds its output itself, each batch gets max_new_tokens from the longest source in it
-// (Options::output_factor). Admission is bounded: Submit fails with ResourceExhausted when `max_active_jobs`
+// Unless a request bounds its output itself, each sentence gets its own bound from its own source length
+// (Options::output_factor), so a sentence is translated the same whatever it is batched with. Cancellation:
+// each Job has an engine::CancelToken; Job::Cancel, CancelAll and the destructor cancel it, which drops the
+// job's waiting sentences and stops its sentences in running batches within one decoding step (the other
+// jobs' sentences in those batches continue unharmed); the job ends with Cancelled at once. Admission is
+// bounded: Submit fails with ResourceExhausted when `max_active_jobs`
 // jobs are unfinished or the waiting sentences would exceed `max_queued_sentences` (a single job is always
 // admitted into an empty queue, so an unlimited text is never refused for its size alone). Thread-safety: all
 // methods of Scheduler and Job may be called from any thread. A Job must not be used after its Scheduler is
@@ -27,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/cancellation.h"
 #include "translator/backend.h"
 #include "util/status.h"
 
@@ -45,7 +50,8 @@ class Job {
   // Blocks until the count of leading sentences that are finished exceeds `known_prefix`, the job ended,
   // or `deadline`; returns that count. For progress streaming in document order.
   size_t WaitForProgress(size_t known_prefix, Clock::time_point deadline);
-  // Drops sentences not yet in a batch; WaitUntil then returns Cancelled (unless already finished).
+  // Drops sentences not yet in a batch and stops those decoding within one step; WaitUntil then returns
+  // Cancelled at once (unless already finished). For a client that went away or a cancelled request.
   void Cancel();
   // Calls `fn` whenever the finished prefix grows or the job ends (at once if it has ended), so that an
   // event loop can wait without a thread. It runs on a scheduler thread with the scheduler's lock held: it
@@ -71,6 +77,7 @@ class Job {
   const std::vector<int> tokens_;
   const SentenceOptions options_;
   std::vector<SentenceResult> results_;
+  engine::CancelToken cancel_;  // polled by the engine while the job's sentences decode
 
   // Guarded by the scheduler's mutex (mu_ below points to it).
   class Scheduler* scheduler_ = nullptr;
@@ -95,9 +102,9 @@ class Scheduler {
     int max_batch_sentences = 64;
     int max_active_jobs = 256;
     long long max_queued_sentences = 200000;
-    // Bound on generated tokens when a request sets neither max_length nor max_new_tokens:
-    // max_new_tokens = ceil(output_factor * longest source in the batch) + output_slack, so a decoder that
-    // never emits EOS stops early (the document pipeline uses the same rule). output_factor 0: off.
+    // Bound on generated tokens when a request sets neither max_length nor max_new_tokens, per sentence:
+    // ceil(output_factor * its source tokens) + output_slack, so a decoder that never emits EOS stops early
+    // (the document pipeline uses the same rule). output_factor 0: off.
     double output_factor = 2.0;
     int output_slack = 8;
   };
@@ -111,7 +118,9 @@ class Scheduler {
   // Empty sentences are answered with an empty result without a decode.
   StatusOr<std::shared_ptr<Job>> Submit(std::vector<std::string> sentences, const SentenceOptions& options);
 
-  // Cancels every unfinished job (used when a shutdown's grace period is over).
+  // Cancels every unfinished job as Job::Cancel does: sentences in running batches stop within one decoding
+  // step, waiters get Cancelled ("the translator is shutting down") at once. For the end of a shutdown's
+  // grace period; Submit still works afterwards (new jobs are not affected).
   void CancelAll();
 
   long long queued_sentences() const;
@@ -120,7 +129,7 @@ class Scheduler {
  private:
   friend class Job;
   void WorkerLoop();
-  void CancelLocked(Job& job);
+  void CancelLocked(Job& job, Status status);
   void DropRemainingLocked(Job& job);
   void FinishJobLocked(Job& job, Status status);
   void UpdateGaugesLocked();

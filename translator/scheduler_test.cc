@@ -120,9 +120,13 @@ TEST(SchedulerTest, BoundsOutputLengthUnlessTheRequestDoes) {
   ASSERT_TRUE(bounded.ok() && (*bounded)->WaitUntil(Soon()).ok());
   auto options = backend.batch_options();
   ASSERT_EQ(options.size(), 3u);
-  EXPECT_EQ(options[0].max_new_tokens, 9);  // ceil(1.5 * 4) + 3
-  EXPECT_EQ(options[1].max_new_tokens, 5);  // ceil(1.5 * 1) + 3
-  EXPECT_EQ(options[2].max_new_tokens, 0);  // the request set max_length: left alone
+  // The per-sentence rule (the engine applies it to each sentence's own length), never a batch's bound.
+  for (int i : {0, 1}) {
+    EXPECT_EQ(options[i].output_factor, 1.5);
+    EXPECT_EQ(options[i].output_slack, 3);
+    EXPECT_EQ(options[i].max_new_tokens, 0);
+  }
+  EXPECT_EQ(options[2].output_factor, 0.0);  // the request set max_length: left alone
   EXPECT_EQ(options[2].max_length, 40);
 }
 
@@ -173,6 +177,72 @@ TEST(SchedulerTest, CancelDropsRemainingWork) {
   EXPECT_EQ(s.code(), Status::Code::kCancelled);
   EXPECT_EQ(backend.batches().size(), 1u);
   EXPECT_EQ(scheduler.active_jobs(), 0);
+}
+
+// A cancelled job ends at once, even while its sentences are in a running batch; its sentences there get a
+// cancelled token (the engine stops them within a step); the other job's sentences in the batch do not.
+TEST(SchedulerTest, CancelStopsTheJobsRunningSentencesOnly) {
+  FakeBackend backend;
+  Scheduler scheduler(&backend, {.workers = 1});
+  backend.Close();
+  auto first = scheduler.Submit({"warm up"}, {});  // holds the worker so that a and b share the next batch
+  ASSERT_TRUE(first.ok());
+  backend.WaitEntered(1);
+  auto a = scheduler.Submit({"a1", "a2 lang"}, {});
+  auto b = scheduler.Submit({"b1", "b2 lang"}, {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  backend.LetOneThrough();
+  ASSERT_TRUE((*first)->WaitUntil(Soon()).ok());
+  backend.WaitEntered(2);  // the batch of a and b, held
+  (*a)->Cancel();
+  // Ends before the held batch is released.
+  EXPECT_EQ((*a)->WaitUntil(Clock::now() + std::chrono::seconds(5)).code(), Status::Code::kCancelled);
+  EXPECT_TRUE((*a)->finished());
+  backend.Open();
+  ASSERT_TRUE((*b)->WaitUntil(Soon()).ok());
+  EXPECT_EQ((*b)->result(0).hypotheses[0], "0:B1");
+  EXPECT_EQ((*b)->result(1).hypotheses[0], "0:B2 LANG");
+  const auto batches = backend.batches();
+  const auto cancel = backend.batch_cancel();
+  ASSERT_GE(batches.size(), 2u);
+  ASSERT_EQ(cancel[1].size(), batches[1].size());
+  int a_rows = 0;
+  for (size_t i = 0; i < batches[1].size(); ++i) {
+    const bool of_a = batches[1][i][0] == 'a';
+    a_rows += of_a;
+    ASSERT_NE(cancel[1][i], nullptr);
+    EXPECT_EQ(cancel[1][i]->cancelled(), of_a) << batches[1][i];
+  }
+  EXPECT_EQ(a_rows, 2);
+  EXPECT_EQ(scheduler.active_jobs(), 0);
+}
+
+// The shutdown deadline: CancelAll ends every job in flight at once and stops their running sentences; the
+// scheduler still takes new work afterwards.
+TEST(SchedulerTest, CancelAllEndsEveryJobInFlight) {
+  FakeBackend backend;
+  Scheduler scheduler(&backend, {.workers = 1, .max_batch_sentences = 2});
+  backend.Close();
+  auto a = scheduler.Submit(Numbered("a", 5), {});
+  auto b = scheduler.Submit(Numbered("b", 5), {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  backend.WaitEntered(1);
+  scheduler.CancelAll();
+  for (auto* job : {&a, &b}) {
+    Status s = (**job)->WaitUntil(Clock::now() + std::chrono::seconds(5));
+    EXPECT_EQ(s.code(), Status::Code::kCancelled);
+    EXPECT_NE(s.message().find("shutting down"), std::string::npos) << s.message();
+  }
+  EXPECT_EQ(scheduler.active_jobs(), 0);
+  EXPECT_EQ(scheduler.queued_sentences(), 0);
+  const auto cancel = backend.batch_cancel();
+  ASSERT_EQ(cancel.size(), 1u);
+  for (const engine::CancelToken* token : cancel[0]) EXPECT_TRUE(token->cancelled());
+  backend.Open();
+  auto next = scheduler.Submit({"danach"}, {});
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE((*next)->WaitUntil(Soon()).ok());
+  EXPECT_EQ((*next)->result(0).hypotheses[0], "0:DANACH");
 }
 
 TEST(SchedulerTest, WaitReportsDeadlineAndProgress) {
