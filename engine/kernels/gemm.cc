@@ -112,8 +112,23 @@ void PackRowRange(const float* w, int begin, int end, PackedFloatMatrix* out) {
 
 void PackedLinear(const float* x, int m, const PackedFloatMatrix& w, const float* bias, float* y) {
   if (m <= 0 || w.rows == 0) return;
+  // x in the kernel's tile layout (gemm_kernels.h), one buffer per calling thread, grown never shrunk.
+  thread_local AlignedBuffer<float> tiled;
+  const size_t size = static_cast<size_t>(m) * w.cols;
+  if (tiled.size() < size) tiled.Resize(std::max(size, tiled.size() * 2));
+  ThreadPool& pool = ThreadPool::Global();
+  const int k = w.cols;
+  float* buffer = tiled.data();  // not `tiled` in the lambda: that would name each worker's own buffer
+  pool.ParallelFor(internal::TileCount(m), [&](int t) {
+    const int m0 = internal::TileBegin(m, t), mr = internal::TileBegin(m, t + 1) - m0;
+    float* dst = buffer + static_cast<size_t>(m0) * k;
+    for (int i = 0; i < mr; ++i) {
+      const float* src = x + static_cast<size_t>(m0 + i) * k;
+      for (int p = 0; p < k; ++p) dst[static_cast<size_t>(p) * mr + i] = src[p];
+    }
+  });
   internal::PackedLinearArgs args;
-  args.x = x;
+  args.x = buffer;
   args.w = w.values.data();
   args.bias = bias;
   args.y = y;
@@ -121,7 +136,6 @@ void PackedLinear(const float* x, int m, const PackedFloatMatrix& w, const float
   args.n = w.rows;
   args.k = w.cols;
   const int panels = (w.rows + kPackedPanelRows - 1) / kPackedPanelRows;
-  ThreadPool& pool = ThreadPool::Global();
   // Even numbers of panels per task (the kernel's tiles are two panels wide), several tasks per thread so
   // that a late worker still finds work. The split changes no result (gemm.h).
   int per = pool.threads() <= 1 ? panels : (panels + pool.threads() * 4 - 1) / (pool.threads() * 4);

@@ -10,8 +10,19 @@ void LinearFewRowsAvx2(const float* x, const float* w, const float* bias, float*
 
 constexpr int kPackedTileRows = 12;  // rows of x per register tile of the AVX-512 kernel
 
+// Rows of x go in tiles of nearly equal height (64 rows: 11, 11, 11, 11, 10, 10 rather than 12 x 5 + 4: a
+// short tile has too few accumulators to hide the FMA latency). Tile t starts at row TileBegin(m, t).
+inline int TileCount(int m) { return (m + kPackedTileRows - 1) / kPackedTileRows; }
+inline int TileBegin(int m, int t) {
+  const int tiles = TileCount(m), base = m / tiles, extra = m % tiles;
+  return t * base + (t < extra ? t : extra);
+}
+
 struct PackedLinearArgs {
-  const float* x = nullptr;     // [m][k]
+  // x laid out per tile: tile t (rows m0 = TileBegin(m, t) to m1) is [k][m1 - m0] at offset m0 * k, so
+  // that a tile's broadcasts read one pointer at fixed offsets (with a pointer per row of x, GCC ran out
+  // of registers and reloaded them from the stack inside the loop).
+  const float* x = nullptr;
   const float* w = nullptr;     // panels (gemm.h, PackedFloatMatrix)
   const float* bias = nullptr;  // [n] or nullptr
   float* y = nullptr;           // [m][n]
