@@ -1,5 +1,8 @@
 // GEMM primitives for the engine (float32).
 //
+// The model's linear layers run PackedLinear (below) on CPUs with AVX-512, on weights packed at load;
+// LinearForward is the path for the others (and for weights that are not packed).
+//
 // LinearForward computes y[m, n] = sum_k x[m, k] * w[n, k] + bias[n]: a PyTorch nn.Linear with the weight
 // in its stored [out_features, in_features] layout. Up to 8 rows of x (decoding at small batches) our own
 // AVX2 kernel streams each weight row once for all of them; otherwise BLAS (OpenBLAS from Debian), one
