@@ -175,6 +175,8 @@ Status CheckLayersAgainstFile(const WeightMap& weights, const ModelConfig& c, co
 void Linear::Forward(const float* x, float* y, int rows) const {
   if (int8.rows > 0) {
     kernels::Int8Linear(x, rows, int8, bias, y);
+  } else if (packed.rows > 0) {
+    kernels::PackedLinear(x, rows, packed, bias, y);
   } else {
     kernels::LinearForward(x, weight, bias, y, rows, out, in);
   }
@@ -278,7 +280,7 @@ StatusOr<std::unique_ptr<MarianModel>> MarianModel::FromWeights(WeightMap weight
   }
   // Anything left over (lm_head.weight when tied, duplicate tied embeddings) is ignored, as transformers
   // does.
-  if (m->compute_type_ == ComputeType::kInt8) m->QuantizeLinears();
+  if (m->compute_type_ == ComputeType::kInt8 || kernels::PackedLinearAvailable()) m->ConvertLinears();
   return m;
 }
 
@@ -298,11 +300,12 @@ bool MarianModel::Encode(const std::vector<std::vector<int>>& ids, EncoderOutput
   out->lengths.resize(B);
   std::vector<float>& x = out->hidden;
   x.assign(N * d, 0.0f);
+  std::vector<float> embedding_scratch(d);
   for (int b = 0; b < B; ++b) {
     out->lengths[b] = static_cast<int>(ids[b].size());
     for (int s = 0; s < S; ++s) {
       const int id = s < out->lengths[b] ? ids[b][s] : config_.pad_token_id;
-      const float* e = encoder_embed_ + static_cast<size_t>(id) * d;
+      const float* e = EmbeddingRow(encoder_embed_, id, embedding_scratch.data());
       const float* p = encoder_positions_ + static_cast<size_t>(s) * d;
       float* row = x.data() + (static_cast<size_t>(b) * S + s) * d;
       for (int i = 0; i < d; ++i) row[i] = e[i] * scale + p[i];
@@ -432,10 +435,10 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
   const int cap = st->capacity, S = st->source_max_len;
   const long rd = static_cast<long>(R) * d;
 
-  const float* emb = decoder_embed_;
   const float* pos = decoder_positions_ + static_cast<size_t>(t) * d;
+  std::vector<float> embedding_scratch(detached_ ? d : 0);
   for (int r = 0; r < R; ++r) {
-    const float* e = emb + static_cast<size_t>(tokens[r]) * d;
+    const float* e = EmbeddingRow(decoder_embed_, tokens[r], embedding_scratch.data());
     float* row = st->x.data() + static_cast<size_t>(r) * d;
     for (int i = 0; i < d; ++i) row[i] = e[i] * scale + pos[i];
   }
@@ -517,15 +520,25 @@ void MarianModel::ReorderRows(const std::vector<int>& source_rows, DecoderState*
   st->rows = new_rows;
 }
 
-void MarianModel::QuantizeLinears() {
-  // In pieces of about 4 MB of float32, each released as soon as it is quantized: peak memory is the int8
-  // model plus one piece, not plus the largest tensor (the 119 MB output projection of opus-mt-de-en).
+void MarianModel::ConvertLinears() {
+  const bool int8 = compute_type_ == ComputeType::kInt8;
+  // In pieces of about 4 MB of float32, each released as soon as it is converted: peak memory is the
+  // converted model plus one piece, not plus the largest tensor (the 119 MB output projection of
+  // opus-mt-de-en).
   auto quantize = [&](Linear& l, bool float_still_needed) {
-    l.int8 = kernels::AllocateInt8Matrix(l.out, l.in);
+    if (int8) {
+      l.int8 = kernels::AllocateInt8Matrix(l.out, l.in);
+    } else {
+      l.packed = kernels::AllocatePackedMatrix(l.out, l.in);
+    }
     const int rows_per_piece = std::max(1, (4 << 20) / (l.in * static_cast<int>(sizeof(float))));
     for (int begin = 0; begin < l.out; begin += rows_per_piece) {
       const int end = std::min(l.out, begin + rows_per_piece);
-      kernels::QuantizeRowRange(l.weight, begin, end, &l.int8);
+      if (int8) {
+        kernels::QuantizeRowRange(l.weight, begin, end, &l.int8);
+      } else {
+        kernels::PackRowRange(l.weight, begin, end, &l.packed);
+      }
       if (!float_still_needed && mapping_) {
         mapping_->DropPages(l.weight + static_cast<size_t>(begin) * l.in,
                             static_cast<size_t>(end - begin) * l.in * sizeof(float));
@@ -550,6 +563,51 @@ void MarianModel::QuantizeLinears() {
   const bool tied =
       output_projection_.weight == decoder_embed_ || output_projection_.weight == encoder_embed_;
   quantize(output_projection_, tied && !mapping_);
+  if (mapping_) DetachFromMapping();
+}
+
+void MarianModel::DetachFromMapping() {
+  auto own = [&](const float*& p, size_t n) {
+    if (p == nullptr || !mapping_->Contains(p)) return;
+    std::vector<float> copy(n);
+    mapping_->CopyOut(p, sizeof(float) * n, copy.data());  // not through the mapping: see CopyOut
+    p = copy.data();
+    owned_[copy.data()] = std::move(copy);
+  };
+  auto own_linear = [&](Linear& l) { own(l.bias, l.out); };
+  auto own_norm = [&](LayerNormWeights& n) {
+    own(n.gamma, d_);
+    own(n.beta, d_);
+  };
+  for (EncoderLayerWeights& L : encoder_layers_) {
+    for (Linear* l : {&L.self_attn.q, &L.self_attn.k, &L.self_attn.v, &L.self_attn.out, &L.fc1, &L.fc2}) {
+      own_linear(*l);
+    }
+    own_norm(L.self_attn_norm);
+    own_norm(L.final_norm);
+  }
+  for (DecoderLayerWeights& L : decoder_layers_) {
+    for (Linear* l : {&L.self_attn.q, &L.self_attn.k, &L.self_attn.v, &L.self_attn.out, &L.cross_attn.q,
+                      &L.cross_attn.k, &L.cross_attn.v, &L.cross_attn.out, &L.fc1, &L.fc2}) {
+      own_linear(*l);
+    }
+    own_norm(L.self_attn_norm);
+    own_norm(L.cross_attn_norm);
+    own_norm(L.final_norm);
+  }
+  own_linear(output_projection_);
+  const size_t positions = static_cast<size_t>(config_.max_position_embeddings) * d_;
+  own(encoder_positions_, positions);
+  own(decoder_positions_, positions);
+  mapping_->DropAllPages();
+  detached_ = true;
+}
+
+const float* MarianModel::EmbeddingRow(const float* table, int id, float* scratch) const {
+  const float* row = table + static_cast<size_t>(id) * d_;
+  if (!detached_ || !mapping_->Contains(row)) return row;
+  mapping_->CopyOut(row, sizeof(float) * d_, scratch);
+  return scratch;
 }
 
 }  // namespace dolmetsch::engine

@@ -18,6 +18,7 @@
 #include "engine/compute_type.h"
 #include "engine/io/mapped_file.h"
 #include "engine/io/weights.h"
+#include "engine/kernels/gemm.h"
 #include "engine/kernels/int8_gemm.h"
 #include "engine/model_config.h"
 #include "util/status.h"
@@ -25,13 +26,15 @@
 namespace dolmetsch::engine {
 
 // Weights are float32 pointers into the mapped checkpoint (model.safetensors) or into tensors the model
-// owns (pytorch_model.bin, converted dtypes); with ComputeType::kInt8 the linear layers hold an int8 copy
-// and their float weights are dropped from memory.
+// owns (pytorch_model.bin, converted dtypes); with ComputeType::kInt8 the linear layers hold an int8 copy,
+// with kFloat32 on AVX-512 CPUs a copy laid out for the AVX-512 kernel (kernels::PackedFloatMatrix), and
+// their weights as loaded are dropped from memory.
 struct Linear {
   int out = 0, in = 0;
-  const float* weight = nullptr;  // [out, in], as nn.Linear stores it; nullptr once quantized
-  const float* bias = nullptr;    // [out] or nullptr
-  kernels::Int8Matrix int8;       // used when int8.rows > 0
+  const float* weight = nullptr;      // [out, in], as nn.Linear stores it; nullptr once quantized or packed
+  const float* bias = nullptr;        // [out] or nullptr
+  kernels::Int8Matrix int8;           // used when int8.rows > 0
+  kernels::PackedFloatMatrix packed;  // used when packed.rows > 0
   void Forward(const float* x, float* y, int rows) const;
 };
 
@@ -133,13 +136,22 @@ class MarianModel {
  private:
   MarianModel() = default;
   void EnsureCapacity(DecoderState* state, int positions) const;
-  // Quantizes every linear layer (and the output projection) and drops their float32 weights.
-  void QuantizeLinears();
+  // Quantizes (int8) or packs (float32 on AVX-512) every linear layer and the output projection, and drops
+  // their weights as loaded.
+  void ConvertLinears();
+  // After ConvertLinears with a mapped file: copies the small tensors still borrowed from the mapping
+  // (biases, norms, positions) into owned memory and drops all of the mapping's pages, so that translating
+  // never touches the mapping again: embedding rows are then read with MappedFile::CopyOut.
+  void DetachFromMapping();
+  // Row `id` of an embedding table (encoder_embed_ or decoder_embed_): a pointer into the table, or after
+  // DetachFromMapping a copy in `scratch` (d_ floats).
+  const float* EmbeddingRow(const float* table, int id, float* scratch) const;
 
   ModelConfig config_;
   ComputeType compute_type_ = ComputeType::kFloat32;
   int d_ = 0;
   std::shared_ptr<const MappedFile> mapping_;         // borrowed tensors live here
+  bool detached_ = false;                             // DetachFromMapping ran
   std::map<const float*, std::vector<float>> owned_;  // the others, keyed by their data
   const float* encoder_embed_ = nullptr;              // [vocab_size, d]
   const float* decoder_embed_ = nullptr;              // [decoder_vocab_size, d] (may equal encoder_embed_)

@@ -39,24 +39,41 @@ StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
     }
     file.data_ = data;
   }
-  ::close(fd);
+  file.fd_ = fd;
   return file;
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      fd_(std::exchange(other.fd_, -1)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
     if (data_) ::munmap(data_, size_);
+    if (fd_ >= 0) ::close(fd_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    fd_ = std::exchange(other.fd_, -1);
   }
   return *this;
 }
 
 MappedFile::~MappedFile() {
   if (data_) ::munmap(data_, size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void MappedFile::CopyOut(const void* begin, size_t size, void* dst) const {
+  const char* p = static_cast<const char*>(begin);
+  const off_t offset = p - static_cast<const char*>(data_);
+  size_t done = 0;
+  while (fd_ >= 0 && done < size) {
+    const ssize_t n = ::pread(fd_, static_cast<char*>(dst) + done, size - done, offset + done);
+    if (n <= 0 && !(n < 0 && errno == EINTR)) break;
+    if (n > 0) done += static_cast<size_t>(n);
+  }
+  if (done < size) std::memcpy(static_cast<char*>(dst) + done, p + done, size - done);
 }
 
 void MappedFile::DropPages(const void* begin, size_t size) const {

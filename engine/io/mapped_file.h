@@ -29,10 +29,22 @@ class MappedFile {
   // it leave this process's resident memory and are read again from the file if touched. The view stays
   // valid. Used after weights are converted (int8) so that peak memory holds only one copy.
   void DropPages(const void* begin, size_t size) const;
+  void DropAllPages() const { DropPages(data_, size_); }
+
+  // Copies [begin, begin + size) (inside bytes()) to dst by reading the file (pread), not the mapping, so
+  // no page of the mapping becomes resident. Why: the kernel maps a whole page-cache folio on a fault, and
+  // a file written a moment ago in large writes sits in folios of up to 2 MB; reading one 2 KB embedding
+  // row through the mapping then made up to 2 MB resident (issue 14: 275 instead of 115 MiB). Falls back
+  // to copying from the mapping if the read fails. Thread-safe.
+  void CopyOut(const void* begin, size_t size, void* dst) const;
+  bool Contains(const void* p) const {
+    return data_ != nullptr && p >= data_ && p < static_cast<const char*>(data_) + size_;
+  }
 
  private:
   void* data_ = nullptr;
   size_t size_ = 0;
+  int fd_ = -1;  // kept open for CopyOut
 };
 
 }  // namespace dolmetsch::engine

@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "engine/kernels/cpu_features.h"
@@ -65,6 +66,93 @@ void ReferenceLinear(const float* x, const float* w, const float* bias, float* y
       double acc = bias ? bias[j] : 0.0;
       for (int p = 0; p < k; ++p) acc += static_cast<double>(x[i * k + p]) * w[j * k + p];
       y[i * n + j] = static_cast<float>(acc);
+    }
+  }
+}
+
+bool PackedLinearAvailable() {
+  static const bool available = GetCpuFeatures().avx512bw;
+  return available;
+}
+
+float PackedFloatMatrix::At(int n, int k) const {
+  return values.data()[static_cast<size_t>(n / kPackedPanelRows) * kPackedPanelRows * cols +
+                       static_cast<size_t>(k) * kPackedPanelRows + n % kPackedPanelRows];
+}
+
+PackedFloatMatrix AllocatePackedMatrix(int rows, int cols) {
+  PackedFloatMatrix out;
+  out.rows = rows;
+  out.cols = cols;
+  const int panels = (rows + kPackedPanelRows - 1) / kPackedPanelRows;
+  out.values.Resize(static_cast<size_t>(panels) * kPackedPanelRows * cols);
+  if (rows % kPackedPanelRows != 0) {  // padding rows: computed, never stored, must be finite
+    float* last = out.values.data() + static_cast<size_t>(panels - 1) * kPackedPanelRows * cols;
+    std::memset(last, 0, sizeof(float) * kPackedPanelRows * cols);
+  }
+  return out;
+}
+
+void PackRowRange(const float* w, int begin, int end, PackedFloatMatrix* out) {
+  const int cols = out->cols;
+  // Whole panels per task, so that no two tasks write the same cache line.
+  const int first_panel = begin / kPackedPanelRows, last_panel = (end - 1) / kPackedPanelRows;
+  ThreadPool::Global().ParallelFor(last_panel - first_panel + 1, [&](int task) {
+    const int panel = first_panel + task;
+    const int r0 = std::max(begin, panel * kPackedPanelRows),
+              r1 = std::min(end, (panel + 1) * kPackedPanelRows);
+    float* dst = out->values.data() + static_cast<size_t>(panel) * kPackedPanelRows * cols;
+    for (int r = r0; r < r1; ++r) {
+      const float* src = w + static_cast<size_t>(r) * cols;
+      for (int c = 0; c < cols; ++c)
+        dst[static_cast<size_t>(c) * kPackedPanelRows + r % kPackedPanelRows] = src[c];
+    }
+  });
+}
+
+void PackedLinear(const float* x, int m, const PackedFloatMatrix& w, const float* bias, float* y) {
+  if (m <= 0 || w.rows == 0) return;
+  // x in the kernel's tile layout (gemm_kernels.h), one buffer per calling thread, grown never shrunk.
+  thread_local AlignedBuffer<float> tiled;
+  const size_t size = static_cast<size_t>(m) * w.cols;
+  if (tiled.size() < size) tiled.Resize(std::max(size, tiled.size() * 2));
+  ThreadPool& pool = ThreadPool::Global();
+  const int k = w.cols;
+  float* buffer = tiled.data();  // not `tiled` in the lambda: that would name each worker's own buffer
+  pool.ParallelFor(internal::TileCount(m), [&](int t) {
+    const int m0 = internal::TileBegin(m, t), mr = internal::TileBegin(m, t + 1) - m0;
+    float* dst = buffer + static_cast<size_t>(m0) * k;
+    for (int i = 0; i < mr; ++i) {
+      const float* src = x + static_cast<size_t>(m0 + i) * k;
+      for (int p = 0; p < k; ++p) dst[static_cast<size_t>(p) * mr + i] = src[p];
+    }
+  });
+  internal::PackedLinearArgs args;
+  args.x = buffer;
+  args.w = w.values.data();
+  args.bias = bias;
+  args.y = y;
+  args.m = m;
+  args.n = w.rows;
+  args.k = w.cols;
+  const int panels = (w.rows + kPackedPanelRows - 1) / kPackedPanelRows;
+  // Even numbers of panels per task (the kernel's tiles are two panels wide), several tasks per thread so
+  // that a late worker still finds work. The split changes no result (gemm.h).
+  int per = pool.threads() <= 1 ? panels : (panels + pool.threads() * 4 - 1) / (pool.threads() * 4);
+  per = (per + 1) / 2 * 2;
+  const int tasks = (panels + per - 1) / per;
+  pool.ParallelFor(tasks, [&](int task) {
+    internal::PackedLinearAvx512(args, task * per, std::min(panels, (task + 1) * per));
+  });
+}
+
+void PackedLinearScalar(const float* x, int m, const PackedFloatMatrix& w, const float* bias, float* y) {
+  for (int i = 0; i < m; ++i) {
+    for (int n = 0; n < w.rows; ++n) {
+      float acc = 0.0f;
+      for (int k = 0; k < w.cols; ++k)
+        acc = std::fma(x[static_cast<size_t>(i) * w.cols + k], w.At(n, k), acc);
+      y[static_cast<size_t>(i) * w.rows + n] = bias ? acc + bias[n] : acc;
     }
   }
 }
