@@ -333,6 +333,7 @@ class HtmlDocument {
         span.begin = span.end = block->text.size();
       }
       block->spans.push_back(span);
+      if (!line_break) *space = false;  // whitespace after the atom is kept (NormalizeAtomSpacing)
       // An image's alt (or a kept element's title) is still translated.
       if (node->type == GUMBO_NODE_ELEMENT && !HasNoTranslateMark(node->v.element)) CollectAttributes(node);
       return Status::Ok();
@@ -386,8 +387,13 @@ class HtmlDocument {
       case GUMBO_NODE_CDATA:
       case GUMBO_NODE_COMMENT:
         if (!collecting_) {
-          if (node->v.text.original_text.length > 0) {
-            out_ += Piece(node->v.text.original_text);
+          const std::string_view original = Piece(node->v.text.original_text);
+          const bool whitespace_ok = node->type != GUMBO_NODE_WHITESPACE ||
+                                     std::all_of(original.begin(), original.end(), [](char c) {
+                                       return std::isspace(static_cast<unsigned char>(c));
+                                     });
+          if (!original.empty() && whitespace_ok) {
+            out_ += original;
           } else if (node->type != GUMBO_NODE_COMMENT) {
             AppendEscaped(node->v.text.text, false, &out_);
           }
@@ -470,9 +476,20 @@ class HtmlDocument {
     out_ += '>';
   }
 
+  // gumbo gives an element closed implicitly the end tag that closed its ancestor ("</ul>" for an li).
+  static bool EndTagNames(const GumboElement& e) {
+    GumboStringPiece name = e.original_end_tag;
+    gumbo_tag_from_original_text(&name);
+    const std::string expected = TagName(e);
+    if (name.length != expected.size()) return false;
+    for (std::size_t k = 0; k < name.length; ++k)
+      if (std::tolower(static_cast<unsigned char>(name.data[k])) != expected[k]) return false;
+    return true;
+  }
+
   void EndTag(const GumboNode* node) {
     const GumboElement& e = node->v.element;
-    if (e.original_end_tag.length > 0) {
+    if (e.original_end_tag.length > 0 && EndTagNames(e)) {
       out_ += Piece(e.original_end_tag);
       return;
     }

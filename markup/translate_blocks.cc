@@ -277,6 +277,10 @@ class Projector {
     if (sw.empty() || tw.empty()) return s.tb;
     const double scale = static_cast<double>(tw.size()) / static_cast<double>(sw.size());
     const std::size_t k = std::min<std::size_t>(tw.size(), std::lround(FractionalWordIndex(sw, rel) * scale));
+    // An atom glued to the end of a word ("Zeile</i> mit") stays at the end of a word.
+    const std::string& src = source_.text;
+    const bool after_word = p > 0 && src[p - 1] != ' ' && (p >= src.size() || src[p] == ' ');
+    if (after_word) return k > 0 ? s.tb + tw[k - 1].end : s.tb;
     return k < tw.size() ? s.tb + tw[k].begin : s.te;
   }
 
@@ -284,6 +288,25 @@ class Projector {
   std::vector<Sentence>& sentences_;
   const std::string& target_;
 };
+
+// "a <atom> b" holds two spaces in the text; keep one and remember both on the atom (see document.h).
+void NormalizeAtomSpacing(Block* block) {
+  for (std::size_t i = 0; i < block->spans.size(); ++i) {
+    InlineSpan& a = block->spans[i];
+    if (!a.atom || a.kind == SpanKind::kLineBreak) continue;
+    const std::string& t = block->text;
+    const std::size_t p = a.begin;
+    a.space_before = p > 0 && t[p - 1] == ' ';
+    a.space_after = p < t.size() && t[p] == ' ';
+    if (a.space_before && a.space_after) {
+      block->text.erase(p, 1);
+      for (auto& s : block->spans) {
+        s.begin = Shift(s.begin, p, p + 1);
+        s.end = Shift(s.end, p, p + 1);
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -391,6 +414,7 @@ StatusOr<std::vector<TranslatedBlock>> TranslateBlocks(const std::vector<Block>&
   for (std::size_t b = 0; b < sources.size(); ++b) {
     Status valid = ValidateBlock(sources[b]);
     if (!valid.ok()) return valid.WithContext("block " + std::to_string(b));
+    NormalizeAtomSpacing(&sources[b]);
     if (options.protect_urls_and_emails) ProtectUrlsAndEmails(&sources[b]);
     for (const text::Span& span : text::SegmentSentences(sources[b].text, options.segmenter)) {
       Sentence s;
@@ -472,7 +496,13 @@ void RenderBlock(const Block& block, const RenderCallbacks& callbacks) {
   const auto children = ChildLists(block);
   std::string pending;  // the last text piece, held back so a line break can trim its trailing spaces
   bool eat_leading_spaces = false;
+  bool space_owed = false;  // an atom with space_after was written; the next text starts with a space
+  bool wrote_text = false, last_was_space = false;
   auto flush = [&] {
+    if (!pending.empty()) {
+      wrote_text = true;
+      last_was_space = pending.back() == ' ';
+    }
     if (!pending.empty() && callbacks.text) callbacks.text(pending);
     pending.clear();
   };
@@ -484,6 +514,8 @@ void RenderBlock(const Block& block, const RenderCallbacks& callbacks) {
       if (piece.empty()) return;
       eat_leading_spaces = false;
     }
+    if (space_owed && piece.front() != ' ') pending.push_back(' ');
+    space_owed = false;
     pending.append(piece);
   };
   auto render = [&](auto&& self, std::size_t lo, std::size_t hi, std::vector<int> kids) -> void {
@@ -498,8 +530,11 @@ void RenderBlock(const Block& block, const RenderCallbacks& callbacks) {
           while (!pending.empty() && pending.back() == ' ') pending.pop_back();
           eat_leading_spaces = true;
         }
+        if (s.space_before && (pending.empty() ? wrote_text && !last_was_space : pending.back() != ' '))
+          pending.push_back(' ');
         flush();
         if (callbacks.atom) callbacks.atom(s);
+        space_owed = s.space_after;
       } else {
         flush();
         if (callbacks.open) callbacks.open(s);
