@@ -86,3 +86,21 @@ TEST(SubtitlesTest, TwoHourFile) {
 
 }  // namespace
 }  // namespace dolmetsch::markup
+
+namespace dolmetsch::markup {
+namespace {
+
+// Found by subtitles_fuzz (an over-strict check): "-->" inside WebVTT cue text comes out escaped, so the
+// file still has exactly one timing line per cue.
+TEST(SubtitlesTest, ArrowInsideCueTextIsEscaped) {
+  const std::string in =
+      "WEBVTT\n\nid\n00:01.000 --> 00:04.000 align:start\n<v Anna>Hall0:04.000 align:start\n"
+      "<v Anna>Hallo 0:00:03,500 --> s bald.\n";
+  auto out = TranslateSubtitles(in, true, testing::ReversingTranslator());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_NE(out->find("--&gt;"), std::string::npos) << *out;
+  EXPECT_EQ(out->find("-->", out->find("align:start\n")), std::string::npos) << *out;
+}
+
+}  // namespace
+}  // namespace dolmetsch::markup
