@@ -13,9 +13,9 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -200,15 +200,16 @@ markup::TranslateFn EngineCallback(text::EngineSentenceTranslator& engine, const
         doc.max_segment_tokens = flags.max_segment_tokens;
         doc.max_output_factor = flags.max_output_factor;
         std::string translated;
-        DOLMETSCH_ASSIGN_OR_RETURN(auto stats,
-                                   text::TranslateDocument(sentences[i], engine, doc, nullptr, {}, &translated));
+        DOLMETSCH_ASSIGN_OR_RETURN(
+            auto stats, text::TranslateDocument(sentences[i], engine, doc, nullptr, {}, &translated));
         (void)stats;
         out[i].text = std::move(translated);
       } else {
         order.push_back(i);
       }
     }
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return tokens[a] < tokens[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return tokens[a] < tokens[b]; });
     for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(flags.batch_size)) {
       const std::size_t stop = std::min(order.size(), start + static_cast<std::size_t>(flags.batch_size));
       std::vector<std::string> batch;
@@ -238,13 +239,14 @@ int RunFile(TranslateFlags flags) {
   const std::streamoff size = in.tellg();
   in.seekg(0);
   if (size < 0 || static_cast<std::size_t>(size) > options.limits.max_input_bytes) {
-    std::cerr << who << ": " << flags.file << ": larger than " << options.limits.max_input_bytes << " bytes\n";
+    std::cerr << who << ": " << flags.file << ": larger than " << options.limits.max_input_bytes
+              << " bytes\n";
     return 1;
   }
   std::string content(static_cast<std::size_t>(size), '\0');
   in.read(content.data(), size);
-  StatusOr<markup::Format> format =
-      flags.format.empty() ? markup::DetectFormat(flags.file, content) : markup::ParseFormatName(flags.format);
+  StatusOr<markup::Format> format = flags.format.empty() ? markup::DetectFormat(flags.file, content)
+                                                         : markup::ParseFormatName(flags.format);
   if (!format.ok()) {
     std::cerr << who << ": " << flags.file << ": " << format.status().message() << "\n";
     return 1;
@@ -272,14 +274,16 @@ int RunFile(TranslateFlags flags) {
   search.max_length = flags.max_length;
   text::EngineSentenceTranslator engine(translator.get(), search, ResolveModelDir(flags.model));
   markup::TranslateBlocksStats stats;
-  auto translated = markup::TranslateFormatted(content, *format, EngineCallback(engine, flags), options, &stats);
+  auto translated =
+      markup::TranslateFormatted(content, *format, EngineCallback(engine, flags), options, &stats);
   if (!translated.ok()) {
     std::cerr << who << ": " << flags.file << ": " << translated.status().ToString() << "\n";
     return 1;
   }
   if (flags.progress) {
     std::cerr << who << ": " << markup::FormatName(*format) << ", " << stats.blocks << " blocks, "
-              << stats.translated_sentences << " sentences translated, " << stats.copied_sentences << " copied\n";
+              << stats.translated_sentences << " sentences translated, " << stats.copied_sentences
+              << " copied\n";
   }
   if (flags.out_file.empty()) {
     std::cout << *translated;

@@ -40,9 +40,9 @@ struct InlineSpan {
   SpanKind kind = SpanKind::kOther;
   std::size_t begin = 0;  // byte offsets into Block::text; an atom has begin == end
   std::size_t end = 0;
-  bool atom = false;  // sits between two characters and has no text of the block inside
-  int parent = -1;    // index of the enclosing span in Block::spans (which comes earlier), -1: none
-  int id = 0;         // the writer's handle; -1: an atom made by TranslateBlocks, rendered as `verbatim`
+  bool atom = false;     // sits between two characters and has no text of the block inside
+  int parent = -1;       // index of the enclosing span in Block::spans (which comes earlier), -1: none
+  int id = 0;            // the writer's handle; -1: an atom made by TranslateBlocks, rendered as `verbatim`
   std::string verbatim;  // for id == -1: the text that was taken out of the block (a URL, an address)
   // For atoms: the source had whitespace before / after it. TranslateBlocks sets these (and removes the
   // doubled space) so that "und <code>x</code> darin" keeps both spaces however the atom moves.

@@ -28,11 +28,16 @@ StatusOr<Format> ParseFormatName(std::string_view name) {
 
 const char* FormatName(Format format) {
   switch (format) {
-    case Format::kHtml: return "html";
-    case Format::kMarkdown: return "markdown";
-    case Format::kSrt: return "srt";
-    case Format::kVtt: return "vtt";
-    case Format::kText: return "text";
+    case Format::kHtml:
+      return "html";
+    case Format::kMarkdown:
+      return "markdown";
+    case Format::kSrt:
+      return "srt";
+    case Format::kVtt:
+      return "vtt";
+    case Format::kText:
+      return "text";
   }
   return "?";
 }
@@ -48,7 +53,8 @@ StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view conte
     if (ext == "vtt") return Format::kVtt;
     if (ext == "txt" || ext == "text") return Format::kText;
     if (ext == "docx" || ext == "odt" || ext == "pptx" || ext == "odp" || ext == "epub" || ext == "pdf")
-      return Status::Unsupported("." + ext + " files are not supported yet (docs/documents.md lists the formats)");
+      return Status::Unsupported("." + ext +
+                                 " files are not supported yet (docs/documents.md lists the formats)");
   }
   std::string_view c = content;
   if (c.substr(0, 3) == "\xEF\xBB\xBF") c.remove_prefix(3);
@@ -69,19 +75,26 @@ StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view conte
       return Format::kHtml;
   }
   if (file_name.empty() || dot == std::string_view::npos)
-    return Status::InvalidArgument("cannot tell the format of the input; give --format html|markdown|srt|vtt|text");
+    return Status::InvalidArgument(
+        "cannot tell the format of the input; give --format html|markdown|srt|vtt|text");
   return Status::Unsupported("unknown file type \"" + std::string(file_name.substr(dot)) +
                              "\"; give --format html|markdown|srt|vtt|text");
 }
 
 StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, const TranslateFn& translate,
-                                         const DocumentTranslationOptions& options, TranslateBlocksStats* stats) {
+                                         const DocumentTranslationOptions& options,
+                                         TranslateBlocksStats* stats) {
   switch (format) {
-    case Format::kHtml: return TranslateHtml(input, translate, options, stats);
-    case Format::kMarkdown: return TranslateMarkdown(input, translate, options, stats);
-    case Format::kSrt: return TranslateSubtitles(input, false, translate, options, stats);
-    case Format::kVtt: return TranslateSubtitles(input, true, translate, options, stats);
-    case Format::kText: break;
+    case Format::kHtml:
+      return TranslateHtml(input, translate, options, stats);
+    case Format::kMarkdown:
+      return TranslateMarkdown(input, translate, options, stats);
+    case Format::kSrt:
+      return TranslateSubtitles(input, false, translate, options, stats);
+    case Format::kVtt:
+      return TranslateSubtitles(input, true, translate, options, stats);
+    case Format::kText:
+      break;
   }
   return Status::InvalidArgument("plain text goes through the document pipeline (text/), not markup/");
 }

@@ -30,13 +30,13 @@ bool IsKeptTag(GumboTag t) {
 
 // Elements that sit inside a sentence.
 bool IsInlineTag(GumboTag t) {
-  return TagIn(t, {GUMBO_TAG_A,    GUMBO_TAG_ABBR, GUMBO_TAG_B,      GUMBO_TAG_BDI,   GUMBO_TAG_BDO,
-                   GUMBO_TAG_CITE, GUMBO_TAG_DATA, GUMBO_TAG_DFN,    GUMBO_TAG_EM,    GUMBO_TAG_I,
-                   GUMBO_TAG_MARK, GUMBO_TAG_Q,    GUMBO_TAG_S,      GUMBO_TAG_SMALL, GUMBO_TAG_SPAN,
-                   GUMBO_TAG_STRONG, GUMBO_TAG_SUB, GUMBO_TAG_SUP,   GUMBO_TAG_TIME,  GUMBO_TAG_U,
-                   GUMBO_TAG_DEL,  GUMBO_TAG_INS,  GUMBO_TAG_FONT,   GUMBO_TAG_BIG,   GUMBO_TAG_TT,
-                   GUMBO_TAG_STRIKE, GUMBO_TAG_BR, GUMBO_TAG_IMG,    GUMBO_TAG_WBR,   GUMBO_TAG_CODE,
-                   GUMBO_TAG_KBD,  GUMBO_TAG_SAMP, GUMBO_TAG_VAR,    GUMBO_TAG_LABEL});
+  return TagIn(
+      t, {GUMBO_TAG_A,    GUMBO_TAG_ABBR,   GUMBO_TAG_B,    GUMBO_TAG_BDI,    GUMBO_TAG_BDO,  GUMBO_TAG_CITE,
+          GUMBO_TAG_DATA, GUMBO_TAG_DFN,    GUMBO_TAG_EM,   GUMBO_TAG_I,      GUMBO_TAG_MARK, GUMBO_TAG_Q,
+          GUMBO_TAG_S,    GUMBO_TAG_SMALL,  GUMBO_TAG_SPAN, GUMBO_TAG_STRONG, GUMBO_TAG_SUB,  GUMBO_TAG_SUP,
+          GUMBO_TAG_TIME, GUMBO_TAG_U,      GUMBO_TAG_DEL,  GUMBO_TAG_INS,    GUMBO_TAG_FONT, GUMBO_TAG_BIG,
+          GUMBO_TAG_TT,   GUMBO_TAG_STRIKE, GUMBO_TAG_BR,   GUMBO_TAG_IMG,    GUMBO_TAG_WBR,  GUMBO_TAG_CODE,
+          GUMBO_TAG_KBD,  GUMBO_TAG_SAMP,   GUMBO_TAG_VAR,  GUMBO_TAG_LABEL});
 }
 
 // Start and end tags the parser may imply and that HTML lets us leave out.
@@ -77,16 +77,23 @@ std::string_view Piece(const GumboStringPiece& p) { return {p.data, p.length}; }
 void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
   for (char c : text) {
     switch (c) {
-      case '&': *out += "&amp;"; break;
-      case '<': *out += "&lt;"; break;
-      case '>': *out += "&gt;"; break;
+      case '&':
+        *out += "&amp;";
+        break;
+      case '<':
+        *out += "&lt;";
+        break;
+      case '>':
+        *out += "&gt;";
+        break;
       case '"':
         if (attribute) {
           *out += "&quot;";
           break;
         }
         [[fallthrough]];
-      default: out->push_back(c);
+      default:
+        out->push_back(c);
     }
   }
 }
@@ -95,10 +102,10 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
 // tags, so a file of 100 000 nested divs would take hours. Void elements, self-closing tags, comments and
 // elements that close their own kind (p, li, td, ...) do not count.
 std::size_t EstimateDepth(std::string_view s) {
-  static const char* const kNotDeepening[] = {"area", "base", "br", "col", "embed", "hr", "img", "input",
-                                              "link", "meta", "param", "source", "track", "wbr", "keygen",
-                                              "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
-                                              "thead", "tbody", "tfoot", "rb", "rt", "rp", "!doctype"};
+  static const char* const kNotDeepening[] = {
+      "area",   "base",     "br",    "col",    "embed", "hr", "img", "input", "link",    "meta", "param",
+      "source", "track",    "wbr",   "keygen", "p",     "li", "dt",  "dd",    "tr",      "td",   "th",
+      "option", "optgroup", "thead", "tbody",  "tfoot", "rb", "rt",  "rp",    "!doctype"};
   std::size_t depth = 0, max_depth = 0;
   std::size_t i = 0;
   while (i < s.size()) {
@@ -190,8 +197,8 @@ class HtmlDocument {
     if (depth > limits_.max_html_depth * 2)
       return Status::InvalidArgument("HTML: elements nested deeper than " +
                                      std::to_string(limits_.max_html_depth * 2));
-    const GumboVector& kids = parent->type == GUMBO_NODE_DOCUMENT ? parent->v.document.children
-                                                                  : parent->v.element.children;
+    const GumboVector& kids =
+        parent->type == GUMBO_NODE_DOCUMENT ? parent->v.document.children : parent->v.element.children;
     std::size_t i = 0;
     while (i < kids.length) {
       const auto* node = static_cast<const GumboNode*>(kids.data[i]);
@@ -213,9 +220,12 @@ class HtmlDocument {
       case GUMBO_NODE_TEXT:
       case GUMBO_NODE_WHITESPACE:
       case GUMBO_NODE_COMMENT:
-      case GUMBO_NODE_CDATA: return true;
-      case GUMBO_NODE_ELEMENT: break;
-      default: return false;
+      case GUMBO_NODE_CDATA:
+        return true;
+      case GUMBO_NODE_ELEMENT:
+        break;
+      default:
+        return false;
     }
     auto it = inline_memo_.find(node);
     if (it != inline_memo_.end()) return it->second;
@@ -304,7 +314,8 @@ class HtmlDocument {
     if (depth > limits_.max_html_depth * 2)
       return Status::InvalidArgument("HTML: elements nested deeper than " +
                                      std::to_string(limits_.max_html_depth * 2));
-    if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_WHITESPACE || node->type == GUMBO_NODE_CDATA) {
+    if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_WHITESPACE ||
+        node->type == GUMBO_NODE_CDATA) {
       for (const char* p = node->v.text.text; *p; ++p) {
         if (std::isspace(static_cast<unsigned char>(*p))) {
           if (!*space) block->text.push_back(' ');
@@ -325,8 +336,9 @@ class HtmlDocument {
       span.atom = true;
       const bool line_break = node->type == GUMBO_NODE_ELEMENT && node->v.element.tag == GUMBO_TAG_BR;
       span.kind = line_break ? SpanKind::kLineBreak
-                  : (node->type == GUMBO_NODE_ELEMENT && node->v.element.tag == GUMBO_TAG_CODE) ? SpanKind::kCode
-                                                                                                 : SpanKind::kVerbatim;
+                  : (node->type == GUMBO_NODE_ELEMENT && node->v.element.tag == GUMBO_TAG_CODE)
+                      ? SpanKind::kCode
+                      : SpanKind::kVerbatim;
       if (line_break && !*space) {  // the break separates words
         block->text.push_back(' ');
         *space = true;
@@ -339,10 +351,10 @@ class HtmlDocument {
       return Status::Ok();
     }
     const GumboElement& e = node->v.element;
-    span.kind = TagIn(e.tag, {GUMBO_TAG_B, GUMBO_TAG_STRONG})  ? SpanKind::kBold
-                : TagIn(e.tag, {GUMBO_TAG_I, GUMBO_TAG_EM})    ? SpanKind::kItalic
-                : e.tag == GUMBO_TAG_A                         ? SpanKind::kLink
-                                                               : SpanKind::kOther;
+    span.kind = TagIn(e.tag, {GUMBO_TAG_B, GUMBO_TAG_STRONG}) ? SpanKind::kBold
+                : TagIn(e.tag, {GUMBO_TAG_I, GUMBO_TAG_EM})   ? SpanKind::kItalic
+                : e.tag == GUMBO_TAG_A                        ? SpanKind::kLink
+                                                              : SpanKind::kOther;
     const int index = static_cast<int>(block->spans.size());
     block->spans.push_back(span);
     CollectAttributes(node);
@@ -400,8 +412,10 @@ class HtmlDocument {
         }
         return Status::Ok();
       case GUMBO_NODE_ELEMENT:
-      case GUMBO_NODE_TEMPLATE: break;
-      default: return Status::Ok();
+      case GUMBO_NODE_TEMPLATE:
+        break;
+      default:
+        return Status::Ok();
     }
     const GumboElement& e = node->v.element;
     const bool keep = kept || IsKeptTag(e.tag) || HasNoTranslateMark(e) || node->type == GUMBO_NODE_TEMPLATE;
@@ -448,7 +462,8 @@ class HtmlDocument {
         const TranslatedBlock* t = AttributeTranslation(node, static_cast<int>(k));
         if (!t || a->original_value.length == 0) continue;
         const char* vb = a->original_value.data;
-        if (vb < original.data() + cursor || vb + a->original_value.length > original.data() + original.size())
+        if (vb < original.data() + cursor ||
+            vb + a->original_value.length > original.data() + original.size())
           continue;  // not inside this tag's bytes (a reconstructed element): leave it
         const std::size_t offset = static_cast<std::size_t>(vb - original.data());
         out_ += original.substr(cursor, offset - cursor);
@@ -535,7 +550,8 @@ StatusOr<std::string> TranslateHtml(std::string_view input, const TranslateFn& t
                                      " deep; the limit is " + std::to_string(options.limits.max_html_depth));
   HtmlDocument doc(input, options.limits);
   DOLMETSCH_RETURN_IF_ERROR(doc.Parse());
-  DOLMETSCH_ASSIGN_OR_RETURN(auto translated, TranslateBlocks(doc.blocks(), translate, options.blocks, stats));
+  DOLMETSCH_ASSIGN_OR_RETURN(auto translated,
+                             TranslateBlocks(doc.blocks(), translate, options.blocks, stats));
   return doc.Write(std::move(translated));
 }
 

@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
   dolmetsch::markup::DocumentTranslationOptions options;
   options.limits.max_input_bytes = 1 << 20;
-  auto out = dolmetsch::markup::TranslateHtml(input, dolmetsch::markup::testing::ReversingTranslator(), options);
+  auto out =
+      dolmetsch::markup::TranslateHtml(input, dolmetsch::markup::testing::ReversingTranslator(), options);
   if (out.ok() && !dolmetsch::IsValidUtf8(*out)) std::abort();
   return 0;
 }

@@ -71,8 +71,9 @@ TEST(HtmlTest, TranslatedTextIsEscaped) {
     for (size_t i = 0; i < s.size(); ++i) out.push_back({"a < b & \"c\" <script>", {}});
     return out;
   };
-  EXPECT_EQ(Html("<p title=\"Hallo\">Hallo</p>", fn),
-            "<p title=\"a &lt; b &amp; &quot;c&quot; &lt;script&gt;\">a &lt; b &amp; \"c\" &lt;script&gt;</p>");
+  EXPECT_EQ(
+      Html("<p title=\"Hallo\">Hallo</p>", fn),
+      "<p title=\"a &lt; b &amp; &quot;c&quot; &lt;script&gt;\">a &lt; b &amp; \"c\" &lt;script&gt;</p>");
 }
 
 TEST(HtmlTest, MissingEndTagsAreWrittenSoTheOutputIsWellFormed) {

@@ -51,7 +51,15 @@ void AppendMarkdownText(std::string_view t, std::string* out) {
   for (std::size_t i = 0; i < t.size(); ++i) {
     const char c = t[i];
     switch (c) {
-      case '\\': case '*': case '_': case '`': case '[': case ']': case '<': case '~': case '|':
+      case '\\':
+      case '*':
+      case '_':
+      case '`':
+      case '[':
+      case ']':
+      case '<':
+      case '~':
+      case '|':
         out->push_back('\\');
         out->push_back(c);
         break;
@@ -60,8 +68,12 @@ void AppendMarkdownText(std::string_view t, std::string* out) {
           out->push_back('\\');
         out->push_back(c);
         break;
-      case '\n': case '\r': out->push_back(' '); break;
-      default: out->push_back(c);
+      case '\n':
+      case '\r':
+        out->push_back(' ');
+        break;
+      default:
+        out->push_back(c);
     }
   }
 }
@@ -226,7 +238,8 @@ class MarkdownDocument {
       DOLMETSCH_RETURN_IF_ERROR(Inlines(node, -1, &block, depth));
       if (!HasLetter(block.text)) return Status::Ok();
       Unit u;
-      DOLMETSCH_ASSIGN_OR_RETURN(u.begin, Offset(cmark_node_get_start_line(node), cmark_node_get_start_column(node)));
+      DOLMETSCH_ASSIGN_OR_RETURN(u.begin,
+                                 Offset(cmark_node_get_start_line(node), cmark_node_get_start_column(node)));
       const int start_line = cmark_node_get_start_line(node);
       if (type == CMARK_NODE_PARAGRAPH) {
         DOLMETSCH_ASSIGN_OR_RETURN(std::size_t last,
@@ -238,8 +251,8 @@ class MarkdownDocument {
       } else {
         std::size_t line = static_cast<std::size_t>(start_line - 1);
         while (line + 1 < line_starts_.size() &&
-               !IsSetextUnderline(std::string_view(source_).substr(line_starts_[line + 1],
-                                                                   LineEnd(line + 1) - line_starts_[line + 1])))
+               !IsSetextUnderline(std::string_view(source_).substr(
+                   line_starts_[line + 1], LineEnd(line + 1) - line_starts_[line + 1])))
           ++line;
         u.end = LineEnd(line);
       }
@@ -263,7 +276,8 @@ class MarkdownDocument {
         blocks_.resize(blocks_before);
         return Status::Ok();
       }
-      DOLMETSCH_ASSIGN_OR_RETURN(u.begin, Offset(cmark_node_get_start_line(node), cmark_node_get_start_column(node)));
+      DOLMETSCH_ASSIGN_OR_RETURN(u.begin,
+                                 Offset(cmark_node_get_start_line(node), cmark_node_get_start_column(node)));
       u.end = LineEnd(static_cast<std::size_t>(cmark_node_get_start_line(node) - 1));
       if (u.end < u.begin) return Status::Unsupported("Markdown: table row positions out of order");
       units_.push_back(std::move(u));
@@ -289,8 +303,12 @@ class MarkdownDocument {
       span.begin = span.end = block->text.size();
       span.id = static_cast<int>(nodes_.size());
       switch (type) {
-        case CMARK_NODE_TEXT: block->text += Literal(n); continue;
-        case CMARK_NODE_SOFTBREAK: block->text += ' '; continue;
+        case CMARK_NODE_TEXT:
+          block->text += Literal(n);
+          continue;
+        case CMARK_NODE_SOFTBREAK:
+          block->text += ' ';
+          continue;
         case CMARK_NODE_LINEBREAK:
           block->text += ' ';
           span.begin = span.end = block->text.size();
@@ -327,8 +345,12 @@ class MarkdownDocument {
           span.kind = SpanKind::kLink;
           break;
         }
-        case CMARK_NODE_EMPH: span.kind = SpanKind::kItalic; break;
-        case CMARK_NODE_STRONG: span.kind = SpanKind::kBold; break;
+        case CMARK_NODE_EMPH:
+          span.kind = SpanKind::kItalic;
+          break;
+        case CMARK_NODE_STRONG:
+          span.kind = SpanKind::kBold;
+          break;
         default:
           if (IsType(n, "strikethrough")) {
             span.kind = SpanKind::kOther;
@@ -353,9 +375,12 @@ class MarkdownDocument {
     if (depth > 10000) return Status::InvalidArgument("Markdown: nested too deeply");
     for (cmark_node* n = cmark_node_first_child(node); n; n = cmark_node_next(n)) {
       const cmark_node_type t = cmark_node_get_type(n);
-      if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE) *out += Literal(n);
-      else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK) *out += ' ';
-      else DOLMETSCH_RETURN_IF_ERROR(PlainText(n, out, depth + 1));
+      if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE)
+        *out += Literal(n);
+      else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK)
+        *out += ' ';
+      else
+        DOLMETSCH_RETURN_IF_ERROR(PlainText(n, out, depth + 1));
     }
     return Status::Ok();
   }
@@ -368,18 +393,26 @@ class MarkdownDocument {
     cb.open = [&](const InlineSpan& s) {
       if (s.begin == s.end && s.kind != SpanKind::kLink) return;  // no empty ** **
       cmark_node* n = nodes_[s.id];
-      if (s.kind == SpanKind::kBold) out += "**";
-      else if (s.kind == SpanKind::kItalic) out += "*";
-      else if (s.kind == SpanKind::kLink) out += "[";
-      else if (IsType(n, "strikethrough")) out += "~~";
+      if (s.kind == SpanKind::kBold)
+        out += "**";
+      else if (s.kind == SpanKind::kItalic)
+        out += "*";
+      else if (s.kind == SpanKind::kLink)
+        out += "[";
+      else if (IsType(n, "strikethrough"))
+        out += "~~";
     };
     cb.close = [&](const InlineSpan& s) {
       if (s.begin == s.end && s.kind != SpanKind::kLink) return;
       cmark_node* n = nodes_[s.id];
-      if (s.kind == SpanKind::kBold) out += "**";
-      else if (s.kind == SpanKind::kItalic) out += "*";
-      else if (s.kind == SpanKind::kLink) out += "](" + Destination(n) + ")";
-      else if (IsType(n, "strikethrough")) out += "~~";
+      if (s.kind == SpanKind::kBold)
+        out += "**";
+      else if (s.kind == SpanKind::kItalic)
+        out += "*";
+      else if (s.kind == SpanKind::kLink)
+        out += "](" + Destination(n) + ")";
+      else if (IsType(n, "strikethrough"))
+        out += "~~";
     };
     cb.atom = [&](const InlineSpan& s) {
       if (s.id < 0) {
@@ -388,9 +421,15 @@ class MarkdownDocument {
       }
       cmark_node* n = nodes_[s.id];
       switch (cmark_node_get_type(n)) {
-        case CMARK_NODE_LINEBREAK: out += "\\\n"; return;
-        case CMARK_NODE_CODE: out += CodeSpan(Literal(n)); return;
-        case CMARK_NODE_HTML_INLINE: out += Literal(n); return;
+        case CMARK_NODE_LINEBREAK:
+          out += "\\\n";
+          return;
+        case CMARK_NODE_CODE:
+          out += CodeSpan(Literal(n));
+          return;
+        case CMARK_NODE_HTML_INLINE:
+          out += Literal(n);
+          return;
         case CMARK_NODE_IMAGE: {
           out += "![";
           AppendMarkdownText((*translated_)[image_alt_.at(n)].text, &out);
@@ -401,9 +440,12 @@ class MarkdownDocument {
           const char* url = cmark_node_get_url(n);
           std::string text;
           (void)PlainText(n, &text, 0);
-          if (url && text == url) out += "<" + text + ">";
-          else if (url && std::string("mailto:") + text == url) out += "<" + text + ">";
-          else out += text;  // a GFM bare autolink (www.example.org)
+          if (url && text == url)
+            out += "<" + text + ">";
+          else if (url && std::string("mailto:") + text == url)
+            out += "<" + text + ">";
+          else
+            out += text;  // a GFM bare autolink (www.example.org)
           return;
         }
         default: {
@@ -445,11 +487,13 @@ class MarkdownDocument {
 }  // namespace
 
 StatusOr<std::string> TranslateMarkdown(std::string_view input, const TranslateFn& translate,
-                                        const DocumentTranslationOptions& options, TranslateBlocksStats* stats) {
+                                        const DocumentTranslationOptions& options,
+                                        TranslateBlocksStats* stats) {
   DOLMETSCH_RETURN_IF_ERROR(CheckInput(input, options.limits, "Markdown"));
   MarkdownDocument doc(input);
   DOLMETSCH_RETURN_IF_ERROR(doc.Parse());
-  DOLMETSCH_ASSIGN_OR_RETURN(auto translated, TranslateBlocks(doc.blocks(), translate, options.blocks, stats));
+  DOLMETSCH_ASSIGN_OR_RETURN(auto translated,
+                             TranslateBlocks(doc.blocks(), translate, options.blocks, stats));
   return doc.Write(translated);
 }
 

@@ -32,21 +32,22 @@ TEST(MarkdownTest, EveryConstructKeepsItsSyntax) {
       "![Ein Hund](hund.png) ~~Weg damit~~ <https://x.de>\n\n"
       "Setext Titel\n============\n";
   UpperCaseTranslator fake;
-  EXPECT_EQ(Md(in, fake.fn()),
-            "---\ntitle: Mein Dokument\ntags: [a, b]\n---\n"
-            "# TITEL MIT *BETONUNG*\n\n"
-            "EIN **FETTER** SATZ MIT [EINEM LINK](https://beispiel.de/x \"Titel\") UND `code()` DARIN. NOCH EIN "
-            "SATZ.\n\n"
-            "> EIN ZITAT HIER.\n\n"
-            "- PUNKT EINS\n"
-            "- [ ] AUFGABE OFFEN\n"
-            "1. ERSTER SCHRITT\n\n"
-            "| SPALTE A | SPALTE B |\n"
-            "|---|:-:|\n"
-            "| ZELLE *EINS* | 42 |\n\n"
-            "```\nCode bleibt so\n```\n\n"
-            "![EIN HUND](hund.png) ~~WEG DAMIT~~ <https://x.de>\n\n"
-            "SETEXT TITEL\n============\n");
+  EXPECT_EQ(
+      Md(in, fake.fn()),
+      "---\ntitle: Mein Dokument\ntags: [a, b]\n---\n"
+      "# TITEL MIT *BETONUNG*\n\n"
+      "EIN **FETTER** SATZ MIT [EINEM LINK](https://beispiel.de/x \"Titel\") UND `code()` DARIN. NOCH EIN "
+      "SATZ.\n\n"
+      "> EIN ZITAT HIER.\n\n"
+      "- PUNKT EINS\n"
+      "- [ ] AUFGABE OFFEN\n"
+      "1. ERSTER SCHRITT\n\n"
+      "| SPALTE A | SPALTE B |\n"
+      "|---|:-:|\n"
+      "| ZELLE *EINS* | 42 |\n\n"
+      "```\nCode bleibt so\n```\n\n"
+      "![EIN HUND](hund.png) ~~WEG DAMIT~~ <https://x.de>\n\n"
+      "SETEXT TITEL\n============\n");
   for (const auto& s : fake.seen) {
     EXPECT_EQ(s.find("code()"), std::string::npos) << s;
     EXPECT_EQ(s.find("Mein Dokument"), std::string::npos) << s;

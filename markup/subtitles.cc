@@ -127,7 +127,8 @@ StatusOr<SubtitleDocument> SubtitleDocument::Parse(std::string_view input, bool 
   auto add_text = [&](std::string_view t) {
     std::size_t i = 0;
     while (i < t.size()) {
-      const bool tag = webvtt ? t[i] == '<' : (t[i] == '<' || (t[i] == '{' && i + 1 < t.size() && t[i + 1] == '\\'));
+      const bool tag =
+          webvtt ? t[i] == '<' : (t[i] == '<' || (t[i] == '{' && i + 1 < t.size() && t[i + 1] == '\\'));
       if (tag) {
         const char close = t[i] == '{' ? '}' : '>';
         const std::size_t end = t.find(close, i);
@@ -138,9 +139,12 @@ StatusOr<SubtitleDocument> SubtitleDocument::Parse(std::string_view input, bool 
         }
       }
       if (webvtt && t[i] == '&') {
-        static const std::pair<const char*, const char*> kEntities[] = {
-            {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&nbsp;", "\xC2\xA0"}, {"&lrm;", "\xE2\x80\x8E"},
-            {"&rlm;", "\xE2\x80\x8F"}};
+        static const std::pair<const char*, const char*> kEntities[] = {{"&amp;", "&"},
+                                                                        {"&lt;", "<"},
+                                                                        {"&gt;", ">"},
+                                                                        {"&nbsp;", "\xC2\xA0"},
+                                                                        {"&lrm;", "\xE2\x80\x8E"},
+                                                                        {"&rlm;", "\xE2\x80\x8F"}};
         bool decoded = false;
         for (const auto& [name, value] : kEntities) {
           const std::string_view n(name);
@@ -185,8 +189,9 @@ StatusOr<SubtitleDocument> SubtitleDocument::Parse(std::string_view input, bool 
       copy(lines[i++]);
       if (i >= lines.size() || !IsTimingLine(lines[i].text, webvtt))
         return error(i < lines.size() ? i : start,
-                     webvtt ? "expected a timing line like 00:01.000 --> 00:04.000 after the cue identifier"
-                            : "expected a timing line like 00:00:01,000 --> 00:00:04,000 after the cue number");
+                     webvtt
+                         ? "expected a timing line like 00:01.000 --> 00:04.000 after the cue identifier"
+                         : "expected a timing line like 00:00:01,000 --> 00:00:04,000 after the cue number");
     }
     copy(lines[i++]);
     std::vector<std::string_view> text_lines;
@@ -290,10 +295,12 @@ StatusOr<std::string> SubtitleDocument::Write(const std::vector<TranslatedBlock>
 }
 
 StatusOr<std::string> TranslateSubtitles(std::string_view input, bool webvtt, const TranslateFn& translate,
-                                         const DocumentTranslationOptions& options, TranslateBlocksStats* stats) {
+                                         const DocumentTranslationOptions& options,
+                                         TranslateBlocksStats* stats) {
   DOLMETSCH_RETURN_IF_ERROR(CheckInput(input, options.limits, webvtt ? "WebVTT" : "SubRip"));
   DOLMETSCH_ASSIGN_OR_RETURN(SubtitleDocument doc, SubtitleDocument::Parse(input, webvtt));
-  DOLMETSCH_ASSIGN_OR_RETURN(auto translated, TranslateBlocks(doc.blocks(), translate, options.blocks, stats));
+  DOLMETSCH_ASSIGN_OR_RETURN(auto translated,
+                             TranslateBlocks(doc.blocks(), translate, options.blocks, stats));
   return doc.Write(translated);
 }
 

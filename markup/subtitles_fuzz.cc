@@ -12,7 +12,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
   for (bool webvtt : {false, true}) {
-    auto out = dolmetsch::markup::TranslateSubtitles(input, webvtt, dolmetsch::markup::testing::ReversingTranslator());
+    auto out = dolmetsch::markup::TranslateSubtitles(input, webvtt,
+                                                     dolmetsch::markup::testing::ReversingTranslator());
     if (!out.ok()) continue;
     if (!dolmetsch::IsValidUtf8(*out)) std::abort();
     auto doc = dolmetsch::markup::SubtitleDocument::Parse(input, webvtt);

@@ -22,13 +22,14 @@ TEST(SubtitlesTest, SrtCuesNumbersAndTimingsKeptSentenceAcrossCuesTranslatedOnce
             "1\n00:00:01,000 --> 00:00:03,000\nDAS IST DER ANFANG\n\n"
             "2\n00:00:03,500 --> 00:00:05,000 X1:10 X2:20\nEINES LANGEN SATZES.\n\n"
             "3\n00:00:06,000 --> 00:00:08,000\n<i>ZWEITE ZEILE</i>\nMIT UMBRUCH.\n");
-  EXPECT_EQ(fake.seen,
-            (std::vector<std::string>{"Das ist der Anfang eines langen Satzes.", "Zweite Zeile mit Umbruch."}));
+  EXPECT_EQ(fake.seen, (std::vector<std::string>{"Das ist der Anfang eines langen Satzes.",
+                                                 "Zweite Zeile mit Umbruch."}));
 }
 
 TEST(SubtitlesTest, SentenceSplitBackOverCuesWhenTheTranslationIsLonger) {
   const std::string in =
-      "1\r\n00:00:01,000 --> 00:00:02,000\r\nEins zwei\r\n\r\n2\r\n00:00:02,000 --> 00:00:03,000\r\ndrei vier.\r\n";
+      "1\r\n00:00:01,000 --> 00:00:02,000\r\nEins zwei\r\n\r\n2\r\n00:00:02,000 --> 00:00:03,000\r\ndrei "
+      "vier.\r\n";
   TranslateFn longer = [](const std::vector<std::string>& s) -> StatusOr<std::vector<SentenceTranslation>> {
     std::vector<SentenceTranslation> out;
     for (size_t i = 0; i < s.size(); ++i) out.push_back({"one two three four five six.", {}});

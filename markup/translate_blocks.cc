@@ -66,7 +66,8 @@ bool IsUrlStart(std::string_view token) {
 
 bool IsEmailAddress(std::string_view token) {
   const std::size_t at = token.find('@');
-  if (at == std::string_view::npos || at == 0 || token.find('@', at + 1) != std::string_view::npos) return false;
+  if (at == std::string_view::npos || at == 0 || token.find('@', at + 1) != std::string_view::npos)
+    return false;
   auto local_ok = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '%' || c == '+' ||
            c == '-';
@@ -104,7 +105,8 @@ std::vector<std::vector<int>> ChildLists(const Block& block) {
   std::vector<std::vector<int>> children(block.spans.size() + 1);
   for (std::size_t i = 0; i < block.spans.size(); ++i) {
     const int parent = block.spans[i].parent;
-    children[parent < 0 ? block.spans.size() : static_cast<std::size_t>(parent)].push_back(static_cast<int>(i));
+    children[parent < 0 ? block.spans.size() : static_cast<std::size_t>(parent)].push_back(
+        static_cast<int>(i));
   }
   return children;
 }
@@ -122,7 +124,8 @@ void RepairNesting(Block* block) {
       if (s.atom) s.end = s.begin;
     }
     if (!block->keep_order) {
-      std::stable_sort(kids.begin(), kids.end(), [&](int a, int b) { return spans[a].begin < spans[b].begin; });
+      std::stable_sort(kids.begin(), kids.end(),
+                       [&](int a, int b) { return spans[a].begin < spans[b].begin; });
     }
     std::size_t cursor = lo;
     for (int k : kids) {
@@ -246,8 +249,10 @@ class Projector {
     const auto& tw = s.target_words;
     if (sw.empty() || tw.empty()) return {s.tb, s.tb};
     const double scale = static_cast<double>(tw.size()) / static_cast<double>(sw.size());
-    const std::size_t kb = std::min<std::size_t>(tw.size(), std::lround(FractionalWordIndex(sw, rlo) * scale));
-    const std::size_t ke = std::min<std::size_t>(tw.size(), std::lround(FractionalWordIndex(sw, rhi) * scale));
+    const std::size_t kb =
+        std::min<std::size_t>(tw.size(), std::lround(FractionalWordIndex(sw, rlo) * scale));
+    const std::size_t ke =
+        std::min<std::size_t>(tw.size(), std::lround(FractionalWordIndex(sw, rhi) * scale));
     if (ke > kb) return {s.tb + tw[kb].begin, s.tb + tw[ke - 1].end};
     // The span shrank to nothing: it had text, so it keeps the word at its place.
     const std::size_t k = std::min(kb, tw.size() - 1);
@@ -481,7 +486,8 @@ StatusOr<std::vector<TranslatedBlock>> TranslateBlocks(const std::vector<Block>&
     Projector projector(src, sentences[b], t.text);
     t.spans = src.spans;
     for (auto& span : t.spans) {
-      const Range r = span.atom ? Range{projector.MapAtom(span.begin), 0} : projector.MapSpan(span.begin, span.end);
+      const Range r =
+          span.atom ? Range{projector.MapAtom(span.begin), 0} : projector.MapSpan(span.begin, span.end);
       span.begin = r.begin;
       span.end = span.atom ? r.begin : r.end;
     }

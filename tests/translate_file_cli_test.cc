@@ -39,8 +39,8 @@ class TranslateFileCliTest : public ::testing::Test {
 
   RunResult Run(const std::string& args) {
     const std::string cmd = std::string(DOLMETSCH_BINARY) + " translate --model " + DOLMETSCH_SOURCE_DIR +
-                            "/tests/fixtures/tiny-de-en " + args + " > " + (dir_ / "stdout").string() + " 2> " +
-                            (dir_ / "stderr").string();
+                            "/tests/fixtures/tiny-de-en " + args + " > " + (dir_ / "stdout").string() +
+                            " 2> " + (dir_ / "stderr").string();
     const int status = std::system(cmd.c_str());
     RunResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -53,9 +53,10 @@ class TranslateFileCliTest : public ::testing::Test {
 };
 
 TEST_F(TranslateFileCliTest, HtmlKeepsMarkupAndChangesText) {
-  const fs::path in = Write("page.html",
-                            "<!DOCTYPE html>\n<html><body><h1>Guten Morgen</h1>\n<p>Der Frosch sitzt <b>auf dem</b> "
-                            "Stein.</p><pre>bleibt so</pre></body></html>\n");
+  const fs::path in =
+      Write("page.html",
+            "<!DOCTYPE html>\n<html><body><h1>Guten Morgen</h1>\n<p>Der Frosch sitzt <b>auf dem</b> "
+            "Stein.</p><pre>bleibt so</pre></body></html>\n");
   RunResult r = Run("--file " + in.string() + " --out " + (dir_ / "page.en.html").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string out = ReadAll(dir_ / "page.en.html");
@@ -69,9 +70,10 @@ TEST_F(TranslateFileCliTest, HtmlKeepsMarkupAndChangesText) {
 }
 
 TEST_F(TranslateFileCliTest, SubRipToStdoutKeepsTimings) {
-  const fs::path in = Write("film.srt",
-                            "1\n00:00:01,000 --> 00:00:02,000\nGuten Morgen.\n\n2\n00:00:03,000 --> 00:00:04,000\n"
-                            "Der Frosch sitzt auf dem Stein.\n");
+  const fs::path in =
+      Write("film.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nGuten Morgen.\n\n2\n00:00:03,000 --> 00:00:04,000\n"
+            "Der Frosch sitzt auf dem Stein.\n");
   RunResult r = Run("--file " + in.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("1\n00:00:01,000 --> 00:00:02,000\n", 0), 0u) << r.out;
