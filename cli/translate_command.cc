@@ -1,18 +1,30 @@
 // `dolmetsch translate`: stdin -> stdout with the engine.
 //
+// File mode (--file IN [--out OUT] [--format F]): a whole HTML, Markdown, SubRip or WebVTT file translated
+// with its markup kept (markup/formats.h), the format taken from --format, else the extension, else the
+// content; plain text goes through the document pipeline. Exit status 1 for a file that cannot be read or
+// parsed (the message names what is wrong), 2 when the model cannot be loaded.
+//
 // Line mode (default): one output line per input line; empty input lines stay empty.
 // --jsonl: each input line is {"text": ...}; each output line {"translation", "source_ids", "target_ids",
 // "score"} (plus "hypotheses" with --n-best K), or {"error": ...} for a malformed line, so output lines
 // always pair with input lines. Exit status 1 when any line failed, 2 when the model cannot be loaded.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/model_path.h"
 #include "engine/translator.h"
+#include "markup/formats.h"
 #include "text/document_runner.h"
+#include "text/document_translator.h"
 #include "util/utf8.h"
 
 namespace dolmetsch::cli {
@@ -34,6 +46,10 @@ struct TranslateFlags {
   double max_output_factor = 2.0;
   size_t cache_size = 10000;
   bool progress = false;
+  // File mode.
+  std::string file;
+  std::string out_file;
+  std::string format;
 };
 
 // One pending input line: either text to translate or an error to report in its place.
@@ -167,7 +183,129 @@ int RunDocument(const TranslateFlags& flags) {
   return 0;
 }
 
+// The engine as markup's translate callback: sentences in batches sorted by length, each batch's output
+// bounded like the document pipeline's; a sentence over --max-segment-tokens goes through the document
+// pipeline alone, which splits it at clause boundaries.
+markup::TranslateFn EngineCallback(text::EngineSentenceTranslator& engine, const TranslateFlags& flags) {
+  return [&engine, &flags](const std::vector<std::string>& sentences)
+             -> StatusOr<std::vector<markup::SentenceTranslation>> {
+    std::vector<markup::SentenceTranslation> out(sentences.size());
+    const int cap = std::min(flags.max_segment_tokens, engine.max_source_tokens());
+    std::vector<int> tokens(sentences.size());
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < sentences.size(); ++i) {
+      tokens[i] = engine.CountTokens(sentences[i]);
+      if (tokens[i] > cap) {
+        text::DocumentOptions doc;
+        doc.max_segment_tokens = flags.max_segment_tokens;
+        doc.max_output_factor = flags.max_output_factor;
+        std::string translated;
+        DOLMETSCH_ASSIGN_OR_RETURN(
+            auto stats, text::TranslateDocument(sentences[i], engine, doc, nullptr, {}, &translated));
+        (void)stats;
+        out[i].text = std::move(translated);
+      } else {
+        order.push_back(i);
+      }
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return tokens[a] < tokens[b]; });
+    for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(flags.batch_size)) {
+      const std::size_t stop = std::min(order.size(), start + static_cast<std::size_t>(flags.batch_size));
+      std::vector<std::string> batch;
+      int longest = 0;
+      for (std::size_t k = start; k < stop; ++k) {
+        batch.push_back(sentences[order[k]]);
+        longest = std::max(longest, tokens[order[k]]);
+      }
+      text::BatchOptions options;
+      options.max_new_tokens = static_cast<int>(std::ceil(flags.max_output_factor * longest)) + 8;
+      DOLMETSCH_ASSIGN_OR_RETURN(auto translated, engine.TranslateBatch(batch, options));
+      for (std::size_t k = start; k < stop; ++k) out[order[k]].text = std::move(translated[k - start]);
+    }
+    return out;
+  };
+}
+
+int RunFile(TranslateFlags flags) {
+  const char* who = "dolmetsch translate";
+  std::ifstream in(flags.file, std::ios::binary);
+  if (!in) {
+    std::cerr << who << ": cannot read " << flags.file << "\n";
+    return 1;
+  }
+  markup::DocumentTranslationOptions options;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0);
+  if (size < 0 || static_cast<std::size_t>(size) > options.limits.max_input_bytes) {
+    std::cerr << who << ": " << flags.file << ": larger than " << options.limits.max_input_bytes
+              << " bytes\n";
+    return 1;
+  }
+  std::string content(static_cast<std::size_t>(size), '\0');
+  in.read(content.data(), size);
+  StatusOr<markup::Format> format = flags.format.empty() ? markup::DetectFormat(flags.file, content)
+                                                         : markup::ParseFormatName(flags.format);
+  if (!format.ok()) {
+    std::cerr << who << ": " << flags.file << ": " << format.status().message() << "\n";
+    return 1;
+  }
+  if (*format == markup::Format::kText) {
+    flags.input_file = flags.file;
+    flags.document = true;
+    if (flags.out_file.empty()) return RunDocument(flags);
+    std::ofstream out(flags.out_file, std::ios::binary);
+    std::streambuf* old = std::cout.rdbuf(out.rdbuf());
+    const int rc = RunDocument(flags);
+    std::cout.rdbuf(old);
+    return rc;
+  }
+  engine::SetNumThreads(flags.threads);
+  StatusOr<engine::LoadOptions> load = LoadOptionsFor(flags.compute_type);
+  if (!load.ok()) {
+    std::cerr << who << ": " << load.status().message() << "\n";
+    return 2;
+  }
+  auto translator = LoadTranslatorOrExplain(flags.model, who, *load);
+  if (!translator) return 2;
+  engine::TranslateOptions search;
+  search.beam_size = flags.beam_size;
+  search.max_length = flags.max_length;
+  text::EngineSentenceTranslator engine(translator.get(), search, ResolveModelDir(flags.model));
+  markup::TranslateBlocksStats stats;
+  auto translated =
+      markup::TranslateFormatted(content, *format, EngineCallback(engine, flags), options, &stats);
+  if (!translated.ok()) {
+    std::cerr << who << ": " << flags.file << ": " << translated.status().ToString() << "\n";
+    return 1;
+  }
+  if (flags.progress) {
+    std::cerr << who << ": " << markup::FormatName(*format) << ", " << stats.blocks << " blocks, "
+              << stats.translated_sentences << " sentences translated, " << stats.copied_sentences
+              << " copied\n";
+  }
+  if (flags.out_file.empty()) {
+    std::cout << *translated;
+    std::cout.flush();
+    return std::cout ? 0 : 1;
+  }
+  std::ofstream out(flags.out_file, std::ios::binary | std::ios::trunc);
+  out << *translated;
+  out.close();
+  if (!out) {
+    std::cerr << who << ": cannot write " << flags.out_file << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 int RunTranslate(const TranslateFlags& flags) {
+  if (!flags.file.empty()) return RunFile(flags);
+  if (!flags.out_file.empty() || !flags.format.empty()) {
+    std::cerr << "dolmetsch translate: --out and --format go with --file\n";
+    return 2;
+  }
   if (flags.document) return RunDocument(flags);
   if (flags.batch_size < 1) {
     std::cerr << "dolmetsch translate: --batch-size must be at least 1\n";
@@ -216,6 +354,11 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--cache-size", flags->cache_size,
                   "with --document: sentences kept in the translation cache");
   cmd->add_flag("--progress", flags->progress, "with --document: report sentences done on stderr");
+  cmd->add_option("--file", flags->file,
+                  "translate a file with its markup kept (HTML, Markdown, SubRip .srt, WebVTT .vtt, text)");
+  cmd->add_option("--out", flags->out_file, "with --file: write the translation here (default: stdout)");
+  cmd->add_option("--format", flags->format,
+                  "with --file: html|markdown|srt|vtt|text (default: from the extension, else the content)");
   cmd->callback([flags, exit_code] { *exit_code = RunTranslate(*flags); });
 }
 

@@ -1,0 +1,102 @@
+#include "markup/formats.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+namespace dolmetsch::markup {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+StatusOr<Format> ParseFormatName(std::string_view name) {
+  const std::string n = Lower(name);
+  if (n == "html" || n == "htm" || n == "xhtml") return Format::kHtml;
+  if (n == "markdown" || n == "md") return Format::kMarkdown;
+  if (n == "srt" || n == "subrip") return Format::kSrt;
+  if (n == "vtt" || n == "webvtt") return Format::kVtt;
+  if (n == "text" || n == "txt") return Format::kText;
+  return Status::InvalidArgument("unknown format \"" + std::string(name) +
+                                 "\" (known: html, markdown, srt, vtt, text)");
+}
+
+const char* FormatName(Format format) {
+  switch (format) {
+    case Format::kHtml:
+      return "html";
+    case Format::kMarkdown:
+      return "markdown";
+    case Format::kSrt:
+      return "srt";
+    case Format::kVtt:
+      return "vtt";
+    case Format::kText:
+      return "text";
+  }
+  return "?";
+}
+
+StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view content) {
+  const std::size_t dot = file_name.rfind('.');
+  const std::size_t slash = file_name.find_last_of("/\\");
+  if (dot != std::string_view::npos && (slash == std::string_view::npos || dot > slash)) {
+    const std::string ext = Lower(file_name.substr(dot + 1));
+    if (ext == "html" || ext == "htm" || ext == "xhtml") return Format::kHtml;
+    if (ext == "md" || ext == "markdown" || ext == "mdown" || ext == "mkd") return Format::kMarkdown;
+    if (ext == "srt") return Format::kSrt;
+    if (ext == "vtt") return Format::kVtt;
+    if (ext == "txt" || ext == "text") return Format::kText;
+    if (ext == "docx" || ext == "odt" || ext == "pptx" || ext == "odp" || ext == "epub" || ext == "pdf")
+      return Status::Unsupported("." + ext +
+                                 " files are not supported yet (docs/documents.md lists the formats)");
+  }
+  std::string_view c = content;
+  if (c.substr(0, 3) == "\xEF\xBB\xBF") c.remove_prefix(3);
+  while (!c.empty() && std::isspace(static_cast<unsigned char>(c.front()))) c.remove_prefix(1);
+  if (c.substr(0, 6) == "WEBVTT") return Format::kVtt;
+  {
+    std::size_t i = 0;
+    while (i < c.size() && std::isdigit(static_cast<unsigned char>(c[i]))) ++i;
+    const std::size_t nl = c.find('\n');
+    if (i > 0 && nl != std::string_view::npos && (i == nl || (i + 1 == nl && c[i] == '\r')) &&
+        c.substr(nl + 1, 80).find("-->") != std::string_view::npos)
+      return Format::kSrt;
+  }
+  if (!c.empty() && c.front() == '<') {
+    const std::string head = Lower(c.substr(0, 64));
+    if (head.rfind("<!doctype html", 0) == 0 || head.rfind("<html", 0) == 0 || head.rfind("<!--", 0) == 0 ||
+        (head.size() > 1 && std::isalpha(static_cast<unsigned char>(head[1]))))
+      return Format::kHtml;
+  }
+  if (file_name.empty() || dot == std::string_view::npos)
+    return Status::InvalidArgument(
+        "cannot tell the format of the input; give --format html|markdown|srt|vtt|text");
+  return Status::Unsupported("unknown file type \"" + std::string(file_name.substr(dot)) +
+                             "\"; give --format html|markdown|srt|vtt|text");
+}
+
+StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, const TranslateFn& translate,
+                                         const DocumentTranslationOptions& options,
+                                         TranslateBlocksStats* stats) {
+  switch (format) {
+    case Format::kHtml:
+      return TranslateHtml(input, translate, options, stats);
+    case Format::kMarkdown:
+      return TranslateMarkdown(input, translate, options, stats);
+    case Format::kSrt:
+      return TranslateSubtitles(input, false, translate, options, stats);
+    case Format::kVtt:
+      return TranslateSubtitles(input, true, translate, options, stats);
+    case Format::kText:
+      break;
+  }
+  return Status::InvalidArgument("plain text goes through the document pipeline (text/), not markup/");
+}
+
+}  // namespace dolmetsch::markup

@@ -1,0 +1,68 @@
+// Document formats: translate a whole file, its structure kept (docs/documents.md).
+//
+//   HTML (gumbo): fragments and documents. Text between block elements is one block; inline elements (b, i,
+//     em, strong, a, span, sub, sup, ...) are spans; br is a line-break atom; img, code, kbd, samp, var, and
+//     any element with translate="no" or class "notranslate" are atoms kept verbatim; script, style, pre,
+//     template, textarea and such elements are copied. The attributes title, alt, placeholder and aria-label
+//     are translated (each its own block). Every byte outside translated text and attributes is copied from
+//     the source as the parser saw it (tags, comments, entities in untranslated text); tags the parser
+//     implies are not written, and an element whose end tag was missing gets one, so the output is well
+//     formed. Translated text is escaped (& < >, and " in attributes).
+//   Markdown (cmark-gfm, CommonMark + GFM tables, strikethrough, autolinks, task lists): see markdown.cc.
+//   SubRip and WebVTT: see subtitles.h.
+//
+// Hostile input: input over Limits::max_input_bytes, invalid UTF-8, HTML nested deeper than
+// Limits::max_html_depth (an estimate made before parsing: the parser's time grows with depth times tags)
+// are refused with InvalidArgument / ResourceExhausted naming what is wrong. No input crashes (fuzzed:
+// markup/*_fuzz.cc).
+// Thread-safety: no shared state.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "markup/translate_blocks.h"
+#include "util/status.h"
+
+namespace dolmetsch::markup {
+
+enum class Format { kHtml, kMarkdown, kSrt, kVtt, kText };
+
+struct Limits {
+  std::size_t max_input_bytes = 32u << 20;
+  std::size_t max_html_depth = 512;
+};
+
+struct DocumentTranslationOptions {
+  TranslateBlocksOptions blocks;
+  Limits limits;
+};
+
+// "html", "markdown" (or "md"), "srt", "vtt", "text" (or "txt").
+StatusOr<Format> ParseFormatName(std::string_view name);
+const char* FormatName(Format format);
+// From the file name's extension (.html .htm .xhtml .md .markdown .srt .vtt .txt), else from the content
+// (WEBVTT header; a first cue "1" + timing line; a leading '<' tag or doctype); else Unsupported.
+StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view content);
+
+// Translates `input` in `format`. kText is not handled here (the plain-text pipeline in text/ does it).
+StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, const TranslateFn& translate,
+                                         const DocumentTranslationOptions& options = {},
+                                         TranslateBlocksStats* stats = nullptr);
+
+StatusOr<std::string> TranslateHtml(std::string_view input, const TranslateFn& translate,
+                                    const DocumentTranslationOptions& options = {},
+                                    TranslateBlocksStats* stats = nullptr);
+StatusOr<std::string> TranslateMarkdown(std::string_view input, const TranslateFn& translate,
+                                        const DocumentTranslationOptions& options = {},
+                                        TranslateBlocksStats* stats = nullptr);
+// `webvtt` false: SubRip.
+StatusOr<std::string> TranslateSubtitles(std::string_view input, bool webvtt, const TranslateFn& translate,
+                                         const DocumentTranslationOptions& options = {},
+                                         TranslateBlocksStats* stats = nullptr);
+
+// Checks size and UTF-8 (shared by the formats).
+Status CheckInput(std::string_view input, const Limits& limits, const char* what);
+
+}  // namespace dolmetsch::markup

@@ -1,0 +1,30 @@
+#include "markup/formats.h"
+
+#include <gtest/gtest.h>
+
+namespace dolmetsch::markup {
+namespace {
+
+TEST(FormatsTest, FormatFromExtensionThenContent) {
+  EXPECT_EQ(*DetectFormat("a/b.HTML", ""), Format::kHtml);
+  EXPECT_EQ(*DetectFormat("notes.md", "<p>"), Format::kMarkdown);
+  EXPECT_EQ(*DetectFormat("film.srt", ""), Format::kSrt);
+  EXPECT_EQ(*DetectFormat("film.vtt", ""), Format::kVtt);
+  EXPECT_EQ(*DetectFormat("x.txt", "<p>"), Format::kText);
+  EXPECT_EQ(*DetectFormat("", "\xEF\xBB\xBFWEBVTT\n"), Format::kVtt);
+  EXPECT_EQ(*DetectFormat("upload", "1\r\n00:00:01,000 --> 00:00:02,000\r\nHallo\r\n"), Format::kSrt);
+  EXPECT_EQ(*DetectFormat("upload", "  <!DOCTYPE html><p>x"), Format::kHtml);
+  EXPECT_EQ(DetectFormat("upload", "Hallo Welt").status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(DetectFormat("brief.docx", "PK").status().code(), Status::Code::kUnsupported);
+}
+
+TEST(FormatsTest, FormatNames) {
+  EXPECT_EQ(*ParseFormatName("Markdown"), Format::kMarkdown);
+  EXPECT_EQ(*ParseFormatName("md"), Format::kMarkdown);
+  EXPECT_EQ(*ParseFormatName("webvtt"), Format::kVtt);
+  EXPECT_FALSE(ParseFormatName("docx").ok());
+  EXPECT_STREQ(FormatName(Format::kSrt), "srt");
+}
+
+}  // namespace
+}  // namespace dolmetsch::markup

@@ -1,0 +1,106 @@
+// `dolmetsch translate --file` with the fixture model: markup kept, text translated, bad files refused.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class TranslateFileCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("dolmetsch-file-cli-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path Write(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ / name, std::ios::binary) << content;
+    return dir_ / name;
+  }
+
+  RunResult Run(const std::string& args) {
+    const std::string cmd = std::string(DOLMETSCH_BINARY) + " translate --model " + DOLMETSCH_SOURCE_DIR +
+                            "/tests/fixtures/tiny-de-en " + args + " > " + (dir_ / "stdout").string() +
+                            " 2> " + (dir_ / "stderr").string();
+    const int status = std::system(cmd.c_str());
+    RunResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadAll(dir_ / "stdout");
+    r.err = ReadAll(dir_ / "stderr");
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(TranslateFileCliTest, HtmlKeepsMarkupAndChangesText) {
+  const fs::path in =
+      Write("page.html",
+            "<!DOCTYPE html>\n<html><body><h1>Guten Morgen</h1>\n<p>Der Frosch sitzt <b>auf dem</b> "
+            "Stein.</p><pre>bleibt so</pre></body></html>\n");
+  RunResult r = Run("--file " + in.string() + " --out " + (dir_ / "page.en.html").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string out = ReadAll(dir_ / "page.en.html");
+  EXPECT_EQ(out.rfind("<!DOCTYPE html><html><body><h1>", 0), 0u) << out;
+  EXPECT_NE(out.find("</h1>\n<p>"), std::string::npos) << out;
+  EXPECT_NE(out.find("<b>"), std::string::npos) << out;
+  EXPECT_NE(out.find("</b>"), std::string::npos) << out;
+  EXPECT_NE(out.find("<pre>bleibt so</pre>"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Guten Morgen"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Frosch"), std::string::npos) << out;
+}
+
+TEST_F(TranslateFileCliTest, SubRipToStdoutKeepsTimings) {
+  const fs::path in =
+      Write("film.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nGuten Morgen.\n\n2\n00:00:03,000 --> 00:00:04,000\n"
+            "Der Frosch sitzt auf dem Stein.\n");
+  RunResult r = Run("--file " + in.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("1\n00:00:01,000 --> 00:00:02,000\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\n\n2\n00:00:03,000 --> 00:00:04,000\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Frosch"), std::string::npos) << r.out;
+}
+
+TEST_F(TranslateFileCliTest, FormatOptionOverridesTheExtension) {
+  const fs::path in = Write("notes.txt", "# Guten Morgen\n\nDer *Frosch* sitzt.\n");
+  RunResult r = Run("--file " + in.string() + " --format markdown");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("# ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\n\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find('*'), std::string::npos) << r.out;
+}
+
+TEST_F(TranslateFileCliTest, MalformedAndMissingFilesAreNamed) {
+  const fs::path bad = Write("bad.srt", "1\nkeine Zeitangabe\n");
+  RunResult r = Run("--file " + bad.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+  r = Run("--file " + (dir_ / "missing.html").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
+  r = Run("--file " + Write("x.docx", "PK").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not supported"), std::string::npos) << r.err;
+}
+
+}  // namespace
