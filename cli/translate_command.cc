@@ -213,13 +213,11 @@ markup::TranslateFn EngineCallback(text::EngineSentenceTranslator& engine, const
     for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(flags.batch_size)) {
       const std::size_t stop = std::min(order.size(), start + static_cast<std::size_t>(flags.batch_size));
       std::vector<std::string> batch;
-      int longest = 0;
-      for (std::size_t k = start; k < stop; ++k) {
-        batch.push_back(sentences[order[k]]);
-        longest = std::max(longest, tokens[order[k]]);
-      }
+      for (std::size_t k = start; k < stop; ++k) batch.push_back(sentences[order[k]]);
+      // Each sentence's own output bound (2 x its source tokens + 8), whatever else is in the batch.
       text::BatchOptions options;
-      options.max_new_tokens = static_cast<int>(std::ceil(flags.max_output_factor * longest)) + 8;
+      options.output_factor = flags.max_output_factor;
+      options.output_slack = 8;
       DOLMETSCH_ASSIGN_OR_RETURN(auto translated, engine.TranslateBatch(batch, options));
       for (std::size_t k = start; k < stop; ++k) out[order[k]].text = std::move(translated[k - start]);
     }
