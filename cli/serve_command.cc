@@ -70,12 +70,14 @@ std::optional<std::string> ResolveModel(const std::string& given) {
   auto observer = hub::MakeConsoleObserver(std::cerr, isatty(STDERR_FILENO) == 1);
   auto fetched = hub::FetchModel(options, observer.get());
   if (!fetched.ok()) {
-    std::cerr
-        << "dolmetsch serve: cannot download the default model " << kDefaultRepo << ": "
-        << fetched.status().message()
-        << "\nWithout internet access, copy a MarianMT model folder (config.json, vocab.json, source.spm, "
-           "target.spm, model.safetensors or pytorch_model.bin) to this machine and start with "
-           "`dolmetsch serve --model DIR`.\n";
+    // Offline, the hub's message already says what to do (a mirror or --model DIR); say it once.
+    std::cerr << "dolmetsch serve: cannot download the default model " << kDefaultRepo << ": "
+              << fetched.status().message() << "\n";
+    if (fetched.status().code() != Status::Code::kUnavailable) {
+      std::cerr << "Without internet access, copy a MarianMT model folder (config.json, vocab.json, "
+                   "source.spm, target.spm, model.safetensors or pytorch_model.bin) to this machine and "
+                   "start with `dolmetsch serve --model DIR`.\n";
+    }
     return std::nullopt;
   }
   return fetched->directory.string();
@@ -120,13 +122,14 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       *exit_code = 2;
       return;
     }
-    if (Status s = web::PrepareDataDirectories(*options); !s.ok()) {
-      std::cerr << "dolmetsch serve: " << s.message() << "\n";
+    // The model first: a first run that cannot get one leaves no empty data folder behind.
+    auto model_dir = ResolveModel(flags->model_dir);
+    if (!model_dir) {
       *exit_code = 1;
       return;
     }
-    auto model_dir = ResolveModel(flags->model_dir);
-    if (!model_dir) {
+    if (Status s = web::PrepareDataDirectories(*options); !s.ok()) {
+      std::cerr << "dolmetsch serve: " << s.message() << "\n";
       *exit_code = 1;
       return;
     }

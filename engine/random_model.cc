@@ -168,12 +168,17 @@ std::string MarianGenerationConfigJson(const RandomModelShape& s) {
 }
 
 StatusOr<std::vector<std::string>> MakeJointVocabulary(const std::vector<std::string>& spm_paths,
-                                                       int vocab_size) {
-  if (vocab_size < 3)
-    return Status::InvalidArgument("vocabulary size " + std::to_string(vocab_size) + " < 3");
+                                                       int vocab_size,
+                                                       const std::vector<std::string>& target_tokens) {
+  if (vocab_size < 3 + static_cast<int>(target_tokens.size()))
+    return Status::InvalidArgument("vocabulary size " + std::to_string(vocab_size) + " < 3 + " +
+                                   std::to_string(target_tokens.size()) + " target tokens");
   std::vector<std::string> vocab = {"</s>", "<unk>"};
   std::set<std::string> seen(vocab.begin(), vocab.end());
   seen.insert("<pad>");
+  for (const std::string& token : target_tokens) {
+    if (seen.insert(token).second) vocab.push_back(token);
+  }
   const size_t room = static_cast<size_t>(vocab_size) - 1;  // <pad> takes the last id
   for (const std::string& path : spm_paths) {
     sentencepiece::SentencePieceProcessor spm;
@@ -211,10 +216,20 @@ StatusOr<RandomModelSummary> WriteRandomModel(const RandomModelOptions& options)
     return Status::IoError("--out: cannot create folder " + out.string() + (ec ? ": " + ec.message() : ""));
   }
 
+  std::vector<std::string> target_tokens;
+  for (const std::string& code : options.target_languages) {
+    const bool plain = !code.empty() && code.size() <= 8 &&
+                       code.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
+    if (!plain) {
+      return Status::InvalidArgument("--target-languages: '" + code +
+                                     "' is not a lower-case language code (e.g. fra)");
+    }
+    target_tokens.push_back(">>" + code + "<<");
+  }
   DOLMETSCH_ASSIGN_OR_RETURN(
       std::vector<std::string> vocab,
       MakeJointVocabulary({(spm_dir / "source.spm").string(), (spm_dir / "target.spm").string()},
-                          shape.vocab_size));
+                          shape.vocab_size, target_tokens));
   RandomModelSummary summary;
   for (const std::string& piece : vocab) summary.vocabulary_pieces += !piece.starts_with("<filler_");
   summary.vocabulary_pieces -= 3;  // </s>, <unk>, <pad>

@@ -43,16 +43,20 @@ WeightMap MakeRandomMarianWeights(const RandomModelShape& shape, uint64_t seed);
 std::string MarianConfigJson(const RandomModelShape& shape);
 std::string MarianGenerationConfigJson(const RandomModelShape& shape);
 
-// vocab.json entries in id order: "</s>", "<unk>", pieces of each spm model (in order, without
-// duplicates or control pieces), fillers, "<pad>". Pieces beyond vocab_size - 1 are dropped.
+// vocab.json entries in id order: "</s>", "<unk>", the target tokens (">>fra<<", for a multilingual
+// model), pieces of each spm model (in order, without duplicates or control pieces), fillers, "<pad>".
+// Pieces beyond vocab_size - 1 are dropped.
 StatusOr<std::vector<std::string>> MakeJointVocabulary(const std::vector<std::string>& spm_paths,
-                                                       int vocab_size);
+                                                       int vocab_size,
+                                                       const std::vector<std::string>& target_tokens = {});
 
 struct RandomModelOptions {
   std::string like = "opus-mt-de-en";
   std::string out_dir;
   uint64_t seed = 1;
   std::string spm_from;  // folder with source.spm and target.spm
+  // Language codes of a multilingual model's targets ("fra", "spa"): the vocabulary gets ">>fra<<" etc.
+  std::vector<std::string> target_languages = {};
 };
 
 struct RandomModelSummary {

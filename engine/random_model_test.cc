@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "engine/translator.h"
+
 namespace dolmetsch::engine {
 namespace {
 
@@ -144,6 +146,22 @@ TEST_F(RandomModelTest, JointVocabularyIsFilledToSize) {
   StatusOr<std::vector<std::string>> small = MakeJointVocabulary({kFixtureDir + "/source.spm"}, 10);
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->size(), 10u);
+}
+
+TEST_F(RandomModelTest, MultilingualModelHasTargetTokensTheTokenizerKeeps) {
+  RandomModelOptions options{"tiny", (dir_ / "multi").string(), 3, kFixtureDir, {"fra", "spa"}};
+  StatusOr<RandomModelSummary> summary = WriteRandomModel(options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  StatusOr<std::unique_ptr<Translator>> loaded = Translator::Load((dir_ / "multi").string());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  // The target token is one id at the start (as transformers' MarianTokenizer does), not spm pieces.
+  const std::vector<int> ids = (*loaded)->tokenizer().Encode(">>fra<< Das Haus");
+  const std::vector<int> plain = (*loaded)->tokenizer().Encode("Das Haus");
+  ASSERT_EQ(ids.size(), plain.size() + 1);
+  EXPECT_EQ(ids[0], 2) << ">>fra<< follows </s> and <unk>";
+  EXPECT_EQ((*loaded)->tokenizer().Encode(">>spa<< Das Haus")[0], 3);
+  EXPECT_EQ(WriteRandomModel({"tiny", (dir_ / "bad").string(), 3, kFixtureDir, {"F R"}}).status().code(),
+            Status::Code::kInvalidArgument);
 }
 
 TEST_F(RandomModelTest, ErrorsNameTheOption) {

@@ -556,7 +556,36 @@ std::string RepoDirectoryName(const std::string& repo_id) {
   return repo_id.substr(repo_id.find('/') + 1);
 }
 
+namespace {
+
+StatusOr<FetchResult> FetchModelInto(const FetchOptions& options, FetchObserver* observer);
+
+// Removes `dir` if it is an empty folder; false when it could not be removed.
+void RemoveIfEmpty(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec) && fs::is_empty(dir, ec)) fs::remove(dir, ec);
+}
+
+}  // namespace
+
 StatusOr<FetchResult> FetchModel(const FetchOptions& options, FetchObserver* observer) {
+  // A fetch that fails before any byte arrived (offline, unknown repository) leaves no empty folders
+  // behind; a partial download stays, so that the next run continues it.
+  std::error_code ec;
+  const bool models_dir_existed = fs::exists(options.models_dir, ec);
+  const std::string name = RepoDirectoryName(options.repo_id);
+  const bool directory_existed = name.empty() || fs::exists(options.models_dir / name, ec);
+  StatusOr<FetchResult> result = FetchModelInto(options, observer);
+  if (!result.ok()) {
+    if (!directory_existed) RemoveIfEmpty(options.models_dir / name);
+    if (!models_dir_existed) RemoveIfEmpty(options.models_dir);
+  }
+  return result;
+}
+
+namespace {
+
+StatusOr<FetchResult> FetchModelInto(const FetchOptions& options, FetchObserver* observer) {
   DOLMETSCH_RETURN_IF_ERROR(ValidateRepoId(options.repo_id));
   DOLMETSCH_RETURN_IF_ERROR(ValidateRevision(options.revision));
   if (options.max_attempts < 1 || options.max_redirects < 0) {
@@ -654,5 +683,7 @@ StatusOr<FetchResult> FetchModel(const FetchOptions& options, FetchObserver* obs
   result.commit = fetcher.commit();
   return result;
 }
+
+}  // namespace
 
 }  // namespace dolmetsch::hub

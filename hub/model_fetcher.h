@@ -10,6 +10,7 @@
 // X-Linked-Size / Content-Length, its digest matches the hub's ETag (sha256 for LFS files, git blob sha1
 // for plain files) and it has been fsync'ed. A later run continues a `.part` with `Range: bytes=N-`.
 // Files already present with the right size and digest are kept without downloading (unless `force`).
+// A fetch that fails removes the folders it created when they are still empty (nothing to continue).
 //
 // URLs follow huggingface_hub: `{endpoint}/{repo_id}/resolve/{revision}/{filename}`.
 //

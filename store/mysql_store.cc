@@ -14,6 +14,7 @@
 #include <set>
 #include <vector>
 
+#include "store/job_sql.h"
 #include "store/sqlite_store.h"  // kSchemaVersion
 #include "store/store_util.h"
 
@@ -261,6 +262,35 @@ constexpr const char* kCreateTranslations =
     "FULLTEXT KEY translations_fulltext (text_de, text_en)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
 
+// Keep kCreateJobs and kCreateJobUnits identical to deploy/initdb/001-schema.sql (store_tests checks).
+constexpr const char* kCreateJobs =
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    "id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+    "owner VARBINARY(128) NOT NULL DEFAULT '', "
+    "state VARCHAR(16) NOT NULL DEFAULT 'queued', "
+    "text_de LONGTEXT NOT NULL, "
+    "model VARCHAR(255) NOT NULL DEFAULT '', "
+    "total_units BIGINT NOT NULL DEFAULT 0, "
+    "done_units BIGINT NOT NULL DEFAULT 0, "
+    "created_at BIGINT NOT NULL DEFAULT 0, "
+    "updated_at BIGINT NOT NULL DEFAULT 0, "
+    "finished_at BIGINT NOT NULL DEFAULT 0, "
+    "error VARCHAR(1000) NOT NULL DEFAULT '', "
+    "history_id BIGINT NOT NULL DEFAULT 0, "
+    "lease_owner VARBINARY(128) NOT NULL DEFAULT '', "
+    "lease_expires_ms BIGINT NOT NULL DEFAULT 0, "
+    "KEY jobs_state_id (state, id), "
+    "KEY jobs_owner_id (owner, id)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
+
+constexpr const char* kCreateJobUnits =
+    "CREATE TABLE IF NOT EXISTS job_units ("
+    "job_id BIGINT UNSIGNED NOT NULL, "
+    "unit BIGINT NOT NULL, "
+    "text_en LONGTEXT NOT NULL, "
+    "PRIMARY KEY (job_id, unit)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
+
 constexpr const char* kColumns = "id, text_de, text_en, owner, model, created_at, client_key";
 const std::vector<Stmt::Kind> kRecordKinds = {Stmt::Kind::kInt,  Stmt::Kind::kText, Stmt::Kind::kText,
                                               Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kInt,
@@ -347,7 +377,7 @@ Filter BuildFilter(const Query& q, bool use_before) {
 
 std::once_flag g_library_once;
 
-class MysqlStore final : public TranslationStore {
+class MysqlStore final : public TranslationStore, public JobStore {
  public:
   explicit MysqlStore(MysqlStoreOptions options) : options_(std::move(options)) {}
 
@@ -498,7 +528,351 @@ class MysqlStore final : public TranslationStore {
         .status();
   }
 
+  // ---- Jobs (job_store.h). Multi-statement writes run in one transaction on one connection; a lost
+  // connection rolls it back on the server, and WithConnection runs the whole operation again.
+
+  JobStore* jobs() override { return this; }
+
+  StatusOr<JobRecord> CreateJob(const NewJob& job) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateNewJob(job));
+    const int64_t now = UnixNow();
+    DOLMETSCH_ASSIGN_OR_RETURN(int64_t id, WithConnection<int64_t>([&](Ctx* ctx) -> StatusOr<int64_t> {
+                                 Stmt st(ctx);
+                                 DOLMETSCH_RETURN_IF_ERROR(st.Prepare(
+                                     "INSERT INTO jobs (owner, state, text_de, model, error, created_at, "
+                                     "updated_at) VALUES (?, 'queued', ?, ?, '', ?, ?)"));
+                                 st.AddText(job.owner);
+                                 st.AddText(job.text_de);
+                                 st.AddText(job.model);
+                                 st.AddInt(now);
+                                 st.AddInt(now);
+                                 DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+                                 return static_cast<int64_t>(st.InsertId());
+                               }));
+    return GetJob(id, std::nullopt, /*with_text=*/false);
+  }
+
+  StatusOr<JobRecord> GetJob(int64_t id, const std::optional<std::string>& owner, bool with_text) override {
+    return WithConnection<JobRecord>(
+        [&](Ctx* ctx) -> StatusOr<JobRecord> { return GetJobOn(ctx, id, owner, with_text, false); });
+  }
+
+  StatusOr<std::vector<JobRecord>> ListJobs(const std::optional<std::string>& owner, bool active_only,
+                                            int limit) override {
+    if (limit < 1 || limit > kMaxJobListLimit) {
+      return Status::InvalidArgument("limit must be 1.." + std::to_string(kMaxJobListLimit));
+    }
+    std::string sql = std::string("SELECT ") + job_sql::kColumns + ", '' FROM jobs WHERE 1 = 1";
+    if (owner) sql += " AND owner = ?";
+    if (active_only) sql += " AND state IN ('queued', 'running')";
+    sql += " ORDER BY id DESC LIMIT ?";
+    return WithConnection<std::vector<JobRecord>>([&](Ctx* ctx) -> StatusOr<std::vector<JobRecord>> {
+      Stmt st(ctx);
+      DOLMETSCH_RETURN_IF_ERROR(st.Prepare(sql));
+      if (owner) st.AddText(*owner);
+      st.AddInt(limit);
+      DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+      DOLMETSCH_RETURN_IF_ERROR(st.BindResult(JobKinds()));
+      std::vector<JobRecord> out;
+      Status bad;
+      while (true) {
+        DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+        if (!row) break;
+        StatusOr<JobRecord> job = ReadJob(st, false);
+        if (!job.ok()) {
+          bad = job.status();
+          continue;  // drain
+        }
+        out.push_back(std::move(*job));
+      }
+      if (!bad.ok()) return bad;
+      return out;
+    });
+  }
+
+  StatusOr<std::optional<JobRecord>> ClaimJob(const std::string& worker, int64_t lease_ms) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, lease_ms));
+    return WithConnection<std::optional<JobRecord>>([&](Ctx* ctx) -> StatusOr<std::optional<JobRecord>> {
+      const int64_t now_ms = UnixNowMs();
+      std::vector<int64_t> candidates;
+      {
+        Stmt st(ctx);
+        DOLMETSCH_RETURN_IF_ERROR(st.Prepare(job_sql::kClaimCandidates));
+        st.AddInt(now_ms);
+        st.AddInt(now_ms);
+        DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+        DOLMETSCH_RETURN_IF_ERROR(st.BindResult({Stmt::Kind::kInt}));
+        while (true) {
+          DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+          if (!row) break;
+          candidates.push_back(st.Int(0));
+        }
+      }
+      for (int64_t id : candidates) {
+        Stmt up(ctx);
+        DOLMETSCH_RETURN_IF_ERROR(up.Prepare(job_sql::kClaim));
+        up.AddText(worker);
+        up.AddInt(now_ms + lease_ms);
+        up.AddInt(now_ms / 1000);
+        up.AddInt(id);
+        up.AddInt(now_ms);
+        DOLMETSCH_RETURN_IF_ERROR(up.Execute());
+        if (up.AffectedRows() == 1) {
+          DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobOn(ctx, id, std::nullopt, true, false));
+          return std::optional<JobRecord>(std::move(job));
+        }
+      }
+      return std::optional<JobRecord>();
+    });
+  }
+
+  Status RenewLease(int64_t id, const std::string& worker, int64_t lease_ms) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, lease_ms));
+    return WithConnection<bool>([&](Ctx* ctx) -> StatusOr<bool> {
+             DOLMETSCH_RETURN_IF_ERROR(TouchLeaseOn(ctx, id, worker, lease_ms));
+             return true;
+           })
+        .status();
+  }
+
+  Status SaveUnits(int64_t id, const std::string& worker, const std::vector<JobUnit>& units,
+                   int64_t total_units, int64_t lease_ms) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, lease_ms));
+    DOLMETSCH_RETURN_IF_ERROR(job_sql::ValidateUnits(units, total_units));
+    return InTransaction([&](Ctx* ctx) -> Status {
+      DOLMETSCH_RETURN_IF_ERROR(TouchLeaseOn(ctx, id, worker, lease_ms));
+      for (const JobUnit& unit : units) {
+        Stmt ins(ctx);
+        DOLMETSCH_RETURN_IF_ERROR(
+            ins.Prepare("INSERT INTO job_units (job_id, unit, text_en) VALUES (?, ?, ?) "
+                        "ON DUPLICATE KEY UPDATE text_en = VALUES(text_en)"));
+        ins.AddInt(id);
+        ins.AddInt(unit.index);
+        ins.AddText(unit.text_en);
+        DOLMETSCH_RETURN_IF_ERROR(ins.Execute());
+      }
+      Stmt up(ctx);
+      DOLMETSCH_RETURN_IF_ERROR(up.Prepare(
+          "UPDATE jobs SET total_units = ?, done_units = (SELECT COUNT(*) FROM job_units WHERE job_id = ?) "
+          "WHERE id = ?"));
+      up.AddInt(total_units);
+      up.AddInt(id);
+      up.AddInt(id);
+      return up.Execute();
+    });
+  }
+
+  StatusOr<std::vector<JobUnit>> LoadUnits(int64_t id, const std::optional<std::string>& owner,
+                                           int64_t from_index) override {
+    return WithConnection<std::vector<JobUnit>>([&](Ctx* ctx) -> StatusOr<std::vector<JobUnit>> {
+      DOLMETSCH_RETURN_IF_ERROR(GetJobOn(ctx, id, owner, false, false).status());
+      Stmt st(ctx);
+      DOLMETSCH_RETURN_IF_ERROR(
+          st.Prepare("SELECT unit, text_en FROM job_units WHERE job_id = ? AND unit >= ? ORDER BY unit"));
+      st.AddInt(id);
+      st.AddInt(from_index);
+      DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+      DOLMETSCH_RETURN_IF_ERROR(st.BindResult({Stmt::Kind::kInt, Stmt::Kind::kText}));
+      std::vector<JobUnit> out;
+      while (true) {
+        DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+        if (!row) break;
+        out.push_back(JobUnit{st.Int(0), st.TakeText(1)});
+      }
+      return out;
+    });
+  }
+
+  StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker, const std::string& text_en) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, 1));
+    if (!IsValidUtf8(text_en)) return Status::InvalidArgument("text_en is not valid UTF-8");
+    int64_t history_id = 0;
+    DOLMETSCH_RETURN_IF_ERROR(InTransaction([&](Ctx* ctx) -> Status {
+      // FOR UPDATE: a concurrent cancel or takeover waits until this transaction has decided.
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobOn(ctx, id, std::nullopt, true, /*for_update=*/true));
+      if (job.state == JobState::kDone) {
+        history_id = job.history_id;
+        return Status::Ok();
+      }
+      if (job.state != JobState::kRunning || job.lease_owner != worker)
+        return job_sql::LeaseLost(job, worker);
+      const std::string key = JobClientKey(id);
+      Stmt ins(ctx);
+      DOLMETSCH_RETURN_IF_ERROR(
+          ins.Prepare("INSERT INTO translations (text_de, text_en, owner, model, created_at, client_key) "
+                      "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)"));
+      ins.AddText(job.text_de);
+      ins.AddText(text_en);
+      ins.AddText(job.owner);
+      ins.AddText(job.model);
+      ins.AddInt(UnixNow());
+      ins.AddText(key);
+      DOLMETSCH_RETURN_IF_ERROR(ins.Execute());
+      history_id = static_cast<int64_t>(ins.InsertId());
+      if (history_id == 0)
+        return Status::Internal("mysql: the history insert of job " + std::to_string(id) + " returned no id");
+      return FinishOn(ctx, id, JobState::kDone, "", history_id);
+    }));
+    return history_id;
+  }
+
+  Status FailJob(int64_t id, const std::string& worker, const std::string& error) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, 1));
+    const std::string cut = job_sql::CutError(error);
+    return InTransaction([&](Ctx* ctx) -> Status {
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobOn(ctx, id, std::nullopt, false, true));
+      if (job.state != JobState::kRunning || job.lease_owner != worker)
+        return job_sql::LeaseLost(job, worker);
+      return FinishOn(ctx, id, JobState::kFailed, cut, 0);
+    });
+  }
+
+  Status CancelJob(int64_t id, const std::optional<std::string>& owner) override {
+    return InTransaction([&](Ctx* ctx) -> Status {
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobOn(ctx, id, owner, false, true));
+      if (job.state == JobState::kCancelled) return Status::Ok();
+      if (IsFinal(job.state)) {
+        return Status::InvalidArgument("job " + std::to_string(id) + " is " +
+                                       std::string(JobStateName(job.state)) + " already");
+      }
+      return FinishOn(ctx, id, JobState::kCancelled, "", 0);
+    });
+  }
+
+  Status DeleteJob(int64_t id, const std::optional<std::string>& owner) override {
+    return InTransaction([&](Ctx* ctx) -> Status {
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobOn(ctx, id, owner, false, true));
+      if (!IsFinal(job.state)) {
+        return Status::InvalidArgument("job " + std::to_string(id) + " is " +
+                                       std::string(JobStateName(job.state)) + "; cancel it first");
+      }
+      DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "DELETE FROM job_units WHERE job_id = " + std::to_string(id)));
+      return Exec(ctx, "DELETE FROM jobs WHERE id = " + std::to_string(id));
+    });
+  }
+
+  Status DowngradeSchema(int version) override {
+    if (version < 1 || version >= kSchemaVersion) {
+      return Status::InvalidArgument("can downgrade to versions 1.." + std::to_string(kSchemaVersion - 1) +
+                                     ", not " + std::to_string(version));
+    }
+    return WithConnection<bool>([&](Ctx* ctx) -> StatusOr<bool> {
+             DOLMETSCH_ASSIGN_OR_RETURN(int64_t locked,
+                                        QueryInt(ctx, "SELECT GET_LOCK('dolmetsch_schema', 60)"));
+             if (locked != 1) return Status::Unavailable("mysql: another schema change is running");
+             // Version 2 added the job tables; the history rows jobs wrote stay.
+             Status s = Exec(ctx, "DROP TABLE IF EXISTS job_units");
+             if (s.ok()) s = Exec(ctx, "DROP TABLE IF EXISTS jobs");
+             if (s.ok()) s = Exec(ctx, "DELETE FROM schema_version");
+             if (s.ok()) {
+               s = Exec(ctx, "INSERT INTO schema_version (version) VALUES (" + std::to_string(version) + ")");
+             }
+             if (!ctx->lost) Exec(ctx, "DO RELEASE_LOCK('dolmetsch_schema')");
+             // migrated_ stays true: this process does not upgrade again behind the caller's back (its job
+             // calls now fail); the next process started migrates as usual.
+             if (!s.ok()) return s;
+             return true;
+           })
+        .status();
+  }
+
  private:
+  // ---- Job helpers.
+
+  static std::vector<Stmt::Kind> JobKinds() {
+    using K = Stmt::Kind;
+    return {K::kInt, K::kText, K::kText, K::kText, K::kInt,  K::kInt, K::kInt,
+            K::kInt, K::kInt,  K::kText, K::kInt,  K::kText, K::kInt, K::kText};
+  }
+
+  static StatusOr<JobRecord> ReadJob(Stmt& st, bool with_text) {
+    JobRecord job;
+    job.id = st.Int(0);
+    job.owner = st.TakeText(1);
+    DOLMETSCH_ASSIGN_OR_RETURN(job.state, ParseJobState(st.TakeText(2)));
+    job.model = st.TakeText(3);
+    job.total_units = st.Int(4);
+    job.done_units = st.Int(5);
+    job.created_at_unix = st.Int(6);
+    job.updated_at_unix = st.Int(7);
+    job.finished_at_unix = st.Int(8);
+    job.error = st.TakeText(9);
+    job.history_id = st.Int(10);
+    job.lease_owner = st.TakeText(11);
+    job.lease_expires_unix_ms = st.Int(12);
+    if (with_text) job.text_de = st.TakeText(job_sql::kColumnCount);
+    return job;
+  }
+
+  StatusOr<JobRecord> GetJobOn(Ctx* ctx, int64_t id, const std::optional<std::string>& owner, bool with_text,
+                               bool for_update) {
+    if (id <= 0) return Status::NotFound("no job with id " + std::to_string(id));
+    std::string sql = std::string("SELECT ") + job_sql::kColumns + (with_text ? ", text_de" : ", ''") +
+                      " FROM jobs WHERE id = ?";
+    if (owner) sql += " AND owner = ?";
+    if (for_update) sql += " FOR UPDATE";
+    Stmt st(ctx);
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(sql));
+    st.AddInt(id);
+    if (owner) st.AddText(*owner);
+    DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+    DOLMETSCH_RETURN_IF_ERROR(st.BindResult(JobKinds()));
+    std::optional<StatusOr<JobRecord>> found;
+    while (true) {
+      DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+      if (!row) break;
+      found = ReadJob(st, with_text);
+    }
+    if (!found) return Status::NotFound("no job with id " + std::to_string(id));
+    return std::move(*found);
+  }
+
+  Status TouchLeaseOn(Ctx* ctx, int64_t id, const std::string& worker, int64_t lease_ms) {
+    const int64_t now_ms = UnixNowMs();
+    Stmt st(ctx);
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(job_sql::kTouchLease));
+    st.AddInt(now_ms + lease_ms);
+    st.AddInt(now_ms / 1000);
+    st.AddInt(id);
+    st.AddText(worker);
+    DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+    if (st.AffectedRows() == 1) return Status::Ok();  // rows matched: connections use CLIENT_FOUND_ROWS
+    DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobOn(ctx, id, std::nullopt, false, false));
+    return job_sql::LeaseLost(job, worker);
+  }
+
+  Status FinishOn(Ctx* ctx, int64_t id, JobState state, const std::string& error, int64_t history_id) {
+    const std::string name(JobStateName(state));
+    const int64_t now = UnixNow();
+    Stmt st(ctx);
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(job_sql::kFinish));
+    st.AddText(name);
+    st.AddText(error);
+    st.AddInt(history_id);
+    st.AddInt(now);
+    st.AddInt(now);
+    st.AddText(name);
+    st.AddInt(id);
+    DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+    return Exec(ctx, "DELETE FROM job_units WHERE job_id = " + std::to_string(id));
+  }
+
+  // Runs `fn` inside START TRANSACTION ... COMMIT on one connection (ROLLBACK when it fails).
+  template <typename Fn>
+  Status InTransaction(Fn fn) {
+    return WithConnection<bool>([&](Ctx* ctx) -> StatusOr<bool> {
+             DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "START TRANSACTION"));
+             Status s = fn(ctx);
+             if (!s.ok()) {
+               if (!ctx->lost) Exec(ctx, "ROLLBACK");
+               return s;
+             }
+             DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "COMMIT"));
+             return true;
+           })
+        .status();
+  }
+
   // Runs `op` on a pooled connection (migrating first if that has not succeeded yet). When the
   // connection turns out to be lost, it is discarded and `op` runs once more on a fresh one.
   template <typename T, typename Op>
@@ -544,7 +918,7 @@ class MysqlStore final : public TranslationStore {
     const MysqlConfig& c = options_.config;
     if (mysql_real_connect(m, c.host.c_str(), c.user.c_str(), c.password.c_str(), c.database.c_str(),
                            static_cast<unsigned>(c.port), c.socket.empty() ? nullptr : c.socket.c_str(),
-                           0) == nullptr) {
+                           CLIENT_FOUND_ROWS) == nullptr) {
       const unsigned code = mysql_errno(m);
       if (error_code != nullptr) *error_code = code;
       Ctx ctx;
@@ -684,6 +1058,9 @@ class MysqlStore final : public TranslationStore {
         }
       }
     }
+    // Version 2: translation jobs (job_store.h).
+    DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, kCreateJobs));
+    DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, kCreateJobUnits));
     DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "DELETE FROM schema_version"));
     return Exec(ctx, "INSERT INTO schema_version (version) VALUES (" + std::to_string(kSchemaVersion) + ")");
   }

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "store/sqlite_store.h"  // kSchemaVersion
 #include "store/store_test_helpers.h"
 
 namespace dolmetsch::store {
@@ -42,13 +43,13 @@ NewTranslation Row(const std::string& de, const std::string& en) {
   return r;
 }
 
-std::string ShowCreate(const ScratchDatabase& db) {
+std::string ShowCreate(const ScratchDatabase& db, const std::string& table = "translations") {
   MYSQL* m = mysql_init(nullptr);
   const MysqlConfig& c = db.config();
   std::string out;
   if (mysql_real_connect(m, c.host.c_str(), c.user.c_str(), c.password.c_str(), db.name().c_str(),
                          static_cast<unsigned>(c.port), nullptr, 0) &&
-      mysql_query(m, "SHOW CREATE TABLE translations") == 0) {
+      mysql_query(m, ("SHOW CREATE TABLE " + table).c_str()) == 0) {
     MYSQL_RES* res = mysql_store_result(m);
     MYSQL_ROW row = mysql_fetch_row(res);
     if (row && row[1]) out = row[1];
@@ -92,7 +93,7 @@ TEST(MysqlStoreTest, InitdbSchemaFileThenMigrateGivesTheSameTable) {
     q.search = "skript";
     EXPECT_EQ(*(*store)->Count(q), 1);
   }
-  EXPECT_EQ(db.Scalar("SELECT GROUP_CONCAT(version) FROM schema_version"), "1");
+  EXPECT_EQ(db.Scalar("SELECT GROUP_CONCAT(version) FROM schema_version"), std::to_string(kSchemaVersion));
 
   ScratchDatabase fresh(*mysql_cfg);
   ASSERT_EQ(fresh.error(), "");
@@ -101,6 +102,11 @@ TEST(MysqlStoreTest, InitdbSchemaFileThenMigrateGivesTheSameTable) {
   const std::string from_file = ShowCreate(db);
   ASSERT_FALSE(from_file.empty());
   EXPECT_EQ(from_file, ShowCreate(fresh)) << "001-schema.sql and kCreateTranslations disagree";
+  for (const char* table : {"jobs", "job_units"}) {
+    EXPECT_FALSE(ShowCreate(db, table).empty()) << table;
+    EXPECT_EQ(ShowCreate(db, table), ShowCreate(fresh, table))
+        << "001-schema.sql and the " << table << " table of mysql_store.cc disagree";
+  }
 }
 
 TEST(MysqlStoreTest, KubernetesCopyOfTheInitdbFileIsIdentical) {

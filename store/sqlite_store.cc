@@ -6,6 +6,7 @@
 #include <set>
 #include <vector>
 
+#include "store/job_sql.h"
 #include "store/store_util.h"
 
 namespace dolmetsch::store {
@@ -78,7 +79,7 @@ class Stmt {
 
 constexpr const char* kColumns = "id, text_de, text_en, owner, model, created_at, client_key";
 
-class SqliteStore final : public TranslationStore {
+class SqliteStore final : public TranslationStore, public JobStore {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   ~SqliteStore() override { sqlite3_close_v2(db_); }
@@ -214,7 +215,321 @@ class SqliteStore final : public TranslationStore {
     return Status::Ok();
   }
 
+  // ---- Jobs (job_store.h). Every method runs under mu_; writes of several statements in one
+  // transaction (BEGIN IMMEDIATE, so another process cannot slip in between).
+
+  JobStore* jobs() override { return this; }
+
+  StatusOr<JobRecord> CreateJob(const NewJob& job) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateNewJob(job));
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = UnixNow();
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(
+        st.Prepare(db_,
+                   "INSERT INTO jobs(owner, state, text_de, model, created_at, updated_at) "
+                   "VALUES(?, 'queued', ?, ?, ?, ?)"));
+    st.BindText(1, job.owner);
+    st.BindText(2, job.text_de);
+    st.BindText(3, job.model);
+    st.BindInt(4, now);
+    st.BindInt(5, now);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool unused, st.Step());
+    (void)unused;
+    return GetJobLocked(sqlite3_last_insert_rowid(db_), std::nullopt, /*with_text=*/false);
+  }
+
+  StatusOr<JobRecord> GetJob(int64_t id, const std::optional<std::string>& owner, bool with_text) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return GetJobLocked(id, owner, with_text);
+  }
+
+  StatusOr<std::vector<JobRecord>> ListJobs(const std::optional<std::string>& owner, bool active_only,
+                                            int limit) override {
+    if (limit < 1 || limit > kMaxJobListLimit) {
+      return Status::InvalidArgument("limit must be 1.." + std::to_string(kMaxJobListLimit));
+    }
+    std::string sql = std::string("SELECT ") + job_sql::kColumns + ", '' FROM jobs WHERE 1 = 1";
+    if (owner) sql += " AND owner = ?";
+    if (active_only) sql += " AND state IN ('queued', 'running')";
+    sql += " ORDER BY id DESC LIMIT ?";
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, sql));
+    int i = 1;
+    if (owner) st.BindText(i++, *owner);
+    st.BindInt(i, limit);
+    std::vector<JobRecord> out;
+    while (true) {
+      DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, ReadJob(st, /*with_text=*/false));
+      out.push_back(std::move(job));
+    }
+    return out;
+  }
+
+  StatusOr<std::optional<JobRecord>> ClaimJob(const std::string& worker, int64_t lease_ms) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, lease_ms));
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now_ms = UnixNowMs();
+    std::vector<int64_t> candidates;
+    {
+      Stmt st;
+      DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, job_sql::kClaimCandidates));
+      st.BindInt(1, now_ms);
+      st.BindInt(2, now_ms);
+      while (true) {
+        DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        candidates.push_back(st.Int(0));
+      }
+    }
+    for (int64_t id : candidates) {
+      Stmt up;
+      DOLMETSCH_RETURN_IF_ERROR(up.Prepare(db_, job_sql::kClaim));
+      up.BindText(1, worker);
+      up.BindInt(2, now_ms + lease_ms);
+      up.BindInt(3, now_ms / 1000);
+      up.BindInt(4, id);
+      up.BindInt(5, now_ms);
+      DOLMETSCH_ASSIGN_OR_RETURN(bool unused, up.Step());
+      (void)unused;
+      if (sqlite3_changes(db_) == 1) {
+        DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobLocked(id, std::nullopt, /*with_text=*/true));
+        return std::optional<JobRecord>(std::move(job));
+      }
+    }
+    return std::optional<JobRecord>();
+  }
+
+  Status RenewLease(int64_t id, const std::string& worker, int64_t lease_ms) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, lease_ms));
+    std::lock_guard<std::mutex> lock(mu_);
+    return TouchLeaseLocked(id, worker, lease_ms);
+  }
+
+  Status SaveUnits(int64_t id, const std::string& worker, const std::vector<JobUnit>& units,
+                   int64_t total_units, int64_t lease_ms) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, lease_ms));
+    DOLMETSCH_RETURN_IF_ERROR(job_sql::ValidateUnits(units, total_units));
+    std::lock_guard<std::mutex> lock(mu_);
+    return InTransaction([&]() -> Status {
+      DOLMETSCH_RETURN_IF_ERROR(TouchLeaseLocked(id, worker, lease_ms));
+      for (const JobUnit& unit : units) {
+        Stmt ins;
+        DOLMETSCH_RETURN_IF_ERROR(
+            ins.Prepare(db_, "INSERT OR REPLACE INTO job_units(job_id, unit, text_en) VALUES(?, ?, ?)"));
+        ins.BindInt(1, id);
+        ins.BindInt(2, unit.index);
+        ins.BindText(3, unit.text_en);
+        DOLMETSCH_ASSIGN_OR_RETURN(bool unused, ins.Step());
+        (void)unused;
+      }
+      Stmt up;
+      DOLMETSCH_RETURN_IF_ERROR(up.Prepare(
+          db_,
+          "UPDATE jobs SET total_units = ?, done_units = (SELECT COUNT(*) FROM job_units WHERE job_id = ?) "
+          "WHERE id = ?"));
+      up.BindInt(1, total_units);
+      up.BindInt(2, id);
+      up.BindInt(3, id);
+      DOLMETSCH_ASSIGN_OR_RETURN(bool unused, up.Step());
+      (void)unused;
+      return Status::Ok();
+    });
+  }
+
+  StatusOr<std::vector<JobUnit>> LoadUnits(int64_t id, const std::optional<std::string>& owner,
+                                           int64_t from_index) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DOLMETSCH_RETURN_IF_ERROR(GetJobLocked(id, owner, /*with_text=*/false).status());
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(
+        st.Prepare(db_, "SELECT unit, text_en FROM job_units WHERE job_id = ? AND unit >= ? ORDER BY unit"));
+    st.BindInt(1, id);
+    st.BindInt(2, from_index);
+    std::vector<JobUnit> out;
+    while (true) {
+      DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(JobUnit{st.Int(0), st.Text(1)});
+    }
+    return out;
+  }
+
+  StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker, const std::string& text_en) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, 1));
+    if (!IsValidUtf8(text_en)) return Status::InvalidArgument("text_en is not valid UTF-8");
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t history_id = 0;
+    Status s = InTransaction([&]() -> Status {
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobLocked(id, std::nullopt, /*with_text=*/true));
+      if (job.state == JobState::kDone) {
+        history_id = job.history_id;
+        return Status::Ok();
+      }
+      if (job.state != JobState::kRunning || job.lease_owner != worker) return job_sql::LeaseLost(job, worker);
+      const std::string key = JobClientKey(id);
+      Stmt ins;
+      DOLMETSCH_RETURN_IF_ERROR(
+          ins.Prepare(db_,
+                      "INSERT INTO translations(text_de, text_en, owner, model, created_at, client_key) "
+                      "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(client_key) DO NOTHING"));
+      ins.BindText(1, job.text_de);
+      ins.BindText(2, text_en);
+      ins.BindText(3, job.owner);
+      ins.BindText(4, job.model);
+      ins.BindInt(5, UnixNow());
+      ins.BindText(6, key);
+      DOLMETSCH_ASSIGN_OR_RETURN(bool unused, ins.Step());
+      (void)unused;
+      Stmt sel;
+      DOLMETSCH_RETURN_IF_ERROR(sel.Prepare(db_, "SELECT id FROM translations WHERE client_key = ?"));
+      sel.BindText(1, key);
+      DOLMETSCH_ASSIGN_OR_RETURN(bool found, sel.Step());
+      if (!found)
+        return Status::Internal("sqlite: the history row of job " + std::to_string(id) + " vanished");
+      history_id = sel.Int(0);
+      DOLMETSCH_RETURN_IF_ERROR(FinishLocked(id, JobState::kDone, "", history_id));
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return history_id;
+  }
+
+  Status FailJob(int64_t id, const std::string& worker, const std::string& error) override {
+    DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, 1));
+    std::lock_guard<std::mutex> lock(mu_);
+    return InTransaction([&]() -> Status {
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobLocked(id, std::nullopt, /*with_text=*/false));
+      if (job.state != JobState::kRunning || job.lease_owner != worker) return job_sql::LeaseLost(job, worker);
+      return FinishLocked(id, JobState::kFailed, job_sql::CutError(error), 0);
+    });
+  }
+
+  Status CancelJob(int64_t id, const std::optional<std::string>& owner) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return InTransaction([&]() -> Status {
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobLocked(id, owner, /*with_text=*/false));
+      if (job.state == JobState::kCancelled) return Status::Ok();
+      if (IsFinal(job.state)) {
+        return Status::InvalidArgument("job " + std::to_string(id) + " is " +
+                                       std::string(JobStateName(job.state)) + " already");
+      }
+      return FinishLocked(id, JobState::kCancelled, "", 0);
+    });
+  }
+
+  Status DeleteJob(int64_t id, const std::optional<std::string>& owner) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return InTransaction([&]() -> Status {
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobLocked(id, owner, /*with_text=*/false));
+      if (!IsFinal(job.state)) {
+        return Status::InvalidArgument("job " + std::to_string(id) + " is " +
+                                       std::string(JobStateName(job.state)) + "; cancel it first");
+      }
+      DOLMETSCH_RETURN_IF_ERROR(Exec("DELETE FROM job_units WHERE job_id = " + std::to_string(id)));
+      return Exec("DELETE FROM jobs WHERE id = " + std::to_string(id));
+    });
+  }
+
+  Status DowngradeSchema(int version) override {
+    if (version < 1 || version >= kSchemaVersion) {
+      return Status::InvalidArgument("can downgrade to versions 1.." + std::to_string(kSchemaVersion - 1) +
+                                     ", not " + std::to_string(version));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return InTransaction([&]() -> Status {
+      DOLMETSCH_ASSIGN_OR_RETURN(int current, CurrentVersion());
+      if (current <= version) return Status::Ok();
+      // Version 2 added the job tables; the history rows jobs wrote stay.
+      DOLMETSCH_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS job_units"));
+      DOLMETSCH_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS jobs"));
+      DOLMETSCH_RETURN_IF_ERROR(Exec("DELETE FROM schema_version"));
+      return Exec("INSERT INTO schema_version(version) VALUES (" + std::to_string(version) + ")");
+    });
+  }
+
  private:
+  // ---- Job helpers (mu_ held).
+
+  template <typename Fn>
+  Status InTransaction(Fn fn) {
+    DOLMETSCH_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = fn();
+    if (!s.ok()) {
+      Exec("ROLLBACK");
+      return s;
+    }
+    return Exec("COMMIT");
+  }
+
+  static StatusOr<JobRecord> ReadJob(Stmt& st, bool with_text) {
+    JobRecord job;
+    job.id = st.Int(0);
+    job.owner = st.Text(1);
+    DOLMETSCH_ASSIGN_OR_RETURN(job.state, ParseJobState(st.Text(2)));
+    job.model = st.Text(3);
+    job.total_units = st.Int(4);
+    job.done_units = st.Int(5);
+    job.created_at_unix = st.Int(6);
+    job.updated_at_unix = st.Int(7);
+    job.finished_at_unix = st.Int(8);
+    job.error = st.Text(9);
+    job.history_id = st.Int(10);
+    job.lease_owner = st.Text(11);
+    job.lease_expires_unix_ms = st.Int(12);
+    if (with_text) job.text_de = st.Text(job_sql::kColumnCount);
+    return job;
+  }
+
+  StatusOr<JobRecord> GetJobLocked(int64_t id, const std::optional<std::string>& owner, bool with_text) {
+    if (id <= 0) return Status::NotFound("no job with id " + std::to_string(id));
+    std::string sql = std::string("SELECT ") + job_sql::kColumns + (with_text ? ", text_de" : ", ''") +
+                      " FROM jobs WHERE id = ?";
+    if (owner) sql += " AND owner = ?";
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, sql));
+    st.BindInt(1, id);
+    if (owner) st.BindText(2, *owner);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::NotFound("no job with id " + std::to_string(id));
+    return ReadJob(st, with_text);
+  }
+
+  Status TouchLeaseLocked(int64_t id, const std::string& worker, int64_t lease_ms) {
+    const int64_t now_ms = UnixNowMs();
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, job_sql::kTouchLease));
+    st.BindInt(1, now_ms + lease_ms);
+    st.BindInt(2, now_ms / 1000);
+    st.BindInt(3, id);
+    st.BindText(4, worker);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool unused, st.Step());
+    (void)unused;
+    if (sqlite3_changes(db_) == 1) return Status::Ok();
+    DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobLocked(id, std::nullopt, /*with_text=*/false));
+    return job_sql::LeaseLost(job, worker);
+  }
+
+  Status FinishLocked(int64_t id, JobState state, const std::string& error, int64_t history_id) {
+    const std::string name(JobStateName(state));
+    const int64_t now = UnixNow();
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, job_sql::kFinish));
+    st.BindText(1, name);
+    st.BindText(2, error);
+    st.BindInt(3, history_id);
+    st.BindInt(4, now);
+    st.BindInt(5, now);
+    st.BindText(6, name);
+    st.BindInt(7, id);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool unused, st.Step());
+    (void)unused;
+    return Exec("DELETE FROM job_units WHERE job_id = " + std::to_string(id));
+  }
+
   static std::string FtsExpression(const std::string& search) {
     std::string expr;
     for (const std::string& w : SplitSearchWords(search)) {
@@ -337,6 +652,19 @@ class SqliteStore final : public TranslationStore {
              "VALUES ('delete', old.id, old.text_de, old.text_en); "
              "INSERT INTO translations_fts(rowid, text_de, text_en) VALUES (new.id, new.text_de, "
              "new.text_en); END"));
+    // Version 2: translation jobs (job_store.h).
+    DOLMETSCH_RETURN_IF_ERROR(Exec(
+        "CREATE TABLE IF NOT EXISTS jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL DEFAULT "
+        "'', state TEXT NOT NULL DEFAULT 'queued', text_de TEXT NOT NULL, model TEXT NOT NULL DEFAULT '', "
+        "total_units INTEGER NOT NULL DEFAULT 0, done_units INTEGER NOT NULL DEFAULT 0, created_at INTEGER "
+        "NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL DEFAULT 0, finished_at INTEGER NOT NULL DEFAULT "
+        "0, error TEXT NOT NULL DEFAULT '', history_id INTEGER NOT NULL DEFAULT 0, lease_owner TEXT NOT "
+        "NULL DEFAULT '', lease_expires_ms INTEGER NOT NULL DEFAULT 0)"));
+    DOLMETSCH_RETURN_IF_ERROR(Exec("CREATE INDEX IF NOT EXISTS jobs_state_id ON jobs(state, id)"));
+    DOLMETSCH_RETURN_IF_ERROR(Exec("CREATE INDEX IF NOT EXISTS jobs_owner_id ON jobs(owner, id)"));
+    DOLMETSCH_RETURN_IF_ERROR(
+        Exec("CREATE TABLE IF NOT EXISTS job_units(job_id INTEGER NOT NULL, unit INTEGER NOT NULL, text_en "
+             "TEXT NOT NULL, PRIMARY KEY(job_id, unit)) WITHOUT ROWID"));
     // Index the rows that existed before the FTS table (the original app's history).
     DOLMETSCH_RETURN_IF_ERROR(Exec("INSERT INTO translations_fts(translations_fts) VALUES('rebuild')"));
     DOLMETSCH_RETURN_IF_ERROR(Exec("DELETE FROM schema_version"));

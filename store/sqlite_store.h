@@ -16,7 +16,7 @@ namespace dolmetsch::store {
 // runs Migrate(). Errors: kIoError (cannot open/create), kCorruption (not a database), kInternal.
 StatusOr<std::unique_ptr<TranslationStore>> OpenSqliteStore(const std::string& path, int busy_timeout_ms);
 
-// The schema version this code creates / upgrades to (both backends).
-inline constexpr int kSchemaVersion = 1;
+// The schema version this code creates / upgrades to (both backends). 1: the history; 2: + jobs.
+inline constexpr int kSchemaVersion = 2;
 
 }  // namespace dolmetsch::store

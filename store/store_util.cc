@@ -130,4 +130,10 @@ int64_t UnixNow() {
       .count();
 }
 
+int64_t UnixNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace dolmetsch::store

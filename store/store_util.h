@@ -39,5 +39,7 @@ size_t Utf8Length(std::string_view s);
 
 // Seconds since the epoch, now.
 int64_t UnixNow();
+// Milliseconds since the epoch, now (job leases).
+int64_t UnixNowMs();
 
 }  // namespace dolmetsch::store

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "store/job_store.h"
 #include "util/status.h"
 
 namespace dolmetsch::store {
@@ -123,6 +124,18 @@ class TranslationStore {
 
   // Journal records not yet replayed into the database (0 for stores without a journal).
   virtual int64_t PendingJournalRecords() const { return 0; }
+
+  // The translation jobs kept in the same database (job_store.h). Both backends have them; the journal
+  // does not buffer job writes (a job needs the database), so with the database down they fail with
+  // kUnavailable. Never null for stores returned by OpenStore.
+  virtual JobStore* jobs() { return nullptr; }
+
+  // Returns the schema to `version` (< the current one) for a rollback to an older dolmetsch: drops what
+  // later versions added (for version 1: the job tables), keeps every history row. docs/store.md.
+  virtual Status DowngradeSchema(int version) {
+    return Status::Unsupported(BackendName() + " cannot downgrade its schema to version " +
+                               std::to_string(version));
+  }
 };
 
 // Looks up an environment variable; injectable for tests. Default: std::getenv.

@@ -28,8 +28,11 @@ std::string ReadWholeFile(const fs::path& path) {
   return out.str();
 }
 
-// Answers HEAD/GET /test-org/tiny/resolve/main/<file> with 200 and the file, 404 + X-Error-Code otherwise.
+// Answers HEAD/GET /test-org/<repo>/resolve/main/<file> (repo: tiny, opus-mt-de-en, opus-mt-en-de) with 200
+// and the file, 404 + X-Error-Code otherwise.
 // One connection at a time, `Connection: close`; the accept loop polls so that the destructor can stop it.
+constexpr const char* kRepos[] = {"tiny", "opus-mt-de-en", "opus-mt-en-de"};
+
 class MiniHub {
  public:
   explicit MiniHub(std::map<std::string, std::string> files) : files_(std::move(files)) {
@@ -71,10 +74,15 @@ class MiniHub {
       std::istringstream line(request.substr(0, request.find("\r\n")));
       std::string method, target;
       line >> method >> target;
-      const std::string prefix = "/test-org/tiny/resolve/main/";
+      // Every repository in kRepos serves the same files.
+      std::string prefix;
+      for (const char* repo : kRepos) {
+        const std::string p = std::string("/test-org/") + repo + "/resolve/main/";
+        if (target.rfind(p, 0) == 0) prefix = p;
+      }
       std::string response;
       std::string body;
-      if (target.rfind("/test-org/", 0) != 0 || target.rfind(prefix, 0) != 0) {
+      if (prefix.empty()) {
         response = "HTTP/1.1 404 Not Found\r\nX-Error-Code: RepoNotFound\r\nContent-Length: 0\r\n";
       } else if (auto file = files_.find(target.substr(prefix.size())); file == files_.end()) {
         response = "HTTP/1.1 404 Not Found\r\nX-Error-Code: EntryNotFound\r\nContent-Length: 0\r\n";
@@ -189,10 +197,48 @@ TEST_F(FetchModelCommandTest, OfflineSaysSo) {
   EXPECT_NE(run.err.find("seems to be offline"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("HF_ENDPOINT"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("--model DIR"), std::string::npos) << run.err;
+  // Nothing arrived, so nothing is left behind: no empty models/opus-mt-de-en/ (nor models/).
+  EXPECT_FALSE(fs::exists(root_ / "models")) << "an empty folder was left behind";
+}
+
+TEST_F(FetchModelCommandTest, FailedFetchKeepsFoldersThatExistedBefore) {
+  fs::create_directories(root_ / "models" / "opus-mt-de-en");
+  CommandRun run = Dolmetsch("HF_ENDPOINT=http://127.0.0.1:1",
+                             "fetch-model Helsinki-NLP/opus-mt-de-en --dir " + (root_ / "models").string());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_TRUE(fs::is_directory(root_ / "models" / "opus-mt-de-en"));
+}
+
+TEST_F(FetchModelCommandTest, SeveralRepositoriesThenListThem) {
+  MiniHub hub(FixtureFiles());
+  const fs::path models = root_ / "models";
+  CommandRun run = Dolmetsch(
+      "HF_ENDPOINT=" + hub.endpoint(),
+      "fetch-model test-org/opus-mt-de-en test-org/missing test-org/opus-mt-en-de --dir " + models.string());
+  EXPECT_EQ(run.exit_code, 1) << "one of three failed";
+  EXPECT_EQ(run.out, (models / "opus-mt-de-en").string() + "\n" + (models / "opus-mt-en-de").string() + "\n");
+  EXPECT_NE(run.err.find("test-org/missing"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("1 of 3 repositories failed"), std::string::npos) << run.err;
+  // An interrupted download shows as partial.
+  fs::create_directories(models / "opus-mt-fr-en");
+  std::ofstream(models / "opus-mt-fr-en" / "config.json") << "{}";
+  std::ofstream(models / "opus-mt-fr-en" / "model.safetensors.part") << "half";
+  CommandRun list = Dolmetsch("", "fetch-model --list --dir " + models.string());
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  std::istringstream lines(list.out);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 4u) << list.out;
+  EXPECT_EQ(rows[1].rfind("opus-mt-de-en", 0), 0u) << list.out;
+  EXPECT_NE(rows[1].find("de-en"), std::string::npos);
+  EXPECT_NE(rows[1].find("complete"), std::string::npos);
+  EXPECT_NE(rows[2].find("en-de"), std::string::npos);
+  EXPECT_NE(rows[3].find("fr-en"), std::string::npos);
+  EXPECT_NE(rows[3].find("partial"), std::string::npos) << list.out;
 }
 
 TEST_F(FetchModelCommandTest, BadArgumentsFail) {
-  EXPECT_NE(Dolmetsch("", "fetch-model").exit_code, 0);
+  EXPECT_EQ(Dolmetsch("", "fetch-model").exit_code, 2);
   CommandRun bad_id = Dolmetsch("", "fetch-model 'a/b/c' --dir " + (root_ / "models").string());
   EXPECT_EQ(bad_id.exit_code, 1);
   EXPECT_NE(bad_id.err.find("repository id 'a/b/c'"), std::string::npos) << bad_id.err;

@@ -56,8 +56,8 @@ nlohmann::json GoldenCase(int id) {
 
 TEST(TranslateCliTest, OneOutputLinePerInputLineWithGoldenTexts) {
   const auto frog = GoldenCase(0), morning = GoldenCase(1);
-  RunResult r = Dolmetsch("translate " + kModel,
-                    frog["text"].get<std::string>() + "\n\n" + morning["text"].get<std::string>() + "\r\n");
+  RunResult r = Dolmetsch("translate " + kModel, frog["text"].get<std::string>() + "\n\n" +
+                                                     morning["text"].get<std::string>() + "\r\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto lines = Lines(r.out);
   ASSERT_EQ(lines.size(), 3u);
@@ -65,7 +65,8 @@ TEST(TranslateCliTest, OneOutputLinePerInputLineWithGoldenTexts) {
   EXPECT_EQ(lines[1], "");  // an empty line stays empty
   EXPECT_EQ(lines[2], morning["beam"]["text"].get<std::string>());
 
-  RunResult greedy = Dolmetsch("translate --beam-size 1 --batch-size 1 " + kModel, frog["text"].get<std::string>());
+  RunResult greedy =
+      Dolmetsch("translate --beam-size 1 --batch-size 1 " + kModel, frog["text"].get<std::string>());
   ASSERT_EQ(greedy.exit_code, 0);
   EXPECT_EQ(Lines(greedy.out), std::vector<std::string>{frog["greedy"]["text"].get<std::string>()});
 }
@@ -85,8 +86,9 @@ TEST(TranslateCliTest, JsonLinesCarryIdsScoresAndNBest) {
 }
 
 TEST(TranslateCliTest, MalformedLinesGetAnErrorLineInPlaceAndExitStatusOne) {
-  RunResult r = Dolmetsch("translate --jsonl " + kModel,
-                    "{\"text\": \"Hallo Welt\"}\nnot json\n{\"txt\": 1}\n{\"text\": 5}\n\xff\n{\"text\": \"Haus\"}\n");
+  RunResult r = Dolmetsch(
+      "translate --jsonl " + kModel,
+      "{\"text\": \"Hallo Welt\"}\nnot json\n{\"txt\": 1}\n{\"text\": 5}\n\xff\n{\"text\": \"Haus\"}\n");
   EXPECT_EQ(r.exit_code, 1);
   auto lines = Lines(r.out);
   ASSERT_EQ(lines.size(), 6u);
@@ -108,7 +110,8 @@ TEST(TranslateCliTest, MissingModelAndBadOptionsAreExplained) {
   EXPECT_NE(missing.err.find("--model DIR"), std::string::npos);
   RunResult beam = Dolmetsch("translate --beam-size 0 " + kModel, "Hallo\n");
   EXPECT_NE(beam.exit_code, 0);
-  RunResult nbest = Dolmetsch("translate --jsonl --beam-size 2 --n-best 3 " + kModel, "{\"text\": \"Hallo\"}\n");
+  RunResult nbest =
+      Dolmetsch("translate --jsonl --beam-size 2 --n-best 3 " + kModel, "{\"text\": \"Hallo\"}\n");
   EXPECT_EQ(nbest.exit_code, 1);
   EXPECT_NE(nbest.out.find("hypotheses must be between 1 and the beam size"), std::string::npos);
 }
@@ -119,29 +122,59 @@ namespace {
 
 TEST(TranslateCliTest, DocumentModeKeepsParagraphsListsAndLineEnds) {
   const std::string doc =
-      "Liebe Anna,\r\n\r\nich bin ein kleiner Frosch. Guten Morgen!\r\nDas Haus ist\r\nsehr schön.\r\n\r\n"
+      "Liebe Anna,\r\n\r\nich bin ein kleiner Frosch. Guten Morgen! Das Haus ist\r\n"
+      "sehr schön und der Garten ist groß, wir wohnen gern hier.\r\n\r\n"
       "1. Hallo Welt\r\n2. Guten Morgen!\r\n";
   RunResult r = Dolmetsch("translate --document " + kModel, doc);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // The blank lines and CR LF ends stay where they were, list numbers are copied; the sentence wrapped
-  // over two lines ("Das Haus ist / sehr schön.") is translated as one and comes out on one line.
+  // The blank lines and CR LF ends stay where they were, list numbers are copied; the sentence of the
+  // hard-wrapped paragraph ("Das Haus ist / sehr schön …", lines filled to a common width) is translated as
+  // one and comes out on one line (docs/text.md).
   auto lines = Lines(r.out);
-  ASSERT_EQ(lines.size(), 7u) << r.out;
+  ASSERT_EQ(lines.size(), 6u) << r.out;
   EXPECT_EQ(lines[1], "\r");
-  EXPECT_EQ(lines[4], "\r");
-  EXPECT_EQ(lines[5].rfind("1. ", 0), 0u) << lines[5];
-  EXPECT_EQ(lines[6].rfind("2. ", 0), 0u) << lines[6];
+  EXPECT_EQ(lines[3], "\r");
+  EXPECT_EQ(lines[4].rfind("1. ", 0), 0u) << lines[4];
+  EXPECT_EQ(lines[5].rfind("2. ", 0), 0u) << lines[5];
   for (const auto& line : lines) EXPECT_EQ(line.back(), '\r');
   // A sentence is translated as it is in line mode: "Guten Morgen!" alone on its list line.
   RunResult single = Dolmetsch("translate " + kModel, "Guten Morgen!\n");
-  EXPECT_EQ(lines[6], "2. " + Lines(single.out).at(0) + "\r");
+  EXPECT_EQ(lines[5], "2. " + Lines(single.out).at(0) + "\r");
+}
+
+TEST(TranslateCliTest, MakeRandomModelFindsItsSentencePieceFilesFromAnyDirectory) {
+  const fs::path dir = fs::temp_directory_path() / ("dolmetsch-random-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string in_dir = "cd " + dir.string() + " && " + std::string(DOLMETSCH_BINARY);
+  int status = std::system((in_dir + " make-random-model --like tiny --out model >out 2>err").c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 0) << ReadAll(dir / "err");
+  EXPECT_TRUE(fs::is_regular_file(dir / "model" / "source.spm"));
+  EXPECT_TRUE(fs::is_regular_file(dir / "model" / "config.json"));
+  // A copied binary far from any source tree says which flag to pass.
+  fs::copy_file(DOLMETSCH_BINARY, dir / "dolmetsch");
+  status = std::system(
+      ("cd " + dir.string() + " && ./dolmetsch make-random-model --like tiny --out m2 >out 2>err").c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_NE(ReadAll(dir / "err").find("--spm-from DIR"), std::string::npos) << ReadAll(dir / "err");
+  fs::remove_all(dir);
+}
+
+TEST(TranslateCliTest, SegmentOtherLanguagesWithIcuRules) {
+  RunResult r = Dolmetsch("segment --language en", "Mr. Smith arrived at 5 p.m. on Monday. Did he? Yes!\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out),
+            (std::vector<std::string>{"Mr. Smith arrived at 5 p.m. on Monday.", "Did he?", "Yes!"}));
+  RunResult fr =
+      Dolmetsch("segment --json --language fr", "{\"text\": \"M. Dupont est arrivé. Il pleut.\"}\n");
+  ASSERT_EQ(fr.exit_code, 0) << fr.err;
+  EXPECT_EQ(nlohmann::json::parse(Lines(fr.out).at(0))["sentences"].size(), 2u) << fr.out;
 }
 
 TEST(TranslateCliTest, SegmentPrintsOneSentencePerLine) {
   RunResult r = Dolmetsch("segment", "Das ist z. B. ein Satz. Am 3. Oktober 1990 kam Dr. Meier. Wer?\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Lines(r.out), (std::vector<std::string>{"Das ist z. B. ein Satz.", "Am 3. Oktober 1990 kam Dr. Meier.",
-                                                    "Wer?"}));
+  EXPECT_EQ(Lines(r.out), (std::vector<std::string>{"Das ist z. B. ein Satz.",
+                                                    "Am 3. Oktober 1990 kam Dr. Meier.", "Wer?"}));
   RunResult json = Dolmetsch("segment --json", "{\"text\": \"Hallo. Welt.\"}\nkaputt\n");
   EXPECT_EQ(json.exit_code, 1);
   auto lines = Lines(json.out);

@@ -495,7 +495,11 @@ TEST(WebCommandTest, BadOptionsExitWithAMessage) {
     EXPECT_NE(code, -2);
     std::string log = ReadFile(dir / "d.log");
     EXPECT_NE(log.find("--model DIR"), std::string::npos) << log;
+    EXPECT_EQ(log.find("--model DIR"), log.rfind("--model DIR")) << "the advice is given once: " << log;
     EXPECT_NE(log.find("Helsinki-NLP/opus-mt-de-en"), std::string::npos) << log;
+    // A first run that could not start leaves no empty folders behind.
+    EXPECT_FALSE(fs::exists(dir / "models")) << log;
+    EXPECT_FALSE(fs::exists(dir / "data")) << log;
   }
   fs::remove_all(dir);
 }

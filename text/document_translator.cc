@@ -5,6 +5,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "text/line_breaks.h"
 #include "text/unicode.h"
 
 namespace dolmetsch::text {
@@ -103,6 +104,7 @@ class DocumentRun {
 
   StatusOr<DocumentStats> Run() {
     const std::vector<Span> spans = SegmentSentences(text_, options_.segmenter);
+    blocks_ = FindLineBlocks(text_);
     stats_.segments = spans.size();
     cap_ = std::max(2, std::min(options_.max_segment_tokens, translator_.max_source_tokens()));
     key_prefix_ = translator_.cache_key() + '\x1f';
@@ -118,10 +120,16 @@ class DocumentRun {
           Emit(text_.substr(plan.span.begin, plan.span.size()));
         } else {
           Emit(text_.substr(plan.span.begin, plan.marker_end - plan.span.begin));
+          std::string translation;
           for (std::size_t k = 0; k < plan.units.size(); ++k) {
-            if (k > 0) Emit(" ");
-            Emit(*uniques_[plan.units[k]].translation);
+            if (k > 0) translation += ' ';
+            translation += *uniques_[plan.units[k]].translation;
           }
+          if (KeepsLinesAt(plan.span.begin)) {
+            translation = ProjectLineBreaks(text_.substr(plan.marker_end, plan.span.end - plan.marker_end),
+                                            translation);
+          }
+          Emit(translation);
         }
         prev_end = plan.span.end;
       }
@@ -145,6 +153,14 @@ class DocumentRun {
   void Report() {
     if (!callbacks_.on_progress) return;
     callbacks_.on_progress({done_before_window_ + done_in_window_, stats_.segments});
+  }
+
+  // Whether the block holding byte `pos` keeps its lines (line_breaks.h). Plans come in text order, so
+  // the search resumes where the last one ended.
+  bool KeepsLinesAt(std::size_t pos) {
+    while (block_cursor_ < blocks_.size() && blocks_[block_cursor_].end <= pos) ++block_cursor_;
+    return block_cursor_ < blocks_.size() && blocks_[block_cursor_].begin <= pos &&
+           blocks_[block_cursor_].keep_lines;
   }
 
   bool Fits(Span s) const {
@@ -288,6 +304,8 @@ class DocumentRun {
   std::vector<SegmentPlan> plans_;
   std::vector<Unique> uniques_;
   std::unordered_map<std::string, std::size_t> index_;
+  std::vector<LineBlock> blocks_;
+  std::size_t block_cursor_ = 0;
 };
 
 }  // namespace

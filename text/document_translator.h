@@ -2,10 +2,11 @@
 //
 // TranslateDocument splits the text into sentences (SegmentSentences) and copies every gap between them
 // (spaces, line breaks, blank lines, indentation, CR LF) to the output unchanged. A sentence is translated
-// with its inner whitespace collapsed to single spaces (a line break inside a sentence, as in hard-wrapped
-// text or verse that runs on, becomes a space); a list or heading marker that opens it ("• ", "1. ", "## ")
-// is copied, and a segment without any letter (numbers, symbols, emoji) is copied as it is. Every byte of
-// the input is either translated or copied. docs/text.md states the rule with examples.
+// with its inner whitespace collapsed to single spaces; a line break inside it is then either put back
+// into the translation (blocks that keep their lines: verse, addresses, letter closings) or left a space
+// (hard-wrapped blocks), as line_breaks.h decides. A list or heading marker that opens a sentence ("• ",
+// "1. ", "## ") is copied, and a segment without any letter (numbers, symbols, emoji) is copied as it is.
+// Every byte of the input is either translated or copied. docs/text.md states the rule with examples.
 //
 // Limits: a sentence longer than min(max_segment_tokens, the model's max_source_tokens) source tokens is
 // split at clause boundaries (SplitLongSpan), else at whitespace, else between characters; the pieces are

@@ -28,12 +28,13 @@ class RequestTranslationTest : public ::testing::Test {
   Scheduler scheduler_{&backend_, {.workers = 1}};
 };
 
-TEST_F(RequestTranslationTest, KeepsStructureCollapsesWrappedLinesCopiesMarkersAndNumbers) {
+TEST_F(RequestTranslationTest, KeepsStructureAndLinesCopiesMarkersAndNumbers) {
   auto r = Start({"Der erste Satz\ngeht hier weiter. Zweiter.\n\n\u2022 Punkt eins\n\n2026\n"});
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(AssembleOrDie(*r, 0),
-            "0:DER ERSTE SATZ GEHT HIER WEITER. 0:ZWEITER.\n\n\u2022 0:PUNKT EINS\n\n2026\n");
-  // One job for the whole request; the hard-wrapped sentence reached the model on one line.
+            "0:DER ERSTE SATZ\nGEHT HIER WEITER. 0:ZWEITER.\n\n\u2022 0:PUNKT EINS\n\n2026\n");
+  // One job for the whole request; the sentence over two short lines reached the model on one line and
+  // its line break was put back (text/line_breaks.h).
   ASSERT_EQ(backend_.batches().size(), 1u);
   EXPECT_EQ(backend_.batches()[0],
             (std::vector<std::string>{"Zweiter.", "Punkt eins", "Der erste Satz geht hier weiter."}));

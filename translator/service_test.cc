@@ -335,7 +335,7 @@ TEST_F(ServiceTest, DocumentPipelineDedupAndCacheOverHttp) {
   Start();
   auto r = Post("/translate", json{{"q", {"Ja. Nein.\n\n\u2022 Ja.", "Nein,\nwirklich nicht."}}}.dump());
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Body(r)["translatedText"], json({"0:JA. 0:NEIN.\n\n\u2022 0:JA.", "0:NEIN, WIRKLICH NICHT."}));
+  EXPECT_EQ(Body(r)["translatedText"], json({"0:JA. 0:NEIN.\n\n\u2022 0:JA.", "0:NEIN,\nWIRKLICH NICHT."}));
   auto batches = backend_.batches();
   ASSERT_EQ(batches.size(), 2u);  // the warm-up, then one batch for the whole request
   EXPECT_EQ(batches[1], (std::vector<std::string>{"Ja.", "Nein.", "Nein, wirklich nicht."}));
