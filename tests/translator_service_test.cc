@@ -759,7 +759,7 @@ TEST(TranslatorHttpTest, ShutdownDuringALongDocumentAnswers503WithinTheGrace) {
   });
   std::thread stream_client([&] {
     int fd = raw::Connect(server.port(), 60000);
-    std::string body = json{{"text", doc.substr(0, 50000)}, {"stream", true}}.dump();
+    std::string body = json{{"text", doc.substr(0, 400000)}, {"stream", true}}.dump();
     raw::SendAll(fd,
                  "POST /v1/translate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
                  "application/json\r\nContent-Length: " +
