@@ -3,8 +3,10 @@
 // SIGINT/SIGTERM. RegisterWebOptions is shared with `dolmetsch serve` (serve_command.cc).
 #include <signal.h>
 
+#include <chrono>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "cli/commands.h"
 #include "web/web_app.h"
@@ -81,10 +83,15 @@ void AddWebCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--port", flags->port, "Port to listen on (default: 8080; 0 picks a free one)")
       ->check(CLI::Range(0, 65535));
   RegisterWebOptions(cmd, flags.get(), /*with_translator_url=*/true);
+  auto grace_seconds = std::make_shared<double>(25);
+  cmd->add_option("--grace", *grace_seconds,
+                  "Seconds that requests in flight may take to finish after SIGTERM (default: 25)")
+      ->envname("DOLMETSCH_SHUTDOWN_GRACE")
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->footer(
       "Environment: DB_USER, DB_PASSWORD, DB_HOST, DB_PORT, DB_NAME and their *_FILE variants complete a "
       "mysql:// URL; see docs/web.md.");
-  cmd->callback([flags, exit_code] {
+  cmd->callback([flags, grace_seconds, exit_code] {
     auto options = web::ResolveWebOptions(*flags, web::WebDefaults{}, nullptr);
     if (options.ok() && options->translator.base_url.empty()) {
       options = Status::InvalidArgument("--translator URL is required (or DOLMETSCH_TRANSLATOR_URL)");
@@ -114,7 +121,16 @@ void AddWebCommand(CLI::App& app, int* exit_code) {
     std::cerr << "web: serving on http://" << options->host << ":" << (*app)->port() << " (translator "
               << options->translator.base_url << ")\n";
     int signal_number = WaitForStopSignal();
-    std::cerr << "web: stopping (signal " << signal_number << ")\n";
+    std::cerr << "web: stopping (signal " << signal_number << "), requests in flight have " << *grace_seconds
+              << " s\n";
+    // New connections are refused at once; answers in flight are sent, then their connections close.
+    // At the end of the grace whatever is left is closed.
+    (*app)->StopAccepting();
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<int64_t>(*grace_seconds * 1000));
+    while ((*app)->connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     (*app)->Stop();
     (*app)->Wait();
     *exit_code = 0;

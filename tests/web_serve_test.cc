@@ -420,6 +420,42 @@ TEST(WebCommandTest, UnreachableTranslatorKeepsTheInputAndIsNotReady) {
   fs::remove_all(dir);
 }
 
+TEST(WebCommandTest, SigtermLetsATranslationInFlightFinishWithinTheGrace) {
+  fs::path dir = fs::temp_directory_path() / ("dolmetsch-web-grace-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const int translator_port = FreePort(), port = FreePort();
+  Process translator(
+      {"translator", "--model", std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en", "--host",
+       "127.0.0.1", "--port", std::to_string(translator_port), "--workers", "1", "--max-batch-sentences", "1",
+       "--forced-new-tokens", "48"},
+      dir / "translator.log");
+  ASSERT_TRUE(WaitForStatus(translator_port, "/ready", 200, std::chrono::seconds(90)))
+      << ReadFile(dir / "translator.log");
+  Process web(
+      {"web", "--translator", "http://127.0.0.1:" + std::to_string(translator_port), "--host", "127.0.0.1",
+       "--port", std::to_string(port), "--db", "sqlite://" + (dir / "h.db").string(), "--grace", "60"},
+      dir / "web.log");
+  ASSERT_TRUE(WaitForStatus(port, "/ready", 200, std::chrono::seconds(30))) << ReadFile(dir / "web.log");
+  std::string text;  // distinct sentences: a translation that takes a while
+  for (int i = 0; i < 800; ++i) text += "Die Stra\u00dfe Nummer " + std::to_string(i) + " ist sch\u00f6n. ";
+  Visitor visitor{port};
+  visitor.Open();
+  HttpResponse page;
+  std::thread client([&] { page = visitor.Post("/translate", "text=" + FormEncode(text)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto signalled = std::chrono::steady_clock::now();
+  EXPECT_EQ(web.Stop(), 0) << ReadFile(dir / "web.log");  // SIGTERM, then waits for the exit
+  client.join();
+  // The answer in flight was completed before the process ended: the visitor loses nothing.
+  EXPECT_EQ(page.status, 200) << ReadFile(dir / "web.log");
+  // The page holds the German text and its translation (no regex over a page this large).
+  EXPECT_GT(page.body.size(), 2 * text.size());
+  std::printf("web drained a translation in flight for %.2f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count());
+  EXPECT_NE(ReadFile(dir / "web.log").find("requests in flight have 60 s"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST(WebCommandTest, RestartReplaysTheJournalIntoTheDatabase) {
   fs::path dir = fs::temp_directory_path() / ("dolmetsch-web-journal-" + std::to_string(getpid()));
   fs::create_directories(dir);

@@ -652,6 +652,8 @@ void WebApp::StopAccepting() {
   if (server_ != nullptr && !stopped_.load()) server_->StopAccepting();
 }
 
+size_t WebApp::connections() const { return server_ != nullptr ? server_->connections() : 0; }
+
 void WebApp::Stop() {
   if (server_ != nullptr && !stopped_.exchange(true)) {
     server_->StopAccepting();

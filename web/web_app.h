@@ -78,6 +78,8 @@ class WebApp {
   // Closes the listening socket and idle connections; requests being answered go on (serve calls this
   // first, then shuts the translator down within its grace, then Stop).
   void StopAccepting();
+  // Open connections (after StopAccepting: those still answering a request).
+  size_t connections() const;
   void Stop();
   void Wait();
 
