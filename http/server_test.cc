@@ -189,6 +189,8 @@ TEST_F(HttpServerTest, StrictFramingAnswers400Or431AndCloses) {
     std::string name, request;
     int status;
   };
+  // A TLS ClientHello start (embedded NUL bytes): sizeof, not strlen.
+  static const char kTlsHello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n";
   std::vector<Case> cases = {
       {"conflicting Content-Length",
        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400},
@@ -215,7 +217,7 @@ TEST_F(HttpServerTest, StrictFramingAnswers400Or431AndCloses) {
       {"negative Content-Length", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400},
       {"bad chunk size", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n",
        400},
-      {"TLS hello", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n", 26), 400},
+      {"TLS hello", std::string(kTlsHello, sizeof kTlsHello - 1), 400},
       {"oversized header", "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + tail, 431},
       {"oversized request line", "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x" + tail, 431},
   };
