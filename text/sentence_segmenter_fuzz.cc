@@ -6,28 +6,16 @@
 #include <string_view>
 
 #include "text/sentence_segmenter.h"
-#include "text/unicode.h"
+#include "text/testing/span_contract.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (std::size_t max_bytes : {std::size_t{0}, std::size_t{16}, std::size_t{200}}) {
     dolmetsch::text::SegmenterOptions options;
     options.max_segment_bytes = max_bytes;
-    std::size_t pos = 0;
-    for (const dolmetsch::text::Span& s : dolmetsch::text::SegmentSentences(text, options)) {
-      if (s.begin < pos || s.end <= s.begin || s.end > text.size()) std::abort();
-      if (max_bytes > 0 && s.size() > max_bytes) std::abort();
-      for (std::size_t i = pos; i < s.begin;) {
-        const auto c = dolmetsch::text::DecodeUtf8(text, i);
-        if (!dolmetsch::text::IsSpace(c.cp)) std::abort();
-        i += c.len;
-      }
-      pos = s.end;
-    }
-    for (std::size_t i = pos; i < text.size();) {
-      const auto c = dolmetsch::text::DecodeUtf8(text, i);
-      if (!dolmetsch::text::IsSpace(c.cp)) std::abort();
-      i += c.len;
+    if (!dolmetsch::text::testing::KeepsSpanContract(text, dolmetsch::text::SegmentSentences(text, options),
+                                                     max_bytes)) {
+      std::abort();
     }
   }
   return 0;
