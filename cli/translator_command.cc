@@ -109,8 +109,15 @@ int RunTranslator(TranslatorFlags flags) {
     loaded.push_back(
         {{"model", m.name}, {"load_seconds", m.load_seconds}, {"resident_bytes", m.resident_bytes}});
   }
+  std::string compute_type = flags.compute_type;
+  if (!(*models)->preload.empty()) {
+    if (auto handle = (*models)->registry->Acquire(*(*models)->preload.front()); handle.ok()) {
+      compute_type = engine::ComputeTypeName((*handle)->compute_type());
+    }
+  }
   LogEvent("info", "ready",
            {{"models", served},
+            {"compute_type", compute_type},
             {"pairs", (*models)->catalog.DescribePairs()},
             {"loaded", loaded},
             {"pivot", (*models)->allow_pivot},

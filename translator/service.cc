@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "catalog/language_names.h"
+#include "engine/compute_type.h"
 #include "engine/translator.h"
 #include "http/multipart.h"
 #include "http/server.h"
@@ -141,16 +142,23 @@ Status Service::AttachModels(const catalog::ModelCatalog* catalog, catalog::Mode
     model_.name = catalog->models().front().name;
     model_.compute_type = set_.compute_type;
   }
-  metrics_.SetModelInfo(catalog->models().size() == 1 ? catalog->models().front().name : "several",
-                        set_.compute_type);
   // Lazy models need no warm-up; preloaded ones are loaded and run once before /ready says yes.
   for (const catalog::ModelSpec* model : set_.preload) {
-    DOLMETSCH_RETURN_IF_ERROR(registry_->Acquire(*model).status());
+    StatusOr<std::shared_ptr<const engine::Translator>> loaded = registry_->Acquire(*model);
+    if (!loaded.ok()) return loaded.status();
+    // What the engine runs ("auto" resolved), for the metrics and the cache key.
+    set_.compute_type = engine::ComputeTypeName((*loaded)->compute_type());
     const std::string target = model->targets.front();
     StatusOr<Route> route = RouteFor(model->sources.front(), target);
     if (!route.ok()) return route.status().WithContext("preloading '" + model->name + "'");
     DOLMETSCH_RETURN_IF_ERROR(WarmUp(route->backend, route->label));
   }
+  {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    model_.compute_type = set_.compute_type;
+  }
+  metrics_.SetModelInfo(catalog->models().size() == 1 ? catalog->models().front().name : "several",
+                        set_.compute_type);
   double load_seconds = 0;
   for (const catalog::LoadedModel& m : registry_->Loaded()) load_seconds += m.load_seconds;
   metrics_.SetModelLoadSeconds(load_seconds);
