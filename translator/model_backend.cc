@@ -1,5 +1,6 @@
 #include "translator/model_backend.h"
 
+#include "engine/model_config.h"
 #include "engine/translator.h"
 
 namespace dolmetsch::translator {
@@ -22,17 +23,25 @@ RegistryBackend::RegistryBackend(catalog::ModelRegistry* registry, const catalog
 
 std::string RegistryBackend::WithToken(const std::string& sentence) const { return prefix_ + sentence; }
 
+void RegistryBackend::LoadTokenizerOnce() const {
+  std::call_once(tokenizer_once_, [this] {
+    auto tokenizer = engine::MarianTokenizer::Load(model_->dir);
+    if (tokenizer.ok()) tokenizer_ = std::move(tokenizer).value();
+    auto config = engine::ModelConfig::Load(model_->dir);
+    if (config.ok()) max_positions_ = config->max_position_embeddings;
+  });
+}
+
 int RegistryBackend::CountTokens(const std::string& sentence) const {
-  auto handle = registry_->Acquire(*model_);
-  if (!handle.ok()) return static_cast<int>(sentence.size() / 4) + 2;
-  return static_cast<int>((*handle)->tokenizer().Encode(WithToken(sentence)).size());
+  LoadTokenizerOnce();
+  if (tokenizer_ == nullptr) return static_cast<int>(sentence.size() / 4) + 2;
+  return static_cast<int>(tokenizer_->Encode(WithToken(sentence)).size());
 }
 
 int RegistryBackend::max_source_tokens() const {
-  auto handle = registry_->Acquire(*model_);
-  if (!handle.ok()) return 512;
+  LoadTokenizerOnce();
   // The target token takes one position of the source.
-  return (*handle)->config().max_position_embeddings - (prefix_.empty() ? 0 : 1);
+  return max_positions_ - (prefix_.empty() ? 0 : 1);
 }
 
 StatusOr<std::vector<SentenceResult>> RegistryBackend::TranslateBatch(

@@ -1,11 +1,13 @@
 // Backends for a service that serves several models (catalog::ModelCatalog, catalog::ModelRegistry):
 //
-// RegistryBackend: one model of the registry, for one target. Each call acquires the model from the registry
-// (loading it on first use, or again after it was unloaded) and holds it for the call, so the registry never
-// unloads a model while one of its batches decodes. A multilingual model's target token (">>fra<<") is put in
-// front of every sentence, as the Hugging Face Marian tokenizer expects it in the source text; the engine's
-// tokenizer keeps a leading >>xxx<< as one token, so the ids equal transformers' for ">>fra<< text".
-// Server-wide caps (BackendCaps, for benchmarks on random models) apply to every batch.
+// RegistryBackend: one model of the registry, for one target. Each batch acquires the model from the registry
+// (loading it on first use, or again after it was unloaded) and holds it for the batch, so the registry never
+// unloads a model while one of its batches decodes. Token counts come from the model's tokenizer, loaded
+// once by the backend (a few MB) and kept: counting never loads an unloaded model again. A multilingual
+// model's target token (">>fra<<") is put in front of every sentence, as the Hugging Face Marian tokenizer
+// expects it in the source text; the engine's tokenizer keeps a leading >>xxx<< as one token, so the ids
+// equal transformers' for ">>fra<< text". Server-wide caps (BackendCaps, for benchmarks on random models)
+// apply to every batch.
 //
 // PivotBackend: SRC -> en -> TGT: each batch goes through the first backend (best hypothesis only, same
 // search settings), then the English translations through the second, whose hypotheses are the answer. A
@@ -15,11 +17,14 @@
 // allow it); the objects hold no mutable state.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "catalog/model_catalog.h"
 #include "catalog/model_registry.h"
+#include "engine/tokenizer.h"
 #include "translator/backend.h"
 
 namespace dolmetsch::translator {
@@ -37,8 +42,8 @@ class RegistryBackend : public BatchBackend {
   // `registry` and `model` must outlive the backend; `target_token` is "" for single-target models.
   RegistryBackend(catalog::ModelRegistry* registry, const catalog::ModelSpec* model, std::string target_token,
                   BackendCaps caps);
-  // A model that cannot be loaded counts about one token per 4 bytes (its batches then fail with the
-  // load's error); callers that want the error Acquire first.
+  // When the tokenizer or config cannot be read, about one token per 4 bytes and 512 (the batches then
+  // fail with the load's error); callers that want the error Acquire the model first.
   int CountTokens(const std::string& sentence) const override;
   int max_source_tokens() const override;
   StatusOr<std::vector<SentenceResult>> TranslateBatch(
@@ -49,11 +54,15 @@ class RegistryBackend : public BatchBackend {
 
  private:
   std::string WithToken(const std::string& sentence) const;
+  void LoadTokenizerOnce() const;
 
   catalog::ModelRegistry* const registry_;
   const catalog::ModelSpec* const model_;
   const std::string prefix_;  // "" or ">>fra<< "
   const BackendCaps caps_;
+  mutable std::once_flag tokenizer_once_;
+  mutable std::unique_ptr<engine::MarianTokenizer> tokenizer_;  // null when it could not be loaded
+  mutable int max_positions_ = 512;
 };
 
 class PivotBackend : public BatchBackend {
