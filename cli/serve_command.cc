@@ -137,13 +137,13 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       model_flags.models = {*model_dir};
     } else if (model_flags.models.size() == 1 && model_flags.models_dir.empty() &&
                model_flags.models[0].find('=') == std::string::npos && !ResolveModel(model_flags.models[0])) {
-      *exit_code = 2;
+      *exit_code = 1;
       return;
     }
     StatusOr<std::unique_ptr<ModelSet>> models = BuildModelSet(model_flags, *load_options, "");
     if (!models.ok()) {
       std::cerr << "dolmetsch serve: " << models.status().message() << "\n";
-      *exit_code = 2;
+      *exit_code = 1;
       return;
     }
     if (Status s = web::PrepareDataDirectories(*options); !s.ok()) {
