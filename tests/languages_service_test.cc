@@ -4,10 +4,13 @@
 // `make-random-model --target-languages fra,spa` (served as en-fr,es). Because the pair folders are one
 // model, a text translated de->en and en->de must come out the same: that checks the routing without
 // knowing what the model says.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,6 +73,14 @@ const Models& TestModels() {
     m->dir = m->root + "/models";
     m->multi = m->root + "/multi";
     fs::create_directories(m->dir);
+    // Removed when the test program ends.
+    static struct RemoveAtExit {
+      std::string path;
+      ~RemoveAtExit() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+      }
+    } remove_at_exit{m->root};
     for (const char* pair : {"de-en", "en-de", "it-en", "nl-en"}) {
       fs::create_directory_symlink(kFixture, m->dir + "/opus-mt-" + pair);
     }
@@ -84,11 +95,18 @@ const Models& TestModels() {
 // A running `dolmetsch translator` with the given arguments; stderr goes to a file (port, logs).
 class Server {
  public:
-  explicit Server(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  // `translator_port` 0: `dolmetsch translator ARGS` on a free port (read from its log); else `dolmetsch
+  // ARGS` (e.g. serve) whose translator API listens on that port.
+  explicit Server(std::vector<std::string> args, std::vector<std::string> env = {}, int translator_port = 0) {
     static int counter = 0;
     log_path_ = ::testing::TempDir() + "languages_translator_" + std::to_string(::getpid()) + "_" +
                 std::to_string(counter++) + ".log";
-    args.insert(args.begin(), {DOLMETSCH_BINARY, "translator", "--host", "127.0.0.1", "--port", "0"});
+    if (translator_port == 0) {
+      args.insert(args.begin(), {DOLMETSCH_BINARY, "translator", "--host", "127.0.0.1", "--port", "0"});
+    } else {
+      args.insert(args.begin(), DOLMETSCH_BINARY);
+      port_ = translator_port;
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -109,7 +127,7 @@ class Server {
     posix_spawn_file_actions_destroy(&actions);
     static const std::regex port_re("\"event\":\"listening\".*\"port\":([0-9]+)");
     auto end = Clock::now() + std::chrono::seconds(30);
-    while (Clock::now() < end && pid_ > 0) {
+    while (Clock::now() < end && pid_ > 0 && port_ == 0) {
       std::smatch m;
       std::string log = ReadFile(log_path_);
       if (std::regex_search(log, m, port_re)) {
@@ -216,6 +234,36 @@ TEST(LanguagesServiceTest, DiscoveryListsEverySourceAndTargetWithPivotsOnlyWhenO
   auto direct = TargetsByCode(no_pivot.Get("/languages"));
   EXPECT_EQ(direct["de"], (V{"en"}));
   EXPECT_EQ(direct["en"], (V{"de", "es", "fr"}));
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// `serve` takes the same model options (here through the environment) and its built-in translator serves
+// them all.
+TEST(LanguagesServiceTest, ServeAndTheEnvironmentNameModelsToo) {
+  const Models& m = TestModels();
+  const std::string data = m.root + "/serve-data";
+  fs::create_directories(data);
+  const int translator_port = FreePort();
+  Server serve(
+      {"serve", "--port", std::to_string(FreePort()), "--translator-port", std::to_string(translator_port),
+       "--db", "sqlite://" + data + "/history.db", "--journal", data + "/history.journal"},
+      {"DOLMETSCH_MODELS_DIR=" + m.dir, "DOLMETSCH_MODELS=en-fr,es=" + m.multi}, translator_port);
+  ASSERT_TRUE(serve.WaitReady()) << serve.Log();
+  auto targets = TargetsByCode(serve.Get("/languages"));
+  EXPECT_EQ(targets["en"], (std::vector<std::string>{"de", "es", "fr"}));
+  EXPECT_EQ(targets["nl"], (std::vector<std::string>{"de", "en", "es", "fr"}));
+  EXPECT_EQ(serve.Translate(kGerman, "de", "en"), serve.Translate(kGerman, "nl", "en"));
 }
 
 TEST(LanguagesServiceTest, RoutesByPairAndRefusesUnservedPairsNamingTheServedOnes) {
