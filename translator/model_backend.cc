@@ -47,7 +47,10 @@ int RegistryBackend::max_source_tokens() const {
 StatusOr<std::vector<SentenceResult>> RegistryBackend::TranslateBatch(
     const std::vector<std::string>& sentences, const SentenceOptions& options,
     const std::vector<const engine::CancelToken*>& cancel) {
-  DOLMETSCH_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Translator> handle, registry_->Acquire(*model_));
+  StatusOr<std::shared_ptr<const engine::Translator>> acquired = registry_->Acquire(*model_);
+  // A model that does not load is the server's failure (500), whatever the loader's code (e.g. NotFound).
+  if (!acquired.ok()) return Status::Internal(acquired.status().message());
+  std::shared_ptr<const engine::Translator> handle = std::move(acquired).value();
   EngineBackend engine(handle.get());
   if (prefix_.empty()) return engine.TranslateBatch(sentences, ApplyCaps(options, caps_), cancel);
   std::vector<std::string> prefixed;

@@ -26,6 +26,13 @@ const std::string& MultilingualModel() {
     options.spm_from = kFixture;
     options.target_languages = {"fra", "spa"};
     EXPECT_TRUE(engine::WriteRandomModel(options).ok());
+    static struct RemoveAtExit {
+      std::string path;
+      ~RemoveAtExit() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+      }
+    } remove_at_exit{*d};
     return d;
   }();
   return *dir;
@@ -94,6 +101,7 @@ TEST(RegistryBackendTest, AModelThatDoesNotLoadFailsItsBatchesWithTheReason) {
   auto results = backend.TranslateBatch({"Hallo."}, {}, {});
   ASSERT_FALSE(results.ok());
   EXPECT_NE(results.status().message().find(dir), std::string::npos) << results.status().ToString();
+  EXPECT_EQ(results.status().code(), Status::Code::kInternal);  // 500, not the loader's NotFound
   std::filesystem::remove_all(dir);
 }
 

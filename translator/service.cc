@@ -259,6 +259,7 @@ void Service::OnComplete(const http::Exchange& exchange) {
     line["sentences"] = f.value("sentences", 0);
     line["chars"] = f.value("chars", 0);
   }
+  if (f.contains("model") && !f["model"].get<std::string>().empty()) line["model"] = f["model"];
   if (f.value("stream", false)) line["stream"] = true;
   if (f.contains("error")) line["error"] = f["error"];
   if (options_.log_text && f.contains("text")) line["text"] = f["text"];
