@@ -432,8 +432,18 @@ TEST(LanguagesServiceTest, LoadsOnFirstUseAndUnloadsTheLeastRecentlyUsedUnderABu
   server.Translate("Hallo.", "de", "en");  // unloaded earlier: loaded again
   EXPECT_EQ(server.Metric("dolmetsch_model_loads_total"), 4);
 
-  // --preload: every model loaded before /ready.
-  Server preloaded({"--models-dir", big, "--preload", "--compute-type", "int8"});
+  // A budget in MiB: an int8 model of this size takes ~80 MiB, so 150 MiB hold one.
+  Server by_memory(
+      {"--models-dir", big, "--max-loaded-mib", "150", "--max-new-tokens", "2", "--compute-type", "int8"},
+      {"DOLMETSCH_CACHE_ENTRIES=0"});
+  ASSERT_TRUE(by_memory.WaitReady()) << by_memory.Log();
+  by_memory.Translate("Hallo.", "de", "en");
+  by_memory.Translate("Hello.", "en", "de");
+  EXPECT_EQ(by_memory.Metric("dolmetsch_model_loads_total"), 2);
+  EXPECT_EQ(by_memory.Metric("dolmetsch_model_unloads_total"), 1);
+
+  // --preload (here through the environment): every model loaded before /ready.
+  Server preloaded({"--models-dir", big, "--compute-type", "int8"}, {"DOLMETSCH_PRELOAD=1"});
   ASSERT_TRUE(preloaded.WaitReady(120)) << preloaded.Log();
   EXPECT_EQ(preloaded.Metric("dolmetsch_model_loads_total"), 3);
 }
