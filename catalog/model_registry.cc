@@ -1,5 +1,6 @@
 #include "catalog/model_registry.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,6 +111,8 @@ void ModelRegistry::EvictLocked(const std::string& keep, uint64_t incoming_bytes
     victim->translator.reset();
     victim->resident_bytes = 0;
     ++unloads_;
+    // glibc keeps freed heap pages in its arenas; hand them back so that the budget shows in the RSS.
+    malloc_trim(0);
   }
 }
 

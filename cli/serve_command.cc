@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_path.h"
+#include "cli/model_set.h"
 #include "engine/compute_type.h"
 #include "engine/translator.h"
 #include "hub/console_observer.h"
@@ -33,7 +34,7 @@ constexpr char kDefaultModelsDir[] = "models";
 
 struct ServeFlags {
   web::WebFlags web;
-  std::string model_dir;
+  ModelFlags models;
   int translator_port = 0;
   int threads = 0;
   int workers = 0;
@@ -90,9 +91,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Run the web app and the translator in one process (SQLite history under ./data by default)");
-  cmd->add_option("--model", flags->model_dir,
-                  "MarianMT model folder (default: models/opus-mt-de-en, downloaded when absent)")
-      ->envname("DOLMETSCH_MODEL");
+  AddModelOptions(cmd, &flags->models);  // without any: models/opus-mt-de-en, downloaded when absent
   cmd->add_option("--host", flags->web.host, "Address to listen on (default: 127.0.0.1; 0.0.0.0 for all)");
   cmd->add_option("--port", flags->web.port, "Port of the web pages (default: 8080; 0 picks a free one)")
       ->check(CLI::Range(0, 65535));
@@ -128,8 +127,22 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       return;
     }
     // The model first: a first run that cannot get one leaves no empty data folder behind.
-    auto model_dir = ResolveModel(flags->model_dir);
-    if (!model_dir) {
+    ModelFlags model_flags = flags->models;
+    if (NoModelNamed(model_flags)) {
+      auto model_dir = ResolveModel("");
+      if (!model_dir) {
+        *exit_code = 1;
+        return;
+      }
+      model_flags.models = {*model_dir};
+    } else if (model_flags.models.size() == 1 && model_flags.models_dir.empty() &&
+               model_flags.models[0].find('=') == std::string::npos && !ResolveModel(model_flags.models[0])) {
+      *exit_code = 1;
+      return;
+    }
+    StatusOr<std::unique_ptr<ModelSet>> models = BuildModelSet(model_flags, *load_options, "");
+    if (!models.ok()) {
+      std::cerr << "dolmetsch serve: " << models.status().message() << "\n";
       *exit_code = 1;
       return;
     }
@@ -140,9 +153,6 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
     }
     BlockStopSignals();
 
-    // Declared before the service so that they outlive it (its scheduler calls the backend).
-    std::unique_ptr<engine::Translator> model;
-    std::unique_ptr<translator::EngineBackend> backend;
     translator::ServiceOptions service_options;
     service_options.host = "127.0.0.1";
     service_options.port = flags->translator_port;
@@ -172,34 +182,26 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
     }
     std::string shown_host =
         options->host == "0.0.0.0" || options->host == "127.0.0.1" ? "localhost" : options->host;
-    std::cerr << "serve: loading the model from " << *model_dir << " (compute type " << flags->compute_type
+    std::cerr << "serve: models " << (*models)->catalog.DescribePairs() << " (compute type "
+              << flags->compute_type << ((*models)->preload.empty() ? ", loaded on first use" : ", loading")
               << ") ...\n";
 
-    // The model loads while the pages are already served (/ready says 503 until it is attached).
+    // The models load while the pages are already served (/ready says 503 until they are attached).
     engine::SetNumThreads(flags->threads);
-    auto loaded = engine::Translator::Load(*model_dir, *load_options);
-    if (!loaded.ok()) {
-      std::cerr << "dolmetsch serve: cannot load the model in " << *model_dir << ": "
-                << loaded.status().message() << "\n";
-      (*app)->Stop();
-      service.Shutdown();
-      *exit_code = 1;
-      return;
-    }
-    model = std::move(*loaded);
-    backend = std::make_unique<translator::EngineBackend>(model.get());
-    translator::ModelInfo info;
-    info.name = std::filesystem::path(*model_dir).filename().string();
-    if (info.name.empty()) info.name = std::filesystem::path(*model_dir).parent_path().filename().string();
-    info.load_seconds = model->load_seconds();
-    info.compute_type = engine::ComputeTypeName(model->compute_type());
-    if (Status s = service.AttachBackend(backend.get(), info); !s.ok()) {
+    translator::ModelSetOptions set_options;
+    set_options.allow_pivot = (*models)->allow_pivot;
+    set_options.preload = (*models)->preload;
+    set_options.compute_type = flags->compute_type;
+    if (Status s = service.AttachModels(&(*models)->catalog, (*models)->registry.get(), set_options);
+        !s.ok()) {
       std::cerr << "dolmetsch serve: the model does not work: " << s.message() << "\n";
       (*app)->Stop();
       service.Shutdown();
       *exit_code = 1;
       return;
     }
+    translator::ModelInfo info;
+    info.compute_type = flags->compute_type;
     std::cerr << "serve: ready on http://" << shown_host << ":" << (*app)->port() << " (translator API on "
               << options->translator.base_url << ", compute type " << info.compute_type << ", history in "
               << options->store.url << ")\n";

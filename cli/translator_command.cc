@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_path.h"
+#include "cli/model_set.h"
 #include "engine/compute_type.h"
 #include "engine/translator.h"
 #include "translator/backend.h"
@@ -20,6 +21,8 @@
 
 namespace dolmetsch::cli {
 namespace {
+
+constexpr char kDefaultModel[] = "models/opus-mt-de-en";
 
 std::atomic<int> g_stop_signal{0};
 extern "C" void OnStopSignal(int sig) { g_stop_signal.store(sig); }
@@ -33,44 +36,13 @@ void LogEvent(const std::string& level, const std::string& event,
 }
 
 struct TranslatorFlags {
-  std::string model = "models/opus-mt-de-en";
+  ModelFlags models;
   translator::ServiceOptions service;
   int blas_threads = 0;
   int max_new_tokens = 0;
   int forced_new_tokens = -1;
   std::string api_keys;
   std::string compute_type = "float32";
-};
-
-// Source and target language from an OPUS-MT folder name ("opus-mt-de-en"); German -> English otherwise.
-void LanguagesFromName(const std::string& name, translator::ModelInfo* info) {
-  std::smatch m;
-  static const std::regex pattern(R"(-([a-z]{2,3})-([a-z]{2,3})$)");
-  if (std::regex_search(name, m, pattern)) {
-    info->source_language = m[1];
-    info->target_language = m[2];
-  }
-}
-
-// Server-wide search caps (benchmarks force short outputs on random models with these).
-class CappedBackend : public translator::EngineBackend {
- public:
-  CappedBackend(const engine::Translator* t, int max_new_tokens, int forced_new_tokens)
-      : EngineBackend(t), max_new_tokens_(max_new_tokens), forced_new_tokens_(forced_new_tokens) {}
-  StatusOr<std::vector<translator::SentenceResult>> TranslateBatch(
-      const std::vector<std::string>& sentences, const translator::SentenceOptions& o,
-      const std::vector<const engine::CancelToken*>& cancel) override {
-    translator::SentenceOptions options = o;
-    if (max_new_tokens_ > 0 && (options.max_new_tokens == 0 || options.max_new_tokens > max_new_tokens_)) {
-      options.max_new_tokens = max_new_tokens_;
-    }
-    if (forced_new_tokens_ >= 0) options.forced_new_tokens = forced_new_tokens_;
-    return EngineBackend::TranslateBatch(sentences, options, cancel);
-  }
-
- private:
-  int max_new_tokens_;
-  int forced_new_tokens_;
 };
 
 int RunTranslator(TranslatorFlags flags) {
@@ -85,11 +57,19 @@ int RunTranslator(TranslatorFlags flags) {
     if (!key.empty()) flags.service.api_keys.push_back(key);
   }
   std::error_code ec;
-  if (!std::filesystem::is_directory(flags.model, ec)) {
-    std::cerr
-        << "dolmetsch translator: model folder '" << flags.model << "' not found.\n"
-        << "  Get the default model with:  dolmetsch fetch-model   (writes models/opus-mt-de-en)\n"
-        << "  or point to a MarianMT folder in Hugging Face layout with --model DIR or DOLMETSCH_MODEL.\n";
+  if (NoModelNamed(flags.models) && !std::filesystem::is_directory(kDefaultModel, ec)) {
+    std::cerr << "dolmetsch translator: model folder '" << kDefaultModel << "' not found.\n"
+              << "  Get the default model with:  dolmetsch fetch-model   (writes models/opus-mt-de-en)\n"
+              << "  or point to MarianMT folders in Hugging Face layout with --model DIR (repeatable), "
+                 "--models-dir "
+                 "DIR, DOLMETSCH_MODEL or DOLMETSCH_MODELS.\n";
+    return 2;
+  }
+  // Declared before the service, so that they outlive it: its scheduler may still be decoding a batch
+  // (cancelled at the end of the grace) when the service goes.
+  StatusOr<std::unique_ptr<ModelSet>> models = BuildModelSet(flags.models, *load_options, kDefaultModel);
+  if (!models.ok()) {
+    std::cerr << "dolmetsch translator: " << models.status().message() << "\n";
     return 2;
   }
 
@@ -100,10 +80,6 @@ int RunTranslator(TranslatorFlags flags) {
   sigaction(SIGINT, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  // Declared before the service, so that they outlive it: its scheduler may still be decoding a batch
-  // (cancelled at the end of the grace) when the service goes.
-  std::unique_ptr<engine::Translator> model;
-  std::unique_ptr<translator::EngineBackend> backend;
   translator::Service service(flags.service);
   Status listening = service.Listen();
   if (!listening.ok()) {
@@ -112,36 +88,39 @@ int RunTranslator(TranslatorFlags flags) {
   }
   LogEvent("info", "listening", {{"host", flags.service.host}, {"port", service.port()}});
 
-  // /health answers while the model loads; /ready waits for the warm-up.
+  // /health answers while the models load; /ready waits for the preloaded ones and their warm-up.
   if (flags.blas_threads > 0) engine::SetNumThreads(flags.blas_threads);
-  auto loaded = engine::Translator::Load(flags.model, *load_options);
-  if (!loaded.ok()) {
-    LogEvent("error", "model_load_failed", {{"model", flags.model}, {"error", loaded.status().ToString()}});
-    std::cerr << "dolmetsch translator: cannot load the model: " << loaded.status().ToString() << "\n";
+  translator::ModelSetOptions set_options;
+  set_options.allow_pivot = (*models)->allow_pivot;
+  set_options.preload = (*models)->preload;
+  set_options.caps = {flags.max_new_tokens, flags.forced_new_tokens};
+  set_options.compute_type = flags.compute_type;
+  Status attached = service.AttachModels(&(*models)->catalog, (*models)->registry.get(), set_options);
+  if (!attached.ok()) {
+    LogEvent("error", "model_load_failed", {{"error", attached.ToString()}});
+    std::cerr << "dolmetsch translator: " << attached.ToString() << "\n";
     service.Shutdown();
     return 1;
   }
-  model = std::move(loaded).value();
-
-  backend = std::make_unique<CappedBackend>(model.get(), flags.max_new_tokens, flags.forced_new_tokens);
-
-  translator::ModelInfo info;
-  info.name = std::filesystem::path(flags.model).lexically_normal().filename().string();
-  if (info.name.empty())
-    info.name = std::filesystem::path(flags.model).lexically_normal().parent_path().filename();
-  LanguagesFromName(info.name, &info);
-  info.load_seconds = model->load_seconds();
-  info.compute_type = engine::ComputeTypeName(model->compute_type());
-  Status attached = service.AttachBackend(backend.get(), info);
-  if (!attached.ok()) {
-    LogEvent("error", "warm_up_failed", {{"error", attached.ToString()}});
-    service.Shutdown();
-    return 1;
+  nlohmann::json served = nlohmann::json::array();
+  for (const catalog::ModelSpec& m : (*models)->catalog.models()) served.push_back(m.name);
+  nlohmann::json loaded = nlohmann::json::array();
+  for (const catalog::LoadedModel& m : (*models)->registry->Loaded()) {
+    loaded.push_back(
+        {{"model", m.name}, {"load_seconds", m.load_seconds}, {"resident_bytes", m.resident_bytes}});
+  }
+  std::string compute_type = flags.compute_type;
+  if (!(*models)->preload.empty()) {
+    if (auto handle = (*models)->registry->Acquire(*(*models)->preload.front()); handle.ok()) {
+      compute_type = engine::ComputeTypeName((*handle)->compute_type());
+    }
   }
   LogEvent("info", "ready",
-           {{"model", info.name},
-            {"load_seconds", info.load_seconds},
-            {"compute_type", info.compute_type},
+           {{"models", served},
+            {"compute_type", compute_type},
+            {"pairs", (*models)->catalog.DescribePairs()},
+            {"loaded", loaded},
+            {"pivot", (*models)->allow_pivot},
             {"compute_type_requested", flags.compute_type}});
 
   while (g_stop_signal.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -159,9 +138,7 @@ void AddTranslatorCommand(CLI::App& app, int* exit_code) {
   translator::ServiceOptions& s = flags->service;
   CLI::App* cmd =
       app.add_subcommand("translator", "Run the HTTP translation API (original, LibreTranslate, /v1)");
-  cmd->add_option("--model", flags->model, "Model folder (Hugging Face MarianMT layout)")
-      ->envname("DOLMETSCH_MODEL")
-      ->capture_default_str();
+  AddModelOptions(cmd, &flags->models);
   cmd->add_option("--host", s.host, "Address to listen on")->envname("DOLMETSCH_HOST")->capture_default_str();
   cmd->add_option("--port", s.port, "Port to listen on (0: any free port)")
       ->envname("DOLMETSCH_PORT")

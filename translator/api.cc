@@ -1,6 +1,7 @@
 #include "translator/api.h"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "util/utf8.h"
@@ -95,25 +96,36 @@ StatusOr<std::string> ReadString(const std::string& field, const json& value) {
   return value.get<std::string>();
 }
 
+// "source" / "target": a language code (letters, digits, '-', '_'; at most 16), lower-cased; "auto" as a
+// source asks for detection.
+Status ReadLanguage(const std::string& key, const json& value, TranslationRequest* out) {
+  DOLMETSCH_ASSIGN_OR_RETURN(std::string code, ReadString(key, value));
+  for (char& c : code) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (code.empty() || code.size() > 16 ||
+      code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+    return Invalid("'" + key + "' must be a language code such as \"de\" or \"en\"" +
+                   (key == "source" ? std::string(" (or \"auto\")") : std::string()) + ", got \"" +
+                   code.substr(0, 20) + "\"");
+  }
+  if (key == "source" && code == "auto") {
+    out->source_auto = true;
+    out->source.clear();
+  } else if (key == "source") {
+    out->source = code;
+    out->source_auto = false;
+  } else {
+    out->target = code;
+  }
+  return Status::Ok();
+}
+
 Status ParseLibreTranslate(const json& body, const ApiLimits& limits, TranslationRequest* out) {
   out->kind = ApiKind::kLibreTranslate;
   DOLMETSCH_RETURN_IF_ERROR(ReadTexts("q", body.at("q"), limits, out));
   for (const auto& [key, value] : body.items()) {
     if (key == "q") continue;
-    if (key == "source") {
-      DOLMETSCH_ASSIGN_OR_RETURN(std::string source, ReadString(key, value));
-      if (source == "auto") {
-        out->source_auto = true;
-      } else if (source != "de") {
-        return Invalid("source language '" + source.substr(0, 20) +
-                       "' is not supported: this server translates German (\"de\" or \"auto\") to English");
-      }
-    } else if (key == "target") {
-      DOLMETSCH_ASSIGN_OR_RETURN(std::string target, ReadString(key, value));
-      if (target != "en") {
-        return Invalid("target language '" + target.substr(0, 20) +
-                       "' is not supported: this server translates German to English (\"en\")");
-      }
+    if (key == "source" || key == "target") {
+      DOLMETSCH_RETURN_IF_ERROR(ReadLanguage(key, value, out));
     } else if (key == "format") {
       DOLMETSCH_ASSIGN_OR_RETURN(std::string format, ReadString(key, value));
       if (format == "html")
@@ -168,11 +180,14 @@ Status ParseNative(const json& body, const ApiLimits& limits, TranslationRequest
       DOLMETSCH_RETURN_IF_ERROR(ReadTexts("text", value, limits, out));
     } else if (key == "options") {
       DOLMETSCH_RETURN_IF_ERROR(ParseNativeOptions(value, limits, out));
+    } else if (key == "source" || key == "target") {
+      DOLMETSCH_RETURN_IF_ERROR(ReadLanguage(key, value, out));
     } else if (key == "stream") {
       if (!value.is_boolean()) return Invalid("'stream' must be true or false, not " + TypeName(value));
       out->stream = value.get<bool>();
     } else {
-      return Invalid("unknown field '" + key.substr(0, 40) + "'; known fields: text, options, stream");
+      return Invalid("unknown field '" + key.substr(0, 40) +
+                     "'; known fields: text, source, target, options, stream");
     }
   }
   return Status::Ok();

@@ -4,7 +4,8 @@
 //   legacy (the original app):  {"text_de": "..."}                       -> {"text_en": "..."}
 //   LibreTranslate:             q (string|array), source, target, format, alternatives, api_key
 //                               as JSON or as form fields (application/x-www-form-urlencoded or multipart)
-//   native (/v1/translate):     {"text": string|[strings], "options": {...}, "stream": bool}
+//   native (/v1/translate):     {"text": string|[strings], "source", "target", "options": {...},
+//                               "stream": bool}
 // Every malformed input yields InvalidArgument (or Unsupported for html) with a message that names the
 // field and says what is expected; nothing here throws or aborts. Thread-safety: pure functions.
 #pragma once
@@ -34,9 +35,13 @@ struct TranslationRequest {
   bool texts_is_array = false;  // answer with an array exactly when the request sent one
   SentenceOptions options;
   int alternatives = 0;      // LibreTranslate: extra hypotheses wanted
-  bool source_auto = false;  // LibreTranslate source "auto": answer detectedLanguage
-  bool stream = false;       // native only
-  std::string api_key;       // LibreTranslate only
+  bool source_auto = false;  // source "auto": detect each text's language (LibreTranslate: detectedLanguage)
+  // Language codes as sent (lower-cased; "" when not sent; source is "" when "auto"). Which pairs are
+  // served is the service's business (catalog::ModelCatalog), not the parser's.
+  std::string source;
+  std::string target;
+  bool stream = false;  // native only
+  std::string api_key;  // LibreTranslate only
 };
 
 // `content_type` is the request's Content-Type header; `form` holds decoded form fields (name, value)

@@ -43,8 +43,8 @@ TEST(ApiTest, LibreTranslateJson) {
 }
 
 TEST(ApiTest, LibreTranslateErrors) {
-  ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "source": "fr"})", "source language 'fr' is not supported");
-  ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "target": "de"})", "target language 'de'");
+  ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "source": "f r"})", "'source' must be a language code");
+  ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "target": ""})", "'target' must be a language code");
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "format": "html"})", "format not supported");
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "format": "pdf"})", "'format' must be");
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "alternatives": 99})", "'alternatives' is 99");
@@ -55,6 +55,20 @@ TEST(ApiTest, LibreTranslateErrors) {
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "source": 1})", "'source' must be a string");
   EXPECT_EQ(Json(ApiKind::kLegacy, R"({"q": "x", "format": "html"})").status().code(),
             Status::Code::kUnsupported);
+}
+
+// Which pairs are served is the service's business: the parser only reads the codes.
+TEST(ApiTest, LanguagesAreReadNotJudged) {
+  auto r = Json(ApiKind::kLegacy, R"({"q": "x", "source": "FR", "target": "es"})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->source, "fr");
+  EXPECT_EQ(r->target, "es");
+  EXPECT_FALSE(r->source_auto);
+  auto native = Json(ApiKind::kNative, R"({"text": "x", "source": "auto", "target": "de"})");
+  ASSERT_TRUE(native.ok()) << native.status().ToString();
+  EXPECT_TRUE(native->source_auto);
+  EXPECT_EQ(native->source, "");
+  EXPECT_EQ(native->target, "de");
 }
 
 TEST(ApiTest, LegacyAndBodyErrors) {

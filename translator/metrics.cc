@@ -46,7 +46,17 @@ void Metrics::ObserveRequest(const std::string& endpoint, int status, double sec
   ++h.count;
 }
 
-void Metrics::ObserveBatch(int sentences, long long source_tokens, long long target_tokens, double seconds) {
+void Metrics::ObserveBatch(int sentences, long long source_tokens, long long target_tokens, double seconds,
+                           const std::string& model) {
+  if (!model.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ModelCounters& c = per_model_[model];
+    c.sentences += sentences;
+    ++c.batches;
+    c.source_tokens += source_tokens;
+    c.target_tokens += target_tokens;
+    c.decode_seconds += seconds;
+  }
   sentences_ += sentences;
   source_tokens_ += source_tokens;
   target_tokens_ += target_tokens;
@@ -64,6 +74,13 @@ void Metrics::SetModelInfo(const std::string& name, const std::string& compute_t
   std::lock_guard<std::mutex> lock(mu_);
   model_name_ = name;
   compute_type_ = compute_type;
+}
+
+void Metrics::SetLoadedModels(std::vector<LoadedModelInfo> models, long long loads, long long unloads) {
+  std::lock_guard<std::mutex> lock(mu_);
+  loaded_models_ = std::move(models);
+  model_loads_ = loads;
+  model_unloads_ = unloads;
 }
 
 void Metrics::ObserveUnits(long long units, long long duplicates, long long cache_hits) {
@@ -150,6 +167,45 @@ std::string Metrics::RenderPrometheus() const {
     line("# TYPE dolmetsch_model_info gauge");
     line("dolmetsch_model_info{model=\"" + EscapeLabel(model_name_) + "\",compute_type=\"" +
          EscapeLabel(compute_type_) + "\"} 1");
+  }
+  if (!per_model_.empty()) {
+    auto family = [&](const std::string& name, const std::string& help, auto value) {
+      line("# HELP " + name + " " + help);
+      line("# TYPE " + name + " counter");
+      for (const auto& [model, c] : per_model_) {
+        line(name + "{model=\"" + EscapeLabel(model) + "\"} " + value(c));
+      }
+    };
+    family("dolmetsch_model_sentences_total", "Sentences translated, by model (pair; pivots as de-en-fr).",
+           [](const ModelCounters& c) { return std::to_string(c.sentences); });
+    family("dolmetsch_model_batches_total", "Batches decoded, by model.",
+           [](const ModelCounters& c) { return std::to_string(c.batches); });
+    family("dolmetsch_model_source_tokens_total", "Source tokens translated, by model.",
+           [](const ModelCounters& c) { return std::to_string(c.source_tokens); });
+    family("dolmetsch_model_target_tokens_total", "Target tokens generated, by model.",
+           [](const ModelCounters& c) { return std::to_string(c.target_tokens); });
+    family("dolmetsch_model_decode_seconds_total", "Wall time of batch decodes, by model.",
+           [](const ModelCounters& c) { return FormatDouble(c.decode_seconds); });
+  }
+  if (model_loads_ >= 0) {
+    line("# HELP dolmetsch_model_loaded_bytes Resident memory each loaded model added when it loaded.");
+    line("# TYPE dolmetsch_model_loaded_bytes gauge");
+    for (const LoadedModelInfo& m : loaded_models_) {
+      line("dolmetsch_model_loaded_bytes{model=\"" + EscapeLabel(m.name) + "\"} " +
+           FormatDouble(m.resident_bytes));
+    }
+    line("# HELP dolmetsch_model_load_seconds_last Time each loaded model took to load.");
+    line("# TYPE dolmetsch_model_load_seconds_last gauge");
+    for (const LoadedModelInfo& m : loaded_models_) {
+      line("dolmetsch_model_load_seconds_last{model=\"" + EscapeLabel(m.name) + "\"} " +
+           FormatDouble(m.load_seconds));
+    }
+    line("# HELP dolmetsch_model_loads_total Models loaded (first use, preload, or again after unloading).");
+    line("# TYPE dolmetsch_model_loads_total counter");
+    line("dolmetsch_model_loads_total " + std::to_string(model_loads_));
+    line("# HELP dolmetsch_model_unloads_total Idle models unloaded to keep the memory budget.");
+    line("# TYPE dolmetsch_model_unloads_total counter");
+    line("dolmetsch_model_unloads_total " + std::to_string(model_unloads_));
   }
   line("# HELP dolmetsch_ready 1 when the model is loaded, warmed up and the service is not draining.");
   line("# TYPE dolmetsch_ready gauge");

@@ -1,6 +1,7 @@
 // Metrics: the service's counters, gauges and histograms, rendered in the Prometheus text format (0.0.4).
 //
-// Labels are only ever fixed endpoint names and HTTP status codes: never request text, addresses or keys.
+// Labels are only ever fixed endpoint names, HTTP status codes and the served models' pairs ("de-en", from
+// the configuration): never request text, addresses or keys.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace dolmetsch::translator {
 
@@ -21,8 +23,17 @@ class Metrics {
 
   // `endpoint` must come from a fixed set (see service.cc); unknown paths are reported as "other".
   void ObserveRequest(const std::string& endpoint, int status, double seconds);
-  // One finished batch: sentences, tokens in and out, decode wall time.
-  void ObserveBatch(int sentences, long long source_tokens, long long target_tokens, double seconds);
+  // One finished batch: sentences, tokens in and out, decode wall time; `model` ("de-en", "de-en-fr" for a
+  // pivot through en; may be empty) also counts them per model.
+  void ObserveBatch(int sentences, long long source_tokens, long long target_tokens, double seconds,
+                    const std::string& model = "");
+  // The models in memory now (several-model services): name, resident bytes, load seconds.
+  struct LoadedModelInfo {
+    std::string name;
+    double resident_bytes = 0;
+    double load_seconds = 0;
+  };
+  void SetLoadedModels(std::vector<LoadedModelInfo> models, long long loads, long long unloads);
   void SetQueueDepth(long long queued_sentences, long long active_requests);
   void SetModelLoadSeconds(double seconds) { model_load_seconds_.store(seconds); }
   void SetReady(bool ready) { ready_.store(ready); }
@@ -49,6 +60,14 @@ class Metrics {
   double recent_tokens_per_second_ = 0;                        // exponentially weighted over batches
   std::string model_name_;                                     // empty until a model is attached
   std::string compute_type_;
+  struct ModelCounters {
+    long long sentences = 0, batches = 0, source_tokens = 0, target_tokens = 0;
+    double decode_seconds = 0;
+  };
+  std::map<std::string, ModelCounters> per_model_;  // by model label
+  std::vector<LoadedModelInfo> loaded_models_;
+  long long model_loads_ = -1;  // -1: not a several-model service
+  long long model_unloads_ = 0;
 
   std::atomic<long long> sentences_{0};
   std::atomic<long long> source_tokens_{0};

@@ -8,7 +8,7 @@ const std::string& OpenApiJson() {
   "info": {
     "title": "dolmetsch translator",
     "version": "1",
-    "description": "German to English translation without a length limit. Three request styles share POST /translate: the original app's {\"text_de\"}, and LibreTranslate's {\"q\", \"source\", \"target\", ...}. POST /v1/translate is the native API with options and Server-Sent Events streaming. Every error is {\"error\": \"message\"}."
+    "description": "Translation without a length limit between the language pairs of the served OPUS-MT models (GET /languages), directly or through English. Two request styles share POST /translate: the original app's {\"text_de\"} (German to English), and LibreTranslate's {\"q\", \"source\", \"target\", ...}; source \"auto\" detects each text's language. POST /v1/translate is the native API with options and Server-Sent Events streaming. Every error is {\"error\": \"message\"}."
   },
   "paths": {
     "/": {"get": {"summary": "Help, as the original app", "responses": {"200": {"description": "{\"How to\": \"Use endpoint /translate\"}", "content": {"application/json": {"schema": {"type": "object", "properties": {"How to": {"type": "string"}}}}}}}}},
@@ -38,10 +38,16 @@ const std::string& OpenApiJson() {
           "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Error"}}
       }
     },
-    "/languages": {"get": {"summary": "Language pairs (LibreTranslate)", "responses": {"200": {"description": "[{\"code\": \"de\", \"name\": \"German\", \"targets\": [\"en\"]}]", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "targets": {"type": "array", "items": {"type": "string"}}}}}}}}}}},
+    "/detect": {"post": {"summary": "Detect the language of a text among the served ones (LibreTranslate)",
+        "requestBody": {"required": true, "content": {
+          "application/json": {"schema": {"type": "object", "required": ["q"], "properties": {"q": {"type": "string"}, "api_key": {"type": "string"}}}},
+          "application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["q"], "properties": {"q": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "Up to three guesses, best first", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/DetectedLanguage"}}}}},
+                      "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+    "/languages": {"get": {"summary": "Every served source and target code with its targets (LibreTranslate)", "responses": {"200": {"description": "[{\"code\": \"de\", \"name\": \"German\", \"targets\": [\"en\"]}]", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "targets": {"type": "array", "items": {"type": "string"}}}}}}}}}}},
     "/frontend/settings": {"get": {"summary": "Limits and features (LibreTranslate); charLimit -1 means no per-text limit", "responses": {"200": {"description": "Settings", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/health": {"get": {"summary": "Liveness: the process answers", "responses": {"200": {"description": "{\"status\": \"ok\"}"}}}},
-    "/ready": {"get": {"summary": "Readiness: model loaded, warm-up done, not shutting down", "responses": {"200": {"description": "{\"status\": \"ready\"}"}, "503": {"description": "{\"status\": \"loading\" | \"draining\", \"error\": ...}"}}}},
+    "/ready": {"get": {"summary": "Readiness: preloaded models loaded, warm-up done, not shutting down", "responses": {"200": {"description": "{\"status\": \"ready\"}"}, "503": {"description": "{\"status\": \"loading\" | \"draining\", \"error\": ...}"}}}},
     "/metrics": {"get": {"summary": "Prometheus metrics (text format 0.0.4)", "responses": {"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
     "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.0"}}}}
   },
@@ -51,17 +57,20 @@ const std::string& OpenApiJson() {
       "LegacyResponse": {"type": "object", "properties": {"text_en": {"type": "string"}}},
       "LibreTranslateRequest": {"type": "object", "required": ["q"], "properties": {
         "q": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-        "source": {"type": "string", "enum": ["de", "auto"], "default": "auto"},
-        "target": {"type": "string", "enum": ["en"], "default": "en"},
+        "source": {"type": "string", "description": "A code of GET /languages, or \"auto\" (detect each text); default: de when de-en is served, else the only source"},
+        "target": {"type": "string", "description": "A target of the source in GET /languages; default: en when reachable, else the only target"},
         "format": {"type": "string", "enum": ["text", "html"], "default": "text", "description": "html answers 400 \"format not supported\""},
         "alternatives": {"type": "integer", "minimum": 0, "maximum": 7, "default": 0},
         "api_key": {"type": "string", "description": "Checked only when the server is configured with keys"}}},
       "LibreTranslateResponse": {"type": "object", "properties": {
         "translatedText": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
         "alternatives": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}]},
-        "detectedLanguage": {"description": "Only when source was auto", "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}},
+        "detectedLanguage": {"description": "Only when source was auto: one per text", "oneOf": [{"$ref": "#/components/schemas/DetectedLanguage"}, {"type": "array", "items": {"$ref": "#/components/schemas/DetectedLanguage"}}]}}},
+      "DetectedLanguage": {"type": "object", "properties": {"language": {"type": "string"}, "confidence": {"type": "number", "minimum": 0, "maximum": 100}}},
       "NativeRequest": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {
         "text": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "source": {"type": "string", "description": "As LibreTranslate's source (\"auto\" detects)"},
+        "target": {"type": "string"},
         "stream": {"type": "boolean", "default": false},
         "options": {"type": "object", "additionalProperties": false, "properties": {
           "beam_size": {"type": "integer", "minimum": 1, "maximum": 8},
@@ -69,8 +78,8 @@ const std::string& OpenApiJson() {
           "max_length": {"type": "integer", "minimum": 2, "maximum": 512},
           "max_new_tokens": {"type": "integer", "minimum": 1, "maximum": 512}}}}},
       "NativeResponse": {"type": "object", "properties": {
-        "translations": {"type": "array", "items": {"type": "object", "properties": {"text": {"type": "string"}, "alternatives": {"type": "array", "items": {"type": "string"}}}}},
-        "model": {"type": "object", "properties": {"name": {"type": "string"}, "source": {"type": "string"}, "target": {"type": "string"}}},
+        "translations": {"type": "array", "items": {"type": "object", "properties": {"text": {"type": "string"}, "alternatives": {"type": "array", "items": {"type": "string"}}, "detected_language": {"$ref": "#/components/schemas/DetectedLanguage"}}}},
+        "model": {"type": "object", "properties": {"name": {"type": "string", "description": "The model folder(s); two joined with + through a pivot"}, "source": {"type": "string"}, "target": {"type": "string"}, "pivot": {"type": "string", "description": "Present when translated through this language (en)"}, "routes": {"type": "array", "items": {"type": "string"}}}},
         "timing": {"type": "object", "properties": {"total_seconds": {"type": "number"}}},
         "usage": {"type": "object", "properties": {"texts": {"type": "integer"}, "sentences": {"type": "integer"}, "source_tokens": {"type": "integer"}, "target_tokens": {"type": "integer"}}}}},
       "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}

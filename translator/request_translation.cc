@@ -21,24 +21,25 @@ std::string_view TrimSpaces(std::string_view s) {
 // Pass 1: collects the units the pipeline asks for; answers with empty strings (the output is discarded).
 class RequestTranslation::Recorder : public text::SentenceTranslator {
  public:
-  Recorder(RequestTranslation& owner, std::vector<std::string>* job_units)
-      : owner_(owner), job_units_(job_units) {}
+  Recorder(RequestTranslation& owner, size_t route, std::vector<std::string>* job_units)
+      : owner_(owner), route_(route), job_units_(job_units) {}
   int CountTokens(std::string_view sentence) const override {
-    return owner_.backend_.CountTokens(std::string(sentence));
+    return owner_.routes_[route_].backend->CountTokens(std::string(sentence));
   }
-  int max_source_tokens() const override { return owner_.backend_.max_source_tokens(); }
-  std::string cache_key() const override { return owner_.cache_prefix_; }
+  int max_source_tokens() const override { return owner_.routes_[route_].backend->max_source_tokens(); }
+  std::string cache_key() const override { return owner_.cache_prefix_[route_]; }
   StatusOr<std::vector<std::string>> TranslateBatch(const std::vector<std::string>& units,
                                                     const text::BatchOptions&) override {
     for (const std::string& unit : units) {
       ++owner_.stats_.units;
-      auto [it, inserted] = owner_.units_.try_emplace(unit);
+      auto [it, inserted] = owner_.units_[route_].try_emplace(unit);
       if (!inserted) {
         ++owner_.stats_.duplicates;
         continue;
       }
       if (owner_.use_cache_) {
-        if (std::optional<std::string> hit = owner_.options_.cache->Lookup(owner_.cache_prefix_ + unit)) {
+        if (std::optional<std::string> hit =
+                owner_.options_.cache->Lookup(owner_.cache_prefix_[route_] + unit)) {
           it->second.cached = std::move(*hit);
           ++owner_.stats_.cache_hits;
           continue;
@@ -52,28 +53,30 @@ class RequestTranslation::Recorder : public text::SentenceTranslator {
 
  private:
   RequestTranslation& owner_;
+  const size_t route_;
   std::vector<std::string>* job_units_;
 };
 
 // Pass 2: answers each unit with hypothesis `k` of its job result (waiting for it) or the cached translation.
 class RequestTranslation::Replayer : public text::SentenceTranslator {
  public:
-  Replayer(RequestTranslation& owner, size_t k, const std::function<Status()>& poll, bool nonblocking = false)
-      : owner_(owner), k_(k), poll_(poll), nonblocking_(nonblocking) {}
+  Replayer(RequestTranslation& owner, size_t route, size_t k, const std::function<Status()>& poll,
+           bool nonblocking = false)
+      : owner_(owner), route_(route), k_(k), poll_(poll), nonblocking_(nonblocking) {}
   bool would_block() const { return would_block_; }
   int CountTokens(std::string_view sentence) const override {
-    return owner_.backend_.CountTokens(std::string(sentence));
+    return owner_.routes_[route_].backend->CountTokens(std::string(sentence));
   }
-  int max_source_tokens() const override { return owner_.backend_.max_source_tokens(); }
-  std::string cache_key() const override { return owner_.cache_prefix_; }
+  int max_source_tokens() const override { return owner_.routes_[route_].backend->max_source_tokens(); }
+  std::string cache_key() const override { return owner_.cache_prefix_[route_]; }
   StatusOr<std::vector<std::string>> TranslateBatch(const std::vector<std::string>& units,
                                                     const text::BatchOptions&) override {
     std::vector<Unit*> found;
     found.reserve(units.size());
     size_t needed = 0;  // leading job results that must be done
     for (const std::string& unit : units) {
-      auto it = owner_.units_.find(unit);
-      if (it == owner_.units_.end()) {
+      auto it = owner_.units_[route_].find(unit);
+      if (it == owner_.units_[route_].end()) {
         return Status::Internal("the document pipeline asked for a sentence it did not plan");
       }
       found.push_back(&it->second);
@@ -89,10 +92,10 @@ class RequestTranslation::Replayer : public text::SentenceTranslator {
         continue;
       }
       const std::vector<std::string>& hyps =
-          owner_.job_->result(static_cast<size_t>(unit.job_index)).hypotheses;
+          owner_.jobs_[route_]->result(static_cast<size_t>(unit.job_index)).hypotheses;
       out.push_back(hyps.empty() ? std::string() : k_ < hyps.size() ? hyps[k_] : hyps[0]);
       if (owner_.use_cache_ && !unit.inserted && !hyps.empty()) {
-        owner_.options_.cache->Insert(owner_.cache_prefix_ + units[i], hyps[0]);
+        owner_.options_.cache->Insert(owner_.cache_prefix_[route_] + units[i], hyps[0]);
         unit.inserted = true;
       }
     }
@@ -101,7 +104,7 @@ class RequestTranslation::Replayer : public text::SentenceTranslator {
 
  private:
   Status WaitFor(size_t needed) {
-    Job& job = *owner_.job_;
+    Job& job = *owner_.jobs_[route_];
     for (;;) {
       size_t prefix = job.WaitForProgress(
           needed - 1, nonblocking_ ? Clock::now() : Clock::now() + std::chrono::milliseconds(100));
@@ -129,21 +132,30 @@ class RequestTranslation::Replayer : public text::SentenceTranslator {
   }
 
   RequestTranslation& owner_;
+  const size_t route_;
   const size_t k_;
   const std::function<Status()>& poll_;
   const bool nonblocking_;
   bool would_block_ = false;
 };
 
-RequestTranslation::RequestTranslation(const BatchBackend& backend, std::vector<std::string> texts,
-                                       const RequestOptions& options)
-    : backend_(backend), texts_(std::move(texts)), options_(options) {
+RequestTranslation::RequestTranslation(std::vector<TextRoute> routes, std::vector<size_t> route_of_text,
+                                       std::vector<std::string> texts, const RequestOptions& options)
+    : routes_(std::move(routes)),
+      route_of_text_(std::move(route_of_text)),
+      texts_(std::move(texts)),
+      options_(options),
+      units_(routes_.size()),
+      jobs_(routes_.size()) {
   use_cache_ = options_.cache != nullptr && options_.cache->capacity() > 0 && options_.search.n_best <= 1;
   const SentenceOptions& s = options_.search;
-  cache_prefix_ = "service:" + options_.cache_key + ":beam=" + std::to_string(s.beam_size) +
-                  ":n=" + std::to_string(s.n_best) + ":len=" + std::to_string(s.max_length) +
-                  ":new=" + std::to_string(s.max_new_tokens) +
-                  ":forced=" + std::to_string(s.forced_new_tokens) + '\x1f';
+  for (const TextRoute& route : routes_) {
+    cache_prefix_.push_back("service:" + options_.cache_key + route.cache_key +
+                            ":beam=" + std::to_string(s.beam_size) + ":n=" + std::to_string(s.n_best) +
+                            ":len=" + std::to_string(s.max_length) +
+                            ":new=" + std::to_string(s.max_new_tokens) +
+                            ":forced=" + std::to_string(s.forced_new_tokens) + '\x1f');
+  }
 }
 
 RequestTranslation::~RequestTranslation() { Cancel(); }
@@ -152,28 +164,52 @@ StatusOr<std::unique_ptr<RequestTranslation>> RequestTranslation::Start(Schedule
                                                                         const BatchBackend& backend,
                                                                         std::vector<std::string> texts,
                                                                         const RequestOptions& options) {
-  std::unique_ptr<RequestTranslation> request(new RequestTranslation(backend, std::move(texts), options));
+  // The scheduler's own backend: jobs submitted without one use it (the const_cast only names it).
+  TextRoute route{const_cast<BatchBackend*>(&backend), "", ""};
+  std::vector<size_t> route_of_text(texts.size(), 0);
+  return Start(scheduler, {route}, std::move(route_of_text), std::move(texts), options);
+}
+
+StatusOr<std::unique_ptr<RequestTranslation>> RequestTranslation::Start(Scheduler& scheduler,
+                                                                        std::vector<TextRoute> routes,
+                                                                        std::vector<size_t> route_of_text,
+                                                                        std::vector<std::string> texts,
+                                                                        const RequestOptions& options) {
+  if (route_of_text.size() != texts.size()) return Status::Internal("one route per text is needed");
+  for (size_t r : route_of_text) {
+    if (r >= routes.size() || routes[r].backend == nullptr) return Status::Internal("a text has no route");
+  }
+  std::unique_ptr<RequestTranslation> request(
+      new RequestTranslation(std::move(routes), std::move(route_of_text), std::move(texts), options));
   RequestTranslation& r = *request;
-  std::vector<std::string> job_units;
-  Recorder recorder(r, &job_units);
+  std::vector<std::vector<std::string>> job_units(r.routes_.size());
   text::DocumentOptions plan = r.options_.document;
   // Pass 1 answers at once: large batches only mean fewer calls.
   plan.batch_token_budget = std::max(plan.batch_token_budget, 1 << 20);
   plan.max_batch_sentences = std::max(plan.max_batch_sentences, 1 << 16);
   text::DocumentCallbacks discard;
   discard.on_output = [](std::string_view) {};
-  for (const std::string& text : r.texts_) {
+  for (size_t t = 0; t < r.texts_.size(); ++t) {
+    const size_t route = r.route_of_text_[t];
+    Recorder recorder(r, route, &job_units[route]);
     r.first_segment_.push_back(r.stats_.segments);
-    DOLMETSCH_ASSIGN_OR_RETURN(text::DocumentStats stats,
-                               text::TranslateDocument(text, recorder, plan, nullptr, discard, nullptr));
+    DOLMETSCH_ASSIGN_OR_RETURN(text::DocumentStats stats, text::TranslateDocument(r.texts_[t], recorder, plan,
+                                                                                  nullptr, discard, nullptr));
     r.stats_.segments += stats.segments;
     r.stats_.duplicates += stats.duplicates;  // within a window the pipeline merges them before asking
     r.stats_.units += stats.duplicates;
     r.stats_.split_segments += stats.split_segments;
   }
-  r.stats_.decoded = job_units.size();
-  if (!job_units.empty()) {
-    DOLMETSCH_ASSIGN_OR_RETURN(r.job_, scheduler.Submit(std::move(job_units), r.options_.search));
+  for (size_t route = 0; route < r.routes_.size(); ++route) {
+    r.stats_.decoded += job_units[route].size();
+    if (job_units[route].empty()) continue;
+    auto job = scheduler.Submit(std::move(job_units[route]), r.options_.search, r.routes_[route].backend,
+                                r.routes_[route].model);
+    if (!job.ok()) {
+      r.Cancel();  // admitted as a whole or not at all
+      return job.status();
+    }
+    r.jobs_[route] = std::move(job).value();
   }
   return request;
 }
@@ -188,7 +224,7 @@ StatusOr<std::string> RequestTranslation::Assemble(
     size_t text_index, size_t hypothesis, const std::function<Status()>& poll,
     const std::function<void(const SegmentOutput&)>& on_segment) {
   if (text_index >= texts_.size()) return Status::InvalidArgument("no text " + std::to_string(text_index));
-  Replayer replayer(*this, hypothesis, poll);
+  Replayer replayer(*this, route_of_text_[text_index], hypothesis, poll);
   std::string out;
   std::string pending;
   size_t next_segment = first_segment_[text_index];
@@ -224,7 +260,7 @@ StatusOr<std::optional<std::string>> RequestTranslation::AssembleReady(
     size_t text_index, size_t* next_segment, const std::function<void(const SegmentOutput&)>& on_segment) {
   if (text_index >= texts_.size()) return Status::InvalidArgument("no text " + std::to_string(text_index));
   std::function<Status()> no_poll;
-  Replayer replayer(*this, 0, no_poll, /*nonblocking=*/true);
+  Replayer replayer(*this, route_of_text_[text_index], 0, no_poll, /*nonblocking=*/true);
   std::string out;
   std::string pending;
   size_t segment_index = first_segment_[text_index];
@@ -260,35 +296,50 @@ StatusOr<std::optional<std::string>> RequestTranslation::AssembleReady(
 }
 
 size_t RequestTranslation::progress() const {
-  return job_ == nullptr ? 0 : job_->WaitForProgress(job_->size(), Clock::now());
+  size_t n = 0;
+  for (const auto& job : jobs_) {
+    if (job != nullptr) n += job->WaitForProgress(job->size(), Clock::now());
+  }
+  return n;
 }
 
-bool RequestTranslation::ended() const { return job_ == nullptr || job_->finished(); }
+bool RequestTranslation::ended() const {
+  for (const auto& job : jobs_) {
+    if (job != nullptr && !job->finished()) return false;
+  }
+  return true;
+}
 
 void RequestTranslation::OnChange(std::function<void()> fn) {
-  if (job_ == nullptr) {
-    if (fn) fn();
-  } else {
-    job_->OnChange(std::move(fn));
+  bool any = false;
+  for (const auto& job : jobs_) {
+    if (job == nullptr) continue;
+    any = true;
+    job->OnChange(fn);
   }
+  if (!any && fn) fn();
 }
 
 void RequestTranslation::Cancel() {
-  if (job_ != nullptr) job_->Cancel();
+  for (const auto& job : jobs_) {
+    if (job != nullptr) job->Cancel();
+  }
 }
 
 long long RequestTranslation::source_tokens() const {
   long long n = 0;
-  if (job_ != nullptr && job_->finished()) {
-    for (size_t i = 0; i < job_->size(); ++i) n += job_->result(i).source_tokens;
+  for (const auto& job : jobs_) {
+    if (job == nullptr || !job->finished()) continue;
+    for (size_t i = 0; i < job->size(); ++i) n += job->result(i).source_tokens;
   }
   return n;
 }
 
 long long RequestTranslation::target_tokens() const {
   long long n = 0;
-  if (job_ != nullptr && job_->finished()) {
-    for (size_t i = 0; i < job_->size(); ++i) n += job_->result(i).target_tokens;
+  for (const auto& job : jobs_) {
+    if (job == nullptr || !job->finished()) continue;
+    for (size_t i = 0; i < job->size(); ++i) n += job->result(i).target_tokens;
   }
   return n;
 }

@@ -17,6 +17,10 @@
 // With n_best > 1 the Job keeps n hypotheses per unit and Assemble(t, k) builds text t from hypothesis k of
 // every unit (the best one where a unit has fewer); the cache is then not used (it holds best translations).
 //
+// Several models: each text may go its own route (a model, or two through a pivot: `TextRoute`), e.g. when
+// the languages of a request's texts were detected one by one. Units are planned per route and each route's
+// units go to the scheduler as one Job on that route's backend (all admitted, or none).
+//
 // Errors: Start fails like Scheduler::Submit (ResourceExhausted, Unavailable) or with the pipeline's
 // InvalidArgument; Assemble returns the job's error, or what `poll` returned (the job is then cancelled).
 // Thread-safety: one object serves one request on one thread at a time; the cache and scheduler are shared.
@@ -63,11 +67,26 @@ struct SegmentOutput {
   std::string translation;  // piece without surrounding whitespace
 };
 
+// Where some of a request's texts go: a backend (must outlive the request), the part of the cache key that
+// names it ("opus-mt-de-en:float32", added to RequestOptions::cache_key), and its metrics label ("de-en").
+struct TextRoute {
+  BatchBackend* backend = nullptr;
+  std::string cache_key;
+  std::string model;
+};
+
 class RequestTranslation {
  public:
-  // `scheduler` and `backend` must outlive the object.
+  // Every text through `backend` (the scheduler's own when it has one). `scheduler` and `backend` must
+  // outlive the object.
   static StatusOr<std::unique_ptr<RequestTranslation>> Start(Scheduler& scheduler,
                                                              const BatchBackend& backend,
+                                                             std::vector<std::string> texts,
+                                                             const RequestOptions& options);
+  // Text t through routes[route_of_text[t]].
+  static StatusOr<std::unique_ptr<RequestTranslation>> Start(Scheduler& scheduler,
+                                                             std::vector<TextRoute> routes,
+                                                             std::vector<size_t> route_of_text,
                                                              std::vector<std::string> texts,
                                                              const RequestOptions& options);
   ~RequestTranslation();
@@ -109,17 +128,18 @@ class RequestTranslation {
   class Recorder;
   class Replayer;
 
-  RequestTranslation(const BatchBackend& backend, std::vector<std::string> texts,
-                     const RequestOptions& options);
+  RequestTranslation(std::vector<TextRoute> routes, std::vector<size_t> route_of_text,
+                     std::vector<std::string> texts, const RequestOptions& options);
   text::DocumentOptions AssembleOptions() const;
 
-  const BatchBackend& backend_;
+  const std::vector<TextRoute> routes_;
+  const std::vector<size_t> route_of_text_;
   const std::vector<std::string> texts_;
   RequestOptions options_;
   bool use_cache_ = false;
-  std::string cache_prefix_;
-  std::unordered_map<std::string, Unit> units_;
-  std::shared_ptr<Job> job_;  // null when nothing needed decoding
+  std::vector<std::string> cache_prefix_;                     // per route
+  std::vector<std::unordered_map<std::string, Unit>> units_;  // per route
+  std::vector<std::shared_ptr<Job>> jobs_;                    // per route; null when nothing needed decoding
   RequestStats stats_;
   std::vector<size_t> first_segment_;  // per text: index of its first segment over all texts
 };

@@ -66,13 +66,17 @@ Scheduler::~Scheduler() {
 }
 
 StatusOr<std::shared_ptr<Job>> Scheduler::Submit(std::vector<std::string> sentences,
-                                                 const SentenceOptions& options) {
+                                                 const SentenceOptions& options, BatchBackend* backend,
+                                                 std::string model) {
+  if (backend == nullptr) backend = backend_;
+  if (backend == nullptr) return Status::Internal("a job was submitted without a backend");
   // Token counts are computed outside the lock: tokenizing a long document takes a while.
   std::vector<int> tokens(sentences.size(), 0);
   for (size_t i = 0; i < sentences.size(); ++i) {
-    if (!sentences[i].empty()) tokens[i] = std::max(1, backend_->CountTokens(sentences[i]));
+    if (!sentences[i].empty()) tokens[i] = std::max(1, backend->CountTokens(sentences[i]));
   }
-  std::shared_ptr<Job> job(new Job(std::move(sentences), std::move(tokens), options));
+  std::shared_ptr<Job> job(
+      new Job(std::move(sentences), std::move(tokens), options, backend, std::move(model)));
   job->scheduler_ = this;
   job->mu_ = &mu_;
   long long to_queue = 0;
@@ -168,11 +172,15 @@ void Scheduler::WorkerLoop() {
   for (;;) {
     std::vector<Item> batch;
     SentenceOptions batch_options;
+    BatchBackend* batch_backend = nullptr;
+    std::string batch_model;
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
       if (stopping_) return;
       batch_options = waiting_.front()->options_;
+      batch_backend = waiting_.front()->backend_;
+      batch_model = waiting_.front()->model_;
       long long tokens = 0;
       std::vector<std::shared_ptr<Job>> contributed;
       // Round robin: one sentence per compatible job per pass, until the budget is used up.
@@ -181,7 +189,10 @@ void Scheduler::WorkerLoop() {
       while (progress && !full) {
         progress = false;
         for (const std::shared_ptr<Job>& job : waiting_) {
-          if (!(job->options_ == batch_options) || job->next_ >= job->size()) continue;
+          if (!(job->options_ == batch_options) || job->backend_ != batch_backend ||
+              job->next_ >= job->size()) {
+            continue;
+          }
           size_t i = job->next_;
           int t = job->tokens_[i];
           if (!batch.empty() && (tokens + t > options_.max_batch_tokens ||
@@ -231,7 +242,8 @@ void Scheduler::WorkerLoop() {
     }
 
     auto start = std::chrono::steady_clock::now();
-    StatusOr<std::vector<SentenceResult>> results = backend_->TranslateBatch(texts, batch_options, cancel);
+    StatusOr<std::vector<SentenceResult>> results =
+        batch_backend->TranslateBatch(texts, batch_options, cancel);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (results.ok() && results->size() != texts.size()) {
       results = Status::Internal("the backend returned a wrong number of results");
@@ -260,7 +272,8 @@ void Scheduler::WorkerLoop() {
       }
     }
     if (metrics_ != nullptr && results.ok()) {
-      metrics_->ObserveBatch(static_cast<int>(order.size()), source_tokens, target_tokens, seconds);
+      metrics_->ObserveBatch(static_cast<int>(order.size()), source_tokens, target_tokens, seconds,
+                             batch_model);
     }
     for (Item& item : batch) {
       Job& job = *item.job;

@@ -1,6 +1,9 @@
 // Scheduler: batches sentences across all requests in flight and runs them on a BatchBackend.
 //
-// Each request Submits its sentences as one Job. Worker threads repeatedly form a batch from the jobs that
+// Each request Submits its sentences as one Job, for one backend (one model, or one route through several:
+// the scheduler serves many models, each job naming its own; a batch only ever holds jobs of one backend
+// and equal options, and the round robin below makes the models take turns as the requests do). Worker
+// threads repeatedly form a batch from the jobs that
 // have sentences waiting: they take one sentence from each job in turn (round robin, oldest job first, then
 // the job order rotates), so a huge document cannot starve short requests; only jobs with equal
 // SentenceOptions share a batch; a batch stops at `max_batch_tokens` source tokens or `max_batch_sentences`;
@@ -65,14 +68,19 @@ class Job {
 
  private:
   friend class Scheduler;
-  Job(std::vector<std::string> sentences, std::vector<int> tokens, SentenceOptions options)
-      : sentences_(std::move(sentences)),
+  Job(std::vector<std::string> sentences, std::vector<int> tokens, SentenceOptions options,
+      BatchBackend* backend, std::string model)
+      : backend_(backend),
+        model_(std::move(model)),
+        sentences_(std::move(sentences)),
         tokens_(std::move(tokens)),
         options_(options),
         results_(sentences_.size()),
         done_flags_(sentences_.size(), false) {}
   size_t PrefixLocked() const;
 
+  BatchBackend* const backend_;
+  const std::string model_;  // metrics label ("de-en")
   const std::vector<std::string> sentences_;
   const std::vector<int> tokens_;
   const SentenceOptions options_;
@@ -109,14 +117,17 @@ class Scheduler {
     int output_slack = 8;
   };
 
-  // `backend` (and `metrics`, may be null) must outlive the scheduler.
+  // `backend` (the default for jobs that name none; may be null when every job names its own) and `metrics`
+  // (may be null) must outlive the scheduler.
   Scheduler(BatchBackend* backend, Options options, Metrics* metrics = nullptr);
   ~Scheduler();  // stops the workers; unfinished jobs end with Cancelled
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Empty sentences are answered with an empty result without a decode.
-  StatusOr<std::shared_ptr<Job>> Submit(std::vector<std::string> sentences, const SentenceOptions& options);
+  // `backend` (null: the scheduler's) must outlive the job; `model` labels its batches in the metrics.
+  StatusOr<std::shared_ptr<Job>> Submit(std::vector<std::string> sentences, const SentenceOptions& options,
+                                        BatchBackend* backend = nullptr, std::string model = "");
 
   // Cancels every unfinished job as Job::Cancel does: sentences in running batches stop within one decoding
   // step, waiters get Cancelled ("the translator is shutting down") at once. For the end of a shutdown's

@@ -53,6 +53,78 @@ TEST(SchedulerTest, SentencesOfConcurrentRequestsShareOneBatch) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(jobs[i]->result(0).hypotheses[0], "0:SATZ " + std::to_string(i));
 }
 
+// Several models behind one scheduler: each batch holds one model's sentences, the models take turns, and
+// the metrics count each model under its label.
+TEST(SchedulerTest, BatchesPerModelTakingTurnsAcrossModels) {
+  FakeBackend german, french, blocker;
+  Metrics metrics;
+  Scheduler scheduler(nullptr, {.workers = 1, .max_batch_sentences = 4}, &metrics);
+  german.Open();
+  french.Open();
+  blocker.Close();
+  auto first = scheduler.Submit({"halt"}, {}, &blocker, "xx-en");
+  ASSERT_TRUE(first.ok());
+  blocker.WaitEntered(1);  // the worker is busy: the rest piles up
+  auto de = scheduler.Submit(Numbered("de", 12), {}, &german, "de-en");
+  auto fr = scheduler.Submit(Numbered("fr", 12), {}, &french, "fr-en");
+  ASSERT_TRUE(de.ok() && fr.ok());
+  blocker.Open();
+  ASSERT_TRUE((*de)->WaitUntil(Soon()).ok());
+  ASSERT_TRUE((*fr)->WaitUntil(Soon()).ok());
+  // Each backend saw only its own sentences, in batches of at most 4.
+  for (const auto& batch : german.batches()) {
+    for (const std::string& s : batch) EXPECT_EQ(s.rfind("de ", 0), 0u) << s;
+  }
+  for (const auto& batch : french.batches()) {
+    for (const std::string& s : batch) EXPECT_EQ(s.rfind("fr ", 0), 0u) << s;
+  }
+  EXPECT_EQ(german.batches().size(), 3u);
+  EXPECT_EQ(french.batches().size(), 3u);
+  EXPECT_EQ((*fr)->result(11).hypotheses[0], "0:FR 11");
+  std::string rendered = metrics.RenderPrometheus();
+  EXPECT_NE(rendered.find("dolmetsch_model_sentences_total{model=\"de-en\"} 12"), std::string::npos)
+      << rendered;
+  EXPECT_NE(rendered.find("dolmetsch_model_sentences_total{model=\"fr-en\"} 12"), std::string::npos);
+  EXPECT_NE(rendered.find("dolmetsch_model_batches_total{model=\"fr-en\"} 3"), std::string::npos);
+}
+
+TEST(SchedulerTest, ModelsAlternateBatchByBatch) {
+  // One FakeBackend records the order of every batch across both "models" (two backends sharing a log).
+  struct Logged : FakeBackend {
+    Logged(std::vector<std::string>* log, std::mutex* mu, std::string name)
+        : log_(log), mu_(mu), name_(name) {}
+    StatusOr<std::vector<SentenceResult>> TranslateBatch(
+        const std::vector<std::string>& sentences, const SentenceOptions& options,
+        const std::vector<const engine::CancelToken*>& cancel) override {
+      {
+        std::lock_guard<std::mutex> lock(*mu_);
+        log_->push_back(name_);
+      }
+      return FakeBackend::TranslateBatch(sentences, options, cancel);
+    }
+    std::vector<std::string>* log_;
+    std::mutex* mu_;
+    std::string name_;
+  };
+  std::vector<std::string> log;
+  std::mutex mu;
+  Logged a(&log, &mu, "a"), b(&log, &mu, "b"), blocker(&log, &mu, "blocker");
+  a.Open();
+  b.Open();
+  blocker.Close();
+  Scheduler scheduler(nullptr, {.workers = 1, .max_batch_sentences = 2});
+  auto first = scheduler.Submit({"halt"}, {}, &blocker, "x");
+  ASSERT_TRUE(first.ok());
+  blocker.WaitEntered(1);
+  auto ja = scheduler.Submit(Numbered("a", 6), {}, &a, "a");
+  auto jb = scheduler.Submit(Numbered("b", 6), {}, &b, "b");
+  ASSERT_TRUE(ja.ok() && jb.ok());
+  blocker.Open();
+  ASSERT_TRUE((*ja)->WaitUntil(Soon()).ok());
+  ASSERT_TRUE((*jb)->WaitUntil(Soon()).ok());
+  EXPECT_EQ(log, (std::vector<std::string>{"blocker", "a", "b", "a", "b", "a", "b"}));
+}
+
 TEST(SchedulerTest, ShortRequestIsNotStarvedByHugeDocument) {
   FakeBackend backend;
   Scheduler scheduler(&backend, {.workers = 1, .max_batch_sentences = 4});

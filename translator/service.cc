@@ -8,8 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "catalog/language_names.h"
+#include "engine/compute_type.h"
+#include "engine/translator.h"
 #include "http/multipart.h"
 #include "http/server.h"
+#include "langid/language_detector.h"
 #include "translator/openapi.h"
 #include "translator/request_translation.h"
 
@@ -31,6 +35,7 @@ const std::map<std::string, std::string>& Routes() {
                                                                      {"/frontend/settings", "GET"},
                                                                      {"/openapi.json", "GET"},
                                                                      {"/translate", "POST"},
+                                                                     {"/detect", "POST"},
                                                                      {"/v1/translate", "POST"}};
   return *routes;
 }
@@ -98,25 +103,132 @@ void Service::SetLogSink(std::function<void(const std::string&)> sink) {
 
 Status Service::AttachBackend(BatchBackend* backend, ModelInfo info) {
   if (scheduler_ != nullptr) return Status::Internal("AttachBackend was called twice");
+  auto own = std::make_unique<catalog::ModelCatalog>();
+  catalog::ModelSpec spec;
+  spec.name = info.name;
+  spec.sources = {info.source_language};
+  spec.targets = {info.target_language};
+  if (Status s = own->Add(spec); !s.ok()) return s;
+  own_catalog_ = std::move(own);
+  set_.compute_type = info.compute_type;
   scheduler_ = std::make_unique<Scheduler>(backend, options_.scheduler, &metrics_);
   backend_.store(backend);
   {
     std::lock_guard<std::mutex> lock(model_mu_);
     model_ = info;
   }
+  catalog_.store(own_catalog_.get());
   metrics_.SetModelLoadSeconds(info.load_seconds);
   metrics_.SetModelInfo(info.name, info.compute_type);
-  // Warm-up: one real translation through the whole path (allocations, caches, first-call costs).
-  auto job = scheduler_->Submit({"Guten Morgen."}, SentenceOptions{});
-  if (!job.ok()) return job.status().WithContext("warm-up translation");
-  Status s = (*job)->WaitUntil(Clock::now() + std::chrono::seconds(300));
-  if (!s.ok()) return s.WithContext("warm-up translation");
+  DOLMETSCH_RETURN_IF_ERROR(WarmUp(backend, info.source_language + "-" + info.target_language));
   scheduler_ptr_.store(scheduler_.get());
   if (!draining_.load()) {
     ready_.store(true);
     metrics_.SetReady(true);
   }
   return Status::Ok();
+}
+
+Status Service::AttachModels(const catalog::ModelCatalog* catalog, catalog::ModelRegistry* registry,
+                             ModelSetOptions options) {
+  if (scheduler_ != nullptr) return Status::Internal("AttachModels was called twice");
+  if (catalog == nullptr || catalog->empty()) return Status::InvalidArgument("no model to serve");
+  set_ = std::move(options);
+  registry_ = registry;
+  scheduler_ = std::make_unique<Scheduler>(nullptr, options_.scheduler, &metrics_);
+  catalog_.store(catalog);  // /languages answers from now on
+  {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    model_.name = catalog->models().front().name;
+    model_.compute_type = set_.compute_type;
+  }
+  // Lazy models need no warm-up; preloaded ones are loaded and run once before /ready says yes.
+  for (const catalog::ModelSpec* model : set_.preload) {
+    StatusOr<std::shared_ptr<const engine::Translator>> loaded = registry_->Acquire(*model);
+    if (!loaded.ok()) return loaded.status();
+    // What the engine runs ("auto" resolved), for the metrics and the cache key.
+    set_.compute_type = engine::ComputeTypeName((*loaded)->compute_type());
+    const std::string target = model->targets.front();
+    StatusOr<Route> route = RouteFor(model->sources.front(), target);
+    if (!route.ok()) return route.status().WithContext("preloading '" + model->name + "'");
+    DOLMETSCH_RETURN_IF_ERROR(WarmUp(route->backend, route->label));
+  }
+  {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    model_.compute_type = set_.compute_type;
+  }
+  metrics_.SetModelInfo(catalog->models().size() == 1 ? catalog->models().front().name : "several",
+                        set_.compute_type);
+  double load_seconds = 0;
+  for (const catalog::LoadedModel& m : registry_->Loaded()) load_seconds += m.load_seconds;
+  metrics_.SetModelLoadSeconds(load_seconds);
+  scheduler_ptr_.store(scheduler_.get());
+  if (!draining_.load()) {
+    ready_.store(true);
+    metrics_.SetReady(true);
+  }
+  return Status::Ok();
+}
+
+// One real translation through the whole path (allocations, caches, first-call costs).
+Status Service::WarmUp(BatchBackend* backend, const std::string& label) {
+  auto job = scheduler_->Submit({"Guten Morgen."}, SentenceOptions{}, backend, label);
+  if (!job.ok()) return job.status().WithContext("warm-up translation");
+  Status s = (*job)->WaitUntil(Clock::now() + std::chrono::seconds(300));
+  if (!s.ok()) return s.WithContext("warm-up translation (" + label + ")");
+  return Status::Ok();
+}
+
+StatusOr<Service::Route> Service::RouteFor(const std::string& source, const std::string& target) {
+  const catalog::ModelCatalog* catalog = catalog_.load();
+  if (catalog == nullptr) return Status::Unavailable("the model is still loading; retry in a few seconds");
+  StatusOr<std::vector<catalog::Hop>> hops = catalog->Route(source, target, set_.allow_pivot);
+  if (!hops.ok()) return Status::InvalidArgument(hops.status().message());
+  Route route;
+  route.label = source;
+  for (const catalog::Hop& hop : *hops) {
+    route.label += "-" + hop.target;
+    route.models += (route.models.empty() ? "" : "+") + hop.model->name;
+  }
+  if (registry_ == nullptr) {  // AttachBackend: its one pair
+    route.backend = backend_.load();
+    return route;
+  }
+  route.hops = std::move(hops).value();
+  std::lock_guard<std::mutex> lock(routes_mu_);
+  std::vector<BatchBackend*> hop_backends;
+  std::string key;
+  for (const catalog::Hop& hop : route.hops) {
+    std::string hop_key = hop.model->dir + '\x1f' + hop.target_token;
+    std::unique_ptr<BatchBackend>& b = route_backends_[hop_key];
+    if (b == nullptr)
+      b = std::make_unique<RegistryBackend>(registry_, hop.model, hop.target_token, set_.caps);
+    hop_backends.push_back(b.get());
+    key += (key.empty() ? "" : "\x1e") + hop_key;
+  }
+  if (hop_backends.size() == 1) {
+    route.backend = hop_backends[0];
+    return route;
+  }
+  if (hop_backends.size() != 2) return Status::Internal("a route of more than two models");
+  std::unique_ptr<BatchBackend>& pivot = route_backends_[key];
+  if (pivot == nullptr) pivot = std::make_unique<PivotBackend>(hop_backends[0], hop_backends[1]);
+  route.backend = pivot.get();
+  return route;
+}
+
+StatusOr<std::vector<std::shared_ptr<const engine::Translator>>> Service::AcquireModels(const Route& route) {
+  std::vector<std::shared_ptr<const engine::Translator>> handles;
+  if (registry_ == nullptr) return handles;
+  for (const catalog::Hop& hop : route.hops) {
+    StatusOr<std::shared_ptr<const engine::Translator>> handle = registry_->Acquire(*hop.model);
+    if (!handle.ok()) {
+      // A model that does not load is the server's problem, not the request's.
+      return Status::Internal(handle.status().message());
+    }
+    handles.push_back(std::move(handle).value());
+  }
+  return handles;
 }
 
 void Service::OnComplete(const http::Exchange& exchange) {
@@ -147,6 +259,7 @@ void Service::OnComplete(const http::Exchange& exchange) {
     line["sentences"] = f.value("sentences", 0);
     line["chars"] = f.value("chars", 0);
   }
+  if (f.contains("model") && !f["model"].get<std::string>().empty()) line["model"] = f["model"];
   if (f.value("stream", false)) line["stream"] = true;
   if (f.contains("error")) line["error"] = f["error"];
   if (options_.log_text && f.contains("text")) line["text"] = f["text"];
@@ -182,28 +295,37 @@ bool Service::KeyAccepted(const http::Request& req, const std::string& body_key)
 }
 
 std::string Service::LanguagesJson() const {
-  ModelInfo m;
-  {
-    std::lock_guard<std::mutex> lock(model_mu_);
-    m = model_;
-  }
-  auto name = [](const std::string& code) -> std::string {
-    static const std::map<std::string, std::string> names = {
-        {"de", "German"}, {"en", "English"}, {"fr", "French"}, {"es", "Spanish"}, {"it", "Italian"}};
-    auto it = names.find(code);
-    return it == names.end() ? code : it->second;
-  };
   json out = json::array();
-  out.push_back(
-      {{"code", m.source_language}, {"name", name(m.source_language)}, {"targets", {m.target_language}}});
+  const catalog::ModelCatalog* catalog = catalog_.load();
+  if (catalog == nullptr) return Dump(out);
+  // LibreTranslate lists every code that is a source or a target; clients check both codes against it.
+  for (const std::string& code : catalog->Languages(set_.allow_pivot)) {
+    out.push_back({{"code", code},
+                   {"name", catalog::LanguageName(code)},
+                   {"targets", catalog->Targets(code, set_.allow_pivot)}});
+  }
   return Dump(out);
 }
 
 std::string Service::SettingsJson() const {
-  ModelInfo m;
-  {
-    std::lock_guard<std::mutex> lock(model_mu_);
-    m = model_;
+  const catalog::ModelCatalog* catalog = catalog_.load();
+  std::vector<std::string> sources = catalog ? catalog->Sources() : std::vector<std::string>{};
+  // As LibreTranslate's page: detection first when there is a choice, else the one source; the target is
+  // English when the source reaches it, else its first target.
+  std::string source = sources.size() == 1 ? sources[0] : "auto";
+  std::string source_name = source == "auto" ? "Auto Detect" : catalog::LanguageName(source);
+  std::string target;
+  if (catalog != nullptr && !sources.empty()) {
+    std::string from = source == "auto" ? (std::find(sources.begin(), sources.end(), "de") != sources.end()
+                                               ? std::string("de")
+                                               : sources[0])
+                                        : source;
+    std::vector<std::string> targets = catalog->Targets(from, set_.allow_pivot);
+    if (std::find(targets.begin(), targets.end(), "en") != targets.end()) {
+      target = "en";
+    } else if (!targets.empty()) {
+      target = targets[0];
+    }
   }
   json out = {
       {"charLimit",
@@ -216,8 +338,8 @@ std::string Service::SettingsJson() const {
       {"filesTranslation", false},
       {"supportedFilesFormat", json::array()},
       {"language",
-       {{"source", {{"code", m.source_language}, {"name", m.source_language}}},
-        {"target", {{"code", m.target_language}, {"name", m.target_language}}}}}};
+       {{"source", {{"code", source}, {"name", source_name}}},
+        {"target", {{"code", target}, {"name", catalog::LanguageName(target)}}}}}};
   return Dump(out);
 }
 
@@ -243,6 +365,14 @@ void Service::Mount(http::Server& server) {
     }
   });
   get("/metrics", [this](Exchange& e) {
+    if (registry_ != nullptr && catalog_.load() != nullptr) {
+      std::vector<Metrics::LoadedModelInfo> loaded;
+      for (const catalog::LoadedModel& m : registry_->Loaded()) {
+        loaded.push_back({m.name, static_cast<double>(m.resident_bytes), m.load_seconds});
+      }
+      metrics_.SetLoadedModels(std::move(loaded), static_cast<long long>(registry_->loads()),
+                               static_cast<long long>(registry_->unloads()));
+    }
     e.response().SetContent(metrics_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
   });
   get("/languages", [this](Exchange& e) { Respond(e.response(), 200, LanguagesJson()); });
@@ -250,6 +380,7 @@ void Service::Mount(http::Server& server) {
   get("/openapi.json", [this](Exchange& e) { Respond(e.response(), 200, OpenApiJson()); });
   server.Route("POST", "/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kLegacy, e); });
   server.Route("POST", "/v1/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kNative, e); });
+  server.Route("POST", "/detect", [this](const Ex& e) { HandleDetect(e); });
   // CORS preflights (wrong methods get 405 with Allow from the server).
   for (const auto& [path, allowed] : Routes()) {
     server.Route(
@@ -552,18 +683,106 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   if (scheduler == nullptr) {
     return RespondError(*exchange, Status::Unavailable("the model is still loading; retry in a few seconds"));
   }
+  // 4. Routes: the pair, or each text's detected source; the models are loaded here when first used.
+  const catalog::ModelCatalog* catalog = catalog_.load();
+  const size_t n_texts = request.texts.size();
+  std::string target = request.target;
+  std::string source = request.source;
+  if (request.kind == ApiKind::kLegacy) {
+    source = "de";
+    target = "en";
+    if (!catalog->Route("de", "en", set_.allow_pivot).ok()) {
+      return RespondError(*exchange, Status::InvalidArgument(
+                                         "{\"text_de\"} asks for German -> English, and this server has no "
+                                         "German -> English model (served pairs: " +
+                                         catalog->DescribePairs() +
+                                         "); send {\"q\": ..., \"source\": ..., \"target\": ...} instead"));
+    }
+  } else if (target.empty() || (source.empty() && !request.source_auto)) {
+    // Not named: the original pair when served, else the only pair served.
+    const bool de_en = catalog->Route("de", "en", set_.allow_pivot).ok();
+    const std::vector<std::string> sources = catalog->Sources();
+    if (target.empty()) {
+      std::vector<std::string> targets =
+          catalog->Targets(source.empty() ? (de_en ? "de" : sources.front()) : source, set_.allow_pivot);
+      if (de_en && (source.empty() || source == "de")) {
+        target = "en";
+      } else if (targets.size() == 1) {
+        target = targets[0];
+      } else {
+        return RespondError(*exchange,
+                            Status::InvalidArgument("missing 'target': name the language to translate "
+                                                    "into; served pairs: " +
+                                                    catalog->DescribePairs()));
+      }
+    }
+    if (source.empty() && !request.source_auto) {
+      if (de_en && target == "en") {
+        source = "de";
+      } else if (sources.size() == 1) {
+        source = sources[0];
+      } else {
+        return RespondError(*exchange,
+                            Status::InvalidArgument("missing 'source': name the language of the text "
+                                                    "(or \"auto\"); served pairs: " +
+                                                    catalog->DescribePairs()));
+      }
+    }
+  }
+  std::vector<langid::LanguageGuess> detected;
+  std::vector<std::string> text_source(n_texts, source);
+  if (request.source_auto) {
+    std::vector<std::string> candidates;
+    for (const std::string& s : catalog->Sources()) {
+      if (s != target && catalog->Route(s, target, set_.allow_pivot).ok()) candidates.push_back(s);
+    }
+    if (candidates.empty()) {
+      return RespondError(
+          *exchange, Status::InvalidArgument("no served language translates into '" + target.substr(0, 20) +
+                                             "'; served pairs: " + catalog->DescribePairs()));
+    }
+    // As LibreTranslate: short texts (40 characters or less) take the guess for all texts together.
+    std::string all;
+    for (const std::string& t : request.texts) all += t + "\n";
+    std::vector<langid::LanguageGuess> overall = langid::DetectLanguages(all, candidates);
+    for (size_t t = 0; t < n_texts; ++t) {
+      std::vector<langid::LanguageGuess> guesses =
+          request.texts[t].size() > 40 ? langid::DetectLanguages(request.texts[t], candidates) : overall;
+      detected.push_back(guesses.empty() ? langid::LanguageGuess{candidates[0], 0} : guesses[0]);
+      text_source[t] = detected.back().language;
+    }
+  }
+  std::vector<TextRoute> text_routes;
+  std::vector<Route> routes;
+  std::vector<size_t> route_of_text(n_texts, 0);
+  std::map<std::string, size_t> route_index;
+  std::vector<std::shared_ptr<const engine::Translator>> held;  // loaded models, kept while planning
+  for (size_t t = 0; t < n_texts; ++t) {
+    auto [it, inserted] = route_index.try_emplace(text_source[t], routes.size());
+    route_of_text[t] = it->second;
+    if (!inserted) continue;
+    if (text_source[t] == target) {
+      return RespondError(*exchange, Status::InvalidArgument("source and target are both '" + target +
+                                                             "'; served pairs: " + catalog->DescribePairs()));
+    }
+    StatusOr<Route> route = RouteFor(text_source[t], target);
+    if (!route.ok()) return RespondError(*exchange, route.status());
+    auto handles = AcquireModels(*route);
+    if (!handles.ok()) return RespondError(*exchange, handles.status());
+    held.insert(held.end(), handles->begin(), handles->end());
+    text_routes.push_back({route->backend, route->models + ":" + set_.compute_type, route->label});
+    routes.push_back(std::move(route).value());
+  }
+  fields["model"] = routes.empty() ? "" : routes[0].label;
+
   RequestOptions plan;
   plan.search = request.options;
   plan.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
   plan.document.max_segment_tokens = options_.max_segment_tokens;
   plan.cache = cache_.get();
-  ModelInfo model;
-  {
-    std::lock_guard<std::mutex> lock(model_mu_);
-    model = model_;
-  }
-  plan.cache_key = model.name + ":" + model.compute_type;
-  auto started = RequestTranslation::Start(*scheduler, *backend_.load(), std::move(request.texts), plan);
+  auto started = RequestTranslation::Start(*scheduler, std::move(text_routes), route_of_text,
+                                           std::move(request.texts), plan);
+  held.clear();
   if (!started.ok()) return RespondError(*exchange, started.status());
   std::shared_ptr<RequestTranslation> translation = std::move(started).value();
   const RequestStats& stats = translation->stats();
@@ -582,7 +801,18 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   // The complete answer: text t of every text is assembled from the best hypotheses, alternatives from the
   // others. `first` holds texts assembled already (streaming assembles the best translation as it goes).
   // Called once the job has ended, so Assemble never waits.
-  auto build_answer = [translation, request, model, start](
+  json model_json = json::object();
+  if (!routes.empty()) {
+    const Route& r = routes[0];
+    model_json = {{"name", r.models}, {"source", text_source[0]}, {"target", target}};
+    if (r.hops.size() > 1) model_json["pivot"] = r.hops[0].target;
+    if (routes.size() > 1) {  // detected texts in several languages: each went its own way
+      json each = json::array();
+      for (const Route& other : routes) each.push_back(other.models);
+      model_json["routes"] = each;
+    }
+  }
+  auto build_answer = [translation, request, model_json, detected_languages = detected, start](
                           const std::function<Status()>& poll,
                           const std::vector<std::string>& first) -> StatusOr<json> {
     const size_t n = translation->texts();
@@ -604,7 +834,10 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
       json translated = json::array(), detected = json::array();
       for (size_t t = 0; t < n; ++t) {
         translated.push_back(best[t]);
-        detected.push_back({{"confidence", 100}, {"language", model.source_language}});
+        if (t < detected_languages.size()) {
+          detected.push_back({{"confidence", detected_languages[t].confidence},
+                              {"language", detected_languages[t].language}});
+        }
       }
       json out;
       out["translatedText"] = request.texts_is_array ? translated : translated[0];
@@ -616,18 +849,20 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
     for (size_t t = 0; t < n; ++t) {
       json entry = {{"text", best[t]}};
       if (alternatives > 0) entry["alternatives"] = alts[t];
+      if (t < detected_languages.size()) {
+        entry["detected_language"] = {{"language", detected_languages[t].language},
+                                      {"confidence", detected_languages[t].confidence}};
+      }
       translations.push_back(entry);
     }
-    return json{
-        {"translations", translations},
-        {"model",
-         {{"name", model.name}, {"source", model.source_language}, {"target", model.target_language}}},
-        {"timing", {{"total_seconds", std::chrono::duration<double>(Clock::now() - start).count()}}},
-        {"usage",
-         {{"texts", n},
-          {"sentences", translation->stats().segments},
-          {"source_tokens", translation->source_tokens()},
-          {"target_tokens", translation->target_tokens()}}}};
+    return json{{"translations", translations},
+                {"model", model_json},
+                {"timing", {{"total_seconds", std::chrono::duration<double>(Clock::now() - start).count()}}},
+                {"usage",
+                 {{"texts", n},
+                  {"sentences", translation->stats().segments},
+                  {"source_tokens", translation->source_tokens()},
+                  {"target_tokens", translation->target_tokens()}}}};
   };
 
   // 4. The answer, or Server-Sent Events: one "progress" event per finished sentence (in document order),
@@ -637,6 +872,65 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
                                             request.stream, deadline, std::move(timeout_message));
   counted.handed_over = true;
   pump->Begin();
+}
+
+// LibreTranslate's POST /detect: q (JSON or form) -> [{"confidence": 0..100, "language": code}], best first,
+// among every language served (as a source or a target).
+void Service::HandleDetect(const std::shared_ptr<http::Exchange>& exchange) {
+  http::Request& req = exchange->request();
+  exchange->fields()["api"] = "detect";
+  const std::string content_type = req.Header("Content-Type");
+  json body = json::object();
+  if (content_type.rfind("multipart/form-data", 0) == 0) {
+    auto parts = http::ParseMultipart(req.body, content_type);
+    if (!parts.ok()) return RespondError(*exchange, parts.status());
+    for (http::FormPart& part : *parts) body[part.name] = part.value;
+  } else if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0 &&
+             !LooksLikeJsonObject(req.body)) {
+    auto form = ParseUrlEncodedForm(req.body);
+    if (!form.ok()) return RespondError(*exchange, form.status());
+    for (auto& [key, value] : *form) body[key] = value;
+  } else {
+    if (!IsValidUtf8(req.body)) {
+      return RespondError(*exchange, Status::InvalidArgument("the request body is not valid UTF-8"));
+    }
+    body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+      return RespondError(*exchange,
+                          Status::InvalidArgument("send a JSON object {\"q\": \"text\"} or a form with q"));
+    }
+  }
+  std::string text;
+  if (body.contains("q") && body["q"].is_string()) {
+    text = body["q"].get<std::string>();
+  } else if (body.contains("q") && body["q"].is_array()) {
+    for (const json& item : body["q"]) {
+      if (item.is_string()) text += item.get<std::string>() + "\n";
+    }
+  }
+  if (text.empty()) {
+    return RespondError(*exchange, Status::InvalidArgument("Invalid request: missing q parameter"));
+  }
+  if (!IsValidUtf8(text)) return RespondError(*exchange, Status::InvalidArgument("'q' is not valid UTF-8"));
+  std::string key = body.contains("api_key") && body["api_key"].is_string()
+                        ? body["api_key"].get<std::string>()
+                        : std::string();
+  if (!KeyAccepted(req, key)) {
+    exchange->fields()["error"] = "invalid API key";
+    Respond(exchange->response(), 403,
+            ErrorJson("Invalid API key: send a valid api_key (or Authorization: Bearer <key>)"));
+    return;
+  }
+  const catalog::ModelCatalog* catalog = catalog_.load();
+  if (catalog == nullptr) {
+    return RespondError(*exchange, Status::Unavailable("the model is still loading; retry in a few seconds"));
+  }
+  json out = json::array();
+  for (const langid::LanguageGuess& guess :
+       langid::DetectLanguages(text, catalog->Languages(set_.allow_pivot))) {
+    out.push_back({{"confidence", guess.confidence}, {"language", guess.language}});
+  }
+  Respond(exchange->response(), 200, Dump(out));
 }
 
 Status Service::Listen() {

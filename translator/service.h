@@ -7,6 +7,12 @@
 // memory, not threads. A client that goes away cancels its remaining work. Every response carries
 // X-Request-Id; each request's log line (one JSON object) and metrics are built from fields kept with the
 // request (http::Exchange::fields).
+// Several models: AttachModels serves every pair of a catalog::ModelCatalog through a catalog::ModelRegistry
+// (lazy loading, budget, LRU unloading; docs/languages.md). Each request is routed by its source and target
+// (LibreTranslate q/source/target, /v1/translate source/target; {"text_de"} is German -> English), directly
+// or through English when allowed; source "auto" detects each text's language with CLD2 among the sources
+// that reach the target. All models share one Scheduler: a job per route, batches per model, turns taken
+// across models and requests. POST /detect answers LibreTranslate's [{"language","confidence"}].
 // Endpoints work before a model is attached: /health answers 200, /ready 503 and the translation endpoints
 // 503 "model is loading", until AttachBackend has loaded and warmed up.
 // Shutdown(): /ready turns false, the listening socket is closed, idle connections are closed and new
@@ -19,15 +25,19 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "catalog/model_catalog.h"
+#include "catalog/model_registry.h"
 #include "translator/api.h"
 #include "translator/backend.h"
 #include "translator/metrics.h"
+#include "translator/model_backend.h"
 #include "translator/scheduler.h"
 #include "util/status.h"
 
@@ -51,6 +61,14 @@ struct ModelInfo {
   double load_seconds = 0;
   std::string compute_type =
       "float32";  // what the engine runs (engine/compute_type.h), for /metrics and logs
+};
+
+// The several-model setup (AttachModels).
+struct ModelSetOptions {
+  bool allow_pivot = true;                         // SRC -> en -> TGT when no model serves SRC -> TGT
+  std::vector<const catalog::ModelSpec*> preload;  // loaded (and warmed up) before /ready says 200
+  BackendCaps caps;                                // server-wide search caps (benchmarks)
+  std::string compute_type = "float32";            // for the cache key and logs
 };
 
 struct ServiceOptions {
@@ -86,7 +104,14 @@ class Service {
 
   // Starts the scheduler on `backend` (must outlive the service) and runs one warm-up translation; /ready
   // turns true when it succeeded. Errors name what failed; the service then stays not ready.
+  // The backend serves the one pair info.source_language -> info.target_language.
   Status AttachBackend(BatchBackend* backend, ModelInfo info);
+
+  // Serves every pair of `catalog` with models from `registry` (both must outlive the service). The
+  // catalog's languages are listed at once; options.preload are loaded and warmed up, then /ready turns
+  // true (at once when nothing is preloaded: models load on first use). Errors name the model that failed.
+  Status AttachModels(const catalog::ModelCatalog* catalog, catalog::ModelRegistry* registry,
+                      ModelSetOptions options);
 
   // Adds the translator's routes to `server` (Listen does this for its own server).
   void Mount(http::Server& server);
@@ -111,6 +136,18 @@ class Service {
   void Respond(http::Response& res, int status, const std::string& json_body) const;
   void RespondError(http::Exchange& exchange, const Status& status) const;
   void AddCors(http::Response& res) const;
+  // One route of a request: the backend its texts go through, its hops, labels.
+  struct Route {
+    BatchBackend* backend = nullptr;
+    std::vector<catalog::Hop> hops;  // empty for AttachBackend's backend
+    std::string label;               // "de-en", "de-en-fr" through English (metrics)
+    std::string models;              // "opus-mt-de-en" or "opus-mt-de-en+opus-mt-en-fr"
+  };
+  StatusOr<Route> RouteFor(const std::string& source, const std::string& target);
+  // Loads (or keeps) the models of a route; the handles keep them in memory while held.
+  StatusOr<std::vector<std::shared_ptr<const engine::Translator>>> AcquireModels(const Route& route);
+  Status WarmUp(BatchBackend* backend, const std::string& label);
+  void HandleDetect(const std::shared_ptr<http::Exchange>& exchange);
   std::string LanguagesJson() const;
   std::string SettingsJson() const;
   bool KeyAccepted(const http::Request& req, const std::string& body_key) const;
@@ -123,6 +160,12 @@ class Service {
   std::atomic<Scheduler*> scheduler_ptr_{nullptr};  // set (after backend_) once warmed up
   ModelInfo model_;
   mutable std::mutex model_mu_;
+  std::atomic<const catalog::ModelCatalog*> catalog_{nullptr};  // set first by Attach*
+  std::unique_ptr<catalog::ModelCatalog> own_catalog_;          // AttachBackend's one pair
+  catalog::ModelRegistry* registry_ = nullptr;                  // null with AttachBackend
+  ModelSetOptions set_;
+  std::mutex routes_mu_;
+  std::map<std::string, std::unique_ptr<BatchBackend>> route_backends_;  // by hop key, created on first use
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
   std::atomic<bool> cancelling_{false};  // the grace period is over: answer 503 to everyone waiting

@@ -72,9 +72,37 @@ TEST_F(ServiceTest, HelpHealthReadyLanguagesOpenApi) {
   EXPECT_EQ(settings["charLimit"], -1);
   auto openapi = Body(http::Request(port_, "GET", "/openapi.json"));
   for (const char* path :
-       {"/", "/translate", "/v1/translate", "/languages", "/health", "/ready", "/metrics"}) {
+       {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready", "/metrics"}) {
     EXPECT_TRUE(openapi["paths"].contains(path)) << path;
   }
+}
+
+TEST_F(ServiceTest, OnePairServedOthersRefusedNamingIt) {
+  Start();
+  auto refused = Post("/translate", R"({"q": "Bonjour", "source": "fr", "target": "en"})");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(Body(refused)["error"],
+            "no model translates fr to en (also not through en); served pairs: de-en");
+  EXPECT_EQ(Post("/translate", R"({"q": "Hallo", "source": "de", "target": "de"})").status, 400);
+  auto native = Body(Post("/v1/translate", R"({"text": "hallo", "source": "de", "target": "en"})"));
+  EXPECT_EQ(native["translations"][0]["text"], "0:HALLO");
+  EXPECT_EQ(native["model"]["source"], "de");
+  EXPECT_FALSE(native["model"].contains("pivot"));
+}
+
+TEST_F(ServiceTest, DetectAnswersLikeLibreTranslate) {
+  Start();
+  auto detected = Body(Post("/detect", R"({"q": "Das Wetter ist heute schön, und wir gehen in den Park."})"));
+  ASSERT_TRUE(detected.is_array() && !detected.empty()) << detected.dump();
+  EXPECT_EQ(detected[0]["language"], "de");
+  EXPECT_GT(detected[0]["confidence"].get<double>(), 50);
+  auto form = Body(Post("/detect", "q=The+weather+is+lovely+today+and+we+walk+in+the+park.",
+                        "application/x-www-form-urlencoded"));
+  EXPECT_EQ(form[0]["language"], "en");
+  auto missing = Post("/detect", R"({"text": "x"})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(Body(missing)["error"].get<std::string>().find("missing q"), std::string::npos);
+  EXPECT_EQ(Post("/detect", "not json").status, 400);
 }
 
 TEST_F(ServiceTest, NotReadyUntilBackendAttached) {

@@ -1,0 +1,77 @@
+// A real LibreTranslate client library from npm ("libretranslate", the wrapper whose language check failed
+// against one-pair servers: it lists /languages and refuses codes not there) against `dolmetsch translator`
+// serving several models. scripts/libretranslate-client starts the server and sets DOLMETSCH_URL.
+// The server serves de-en and en-de (both the fixture model) and en-fr,es (a random multilingual model), with
+// pivots on: de -> fr goes through English.
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { translate } = require("libretranslate");
+
+const apiurl = process.env.DOLMETSCH_URL;
+const german = "Das Wetter ist heute schön, und wir gehen am Nachmittag im Park spazieren.";
+
+async function post(path, body) {
+  const res = await fetch(`${apiurl}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+test("the server is given", () => {
+  assert.ok(apiurl, "set DOLMETSCH_URL (scripts/libretranslate-client does)");
+});
+
+test("languages: every source and target code, with names and targets", async () => {
+  const res = await fetch(`${apiurl}/languages`);
+  const languages = await res.json();
+  const codes = languages.map((l) => l.code).sort();
+  assert.deepEqual(codes, ["de", "en", "es", "fr"]);
+  const de = languages.find((l) => l.code === "de");
+  assert.equal(de.name, "German");
+  assert.deepEqual(de.targets, ["en", "es", "fr"]);  // es and fr through English
+});
+
+test("translate: the client's pairs, each as the HTTP API answers", async () => {
+  for (const [source, target] of [["de", "en"], ["en", "de"], ["en", "fr"], ["en", "es"], ["de", "fr"]]) {
+    const viaClient = await translate({ query: german, source, target, apiurl });
+    assert.equal(typeof viaClient, "string", `${source}-${target}`);
+    assert.ok(viaClient.length > 0, `${source}-${target}`);
+    const direct = await post("/translate", { q: german, source, target });
+    assert.equal(direct.status, 200);
+    assert.equal(viaClient, direct.body.translatedText, `${source}-${target}`);
+  }
+});
+
+test("translate without a source: detected (auto), as LibreTranslate does", async () => {
+  const viaClient = await translate({ query: german, target: "en", apiurl });
+  const named = await translate({ query: german, source: "de", target: "en", apiurl });
+  assert.equal(viaClient, named);
+  const answer = await post("/translate", { q: german, source: "auto", target: "en" });
+  assert.equal(answer.body.detectedLanguage.language, "de");
+  assert.ok(answer.body.detectedLanguage.confidence > 50);
+});
+
+test("a language the server does not serve is refused by the client's check", async () => {
+  await assert.rejects(translate({ query: german, source: "de", target: "ja", apiurl }),
+                       /This language was not found\/does not exist/);
+  const refused = await post("/translate", { q: german, source: "fr", target: "de" });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.error, /no model translates fr to de/);
+  assert.match(refused.body.error, /served pairs: .*de-en.*en-de/);
+});
+
+test("detect: LibreTranslate's [{language, confidence}]", async () => {
+  const english = await post("/detect", { q: "The weather is lovely today, and we are going for a walk." });
+  assert.equal(english.status, 200);
+  assert.equal(english.body[0].language, "en");
+  assert.ok(english.body[0].confidence > 50 && english.body[0].confidence <= 100);
+  const form = await fetch(`${apiurl}/detect`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ q: german }),
+  });
+  const detected = await form.json();
+  assert.equal(detected[0].language, "de");
+});
