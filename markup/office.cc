@@ -854,9 +854,20 @@ Status TranslateEpub(ZipPackage* package, const TranslateFn& translate,
     DOLMETSCH_ASSIGN_OR_RETURN(std::string bytes, package->Read(chapter));
     // The same XML rules as every other part (no entities) and a well-formedness check before ...
     DOLMETSCH_RETURN_IF_ERROR(XmlDocument::Parse(bytes, chapter, options.limits.max_xml_bytes).status());
+    // The XML declaration can only be at byte 0; the HTML parser would take it for a comment and write it
+    // after the doctype, so it is set aside and put back.
+    std::string declaration;
+    if (bytes.rfind("<?xml", 0) == 0) {
+      std::size_t end = bytes.find("?>");
+      end = end == std::string::npos ? bytes.size() : end + 2;
+      while (end < bytes.size() && (bytes[end] == '\n' || bytes[end] == '\r' || bytes[end] == ' ')) ++end;
+      declaration = bytes.substr(0, end);
+      bytes.erase(0, end);
+    }
     TranslateBlocksStats chapter_stats;
     auto translated = TranslateHtml(bytes, translate, options, &chapter_stats);
     if (!translated.ok()) return translated.status().WithContext(chapter);
+    translated->insert(0, declaration);
     // ... and after: an XHTML construct the HTML parser reads differently (<a id="x"/> on a non-void
     // element opens it) must not give a broken book.
     auto check = XmlDocument::Parse(*translated, chapter, options.limits.max_xml_bytes);

@@ -100,6 +100,9 @@ TEST_F(TranslateFileCliTest, MalformedAndMissingFilesAreNamed) {
   EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
   r = Run("--file " + Write("x.docx", "PK").string());
   EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a readable zip package"), std::string::npos) << r.err;
+  r = Run("--file " + Write("scan.pdf", "%PDF-1.7").string());
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not supported"), std::string::npos) << r.err;
 }
 
