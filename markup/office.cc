@@ -341,10 +341,12 @@ class Collector {
       }
       if (Is(c, kW, "t")) {
         AddTextOf(c);
-      } else if (Is(c, kW, "tab") || Is(c, kW, "br") || Is(c, kW, "cr")) {
+      } else if (Is(c, kW, "tab") || Is(c, kW, "ptab") || Is(c, kW, "br") || Is(c, kW, "cr")) {
         AddAtom(c, span, true, SpanKind::kLineBreak);
-      } else if (Is(c, kW, "lastRenderedPageBreak") || Is(c, kW, "proofErr")) {
-        // layout cache and spell-check marks: dropped
+      } else if (Is(c, kW, "noBreakHyphen")) {
+        AddText(reinterpret_cast<const xmlChar*>("-"));  // part of a word ("E-Mail"): the model sees it
+      } else if (Is(c, kW, "lastRenderedPageBreak") || Is(c, kW, "proofErr") || Is(c, kW, "softHyphen")) {
+        // layout cache, spell-check marks and the source language's hyphenation hints: dropped
       } else {
         AddAtom(c, span, true, SpanKind::kVerbatim);  // drawings, footnote references, symbols, ...
       }
