@@ -787,6 +787,31 @@ StatusOr<std::string> ResolveEntry(std::string_view base, std::string_view href)
   return out;
 }
 
+bool IsHtmlVoidElement(std::string_view name) {
+  static const std::set<std::string, std::less<>> kVoid = {
+      "area", "base",  "br",     "col",   "embed", "hr",     "img",      "input",   "link",
+      "meta", "param", "source", "track", "wbr",   "keygen", "basefont", "bgsound", "frame"};
+  return kVoid.count(name) > 0;
+}
+
+// Gives every empty non-void element an empty text child, so libxml2 writes <a id="x"></a>, not <a/>.
+// Returns whether it changed anything.
+bool GiveEmptyElementsEndTags(xmlNodePtr root) {
+  bool changed = false;
+  std::vector<xmlNodePtr> stack = {root};
+  while (!stack.empty()) {
+    xmlNodePtr n = stack.back();
+    stack.pop_back();
+    if (n->type != XML_ELEMENT_NODE) continue;
+    if (!n->children && !IsHtmlVoidElement(Name(n))) {
+      xmlAddChild(n, xmlNewDocText(n->doc, reinterpret_cast<const xmlChar*>("")));
+      changed = true;
+    }
+    for (xmlNodePtr c = n->children; c; c = c->next) stack.push_back(c);
+  }
+  return changed;
+}
+
 Status TranslateEpub(ZipPackage* package, const TranslateFn& translate,
                      const DocumentTranslationOptions& options, TranslateBlocksStats* stats) {
   if (!package->Has("META-INF/container.xml"))
@@ -855,7 +880,12 @@ Status TranslateEpub(ZipPackage* package, const TranslateFn& translate,
   for (const std::string& chapter : chapters) {
     DOLMETSCH_ASSIGN_OR_RETURN(std::string bytes, package->Read(chapter));
     // The same XML rules as every other part (no entities) and a well-formedness check before ...
-    DOLMETSCH_RETURN_IF_ERROR(XmlDocument::Parse(bytes, chapter, options.limits.max_xml_bytes).status());
+    DOLMETSCH_ASSIGN_OR_RETURN(auto xhtml, XmlDocument::Parse(bytes, chapter, options.limits.max_xml_bytes));
+    // An empty non-void element (<a id="x"/>) would be opened by the HTML parser and take the following
+    // content in; such a chapter is written again by libxml2 with an explicit end tag for it first.
+    if (GiveEmptyElementsEndTags(xhtml->root())) {
+      DOLMETSCH_ASSIGN_OR_RETURN(bytes, xhtml->Serialize());
+    }
     // The XML declaration can only be at byte 0; the HTML parser would take it for a comment and write it
     // after the doctype, so it is set aside and put back.
     std::string declaration;
@@ -870,8 +900,7 @@ Status TranslateEpub(ZipPackage* package, const TranslateFn& translate,
     auto translated = TranslateHtml(bytes, translate, options, &chapter_stats);
     if (!translated.ok()) return translated.status().WithContext(chapter);
     translated->insert(0, declaration);
-    // ... and after: an XHTML construct the HTML parser reads differently (<a id="x"/> on a non-void
-    // element opens it) must not give a broken book.
+    // ... and after: an XHTML construct the HTML parser reads differently must not give a broken book.
     auto check = XmlDocument::Parse(*translated, chapter, options.limits.max_xml_bytes);
     if (!check.ok())
       return Status::Unsupported(

@@ -350,14 +350,16 @@ TEST(EpubTest, ChaptersThroughTheHtmlPathTitleAndNavigation) {
                             {"OEBPS/ch1.xhtml", "OEBPS/ch2.xhtml", "OEBPS/content.opf", "OEBPS/toc.ncx"});
 }
 
-TEST(EpubTest, SelfClosingNonVoidElementIsRefusedNotBroken) {
-  const std::string in = Epub("Titel", {{"ch1.xhtml", Xhtml("<p><a id=\"x\"/>Ein Satz hier.</p>")}});
+TEST(EpubTest, SelfClosingNonVoidElementsKeepTheirMeaning) {
+  const std::string in =
+      Epub("Titel",
+           {{"ch1.xhtml", Xhtml("<p><a id=\"x\"/>Ein Satz hier.</p><div/><p>Noch <span/>einer.<br/></p>")}});
   auto out = TranslatePackage(in, Format::kEpub, UpperCaseTranslator().fn());
-  if (out.ok()) {  // if the HTML path keeps it well formed, the result must parse
-    EXPECT_TRUE(XmlDocument::Parse(Entry(*out, "OEBPS/ch1.xhtml"), "ch1").ok());
-  } else {
-    EXPECT_NE(out.status().message().find("ch1.xhtml"), std::string::npos) << out.status().ToString();
-  }
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const std::string ch1 = Entry(*out, "OEBPS/ch1.xhtml");
+  EXPECT_TRUE(XmlDocument::Parse(ch1, "ch1").ok()) << ch1;
+  EXPECT_TRUE(Contains(ch1, "<p><a id=\"x\"></a>EIN SATZ HIER.</p><div></div>")) << ch1;
+  EXPECT_TRUE(Contains(ch1, "NOCH <span></span>EINER.<br/></p>")) << ch1;
 }
 
 TEST(PackageDetectionTest, ExtensionAndContent) {
