@@ -39,7 +39,7 @@ inline std::string RawZip(const Entries& entries) {
   for (const auto& [name, data] : entries) {
     keep.push_back(data);
     zip_source_t* s = zip_source_buffer(za, keep.back().data(), keep.back().size(), 0);
-    zip_file_add(za, name.c_str(), s, ZIP_FL_ENC_UTF_8);
+    if (zip_file_add(za, name.c_str(), s, ZIP_FL_ENC_UTF_8) < 0) zip_source_free(s);
   }
   zip_close(za);
   zip_stat_t st;

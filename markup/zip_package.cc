@@ -89,6 +89,7 @@ StatusOr<std::unique_ptr<ZipPackage>> ZipPackage::Open(std::string_view bytes, c
   zip_source_keep(impl.source);  // ours after zip_close, to read what was written
   impl.archive = zip_open_from_source(impl.source, ZIP_CHECKCONS, &error);
   if (!impl.archive) {
+    zip_source_free(impl.source);  // the reference the archive would have taken; ~Impl drops ours
     const std::string text = ZipErrorText(&error);
     zip_error_fini(&error);
     return Status::InvalidArgument("not a readable zip package (" + text + ")");
