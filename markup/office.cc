@@ -469,6 +469,7 @@ class Renderer {
     cb.close = [&](const InlineSpan& s) { Close(s); };
     cb.atom = [&](const InlineSpan& s) { Atom(s); };
     RenderBlock(b_, cb);
+    while (stack_.size() > 1) Pop();
     for (xmlNodePtr c : old)
       if (!moved_.count(c)) p_.doc->Bury(c);
     xmlReconciliateNs(p_.doc->doc(), para);
@@ -493,11 +494,20 @@ class Renderer {
     }
   }
 
-  void PopImplicit() {
-    if (stack_.back().implicit) {
-      stack_.pop_back();
-      last_t_ = nullptr;
+  // DrawingML requires an a:t in every a:r: a run the projection left without text gets an empty one.
+  void Pop() {
+    const Open_& top = stack_.back();
+    if (top.run && p_.dialect == Dialect::kDrawing) {
+      bool has_text = false;
+      for (xmlNodePtr c = top.node->children; c && !has_text; c = c->next) has_text = Is(c, kA, "t");
+      if (!has_text) xmlNewChild(top.node, p_.element->ns, reinterpret_cast<const xmlChar*>("t"), nullptr);
     }
+    stack_.pop_back();
+    last_t_ = nullptr;
+  }
+
+  void PopImplicit() {
+    if (stack_.back().implicit) Pop();
   }
 
   void EnsureRun() {
@@ -540,7 +550,7 @@ class Renderer {
   void Close(const InlineSpan& s) {
     while (stack_.size() > 1) {
       const bool done = stack_.back().span == s.id;
-      stack_.pop_back();
+      Pop();
       if (done) break;
     }
     last_t_ = nullptr;

@@ -254,6 +254,27 @@ TEST(PptxTest, SlidesAndNotesKeepRunsBreaksAndParagraphProperties) {
       << s1;
   EXPECT_TRUE(Contains(s1, "<a:endParaRPr lang=\"de-DE\" dirty=\"0\"/></a:p>")) << s1;
   EXPECT_TRUE(Contains(Entry(out, "ppt/slides/slide2.xml"), "<a:t>FOLIE ZWEI</a:t>"));
+  // Formatted runs the projection leaves without words still have their (empty) a:t.
+  const std::string shorter = Entry(
+      Translate(
+          Pptx({Shape(
+                   "<a:p><a:r><a:t>Eins zwei drei vier</a:t></a:r><a:r><a:rPr b=\"1\"/><a:t>fett</a:t></a:r>"
+                   "<a:r><a:rPr i=\"1\"/><a:t>kursiv</a:t></a:r></a:p>")},
+               {}),
+          Format::kPptx,
+          [](const std::vector<std::string>& s) -> StatusOr<std::vector<SentenceTranslation>> {
+            return std::vector<SentenceTranslation>(s.size(), SentenceTranslation{"ONE", {}});
+          }),
+      "ppt/slides/slide1.xml");
+  std::size_t runs = 0, runs_with_text = 0;
+  for (std::size_t at = shorter.find("<a:r>"); at != std::string::npos; at = shorter.find("<a:r>", at + 1)) {
+    ++runs;
+    const std::string run = shorter.substr(at, shorter.find("</a:r>", at) - at);
+    runs_with_text += Contains(run, "<a:t>") || Contains(run, "<a:t/>");
+  }
+  EXPECT_GE(runs, 2u) << shorter;
+  EXPECT_EQ(runs, runs_with_text) << shorter;
+  EXPECT_TRUE(Contains(shorter, "<a:t/>")) << shorter;
   EXPECT_TRUE(Contains(Entry(out, "ppt/notesSlides/notesSlide1.xml"), "<a:t>NOTIZ F"))
       << Entry(out, "ppt/notesSlides/notesSlide1.xml");
   ExpectUntouchedEntriesRaw(
