@@ -164,8 +164,8 @@ class Collector {
   }
   bool IsWordContainer(const xmlNode* n) const {
     if (NamespaceOf(n) != kW) return false;
-    static const std::set<std::string> kContainers = {"hyperlink",  "ins",       "moveTo", "smartTag", "sdt",
-                                                      "sdtContent", "customXml", "dir",    "bdo"};
+    static const std::set<std::string> kContainers = {"hyperlink", "ins",       "moveTo", "smartTag",
+                                                      "sdt",       "customXml", "dir",    "bdo"};
     return kContainers.count(Name(n)) > 0;
   }
 
@@ -280,6 +280,8 @@ class Collector {
     if (parent != p_.element && IsPropertyChild(c, parent)) return;  // copied with its container
     if (Is(c, kW, "proofErr")) return;  // spell-check marks: dropped, they no longer apply
     if (Is(c, kW, "r")) return WordRun(c, parent_span);
+    if (Is(c, kW, "sdtContent") && Is(parent, kW, "sdt"))
+      return Children(c, parent_span);  // part of the sdt span
     if (IsWordContainer(c)) {
       const int span =
           OpenSpan(c, parent_span, false, Is(c, kW, "hyperlink") ? SpanKind::kLink : SpanKind::kOther);
@@ -478,7 +480,8 @@ class Renderer {
  private:
   struct Open_ {
     xmlNodePtr node;
-    int span;  // -1: a run we opened for unformatted text; -2: the paragraph
+    int span;  // -1: a run we opened for unformatted text; -2: the paragraph; -3: a w:sdt (its content
+               // follows)
     bool run;
     bool implicit;
   };
@@ -543,6 +546,12 @@ class Renderer {
     Append(node);
     for (xmlNodePtr c = h.element->children; c; c = c->next)
       if (IsPropertyChild(c, h.element)) xmlAddChild(node, DeepClone(c));
+    if (Is(h.element, kW, "sdt")) {  // a content control's runs go into its w:sdtContent
+      xmlNodePtr content =
+          xmlNewChild(node, h.element->ns, reinterpret_cast<const xmlChar*>("sdtContent"), nullptr);
+      stack_.push_back({node, -3, false, false});
+      node = content;
+    }
     stack_.push_back({node, s.id, h.run, false});
     last_t_ = nullptr;
   }
@@ -553,6 +562,7 @@ class Renderer {
       Pop();
       if (done) break;
     }
+    if (stack_.size() > 1 && stack_.back().span == -3) Pop();  // the w:sdt around its w:sdtContent
     last_t_ = nullptr;
   }
 

@@ -123,6 +123,8 @@ TEST(DocxTest, NestedFormattingHyperlinksAndTablesKeepTheirStructure) {
       "w:val=\"Hyperlink\"/><w:b/><w:i/></w:rPr>"
       "<w:t>wichtige Seite</w:t></w:r></w:hyperlink>"
       "<w:r><w:t xml:space=\"preserve\"> jetzt bitte.</w:t></w:r></w:p>"
+      "<w:p><w:sdt><w:sdtPr><w:alias w:val=\"Titel\"/></w:sdtPr><w:sdtContent><w:r><w:t>Der Titel "
+      "hier</w:t></w:r></w:sdtContent></w:sdt></w:p>"
       "<w:tbl><w:tblPr/><w:tr><w:tc><w:tcPr/><w:p><w:r><w:t>Erste Zelle</w:t></w:r></w:p></w:tc>"
       "<w:tc><w:p><w:r><w:t>Zweite Zelle</w:t></w:r></w:p></w:tc></w:tr></w:tbl>";
   const std::string out = Translate(Docx(body), Format::kDocx, UpperCaseTranslator().fn());
@@ -136,6 +138,10 @@ TEST(DocxTest, NestedFormattingHyperlinksAndTablesKeepTheirStructure) {
                        "<w:tbl><w:tblPr/><w:tr><w:tc><w:tcPr/><w:p><w:r><w:t xml:space=\"preserve\">ERSTE "
                        "ZELLE</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t xml:space=\"preserve\">ZWEITE "
                        "ZELLE</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"))
+      << doc;
+  EXPECT_TRUE(Contains(doc,
+                       "<w:p><w:sdt><w:sdtPr><w:alias w:val=\"Titel\"/></w:sdtPr><w:sdtContent><w:r><w:t "
+                       "xml:space=\"preserve\">DER TITEL HIER</w:t></w:r></w:sdtContent></w:sdt></w:p>"))
       << doc;
   // No namespace was declared again on the rebuilt elements.
   EXPECT_EQ(doc.find("xmlns:w", doc.find("<w:body>")), std::string::npos) << doc;
