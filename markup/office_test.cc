@@ -40,11 +40,12 @@ std::string RawEntry(const std::string& package, const std::string& name) {
   zip_error_init(&error);
   zip_source_t* src = zip_source_buffer_create(package.data(), package.size(), 0, &error);
   zip_t* za = zip_open_from_source(src, ZIP_RDONLY, &error);
-  std::string out;
+  std::string out, method = "?";
   if (za) {
     zip_stat_t st;
     zip_stat_init(&st);
     zip_stat(za, name.c_str(), 0, &st);
+    method = std::to_string(st.comp_method);
     zip_file_t* f = zip_fopen(za, name.c_str(), ZIP_FL_COMPRESSED);
     out.resize(st.comp_size);
     if (f) {
@@ -56,7 +57,7 @@ std::string RawEntry(const std::string& package, const std::string& name) {
     zip_source_free(src);
   }
   zip_error_fini(&error);
-  return out + "|method=" + std::to_string(za ? 0 : -1);
+  return out + "|method=" + method;
 }
 
 std::vector<std::string> Names(const std::string& package) {

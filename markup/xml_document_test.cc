@@ -6,8 +6,8 @@ namespace dolmetsch::markup {
 namespace {
 
 TEST(XmlDocumentTest, ParsesAndSerializesKeepingStandalone) {
-  auto doc = XmlDocument::Parse("<?xml version=\"1.0\" standalone=\"yes\"?>\n<a xmlns=\"urn:x\" k=\"&amp;\">T&lt;</a>",
-                                "part.xml");
+  auto doc = XmlDocument::Parse(
+      "<?xml version=\"1.0\" standalone=\"yes\"?>\n<a xmlns=\"urn:x\" k=\"&amp;\">T&lt;</a>", "part.xml");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_TRUE(Is((*doc)->root(), "urn:x", "a"));
   EXPECT_EQ(AttributeValue((*doc)->root(), nullptr, "k"), "&");
@@ -19,13 +19,15 @@ TEST(XmlDocumentTest, ParsesAndSerializesKeepingStandalone) {
 }
 
 TEST(XmlDocumentTest, EntityDeclarationsAreRefusedBeforeExpansion) {
-  const std::string xxe = "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>";
+  const std::string xxe =
+      "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>";
   auto s = XmlDocument::Parse(xxe, "part.xml").status();
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(s.message().find("part.xml: declares the entity \"x\""), std::string::npos) << s.message();
   const std::string param = "<!DOCTYPE a [<!ENTITY % p SYSTEM \"http://127.0.0.1:1/x.dtd\"> %p;]><a/>";
   EXPECT_FALSE(XmlDocument::Parse(param, "p.xml").ok());
-  const std::string unparsed = "<!DOCTYPE a [<!NOTATION n SYSTEM \"x\"><!ENTITY u SYSTEM \"y\" NDATA n>]><a/>";
+  const std::string unparsed =
+      "<!DOCTYPE a [<!NOTATION n SYSTEM \"x\"><!ENTITY u SYSTEM \"y\" NDATA n>]><a/>";
   EXPECT_FALSE(XmlDocument::Parse(unparsed, "u.xml").ok());
   std::string laughs = "<!DOCTYPE a [<!ENTITY a0 \"lol\">";
   for (int i = 1; i < 12; ++i) {

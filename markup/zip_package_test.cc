@@ -28,10 +28,10 @@ TEST(ZipPackageTest, WriterAndReaderRoundTripInOrderWithMethods) {
 }
 
 TEST(ZipPackageTest, ReplaceKeepsPositionMethodAndOtherEntriesRaw) {
-  const std::string in =
-      testing::Zip({{"mimetype", "application/vnd.oasis.opendocument.text"}, {"content.xml", "<a>alt</a>"},
-                    {"Pictures/p.png", std::string(3000, 'p')}},
-                   /*stored_first=*/true);
+  const std::string in = testing::Zip({{"mimetype", "application/vnd.oasis.opendocument.text"},
+                                       {"content.xml", "<a>alt</a>"},
+                                       {"Pictures/p.png", std::string(3000, 'p')}},
+                                      /*stored_first=*/true);
   auto p = ZipPackage::Open(in);
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE((*p)->Replace("content.xml", "<a>neu</a>").ok());
@@ -69,7 +69,8 @@ TEST(ZipPackageTest, LimitsNameTheEntryAndTheLimit) {
   ASSERT_TRUE(p.ok());
   const Status s = (*p)->Read("big.xml").status();
   EXPECT_EQ(s.code(), Status::Code::kResourceExhausted);
-  EXPECT_NE(s.message().find("\"big.xml\" unpacks to 2000 bytes; the limit for one entry is 1000"), std::string::npos)
+  EXPECT_NE(s.message().find("\"big.xml\" unpacks to 2000 bytes; the limit for one entry is 1000"),
+            std::string::npos)
       << s.message();
   // A duplicate name is refused.
   const std::string dup = testing::RawZip({{"a", "1"}, {"a", "2"}});
@@ -79,6 +80,33 @@ TEST(ZipPackageTest, LimitsNameTheEntryAndTheLimit) {
       EXPECT_NE(d.status().message().find("\"a\""), std::string::npos) << d.status().message();
     }
   }
+}
+
+TEST(ZipPackageTest, DataBeyondTheDeclaredSizeIsRefused) {
+  std::string in = testing::Zip({{"lie.xml", std::string(5000, 'a')}});
+  ASSERT_GE(in.size(), 22u + 46u);
+  auto put32 = [&](std::size_t at, std::uint32_t v) {
+    for (int k = 0; k < 4; ++k) in[at + k] = static_cast<char>((v >> (8 * k)) & 0xff);
+  };
+  auto get32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (int k = 3; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(in[at + k]);
+    return v;
+  };
+  const std::size_t eocd = in.size() - 22;  // no archive comment
+  ASSERT_EQ(get32(eocd), 0x06054b50u);
+  const std::size_t central = get32(eocd + 16);
+  ASSERT_EQ(get32(central), 0x02014b50u);
+  ASSERT_EQ(get32(0), 0x04034b50u);
+  put32(central + 24, 100);  // the central directory and the local header both claim 100 bytes
+  put32(22, 100);
+  auto p = ZipPackage::Open(in);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ((*p)->entries()[0].size, 100u);
+  const Status s = (*p)->Read("lie.xml").status();
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("\"lie.xml\""), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("more than its declared 100 bytes"), std::string::npos) << s.message();
 }
 
 TEST(ZipPackageTest, DamagedDataIsAnErrorNotACrash) {
