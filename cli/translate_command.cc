@@ -1,8 +1,9 @@
 // `dolmetsch translate`: stdin -> stdout with the engine.
 //
-// File mode (--file IN [--out OUT] [--format F]): a whole HTML, Markdown, SubRip or WebVTT file translated
-// with its markup kept (markup/formats.h), the format taken from --format, else the extension, else the
-// content; plain text goes through the document pipeline. Exit status 1 for a file that cannot be read or
+// File mode (--file IN [--out OUT] [--format F]): a whole HTML, Markdown, SubRip or WebVTT file, or an
+// office package (.docx .pptx .odt .odp .epub), translated with its markup kept (markup/formats.h), the
+// format taken from --format, else the extension, else the content; plain text goes through the document
+// pipeline. Exit status 1 for a file that cannot be read or
 // parsed (the message names what is wrong), 2 when the model cannot be loaded.
 //
 // Line mode (default): one output line per input line; empty input lines stay empty.
@@ -353,10 +354,13 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
                   "with --document: sentences kept in the translation cache");
   cmd->add_flag("--progress", flags->progress, "with --document: report sentences done on stderr");
   cmd->add_option("--file", flags->file,
-                  "translate a file with its markup kept (HTML, Markdown, SubRip .srt, WebVTT .vtt, text)");
+                  "translate a file with its markup kept (HTML, Markdown, SubRip .srt, WebVTT .vtt, text, "
+                  ".docx, .pptx, .odt, .odp, .epub)");
   cmd->add_option("--out", flags->out_file, "with --file: write the translation here (default: stdout)");
-  cmd->add_option("--format", flags->format,
-                  "with --file: html|markdown|srt|vtt|text (default: from the extension, else the content)");
+  cmd->add_option(
+      "--format", flags->format,
+      "with --file: html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub (default: from the extension, "
+      "else the content)");
   cmd->callback([flags, exit_code] { *exit_code = RunTranslate(*flags); });
 }
 

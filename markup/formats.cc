@@ -22,8 +22,13 @@ StatusOr<Format> ParseFormatName(std::string_view name) {
   if (n == "srt" || n == "subrip") return Format::kSrt;
   if (n == "vtt" || n == "webvtt") return Format::kVtt;
   if (n == "text" || n == "txt") return Format::kText;
+  if (n == "docx") return Format::kDocx;
+  if (n == "pptx") return Format::kPptx;
+  if (n == "odt") return Format::kOdt;
+  if (n == "odp") return Format::kOdp;
+  if (n == "epub") return Format::kEpub;
   return Status::InvalidArgument("unknown format \"" + std::string(name) +
-                                 "\" (known: html, markdown, srt, vtt, text)");
+                                 "\" (known: html, markdown, srt, vtt, text, docx, pptx, odt, odp, epub)");
 }
 
 const char* FormatName(Format format) {
@@ -38,6 +43,16 @@ const char* FormatName(Format format) {
       return "vtt";
     case Format::kText:
       return "text";
+    case Format::kDocx:
+      return "docx";
+    case Format::kPptx:
+      return "pptx";
+    case Format::kOdt:
+      return "odt";
+    case Format::kOdp:
+      return "odp";
+    case Format::kEpub:
+      return "epub";
   }
   return "?";
 }
@@ -52,10 +67,16 @@ StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view conte
     if (ext == "srt") return Format::kSrt;
     if (ext == "vtt") return Format::kVtt;
     if (ext == "txt" || ext == "text") return Format::kText;
-    if (ext == "docx" || ext == "odt" || ext == "pptx" || ext == "odp" || ext == "epub" || ext == "pdf")
+    if (ext == "docx") return Format::kDocx;
+    if (ext == "pptx") return Format::kPptx;
+    if (ext == "odt") return Format::kOdt;
+    if (ext == "odp") return Format::kOdp;
+    if (ext == "epub") return Format::kEpub;
+    if (ext == "pdf" || ext == "doc" || ext == "ppt" || ext == "xlsx" || ext == "ods")
       return Status::Unsupported("." + ext +
                                  " files are not supported yet (docs/documents.md lists the formats)");
   }
+  if (content.substr(0, 4) == std::string_view("PK\x03\x04", 4)) return DetectPackageFormat(content);
   std::string_view c = content;
   if (c.substr(0, 3) == "\xEF\xBB\xBF") c.remove_prefix(3);
   while (!c.empty() && std::isspace(static_cast<unsigned char>(c.front()))) c.remove_prefix(1);
@@ -76,9 +97,10 @@ StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view conte
   }
   if (file_name.empty() || dot == std::string_view::npos)
     return Status::InvalidArgument(
-        "cannot tell the format of the input; give --format html|markdown|srt|vtt|text");
+        "cannot tell the format of the input; give --format "
+        "html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub");
   return Status::Unsupported("unknown file type \"" + std::string(file_name.substr(dot)) +
-                             "\"; give --format html|markdown|srt|vtt|text");
+                             "\"; give --format html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub");
 }
 
 StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, const TranslateFn& translate,
@@ -93,6 +115,12 @@ StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, 
       return TranslateSubtitles(input, false, translate, options, stats);
     case Format::kVtt:
       return TranslateSubtitles(input, true, translate, options, stats);
+    case Format::kDocx:
+    case Format::kPptx:
+    case Format::kOdt:
+    case Format::kOdp:
+    case Format::kEpub:
+      return TranslatePackage(input, format, translate, options, stats);
     case Format::kText:
       break;
   }

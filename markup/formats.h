@@ -10,11 +10,18 @@
 //     formed. Translated text is escaped (& < >, and " in attributes).
 //   Markdown (cmark-gfm, CommonMark + GFM tables, strikethrough, autolinks, task lists): see markdown.cc.
 //   SubRip and WebVTT: see subtitles.h.
+//   Office packages (zip_package.h + xml_document.h): .docx (main document, headers, footers, footnotes,
+//     endnotes, comments, with their tables and text boxes), .pptx (slides and notes), .odt and .odp
+//     (content.xml and styles.xml), .epub (XHTML chapters through the HTML path, dc:title, the NCX labels).
+//     A paragraph is a block, its formatted runs are spans (each keeps its run properties), tabs, breaks,
+//     fields, bookmarks, drawings and notes are atoms kept as they are; every entry not translated is copied
+//     raw. See office.cc and docs/documents.md.
 //
 // Hostile input: input over Limits::max_input_bytes, invalid UTF-8, HTML nested deeper than
 // Limits::max_html_depth (an estimate made before parsing: the parser's time grows with depth times tags)
-// are refused with InvalidArgument / ResourceExhausted naming what is wrong. No input crashes (fuzzed:
-// markup/*_fuzz.cc).
+// are refused with InvalidArgument / ResourceExhausted naming what is wrong. Packages: the zip limits of
+// zip_package.h (entry count, unpacked size, compression ratio, entry names) and XML without entities
+// (xml_document.h). No input crashes (fuzzed: markup/*_fuzz.cc).
 // Thread-safety: no shared state.
 #pragma once
 
@@ -23,15 +30,18 @@
 #include <string_view>
 
 #include "markup/translate_blocks.h"
+#include "markup/zip_package.h"
 #include "util/status.h"
 
 namespace dolmetsch::markup {
 
-enum class Format { kHtml, kMarkdown, kSrt, kVtt, kText };
+enum class Format { kHtml, kMarkdown, kSrt, kVtt, kText, kDocx, kPptx, kOdt, kOdp, kEpub };
 
 struct Limits {
-  std::size_t max_input_bytes = 32u << 20;
+  std::size_t max_input_bytes = 32u << 20;  // the file as given (for a package: the zip)
   std::size_t max_html_depth = 512;
+  ZipLimits zip;                          // packages: what the zip may unpack to
+  std::size_t max_xml_bytes = 64u << 20;  // one XML part of a package
 };
 
 struct DocumentTranslationOptions {
@@ -39,14 +49,16 @@ struct DocumentTranslationOptions {
   Limits limits;
 };
 
-// "html", "markdown" (or "md"), "srt", "vtt", "text" (or "txt").
+// "html", "markdown" (or "md"), "srt", "vtt", "text" (or "txt"), "docx", "pptx", "odt", "odp", "epub".
 StatusOr<Format> ParseFormatName(std::string_view name);
 const char* FormatName(Format format);
-// From the file name's extension (.html .htm .xhtml .md .markdown .srt .vtt .txt), else from the content
-// (WEBVTT header; a first cue "1" + timing line; a leading '<' tag or doctype); else Unsupported.
+// From the file name's extension (.html .htm .xhtml .md .markdown .srt .vtt .txt .docx .pptx .odt .odp
+// .epub), else from the content (a zip: its `mimetype` entry or [Content_Types].xml; WEBVTT header; a first
+// cue "1" + timing line; a leading '<' tag or doctype); else Unsupported. (.pdf: Unsupported.)
 StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view content);
 
 // Translates `input` in `format`. kText is not handled here (the plain-text pipeline in text/ does it).
+// For a package format the result is the package's bytes.
 StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, const TranslateFn& translate,
                                          const DocumentTranslationOptions& options = {},
                                          TranslateBlocksStats* stats = nullptr);
@@ -61,6 +73,15 @@ StatusOr<std::string> TranslateMarkdown(std::string_view input, const TranslateF
 StatusOr<std::string> TranslateSubtitles(std::string_view input, bool webvtt, const TranslateFn& translate,
                                          const DocumentTranslationOptions& options = {},
                                          TranslateBlocksStats* stats = nullptr);
+
+// Office packages: `input` is the zip. Errors name the entry and what is wrong (see zip_package.h,
+// xml_document.h): a missing main part, a malformed part, a limit.
+StatusOr<std::string> TranslatePackage(std::string_view input, Format format, const TranslateFn& translate,
+                                       const DocumentTranslationOptions& options = {},
+                                       TranslateBlocksStats* stats = nullptr);
+bool IsPackageFormat(Format format);
+// Which office format a zip holds (its `mimetype` entry, else [Content_Types].xml).
+StatusOr<Format> DetectPackageFormat(std::string_view content, const Limits& limits = {});
 
 // Checks size and UTF-8 (shared by the formats).
 Status CheckInput(std::string_view input, const Limits& limits, const char* what);

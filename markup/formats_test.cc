@@ -15,14 +15,18 @@ TEST(FormatsTest, FormatFromExtensionThenContent) {
   EXPECT_EQ(*DetectFormat("upload", "1\r\n00:00:01,000 --> 00:00:02,000\r\nHallo\r\n"), Format::kSrt);
   EXPECT_EQ(*DetectFormat("upload", "  <!DOCTYPE html><p>x"), Format::kHtml);
   EXPECT_EQ(DetectFormat("upload", "Hallo Welt").status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(DetectFormat("brief.docx", "PK").status().code(), Status::Code::kUnsupported);
+  EXPECT_EQ(*DetectFormat("brief.docx", "PK"), Format::kDocx);  // the package reader judges the content
+  EXPECT_EQ(DetectFormat("scan.pdf", "%PDF-1.7").status().code(), Status::Code::kUnsupported);
+  EXPECT_EQ(DetectFormat("upload", std::string("PK\x03\x04 broken", 11)).status().code(),
+            Status::Code::kInvalidArgument);
 }
 
 TEST(FormatsTest, FormatNames) {
   EXPECT_EQ(*ParseFormatName("Markdown"), Format::kMarkdown);
   EXPECT_EQ(*ParseFormatName("md"), Format::kMarkdown);
   EXPECT_EQ(*ParseFormatName("webvtt"), Format::kVtt);
-  EXPECT_FALSE(ParseFormatName("docx").ok());
+  EXPECT_EQ(*ParseFormatName("docx"), Format::kDocx);
+  EXPECT_FALSE(ParseFormatName("pdf").ok());
   EXPECT_STREQ(FormatName(Format::kSrt), "srt");
 }
 

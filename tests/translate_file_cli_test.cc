@@ -90,6 +90,18 @@ TEST_F(TranslateFileCliTest, FormatOptionOverridesTheExtension) {
   EXPECT_NE(r.out.find('*'), std::string::npos) << r.out;
 }
 
+TEST_F(TranslateFileCliTest, OfficePackageByContentToOut) {
+  // A .docx (the zip_package fuzz seed) under a name without an extension: the content says what it is.
+  const fs::path in =
+      Write("upload.bin", ReadAll(fs::path(DOLMETSCH_SOURCE_DIR) / "tests/fuzz/zip_package/docx.zip"));
+  RunResult r = Run("--file " + in.string() + " --out " + (dir_ / "out.docx").string() + " --progress");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("docx, 4 blocks"), std::string::npos) << r.err;
+  const std::string out = ReadAll(dir_ / "out.docx");
+  EXPECT_EQ(out.rfind("PK\x03\x04", 0), 0u);
+  EXPECT_NE(out, ReadAll(in));
+}
+
 TEST_F(TranslateFileCliTest, MalformedAndMissingFilesAreNamed) {
   const fs::path bad = Write("bad.srt", "1\nkeine Zeitangabe\n");
   RunResult r = Run("--file " + bad.string());
@@ -99,6 +111,9 @@ TEST_F(TranslateFileCliTest, MalformedAndMissingFilesAreNamed) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
   r = Run("--file " + Write("x.docx", "PK").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a readable zip package"), std::string::npos) << r.err;
+  r = Run("--file " + Write("scan.pdf", "%PDF-1.7").string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not supported"), std::string::npos) << r.err;
 }
