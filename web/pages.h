@@ -44,14 +44,25 @@ struct HistoryView {
 std::string RenderTranslatePage(const PageContext& ctx, const TranslateView& view);
 std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view);
 std::string RenderEntryPage(const PageContext& ctx, const store::TranslationRecord& record);
+// No-JS confirmation of a delete: the entry's start and a form that posts `confirmed=yes`.
+std::string RenderDeleteConfirmPage(const PageContext& ctx, const store::TranslationRecord& record,
+                                    const std::string& return_to);
 std::string RenderErrorPage(const PageContext& ctx, int status, const std::string& title,
                             const std::string& message);
 
 // The first `max_chars` code points of `text` (whole code points), with "…" when cut.
 std::string Snippet(const std::string& text, size_t max_chars);
 
-// Characters (code points) and an estimate of sentences, as the page shows them.
+// "1,234 characters" (code points) under the German text. No sentence estimate: the page shows the
+// segmenter's sentence count only, with the progress of a job.
 std::string CountsLabel(const std::string& text);
+
+// An entry's title: the first words of its German text (whitespace collapsed), at most about `max_chars`
+// code points, cut at a word boundary with "…"; "Empty text" when there are none.
+std::string EntryTitle(const std::string& text_de, size_t max_chars = 60);
+
+// "2026-11-29T08:00:00Z"; "" for 0.
+std::string FormatIsoTime(int64_t unix_seconds);
 
 // "2026-11-29 08:00 UTC"; "unknown date" for 0.
 std::string FormatDisplayTime(int64_t unix_seconds);

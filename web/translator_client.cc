@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 namespace dolmetsch::web {
@@ -191,16 +192,25 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
   if (!stream_error.ok()) return stream_error;
   if (http_status != 0 && http_status != 200) return StatusFromHttp(http_status, error_body);
   if (http_status == 200 && !is_stream) {
-    return Status::Internal("the translator at " + options_.base_url +
-                            " did not answer with an event stream; is it a dolmetsch translator?");
+    std::cerr << "web: the translator at " << options_.base_url
+              << " did not answer with an event stream; is it a dolmetsch translator?\n";
+    return Status::Internal(
+        "the translation service answered in a way this server does not understand; tell the operator of "
+        "this "
+        "server (the details are in its log)");
   }
   if (!sent || error != httplib::Error::Success) {
     if (error == httplib::Error::Read && http_status == 200) {
       return Status::DeadlineExceeded("the translator stopped sending for " +
                                       std::to_string(options_.read_timeout_seconds) + " s");
     }
-    return Status::Unavailable("the translator at " + options_.base_url +
-                               " is not reachable: " + httplib::to_string(error));
+    // The address is internal: it goes to the log, the visitor reads what to do.
+    std::cerr << "web: the translator at " << options_.base_url
+              << " is not reachable: " << httplib::to_string(error) << "\n";
+    return Status::Unavailable(
+        "the translation service is not reachable right now. Try again in a minute; if it keeps failing, "
+        "tell "
+        "the operator of this server");
   }
   return Status::Internal("the translator's answer ended before the final event");
 }

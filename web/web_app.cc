@@ -78,6 +78,19 @@ std::string SafeReturnPath(const std::string& candidate) {
 
 std::string JsonError(const std::string& message) { return json{{"error", message}}.dump(); }
 
+// What a visitor reads when the history database fails: what happened and what to do. The store's own
+// message may name hosts and ports of the database; it goes to the log only.
+std::string StoreProblem(const Status& status) {
+  std::cerr << "web: history database: " << status.ToString() << "\n";
+  return "The history database is not reachable right now. Translating still works; try the history again in "
+         "a minute, and if this keeps happening tell the operator of this server.";
+}
+
+// `/history…` + "deleted=1", so that the page says the delete happened.
+std::string WithDeletedNotice(const std::string& path) {
+  return path + (path.find('?') == std::string::npos ? "?" : "&") + "deleted=1";
+}
+
 // Unicode characters (code points) of UTF-8 text: what the page counts.
 size_t CountCharacters(const std::string& text) {
   size_t n = 0;
@@ -254,16 +267,19 @@ static SaveOutcome SaveTranslation(store::TranslationStore* store, const Status&
                                    store::NewTranslation row) {
   SaveOutcome outcome;
   if (store == nullptr) {
-    outcome.notice = Notice{NoticeKind::kWarning,
-                            "Translated, but not saved to the history: the database is not reachable (" +
-                                store_error.message() + ")."};
+    std::cerr << "web: not saved, history database: " << store_error.ToString() << "\n";
+    outcome.notice =
+        Notice{NoticeKind::kWarning,
+               "Translated, but not saved to the history: the history database is not reachable. "
+               "Copy the translation if you need it later."};
     return outcome;
   }
   auto inserted = store->Insert(row);
   if (!inserted.ok()) {
     std::cerr << "web: saving a translation failed: " << inserted.status().ToString() << "\n";
     outcome.notice = Notice{NoticeKind::kWarning,
-                            "Translated, but not saved to the history: " + inserted.status().message()};
+                            "Translated, but not saved to the history (the database refused it). Copy the "
+                            "translation if you need it later."};
     return outcome;
   }
   outcome.id = inserted->id;
@@ -393,17 +409,16 @@ void WebApp::HandleHistory(const http::Request& req, http::Response& res) {
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
   if (store == nullptr) {
-    return SendError(ctx, res, 503, "History unavailable",
-                     "The history database is not reachable right now (" + store_error.message() +
-                         "). Translating still works; try the history again in a moment.");
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(store_error));
   }
   store::Query q;
   q.owner = ctx.owner_scope;
   q.search = view.query;
   auto total = store->Count(q);
   if (!total.ok()) {
-    return SendError(ctx, res, HttpStatusFor(total.status()) == 400 ? 400 : 503, "History unavailable",
-                     total.status().message());
+    if (HttpStatusFor(total.status()) == 400)
+      return SendError(ctx, res, 400, "Search not understood", total.status().message());
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(total.status()));
   }
   view.total = *total;
   view.pages = std::max<int64_t>(1, (view.total + options_.page_size - 1) / options_.page_size);
@@ -412,10 +427,13 @@ void WebApp::HandleHistory(const http::Request& req, http::Response& res) {
   q.offset = (view.page - 1) * options_.page_size;
   auto page = store->List(q);
   if (!page.ok()) {
-    return SendError(ctx, res, HttpStatusFor(page.status()) == 400 ? 400 : 503, "History unavailable",
-                     page.status().message());
+    if (HttpStatusFor(page.status()) == 400)
+      return SendError(ctx, res, 400, "Search not understood", page.status().message());
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(page.status()));
   }
   view.items = std::move(page->items);
+  if (query->GetOr("deleted", "") == "1")
+    view.notice = Notice{NoticeKind::kOk, "The translation was deleted."};
   if (int64_t pending = store->PendingJournalRecords(); pending > 0) {
     view.notice =
         Notice{NoticeKind::kWarning, std::to_string(pending) +
@@ -432,13 +450,13 @@ void WebApp::HandleEntry(const http::Request& req, http::Response& res) {
   if (!id) return SendError(ctx, res, 404, "Not found", "There is no such translation.");
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
-  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", store_error.message());
+  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", StoreProblem(store_error));
   auto record = store->Get(*id, ctx.owner_scope);
   if (!record.ok()) {
     if (record.status().code() == Status::Code::kNotFound) {
       return SendError(ctx, res, 404, "Not found", "There is no such translation in your history.");
     }
-    return SendError(ctx, res, 503, "History unavailable", record.status().message());
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(record.status()));
   }
   SendHtml(res, 200, RenderEntryPage(ctx.page, *record));
 }
@@ -458,16 +476,28 @@ void WebApp::HandleDelete(const http::Request& req, http::Response& res) {
   if (!id) return SendError(ctx, res, 404, "Not found", "There is no such translation.");
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
-  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", store_error.message());
+  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", StoreProblem(store_error));
+  const std::string return_to = SafeReturnPath(form->GetOr("return_to", "/history"));
+  if (form->GetOr("confirmed", "") != "yes") {
+    // Without JavaScript nobody has asked yet: show what would be deleted and ask.
+    auto record = store->Get(*id, ctx.owner_scope);
+    if (!record.ok()) {
+      if (record.status().code() == Status::Code::kNotFound) {
+        return SendError(ctx, res, 404, "Not found", "There is no such translation in your history.");
+      }
+      return SendError(ctx, res, 503, "History unavailable", StoreProblem(record.status()));
+    }
+    return SendHtml(res, 200, RenderDeleteConfirmPage(ctx.page, *record, return_to));
+  }
   Status deleted = store->Delete(*id, ctx.owner_scope);
   if (!deleted.ok()) {
     if (deleted.code() == Status::Code::kNotFound) {
       return SendError(ctx, res, 404, "Not found", "There is no such translation in your history.");
     }
-    return SendError(ctx, res, 503, "History unavailable", deleted.message());
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(deleted));
   }
   res.status = 303;
-  res.Set("Location", SafeReturnPath(form->GetOr("return_to", "/history")));
+  res.Set("Location", WithDeletedNotice(return_to));
   res.Set("Cache-Control", "no-store");
 }
 
@@ -481,7 +511,7 @@ void WebApp::HandleExport(const http::Request& req, http::Response& res, bool cs
     return SendError(ctx, res, 400, "Search too long", "At most 500 bytes.");
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
-  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", store_error.message());
+  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", StoreProblem(store_error));
   std::vector<store::TranslationRecord> rows;
   store::Query q;
   q.owner = ctx.owner_scope;
@@ -494,7 +524,7 @@ void WebApp::HandleExport(const http::Request& req, http::Response& res, bool cs
       break;
     }
     auto page = store->List(q);
-    if (!page.ok()) return SendError(ctx, res, 503, "History unavailable", page.status().message());
+    if (!page.ok()) return SendError(ctx, res, 503, "History unavailable", StoreProblem(page.status()));
     for (auto& item : page->items) rows.push_back(std::move(item));
     if (!page->has_more || page->items.empty()) break;
     q.before_id = page->next_before_id;

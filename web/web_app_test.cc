@@ -274,24 +274,41 @@ TEST_F(WebAppTest, HistoryPaginatesSearchesDeletesAndExports) {
   EXPECT_EQ(exported["count"], 7);
 
   int64_t id = exported["translations"][0]["id"];
-  auto deleted = browser.Post("/history/" + std::to_string(id) + "/delete",
-                              {{"csrf_token", browser.Token()}, {"return_to", "/history?q=apfel"}});
+  // Without `confirmed=yes` (no JavaScript asked) the answer is a confirm page, and nothing is deleted.
+  auto asked = browser.Post("/history/" + std::to_string(id) + "/delete",
+                            {{"csrf_token", browser.Token()}, {"return_to", "/history?q=apfel"}});
+  EXPECT_EQ(asked->status, 200);
+  EXPECT_NE(asked->body.find("Delete this translation?"), std::string::npos);
+  EXPECT_NE(asked->body.find("name=\"confirmed\" value=\"yes\""), std::string::npos);
+  EXPECT_NE(asked->body.find("Satz Nummer 7"), std::string::npos);
+  EXPECT_EQ(browser.Get("/history/" + std::to_string(id))->status, 200);
+  auto deleted = browser.Post(
+      "/history/" + std::to_string(id) + "/delete",
+      {{"csrf_token", browser.Token()}, {"return_to", "/history?q=apfel"}, {"confirmed", "yes"}});
   EXPECT_EQ(deleted->status, 303);
-  EXPECT_EQ(deleted->get_header_value("Location"), "/history?q=apfel");
+  EXPECT_EQ(deleted->get_header_value("Location"), "/history?q=apfel&deleted=1");
+  EXPECT_NE(browser.Get("/history?q=apfel&deleted=1")->body.find("The translation was deleted."),
+            std::string::npos);
   EXPECT_EQ(browser.Get("/history/" + std::to_string(id))->status, 404);
   EXPECT_EQ(json::parse(browser.Get("/history/export.json")->body)["count"], 6);
   // Deleting again is a 404; a foreign return_to is not followed.
   EXPECT_EQ(
       browser.Post("/history/" + std::to_string(id) + "/delete", {{"csrf_token", browser.Token()}})->status,
       404);
+  EXPECT_EQ(browser
+                .Post("/history/" + std::to_string(id) + "/delete",
+                      {{"csrf_token", browser.Token()}, {"confirmed", "yes"}})
+                ->status,
+            404);
   int64_t other = exported["translations"][1]["id"];
-  deleted = browser.Post("/history/" + std::to_string(other) + "/delete",
-                         {{"csrf_token", browser.Token()}, {"return_to", "https://evil.example/"}});
-  EXPECT_EQ(deleted->get_header_value("Location"), "/history");
-  deleted =
-      browser.Post("/history/" + std::to_string(exported["translations"][2]["id"].get<int64_t>()) + "/delete",
-                   {{"csrf_token", browser.Token()}, {"return_to", "/history//evil.example"}});
-  EXPECT_EQ(deleted->get_header_value("Location"), "/history");
+  deleted = browser.Post(
+      "/history/" + std::to_string(other) + "/delete",
+      {{"csrf_token", browser.Token()}, {"return_to", "https://evil.example/"}, {"confirmed", "yes"}});
+  EXPECT_EQ(deleted->get_header_value("Location"), "/history?deleted=1");
+  deleted = browser.Post(
+      "/history/" + std::to_string(exported["translations"][2]["id"].get<int64_t>()) + "/delete",
+      {{"csrf_token", browser.Token()}, {"return_to", "/history//evil.example"}, {"confirmed", "yes"}});
+  EXPECT_EQ(deleted->get_header_value("Location"), "/history?deleted=1");
 }
 
 TEST_F(WebAppTest, MalformedRequestsAreRejected) {

@@ -34,11 +34,16 @@ before(async () => {
 });
 after(async () => { if (browser) await browser.close(); });
 
+// `acceptDialogs`: answer confirm() with OK (the delete question); otherwise every dialog is dismissed.
 async function newPage(options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true, ...options });
+  const { acceptDialogs = false, ...contextOptions } = options;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true, ...contextOptions });
   const page = await context.newPage();
   const dialogs = [];
-  page.on('dialog', async (dialog) => { dialogs.push(dialog.message()); await dialog.dismiss(); });
+  page.on('dialog', async (dialog) => {
+    dialogs.push(dialog.message());
+    if (acceptDialogs) await dialog.accept(); else await dialog.dismiss();
+  });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
@@ -54,7 +59,45 @@ async function translateWithJs(page, text) {
   await page.fill('#text-de', text);
   await page.press('#text-de', 'Control+Enter');
   await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done' ||
-    !document.getElementById('notice').hidden, null, { timeout: 60000 });
+    (!document.getElementById('notice').hidden && document.getElementById('translate-button').disabled === false),
+  null, { timeout: 60000 });
+}
+
+// The job the page follows, from its address (?job=ID).
+async function currentJob(page) {
+  return new URL(page.url()).searchParams.get('job');
+}
+
+async function progressOf(page) {
+  return page.evaluate(() => ({
+    value: Number(document.getElementById('progress-bar').value),
+    max: Number(document.getElementById('progress-bar').max),
+    label: document.getElementById('progress-text').textContent,
+    english: document.getElementById('text-en').textContent.length,
+  }));
+}
+
+// German text of about `bytes` bytes whose sentences all differ (identical sentences are translated once),
+// in paragraphs of five sentences.
+function distinctGerman(bytes) {
+  const nouns = ['Hund', 'Katze', 'Stadt', 'Fluss', 'Garten', 'Lehrer', 'Bahnhof', 'Brief', 'Wald', 'Kind'];
+  const verbs = ['sieht', 'findet', 'sucht', 'kennt', 'malt', 'liebt', 'hört', 'baut'];
+  const parts = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const sentence = 'Der ' + nouns[i % nouns.length] + ' ' + verbs[(i >> 3) % verbs.length] + ' am Tag ' + i +
+      ' den ' + nouns[(i * 7 + 3) % nouns.length] + '.' + (i % 5 === 4 ? '\n\n' : ' ');
+    parts.push(sentence);
+    size += Buffer.byteLength(sentence);
+  }
+  return parts.join('').trim();
+}
+
+async function apiJob(page, id) {
+  return page.evaluate(async (jobId) => {
+    const response = await fetch('/api/jobs/' + jobId, { credentials: 'same-origin' });
+    return { status: response.status, body: await response.json() };
+  }, id);
 }
 
 async function download(page, selector) {
@@ -70,9 +113,12 @@ test('translate with JavaScript: progress, result, counts, copy', async () => {
   assert.equal(await page.getAttribute('#text-en', 'lang'), 'en');
   await shot(page, '01-translate-empty');
   await page.fill('#text-de', GERMAN);
-  assert.match(await page.textContent('#counts'), /^139 characters · 4 sentences$/);
+  // Characters only while typing: the sentence count shown is the server's segmenter's, with the progress.
+  assert.match(await page.textContent('#counts'), /^139 characters$/);
   await page.press('#text-de', 'Control+Enter');
   await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done', null, { timeout: 60000 });
+  assert.match(page.url(), /\?job=[A-Za-z0-9_-]+$/, 'the job is kept in the address');
+  assert.equal(await page.getAttribute('#progress-bar', 'max'), '4', 'the segmenter counts 4 sentences');
   const output = await page.textContent('#text-en');
   assert.ok(output.trim().length > 0, 'a translation is shown');
   assert.ok(output.includes('\n\n'), 'paragraphs are kept: ' + JSON.stringify(output));
@@ -86,13 +132,21 @@ test('translate with JavaScript: progress, result, counts, copy', async () => {
 });
 
 test('history: list, search, entry page, export, delete', async () => {
-  const { context, page, errors } = await newPage();
+  const { context, page, errors, dialogs } = await newPage({ acceptDialogs: true, timezoneId: 'Asia/Kolkata' });
   await translateWithJs(page, 'Das Fahrrad steht im Garten.');
   await translateWithJs(page, 'Die Sonne scheint heute.');
   await page.goto(BASE + '/history');
   assert.match(await page.textContent('.summary'), /^2 translations$/);
   const first = await page.textContent('.history-list li:first-child p[lang="de"]');
   assert.equal(first, 'Die Sonne scheint heute.', 'newest first');
+  // Entries are titled by their first words; delete buttons say what they delete; times are local.
+  assert.deepEqual(await page.$$eval('.history-list .entry-title', (links) => links.map((a) => a.textContent)),
+    ['Die Sonne scheint heute.', 'Das Fahrrad steht im Garten.']);
+  assert.equal(await page.getAttribute('.history-list li:first-child button', 'aria-label'),
+    'Delete \u201cDie Sonne scheint heute.\u201d');
+  const time = await page.$eval('.history-list li:first-child time', (t) => ({ text: t.textContent, title: t.title }));
+  assert.match(time.title, /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/, 'UTC in the title');
+  assert.ok(!time.text.includes('UTC') && time.text.length > 0, 'local time shown: ' + time.text);
   await shot(page, '03-history');
 
   await page.fill('#q', 'fahrrad');
@@ -113,10 +167,15 @@ test('history: list, search, entry page, export, delete', async () => {
   await page.click('.history-list li .entry-head a');
   await page.waitForURL(/\/history\/\d+$/);
   assert.equal(await page.textContent('.text-block[lang="de"]'), 'Das Fahrrad steht im Garten.');
+  assert.equal(await page.textContent('h1'), 'Das Fahrrad steht im Garten.');
   await shot(page, '05-entry');
   await page.click('button:has-text("Delete")');
-  await page.waitForURL(/\/history$/);
+  await page.waitForURL(/\/history\?deleted=1$/);
+  assert.equal(dialogs.length, 1, 'delete asked first');
+  assert.match(dialogs[0], /Delete “Das Fahrrad steht im Garten\.”/);
+  assert.equal(await page.textContent('.notice.ok'), 'The translation was deleted.');
   assert.match(await page.textContent('.summary'), /^1 translation$/);
+  await shot(page, '05b-deleted-notice');
   await page.goto(BASE + '/history?q=fahrrad');
   assert.match(await page.textContent('.empty'), /Nothing matches/);
 
@@ -154,7 +213,7 @@ test('XSS payloads trigger no dialog and are shown as text', async () => {
   await nojs.page.goto(BASE + '/');
   await nojs.page.fill('#text-de', XSS[4]);
   await nojs.page.click('#translate-button');
-  await nojs.page.waitForURL(/\/translate$/);
+  await nojs.page.waitForURL(/\/jobs\/[A-Za-z0-9_-]+$/);
   await nojs.context.close();
   await page.waitForTimeout(300);
   assert.deepEqual(dialogs, [], 'no alert/confirm/prompt was opened');
