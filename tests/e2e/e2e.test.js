@@ -220,20 +220,211 @@ test('XSS payloads trigger no dialog and are shown as text', async () => {
   await context.close();
 });
 
-test('without JavaScript: a plain form POST translates and saves', async () => {
+// Polls a page without JavaScript (it reloads itself) until the job page says `wanted`.
+async function waitForJobStatus(page, wanted, timeout) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    let status = null;
+    try { status = await page.getAttribute('#job-status', 'data-status', { timeout: 2000 }); } catch (e) { /* reloading */ }
+    if (wanted.includes(status)) return status;
+    if (Date.now() > deadline) throw new Error('the job page never showed ' + wanted + ' (last: ' + status + ')');
+    await page.waitForTimeout(250);
+  }
+}
+
+test('without JavaScript: the form answers 303 to a job page that refreshes itself until done', async () => {
   const { context, page } = await newPage({ javaScriptEnabled: false });
+  const text = distinctGerman(30000);
   await page.goto(BASE + '/');
-  await page.fill('#text-de', 'Guten Morgen. Wie geht es dir?\n\nMir geht es gut.');
+  await page.fill('#text-de', text);
+  const statuses = [];
+  page.on('response', (r) => { if (new URL(r.url()).pathname === '/translate') statuses.push(r.status()); });
+  let loads = 0;
+  page.on('load', () => { loads++; });
   await page.click('#translate-button');
-  await page.waitForURL(/\/translate$/);
-  const output = await page.textContent('#text-en');
-  assert.ok(output.trim().length > 0);
-  assert.equal(await page.inputValue('#text-de'), 'Guten Morgen. Wie geht es dir?\n\nMir geht es gut.');
-  assert.equal(await page.textContent('#counts-en a'), 'Saved to the history');
-  assert.equal(await page.isVisible('#copy-button'), false, 'the copy button needs JavaScript');
-  await shot(page, '08-nojs-result');
+  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]+$/);
+  assert.deepEqual(statuses, [303]);
+  const first = await page.getAttribute('#job-status', 'data-status');
+  if (first === 'queued' || first === 'running') {
+    assert.equal(await page.$$eval('meta[http-equiv="refresh"]', (m) => m.length), 1, 'a running job page refreshes itself');
+    await shot(page, '08-nojs-job-running');
+  }
+  await waitForJobStatus(page, ['done'], 180000);
+  assert.ok(loads >= 2 || first === 'done', 'the page reloaded itself while the job ran');
+  assert.equal(await page.$$eval('meta[http-equiv="refresh"]', (m) => m.length), 0, 'a finished job page stays');
+  const english = await page.textContent('#job-text-en');
+  assert.ok(english.trim().length > 1000, 'the translation is shown');
+  assert.ok(english.includes('\n\n'), 'paragraphs are kept');
+  await shot(page, '08-nojs-job-done');
   await page.goto(BASE + '/history');
   assert.match(await page.textContent('.summary'), /^1 translation$/);
+  await context.close();
+});
+
+test('without JavaScript: delete shows a confirm page, then a notice', async () => {
+  const { context, page } = await newPage({ javaScriptEnabled: false });
+  await page.goto(BASE + '/');
+  await page.fill('#text-de', 'Der Zug fährt um acht Uhr ab.');
+  await page.click('#translate-button');
+  await page.waitForURL(/\/jobs\//);
+  await waitForJobStatus(page, ['done'], 60000);
+  await page.goto(BASE + '/history');
+  assert.match(await page.textContent('time'), /UTC$/, 'without JavaScript times are UTC');
+  await page.click('.history-list button:has-text("Delete")');
+  await page.waitForSelector('text=Delete this translation?');
+  assert.match(await page.textContent('.confirm blockquote'), /Der Zug fährt um acht Uhr ab\./);
+  await shot(page, '11-nojs-delete-confirm');
+  await page.click('text=Keep it');
+  await page.waitForURL(/\/history$/);
+  assert.match(await page.textContent('.summary'), /^1 translation$/);
+  await page.click('.history-list button:has-text("Delete")');
+  await page.click('.confirm button:has-text("Delete")');
+  await page.waitForURL(/\/history\?deleted=1$/);
+  assert.equal(await page.textContent('.notice.ok'), 'The translation was deleted.');
+  assert.match(await page.textContent('.summary'), /^0 translations$/);
+  await context.close();
+});
+
+test('with JavaScript: dismissing the delete question keeps the entry', async () => {
+  const { context, page, dialogs } = await newPage();
+  await translateWithJs(page, 'Die Brücke ist lang.');
+  await page.goto(BASE + '/history');
+  await page.click('.history-list button:has-text("Delete")');
+  await page.waitForTimeout(300);
+  assert.equal(dialogs.length, 1);
+  assert.match(page.url(), /\/history$/);
+  assert.match(await page.textContent('.summary'), /^1 translation$/);
+  await context.close();
+});
+
+test('a 100 KB text fills the English pane sentence by sentence (screenshot series)', async () => {
+  const { context, page, errors } = await newPage();
+  const text = distinctGerman(100 * 1024);
+  await page.goto(BASE + '/');
+  await page.fill('#text-de', text);
+  await page.press('#text-de', 'Control+Enter');
+  const samples = [];
+  let shots = 0;
+  for (;;) {
+    const p = await progressOf(page);
+    samples.push(p);
+    if (p.label === 'Done' || !(await page.isHidden('#notice'))) break;
+    if (p.value > 0 && p.value < p.max && shots < 4 && (shots === 0 || p.value > samples[samples.length - 2].value)) {
+      await shot(page, '12-100k-progress-' + (++shots));
+    }
+    await page.waitForTimeout(150);
+  }
+  assert.equal(await page.isVisible('#notice'), false, await page.textContent('#notice'));
+  const last = samples[samples.length - 1];
+  assert.equal(last.value, last.max, 'the bar ends full');
+  const total = last.max;
+  assert.ok(total > 2000, 'the segmenter counted the sentences: ' + total);
+  const partial = samples.filter((p) => p.value > 0 && p.value < total);
+  assert.ok(partial.length >= 3, 'the bar moved through intermediate values: ' + JSON.stringify(samples.map((p) => p.value)));
+  assert.ok(partial.some((p) => p.english > 0), 'English appeared before the end');
+  for (let i = 1; i < samples.length; i++) {
+    assert.ok(samples[i].value >= samples[i - 1].value, 'progress never goes back');
+    assert.ok(samples[i].english >= samples[i - 1].english, 'the English text only grows');
+  }
+  assert.ok(partial.some((p) => / \/ [\d,.]+ sentences/.test(p.label)), 'counts shown: ' + partial[0].label);
+  // The page shows exactly what the server has: the finished pieces in order, nothing twice.
+  const id = await currentJob(page);
+  const job = await apiJob(page, id);
+  assert.equal(job.body.status, 'done');
+  assert.equal(job.body.total, total);
+  assert.equal(await page.textContent('#text-en'), job.body.text_en);
+  const box = await page.evaluate(() => {
+    const o = document.getElementById('text-en');
+    return { client: o.clientHeight, scroll: o.scrollHeight, viewport: window.innerHeight };
+  });
+  assert.ok(box.client <= box.viewport, 'the English pane has a bounded height: ' + JSON.stringify(box));
+  assert.ok(box.scroll > box.client, 'and scrolls within it');
+  await shot(page, '12-100k-done');
+  assert.equal(await page.inputValue('#text-de'), text, 'the input stays');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+async function startBigJob(page, bytes) {
+  await page.goto(BASE + '/');
+  await page.fill('#text-de', distinctGerman(bytes));
+  await page.press('#text-de', 'Control+Enter');
+  await page.waitForFunction(() => {
+    const bar = document.getElementById('progress-bar');
+    return Number(bar.value) > 0 && Number(bar.value) < Number(bar.max) - 50;
+  }, null, { timeout: 60000, polling: 50 });
+  return currentJob(page);
+}
+
+test('reloading mid-job shows the live state and goes on; another tab shows it too', async () => {
+  const { context, page, errors } = await newPage();
+  const id = await startBigJob(page, 150 * 1024);
+  assert.ok(id, 'the job id is in the address');
+  const before = await progressOf(page);
+  await page.reload();
+  await page.waitForFunction(() => Number(document.getElementById('progress-bar').value) > 0, null, { timeout: 30000 });
+  const after = await progressOf(page);
+  assert.ok(after.value >= before.value, 'no progress is lost: ' + before.value + ' -> ' + after.value);
+  assert.ok(after.english > 0, 'the English so far is shown at once');
+  assert.equal(await currentJob(page), id);
+  assert.equal(await page.isVisible('#cancel-button'), true);
+  await shot(page, '13-reload-mid-job');
+  // Another tab of the same browser, on the plain address: the running job is shown.
+  const tab = await context.newPage();
+  await tab.goto(BASE + '/');
+  await tab.waitForFunction((want) => new URL(location.href).searchParams.get('job') === want, id, { timeout: 10000 });
+  await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done', null, { timeout: 180000 });
+  await tab.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done', null, { timeout: 60000 });
+  const job = await apiJob(page, id);
+  assert.equal(await page.textContent('#text-en'), job.body.text_en, 'nothing twice, nothing missing after the reload');
+  assert.equal(await tab.textContent('#text-en'), job.body.text_en);
+  assert.equal(await page.getAttribute('#counts-en a', 'href'), job.body.history_url);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('cancel stops the job; nothing is saved', async () => {
+  const { context, page, errors } = await newPage();
+  const id = await startBigJob(page, 200 * 1024);
+  await page.click('#cancel-button');
+  await page.waitForFunction(() => /^Cancelled/.test(document.getElementById('progress-text').textContent), null, { timeout: 15000 });
+  assert.match(await page.textContent('#notice'), /cancelled/);
+  assert.equal(await page.isVisible('#cancel-button'), false);
+  assert.equal(await page.isEnabled('#translate-button'), true);
+  await shot(page, '14-cancelled');
+  const job = await apiJob(page, id);
+  assert.equal(job.body.status, 'cancelled');
+  assert.ok(job.body.done < job.body.total);
+  await page.goto(BASE + '/history');
+  assert.match(await page.textContent('.summary'), /^0 translations$/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('errors are shown as the server words them and the typed text stays', async () => {
+  const { context, page } = await newPage();
+  await page.goto(BASE + '/');
+  const text = 'Ein Satz, der bleiben soll.';
+  await page.fill('#text-de', text);
+  await page.route('**/api/jobs', (route) => route.fulfill({
+    status: 413, contentType: 'application/json',
+    body: JSON.stringify({ error: 'The text is too long: 12,000,000 characters; at most 10,000,000 characters per translation. Translate it in parts.' }),
+  }));
+  await page.click('#translate-button');
+  await page.waitForSelector('#notice.error');
+  assert.match(await page.textContent('#notice'), /^The text is too long: 12,000,000 characters/);
+  assert.equal(await page.inputValue('#text-de'), text);
+  assert.equal(await page.isEnabled('#translate-button'), true);
+  await shot(page, '15-error-413');
+  await page.unroute('**/api/jobs');
+  await page.route('**/api/jobs', (route) => route.abort('connectionrefused'));
+  await page.click('#translate-button');
+  await page.waitForFunction(() => /could not be reached/.test(document.getElementById('notice').textContent));
+  assert.equal(await page.inputValue('#text-de'), text);
+  await page.unroute('**/api/jobs');
+  // A reload keeps the typed text too.
+  await page.reload();
+  assert.equal(await page.inputValue('#text-de'), text);
   await context.close();
 });
 
@@ -247,6 +438,24 @@ test('phone and dark mode render', async () => {
   await shot(page, '09-phone-dark-translate');
   await page.goto(BASE + '/history');
   await shot(page, '10-phone-dark-history');
+  // A running job on a phone in dark mode: the translate page, the history's running list, the job page.
+  const id = await startBigJob(page, 150 * 1024);
+  await shot(page, '16-phone-dark-job-running');
+  await page.goto(BASE + '/history');
+  await shot(page, '17-phone-dark-history-running');
+  const running = await page.$$eval('.active-jobs a', (links) => links.map((a) => a.getAttribute('href')));
+  assert.ok(running.length >= 1, 'the history lists the running job on top');
+  const nojs = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, javaScriptEnabled: false });
+  const jobPage = await nojs.newPage();
+  await jobPage.goto(BASE + running[0]);
+  await shot(jobPage, '18-phone-dark-nojs-job-page');
+  const overflow2 = await jobPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow2 <= 0, 'no horizontal scrolling on the job page');
+  await nojs.close();
+  // Leave no work behind for the next tests.
+  await page.goto(BASE + '/?job=' + id);
+  await page.click('#cancel-button');
+  await page.waitForFunction(() => !document.getElementById('cancel-button').offsetParent, null, { timeout: 15000 });
   await context.close();
 });
 
@@ -274,9 +483,9 @@ test('a 5 MB text without JavaScript', async () => {
   await page.goto(BASE + '/');
   await page.fill('#text-de', BIG);
   await page.click('#translate-button');
-  await page.waitForURL(/\/translate$/, { timeout: 180000 });
-  assert.ok((await page.textContent('#text-en')).length > 1000000, 'the whole translation is shown');
-  assert.equal((await page.inputValue('#text-de')).length, BIG.length, 'the typed text is kept');
-  assert.equal(await page.textContent('#counts-en a'), 'Saved to the history');
+  await page.waitForURL(/\/jobs\//, { timeout: 180000 });
+  await waitForJobStatus(page, ['done'], 300000);
+  assert.ok((await page.textContent('#job-text-en')).length > 1000000, 'the whole translation is shown');
+  assert.equal((await page.textContent('#job-text-de')).length, BIG.length, 'the German text is kept');
   await context.close();
 });
