@@ -416,7 +416,11 @@ TEST(WebCommandTest, UnreachableTranslatorKeepsTheInputAndIsNotReady) {
   EXPECT_EQ(page.status, 503);
   EXPECT_NE(page.body.find(">Bitte übersetzen &lt;b&gt;</textarea>"), std::string::npos);
   EXPECT_NE(page.body.find("not reachable"), std::string::npos);
+  // The visitor reads what to do, not the internal address; the log has it.
+  EXPECT_EQ(page.body.find("127.0.0.1"), std::string::npos);
+  EXPECT_NE(page.body.find("Try again"), std::string::npos);
   EXPECT_EQ(web.Stop(), 0);
+  EXPECT_NE(ReadFile(dir / "web.log").find("is not reachable"), std::string::npos);
   fs::remove_all(dir);
 }
 
