@@ -42,7 +42,8 @@ std::string CsrfField(const PageContext& ctx) {
 
 enum class Nav { kTranslate, kHistory, kNone };
 
-std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, const std::string& body) {
+std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, const std::string& body,
+                   const std::string& head_extra = "") {
   auto nav_link = [&](Nav which, const char* href, const std::string& label) {
     return std::string("<a href=\"") + href + "\"" + (nav == which ? " aria-current=\"page\"" : "") + ">" +
            EscapeHtml(label) + "</a>";
@@ -52,6 +53,7 @@ std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, co
   html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   html += "<meta name=\"color-scheme\" content=\"light dark\">\n";
+  html += head_extra;
   html += "<title>" + EscapeHtml(title) + " \xC2\xB7 dolmetsch</title>\n";
   html += "<link rel=\"stylesheet\" href=\"" + AssetUrl("app.css") + "\">\n";
   html += "<link rel=\"icon\" type=\"image/svg+xml\" href=\"" + AssetUrl("icon.svg") + "\">\n";
@@ -208,6 +210,22 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
           export_query +
           "\" download>Export CSV</a><a class=\"button secondary small\" href=\"/history/export.json" +
           export_query + "\" download>Export JSON</a></div></div>\n";
+  if (!view.active_jobs.empty()) {
+    body +=
+        "<section class=\"active-jobs\" aria-labelledby=\"active-jobs-title\"><h2 id=\"active-jobs-title\">"
+        "In progress</h2>\n<ul class=\"job-list\">\n";
+    for (const store::JobRecord& job : view.active_jobs) {
+      std::string id = std::to_string(job.id);
+      std::string counts = job.total_units > 0 ? std::to_string(job.done_units) + " of " +
+                                                     std::to_string(job.total_units) + " sentences"
+                                               : "not started";
+      body += "<li class=\"job\" id=\"job-" + id + "\"><a href=\"/jobs/" + id + "\">Job " + id +
+              "</a> <span class=\"status\">" + EscapeHtml(std::string(store::JobStateName(job.state))) +
+              "</span> <span class=\"muted\">" + EscapeHtml(counts) + " \xC2\xB7 started " +
+              EscapeHtml(FormatDisplayTime(job.created_at_unix)) + "</span></li>\n";
+    }
+    body += "</ul></section>\n";
+  }
   std::string summary = std::to_string(view.total) + (view.total == 1 ? " translation" : " translations");
   if (!view.query.empty()) summary += " matching \xE2\x80\x9C" + view.query + "\xE2\x80\x9D";
   body += "<p class=\"summary\">" + EscapeHtml(summary) + "</p>\n";
@@ -246,6 +264,73 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
     body += "</nav>\n";
   }
   return Layout(ctx, Nav::kHistory, view.query.empty() ? "History" : "Search: " + view.query, body);
+}
+
+std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
+  const store::JobRecord& job = view.job;
+  const std::string id = std::to_string(job.id);
+  const bool active = !store::IsFinal(job.state);
+  const std::string status(store::JobStateName(job.state));
+  std::string body = "<h1>Translation job " + id + "</h1>\n";
+  std::string meta = "Status: " + status;
+  if (job.total_units > 0) {
+    meta += " \xC2\xB7 " +
+            std::to_string(job.state == store::JobState::kDone ? job.total_units : job.done_units) + " of " +
+            std::to_string(job.total_units) + " sentences";
+  }
+  if (active && view.eta_seconds >= 0) {
+    meta += " \xC2\xB7 about " + std::to_string(static_cast<int64_t>(view.eta_seconds + 0.5)) + " s left";
+  }
+  meta += " \xC2\xB7 started " + FormatDisplayTime(job.created_at_unix);
+  body += "<p class=\"meta\" id=\"job-status\" data-status=\"" + EscapeHtml(status) + "\" role=\"status\">" +
+          EscapeHtml(meta) + "</p>\n";
+  if (active && job.total_units > 0) {
+    body += "<progress id=\"job-progress\" max=\"" + std::to_string(job.total_units) + "\" value=\"" +
+            std::to_string(job.done_units) + "\" aria-label=\"Sentences translated\"></progress>\n";
+  }
+  switch (job.state) {
+    case store::JobState::kQueued:
+    case store::JobState::kRunning:
+      body += RenderNotice(
+          Notice{NoticeKind::kOk, job.state == store::JobState::kQueued
+                                      ? "Waiting for a free translator; this page refreshes itself."
+                                      : "Translating; this page refreshes itself. You may leave "
+                                        "it: the job goes on and appears in the history."},
+          nullptr);
+      break;
+    case store::JobState::kDone:
+      body +=
+          RenderNotice(Notice{NoticeKind::kOk, "Done. The translation is saved in the history."}, nullptr);
+      break;
+    case store::JobState::kFailed:
+      body += RenderNotice(Notice{NoticeKind::kError, "The translation failed: " + job.error}, nullptr);
+      break;
+    case store::JobState::kCancelled:
+      body +=
+          RenderNotice(Notice{NoticeKind::kWarning, "The job was cancelled; nothing was saved."}, nullptr);
+      break;
+  }
+  body +=
+      "<div class=\"panes\">\n<section class=\"pane\" aria-labelledby=\"en-label\"><div "
+      "class=\"pane-head\"><h2 "
+      "id=\"en-label\">English</h2></div><div class=\"text-block\" id=\"job-text-en\" lang=\"en\">" +
+      EscapeHtml(view.text_en) + "</div></section>\n";
+  body +=
+      "<section class=\"pane\" aria-labelledby=\"de-label\"><div class=\"pane-head\"><h2 "
+      "id=\"de-label\">German</h2></div><div class=\"text-block\" id=\"job-text-de\" lang=\"de\">" +
+      EscapeHtml(job.text_de) + "</div></section>\n</div>\n";
+  body += "<div class=\"actions\">";
+  if (active) {
+    body += "<form class=\"inline-form\" method=\"post\" action=\"/jobs/" + id + "/cancel\">" +
+            CsrfField(ctx) + "<button type=\"submit\" class=\"danger\">Cancel job " + id + "</button></form>";
+  }
+  if (job.state == store::JobState::kDone && job.history_id > 0) {
+    body += "<a class=\"button\" href=\"/history/" + std::to_string(job.history_id) +
+            "\">Open in the history</a>";
+  }
+  body += "<a class=\"button secondary\" href=\"/\">New translation</a></div>\n";
+  const std::string refresh = active ? "<meta http-equiv=\"refresh\" content=\"2\">\n" : "";
+  return Layout(ctx, Nav::kNone, "Job " + id + " (" + status + ")", body, refresh);
 }
 
 std::string RenderEntryPage(const PageContext& ctx, const store::TranslationRecord& record) {
