@@ -36,6 +36,7 @@ struct TranslationRequest {
   int alternatives = 0;      // LibreTranslate: extra hypotheses wanted
   bool source_auto = false;  // LibreTranslate source "auto": answer detectedLanguage
   bool stream = false;       // native only
+  size_t skip_segments = 0;  // native streaming only: segments before this are not translated nor sent
   std::string api_key;       // LibreTranslate only
 };
 

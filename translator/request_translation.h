@@ -17,6 +17,11 @@
 // With n_best > 1 the Job keeps n hypotheses per unit and Assemble(t, k) builds text t from hypothesis k of
 // every unit (the best one where a unit has fewer); the cache is then not used (it holds best translations).
 //
+// Segment indices: both passes know the segment being worked on from the pipeline's progress reports
+// (DocumentProgress::window_begin, one segment per window), so every segment is reported exactly once, with
+// its own index, also when its output is empty; with skip_segments, pass 1 runs one segment per window too,
+// so that the units of skipped segments are never submitted.
+//
 // Errors: Start fails like Scheduler::Submit (ResourceExhausted, Unavailable) or with the pipeline's
 // InvalidArgument; Assemble returns the job's error, or what `poll` returned (the job is then cancelled).
 // Thread-safety: one object serves one request on one thread at a time; the cache and scheduler are shared.
@@ -43,6 +48,10 @@ struct RequestOptions {
   text::DocumentOptions document;           // segmenter bound, token cap per piece
   text::TranslationCache* cache = nullptr;  // shared; used only when search.n_best == 1
   std::string cache_key;                    // the model (and server-wide caps); search options are added
+  // Segments (over all texts) before this index are neither translated nor reported: a client resuming a
+  // text it has the first segments of already (translation jobs, jobs/job_runner.h). Their output is
+  // left out of what Assemble returns.
+  size_t skip_segments = 0;
 };
 
 struct RequestStats {
@@ -112,6 +121,9 @@ class RequestTranslation {
   RequestTranslation(const BatchBackend& backend, std::vector<std::string> texts,
                      const RequestOptions& options);
   text::DocumentOptions AssembleOptions() const;
+  // Assembles text `text_index` with `replayer`, reporting segments from *next_segment on (advancing it).
+  StatusOr<std::string> Replay(size_t text_index, text::SentenceTranslator& replayer, size_t* next_segment,
+                               const std::function<void(const SegmentOutput&)>& on_segment);
 
   const BatchBackend& backend_;
   const std::vector<std::string> texts_;
@@ -122,6 +134,8 @@ class RequestTranslation {
   std::shared_ptr<Job> job_;  // null when nothing needed decoding
   RequestStats stats_;
   std::vector<size_t> first_segment_;  // per text: index of its first segment over all texts
+  size_t segment_ = 0;                 // during a pass: the segment (over all texts) being planned/assembled
+  bool Skipping() const { return segment_ < options_.skip_segments; }
 };
 
 }  // namespace dolmetsch::translator

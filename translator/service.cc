@@ -319,6 +319,9 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     Kick(/*on_pool=*/true);  // Begin runs in the handler, on the worker pool
   }
 
+  // Before Begin: segments before `skip` are not reported (the client has them).
+  void SkipSegments(size_t skip) { next_segment_ = skip; }
+
   // From Shutdown: look now (the grace is over), not at the next tick.
   void Wake() { Kick(/*on_pool=*/false); }
 
@@ -557,6 +560,7 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   plan.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
   plan.document.max_segment_tokens = options_.max_segment_tokens;
   plan.cache = cache_.get();
+  plan.skip_segments = request.skip_segments;
   ModelInfo model;
   {
     std::lock_guard<std::mutex> lock(model_mu_);
@@ -635,6 +639,7 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   exchange->Defer();
   auto pump = std::make_shared<Translation>(*this, exchange, std::move(translation), std::move(build_answer),
                                             request.stream, deadline, std::move(timeout_message));
+  pump->SkipSegments(plan.skip_segments);
   counted.handed_over = true;
   pump->Begin();
 }

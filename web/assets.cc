@@ -157,13 +157,14 @@ button.danger.solid { background: var(--danger); color: var(--surface); border-c
 .badge.cancelled { background: var(--warn-bg); color: var(--warn-text); }
 .job-status { display: flex; align-items: center; gap: .75rem; flex-wrap: wrap; margin: 0 0 1rem; color: var(--muted); }
 .job-status progress { flex: 1; min-width: 10rem; max-width: 32rem; }
-.running-jobs { list-style: none; padding: 0; margin: 0 0 1.25rem; display: grid; gap: .5rem; }
-.running-jobs li { display: flex; align-items: center; gap: .75rem; flex-wrap: wrap; background: var(--surface);
+.job-list { list-style: none; padding: 0; margin: 0 0 1.25rem; display: grid; gap: .5rem; }
+.job-list li { display: flex; align-items: center; gap: .75rem; flex-wrap: wrap; background: var(--surface);
   border: 1px solid var(--border); border-left: 4px solid var(--accent); border-radius: var(--radius);
   padding: .55rem .9rem; box-shadow: var(--shadow); }
-.running-jobs li a { font-weight: 600; text-decoration: none; min-width: 0; overflow-wrap: anywhere; flex: 1; }
-.running-jobs progress { width: 8rem; flex: none; }
-.running-jobs .hint { white-space: nowrap; }
+.job-list li a { font-weight: 600; text-decoration: none; min-width: 0; overflow-wrap: anywhere; flex: 1; }
+.job-list progress { width: 8rem; flex: none; }
+.job-list .muted { color: var(--muted); font-size: .9rem; }
+.active-jobs h2 { margin: 0 0 .5rem; font-size: 1rem; }
 )CSS";
 
 constexpr std::string_view kScript =

@@ -42,7 +42,8 @@ std::string CsrfField(const PageContext& ctx) {
 
 enum class Nav { kTranslate, kHistory, kNone };
 
-std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, const std::string& body) {
+std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, const std::string& body,
+                   const std::string& head_extra = "") {
   auto nav_link = [&](Nav which, const char* href, const std::string& label) {
     return std::string("<a href=\"") + href + "\"" + (nav == which ? " aria-current=\"page\"" : "") + ">" +
            EscapeHtml(label) + "</a>";
@@ -52,6 +53,7 @@ std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, co
   html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   html += "<meta name=\"color-scheme\" content=\"light dark\">\n";
+  html += head_extra;
   html += "<title>" + EscapeHtml(title) + " \xC2\xB7 dolmetsch</title>\n";
   html += "<link rel=\"stylesheet\" href=\"" + AssetUrl("app.css") + "\">\n";
   html += "<link rel=\"icon\" type=\"image/svg+xml\" href=\"" + AssetUrl("icon.svg") + "\">\n";
@@ -225,6 +227,28 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
           export_query +
           "\" download>Export CSV</a><a class=\"button secondary small\" href=\"/history/export.json" +
           export_query + "\" download>Export JSON</a></div></div>\n";
+  if (!view.active_jobs.empty()) {
+    body +=
+        "<section class=\"active-jobs\" aria-labelledby=\"active-jobs-title\"><h2 id=\"active-jobs-title\">"
+        "In progress</h2>\n<ul class=\"job-list\">\n";
+    for (const store::JobRecord& job : view.active_jobs) {
+      std::string id = std::to_string(job.id);
+      std::string counts = job.total_units > 0 ? std::to_string(job.done_units) + " of " +
+                                                     std::to_string(job.total_units) + " sentences"
+                                               : "not started";
+      const std::string state(store::JobStateName(job.state));
+      body += "<li class=\"job\" id=\"job-" + id + "\"><a href=\"/jobs/" + id + "\">Job " + id +
+              "</a> <span class=\"badge " + EscapeHtml(state) + "\">" + EscapeHtml(state) + "</span>";
+      if (job.total_units > 0) {
+        body += "<progress max=\"" + std::to_string(job.total_units) + "\" value=\"" +
+                std::to_string(job.done_units) + "\" aria-label=\"Sentences translated, job " + id +
+                "\"></progress>";
+      }
+      body += "<span class=\"muted\">" + EscapeHtml(counts) + " \xC2\xB7 started " +
+              TimeElement(job.created_at_unix) + "</span></li>\n";
+    }
+    body += "</ul></section>\n";
+  }
   std::string summary = std::to_string(view.total) + (view.total == 1 ? " translation" : " translations");
   if (!view.query.empty()) summary += " matching \xE2\x80\x9C" + view.query + "\xE2\x80\x9D";
   body += "<p class=\"summary\">" + EscapeHtml(summary) + "</p>\n";
@@ -264,6 +288,82 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
     body += "</nav>\n";
   }
   return Layout(ctx, Nav::kHistory, view.query.empty() ? "History" : "Search: " + view.query, body);
+}
+
+std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
+  const store::JobRecord& job = view.job;
+  const std::string id = std::to_string(job.id);
+  const bool active = !store::IsFinal(job.state);
+  const std::string status(store::JobStateName(job.state));
+  const std::string title = job.text_de.empty() ? "Translation job " + id : EntryTitle(job.text_de);
+  std::string body =
+      "<h1" + std::string(job.text_de.empty() ? "" : " lang=\"de\"") + ">" + EscapeHtml(title) + "</h1>\n";
+  std::string meta;
+  if (job.total_units > 0) {
+    meta += std::to_string(job.state == store::JobState::kDone ? job.total_units : job.done_units) + " of " +
+            std::to_string(job.total_units) + " sentences";
+  }
+  if (active && view.eta_seconds >= 0) {
+    const int64_t seconds = static_cast<int64_t>(view.eta_seconds + 0.5);
+    meta += " \xC2\xB7 about " +
+            (seconds < 60 ? std::to_string(std::max<int64_t>(seconds, 1)) + " s"
+                          : std::to_string((seconds + 30) / 60) + " min") +
+            " left";
+  }
+  body += "<div class=\"job-status\" id=\"job-status\" data-status=\"" + EscapeHtml(status) +
+          "\" role=\"status\"><span class=\"badge " + EscapeHtml(status) + "\">" + EscapeHtml(status) +
+          "</span>";
+  if (active && job.total_units > 0) {
+    body += "<progress id=\"job-progress\" max=\"" + std::to_string(job.total_units) + "\" value=\"" +
+            std::to_string(job.done_units) + "\" aria-label=\"Sentences translated\"></progress>";
+  }
+  body += "<span>" + EscapeHtml(meta) + (meta.empty() ? "" : " \xC2\xB7 ") + "started " +
+          TimeElement(job.created_at_unix) + "</span></div>\n";
+  switch (job.state) {
+    case store::JobState::kQueued:
+    case store::JobState::kRunning:
+      body += RenderNotice(
+          Notice{NoticeKind::kOk, job.state == store::JobState::kQueued
+                                      ? "Waiting for a free translator; this page refreshes itself."
+                                      : "Translating; this page refreshes itself. You may leave "
+                                        "it: the job goes on and appears in the history."},
+          nullptr);
+      break;
+    case store::JobState::kDone:
+      body +=
+          RenderNotice(Notice{NoticeKind::kOk, "Done. The translation is saved in the history."}, nullptr);
+      break;
+    case store::JobState::kFailed:
+      body += RenderNotice(Notice{NoticeKind::kError, "The translation failed: " + job.error}, nullptr);
+      break;
+    case store::JobState::kCancelled:
+      body +=
+          RenderNotice(Notice{NoticeKind::kWarning, "The job was cancelled; nothing was saved."}, nullptr);
+      break;
+  }
+  body +=
+      "<div class=\"panes\">\n<section class=\"pane\" aria-labelledby=\"en-label\"><div "
+      "class=\"pane-head\"><h2 "
+      "id=\"en-label\">English</h2></div><div class=\"text-block\" id=\"job-text-en\" lang=\"en\">" +
+      EscapeHtml(view.text_en) + "</div></section>\n";
+  body +=
+      "<section class=\"pane\" aria-labelledby=\"de-label\"><div class=\"pane-head\"><h2 "
+      "id=\"de-label\">German</h2></div><div class=\"text-block\" id=\"job-text-de\" lang=\"de\">" +
+      EscapeHtml(job.text_de) + "</div></section>\n</div>\n";
+  body += "<div class=\"actions\">";
+  if (active) {
+    body += "<form class=\"inline-form\" method=\"post\" action=\"/jobs/" + id + "/cancel\">" +
+            CsrfField(ctx) +
+            "<button type=\"submit\" class=\"danger\" aria-label=\"Cancel the translation of \xE2\x80\x9C" +
+            EscapeHtml(title) + "\xE2\x80\x9D\">Cancel</button></form>";
+  }
+  if (job.state == store::JobState::kDone && job.history_id > 0) {
+    body += "<a class=\"button\" href=\"/history/" + std::to_string(job.history_id) +
+            "\">Open in the history</a>";
+  }
+  body += "<a class=\"button secondary\" href=\"/\">New translation</a></div>\n";
+  const std::string refresh = active ? "<meta http-equiv=\"refresh\" content=\"2\">\n" : "";
+  return Layout(ctx, Nav::kNone, title + " (" + status + ")", body, refresh);
 }
 
 std::string RenderEntryPage(const PageContext& ctx, const store::TranslationRecord& record) {

@@ -110,14 +110,6 @@ std::string WithThousands(size_t n) {
 
 }  // namespace
 
-struct WebApp::RequestContext {
-  bool https = false;
-  std::string session;
-  std::optional<std::string> owner_scope;  // what reads are limited to (nullopt: everything)
-  std::string owner_for_insert;
-  PageContext page;
-};
-
 StatusOr<HistoryMode> ParseHistoryMode(const std::string& text) {
   if (text == "private") return HistoryMode::kPrivate;
   if (text == "shared") return HistoryMode::kShared;
@@ -134,11 +126,13 @@ WebApp::WebApp(WebOptions options)
 WebApp::~WebApp() {
   Stop();
   Wait();
+  jobs_.reset();  // its workers end before the store closes
 }
 
 StatusOr<std::unique_ptr<WebApp>> WebApp::Create(WebOptions options) {
   std::unique_ptr<WebApp> app(new WebApp(std::move(options)));
   if (Status s = app->translator_.Validate(); !s.ok()) return s;
+  app->jobs_ = std::make_unique<JobApi>(app.get(), app->options_.jobs);
   if (app->options_.history_mode == HistoryMode::kUsers) {
     if (app->options_.users_file.empty()) {
       return Status::InvalidArgument("history mode 'users' needs --users-file (an htpasswd file)");
@@ -294,7 +288,7 @@ static SaveOutcome SaveTranslation(store::TranslationStore* store, const Status&
   return outcome;
 }
 
-void WebApp::HandleTranslateForm(const http::Request& req, http::Response& res) {
+void WebApp::HandleTranslateFormDirectly(const http::Request& req, http::Response& res) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
   if (!IsFormRequest(req)) {
@@ -317,6 +311,8 @@ void WebApp::HandleTranslateForm(const http::Request& req, http::Response& res) 
     view.notice = Notice{NoticeKind::kError, too_long};
     return SendHtml(res, 413, RenderTranslatePage(ctx.page, view));
   }
+  // Without the job database (web/job_api.h falls back to this): translated while the page waits, saved
+  // through the journal when one is configured.
   auto translated = translator_.Translate(view.text_de, nullptr);
   if (!translated.ok()) {
     view.notice = Notice{NoticeKind::kError, "The translation failed: " + translated.status().message()};
@@ -434,6 +430,12 @@ void WebApp::HandleHistory(const http::Request& req, http::Response& res) {
   view.items = std::move(page->items);
   if (query->GetOr("deleted", "") == "1")
     view.notice = Notice{NoticeKind::kOk, "The translation was deleted."};
+  if (view.page == 1 && view.query.empty()) {
+    if (store::JobStore* jobs = store->jobs(); jobs != nullptr) {
+      auto active = jobs->ListJobs(ctx.owner_scope, /*active_only=*/true, 50);
+      if (active.ok()) view.active_jobs = std::move(*active);
+    }
+  }
   if (int64_t pending = store->PendingJournalRecords(); pending > 0) {
     view.notice =
         Notice{NoticeKind::kWarning, std::to_string(pending) +
@@ -592,7 +594,9 @@ void WebApp::InstallRoutes() {
   // (bcrypt is slow on purpose).
   server.Route("GET", "/", page(&WebApp::HandleTranslatePage),
                options_.history_mode == HistoryMode::kUsers ? http::Run::kWorker : http::Run::kInline);
-  server.Route("POST", "/translate", page(&WebApp::HandleTranslateForm));
+  server.Route("POST", "/translate",
+               [this](const Ex& e) { jobs_->HandleTranslateForm(e->request(), e->response()); });
+  jobs_->InstallRoutes(server);
   server.Route("POST", "/api/translate", [this](const Ex& e) { HandleTranslateApi(e); });
   server.Route("GET", "/history", page(&WebApp::HandleHistory));
   server.Route("GET", "/history/export.csv",
@@ -675,16 +679,20 @@ Status WebApp::Listen() {
     return s;
   }
   bound_port_ = server_->port();
+  jobs_->Start();
   return Status::Ok();
 }
 
 void WebApp::StopAccepting() {
+  // Job event streams end (their clients reconnect to another replica), running jobs keep their checkpoint.
+  if (jobs_ != nullptr) jobs_->Stop();
   if (server_ != nullptr && !stopped_.load()) server_->StopAccepting();
 }
 
 size_t WebApp::connections() const { return server_ != nullptr ? server_->connections() : 0; }
 
 void WebApp::Stop() {
+  if (jobs_ != nullptr) jobs_->Stop();
   if (server_ != nullptr && !stopped_.exchange(true)) {
     server_->StopAccepting();
     server_->Stop();
