@@ -365,6 +365,8 @@ constexpr std::string_view kScript =
     var status = end.status;
     var total = end.total || 0, done = end.done || 0;
     if (status === 'done') {
+      // The end event carries the whole translation (the last pieces may not have come as events).
+      if (typeof end.text_en === 'string' && end.text_en !== output.textContent) output.textContent = end.text_en;
       setProgress(total, total, null, 'Done');
       updateOutputFoot(end.history_url || '');
       showNotice('', '');

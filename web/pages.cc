@@ -4,6 +4,7 @@
 
 #include "util/percent_encoding.h"
 #include "web/assets.h"
+#include "web/history_export.h"
 #include "web/html.h"
 
 namespace dolmetsch::web {
@@ -152,16 +153,6 @@ std::string EntryTitle(const std::string& text_de, size_t max_chars) {
          (head.back() == ',' || head.back() == ';' || head.back() == ':' || head.back() == '-'))
     head.pop_back();
   return head + "\xE2\x80\xA6";
-}
-
-std::string FormatIsoTime(int64_t unix_seconds) {
-  if (unix_seconds <= 0) return "";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return "";
-  char buffer[40];
-  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buffer, n);
 }
 
 std::string FormatDisplayTime(int64_t unix_seconds) {

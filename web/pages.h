@@ -73,9 +73,6 @@ std::string CountsLabel(const std::string& text);
 // code points, cut at a word boundary with "…"; "Empty text" when there are none.
 std::string EntryTitle(const std::string& text_de, size_t max_chars = 60);
 
-// "2026-11-29T08:00:00Z"; "" for 0.
-std::string FormatIsoTime(int64_t unix_seconds);
-
 // "2026-11-29 08:00 UTC"; "unknown date" for 0.
 std::string FormatDisplayTime(int64_t unix_seconds);
 

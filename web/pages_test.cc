@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "web/history_export.h"
+
 namespace dolmetsch::web {
 namespace {
 
