@@ -234,7 +234,12 @@ void Service::Mount(http::Server& server) {
   get("/health", [this](Exchange& e) { Respond(e.response(), 200, Dump(json{{"status", "ok"}})); });
   get("/ready", [this](Exchange& e) {
     if (ready_.load()) {
-      Respond(e.response(), 200, Dump(json{{"status", "ready"}}));
+      std::string model;
+      {
+        std::lock_guard<std::mutex> lock(model_mu_);
+        model = model_.name;
+      }
+      Respond(e.response(), 200, Dump(json{{"status", "ready"}, {"model", model}}));
     } else {
       Respond(e.response(), 503,
               Dump(json{{"status", draining_.load() ? "draining" : "loading"},

@@ -410,7 +410,10 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
   if (std::string too_long = app_->TooLongMessage(text); !too_long.empty()) {
     return SendJsonError(res, 413, too_long);
   }
-  StatusOr<store::JobRecord> job = store_->CreateJob({ctx.owner_for_insert, text, ""});
+  // The history row names the model; a translator that is down now gets the job later (model unknown).
+  std::string model;
+  (void)app_->translator_.Ready(&model);
+  StatusOr<store::JobRecord> job = store_->CreateJob({ctx.owner_for_insert, text, model});
   if (!job.ok()) {
     std::cerr << "web: jobs: creating a job failed: " << job.status().ToString() << "\n";
     if (job.status().code() == Status::Code::kInvalidArgument) {
@@ -555,7 +558,8 @@ void JobApi::HandleTranslateForm(const http::Request& req, http::Response& res) 
     view.notice = Notice{NoticeKind::kError, too_long};
     return app_->SendHtml(res, 413, RenderTranslatePage(ctx.page, view));
   }
-  if (Status ready = app_->translator_.Ready(); !ready.ok()) {
+  std::string model;
+  if (Status ready = app_->translator_.Ready(&model); !ready.ok()) {
     std::cerr << "web: jobs: the translator is not ready: " << ready.ToString() << "\n";
     view.notice =
         Notice{NoticeKind::kError,
@@ -563,7 +567,7 @@ void JobApi::HandleTranslateForm(const http::Request& req, http::Response& res) 
                "still here: send it again in a moment."};
     return app_->SendHtml(res, 503, RenderTranslatePage(ctx.page, view));
   }
-  StatusOr<store::JobRecord> job = store_->CreateJob({ctx.owner_for_insert, view.text_de, ""});
+  StatusOr<store::JobRecord> job = store_->CreateJob({ctx.owner_for_insert, view.text_de, model});
   if (!job.ok() && job.status().code() == Status::Code::kUnavailable) {
     // No job database: translate while the page waits (the history journal keeps the result).
     std::cerr << "web: jobs: no job database (" << job.status().ToString() << "); translating directly\n";

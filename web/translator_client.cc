@@ -329,7 +329,7 @@ Status TranslatorClient::StreamPieces(const std::string& text_de, int64_t skip_s
   return Status::Unavailable("the translator's answer ended before the final event");
 }
 
-Status TranslatorClient::Ready() {
+Status TranslatorClient::Ready(std::string* model) {
   if (!url_status_.ok()) return url_status_;
   httplib::Client client(scheme_host_port_);
   client.set_connection_timeout(2, 0);
@@ -339,6 +339,10 @@ Status TranslatorClient::Ready() {
   if (!res) return Status::Unavailable("the translator is not reachable: " + httplib::to_string(res.error()));
   if (res->status != 200)
     return Status::Unavailable("the translator is not ready (HTTP " + std::to_string(res->status) + ")");
+  if (model != nullptr) {
+    json body = json::parse(res->body, nullptr, false);
+    if (body.is_object() && body.value("model", json()).is_string()) *model = body["model"].get<std::string>();
+  }
   return Status::Ok();
 }
 

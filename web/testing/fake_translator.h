@@ -106,7 +106,7 @@ class FakeTranslator {
     });
     server_.Get("/ready", [this](const httplib::Request&, httplib::Response& res) {
       res.status = ready_ ? 200 : 503;
-      res.set_content("{}", "application/json");
+      res.set_content(ready_ ? R"({"status":"ready","model":"fake-model"})" : "{}", "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
