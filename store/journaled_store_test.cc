@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "store/job_store.h"
 #include "store/sqlite_store.h"
 #include "store/store_test_helpers.h"
 
@@ -294,6 +295,22 @@ TEST_F(JournaledStoreTest, OpenStoreWithJournalOverSqlite) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->journaled);
   EXPECT_TRUE((*s)->Get(r->id, std::string("o")).ok());
+}
+
+// The web app's jobs live in the database behind the journal (`web --journal` is the default).
+TEST_F(JournaledStoreTest, JobsOfTheInnerStoreAreReachable) {
+  StoreOptions o;
+  o.url = "sqlite://" + dir_.File("jobs.db");
+  o.journal_path = dir_.File("jobs.journal");
+  auto s = OpenStore(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  JobStore* jobs = (*s)->jobs();
+  ASSERT_NE(jobs, nullptr);
+  auto job = jobs->CreateJob({"o", "Hallo Welt.", ""});
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  auto again = jobs->GetJob(job->id, std::string("o"), /*with_text=*/true);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->text_de, "Hallo Welt.");
 }
 
 }  // namespace
