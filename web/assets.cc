@@ -81,6 +81,7 @@ textarea {
 @media (hover: none) { .key-hint { display: none; } }
 .output:empty::before { content: attr(data-placeholder); color: var(--muted); }
 .pane-foot { padding: .45rem .9rem; border-top: 1px solid var(--border); color: var(--muted); font-size: .85rem; }
+.pane-foot:empty { display: none; }
 .actions { display: flex; align-items: center; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
 button, .button {
   font: inherit; font-weight: 600; border-radius: 8px; border: 1px solid transparent; cursor: pointer;
@@ -137,8 +138,8 @@ progress { flex: 1; height: .6rem; accent-color: var(--accent); }
 footer.inner { color: var(--muted); font-size: .8rem; padding-bottom: 2rem; }
 /* The English pane scrolls inside a bounded height on wide screens so the controls stay in reach. */
 @media (min-width: 761px) {
-  .output { max-height: min(70vh, 48rem); overflow-y: auto; }
-  textarea { max-height: min(70vh, 48rem); }
+  .output, .text-block { max-height: min(70vh, 48rem); overflow-y: auto; }
+  .pane textarea { flex: 1; }  /* fills its pane when the English pane beside it is taller */
 }
 .entry-title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
 .entry-head .when { white-space: nowrap; }
@@ -148,6 +149,8 @@ footer.inner { color: var(--muted); font-size: .8rem; padding-bottom: 2rem; }
 .confirm blockquote { margin: .5rem 0 1rem; padding: .5rem .9rem; border-left: 3px solid var(--border);
   color: var(--muted); white-space: pre-wrap; overflow-wrap: anywhere; }
 .confirm .actions { margin-bottom: 0; }
+.confirm p:first-child { margin-top: 0; }
+.job-status .badge { text-transform: capitalize; }
 button.danger.solid { background: var(--danger); color: var(--surface); border-color: var(--danger); }
 /* Jobs: the job page and the running jobs above the history. */
 .badge { display: inline-block; padding: .1rem .6rem; border-radius: 999px; font-size: .8rem; font-weight: 600;

@@ -77,15 +77,18 @@ async function progressOf(page) {
   }));
 }
 
-// German text of about `bytes` bytes whose sentences all differ (identical sentences are translated once),
-// in paragraphs of five sentences.
+// German text of about `bytes` bytes whose sentences all differ, also from every other call's (identical
+// sentences are translated once, and the translator caches sentences across requests), in paragraphs of
+// five sentences.
+let textSerial = 0;
 function distinctGerman(bytes) {
+  const first = ++textSerial * 1000000;
   const nouns = ['Hund', 'Katze', 'Stadt', 'Fluss', 'Garten', 'Lehrer', 'Bahnhof', 'Brief', 'Wald', 'Kind'];
   const verbs = ['sieht', 'findet', 'sucht', 'kennt', 'malt', 'liebt', 'hört', 'baut'];
   const parts = [];
   let size = 0;
   for (let i = 0; size < bytes; i++) {
-    const sentence = 'Der ' + nouns[i % nouns.length] + ' ' + verbs[(i >> 3) % verbs.length] + ' am Tag ' + i +
+    const sentence = 'Der ' + nouns[i % nouns.length] + ' ' + verbs[(i >> 3) % verbs.length] + ' am Tag ' + (first + i) +
       ' den ' + nouns[(i * 7 + 3) % nouns.length] + '.' + (i % 5 === 4 ? '\n\n' : ' ');
     parts.push(sentence);
     size += Buffer.byteLength(sentence);
@@ -226,7 +229,10 @@ async function waitForJobStatus(page, wanted, timeout) {
   for (;;) {
     let status = null;
     try { status = await page.getAttribute('#job-status', 'data-status', { timeout: 2000 }); } catch (e) { /* reloading */ }
-    if (wanted.includes(status)) return status;
+    if (wanted.includes(status)) {
+      await page.waitForLoadState('load');  // a long page is still arriving when its status shows
+      return status;
+    }
     if (Date.now() > deadline) throw new Error('the job page never showed ' + wanted + ' (last: ' + status + ')');
     await page.waitForTimeout(250);
   }
@@ -349,10 +355,15 @@ async function startBigJob(page, bytes) {
   await page.goto(BASE + '/');
   await page.fill('#text-de', distinctGerman(bytes));
   await page.press('#text-de', 'Control+Enter');
-  await page.waitForFunction(() => {
-    const bar = document.getElementById('progress-bar');
-    return Number(bar.value) > 0 && Number(bar.value) < Number(bar.max) - 50;
-  }, null, { timeout: 60000, polling: 50 });
+  try {
+    await page.waitForFunction(() => {
+      const bar = document.getElementById('progress-bar');
+      return Number(bar.value) > 0 && Number(bar.value) < Number(bar.max) - 50;
+    }, null, { timeout: 60000, polling: 50 });
+  } catch (e) {
+    throw new Error('the job never showed progress: ' + JSON.stringify(await progressOf(page)) + ' notice: ' +
+      await page.textContent('#notice') + ' url: ' + page.url());
+  }
   return currentJob(page);
 }
 
