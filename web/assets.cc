@@ -141,9 +141,12 @@ footer.inner { color: var(--muted); font-size: .8rem; padding-bottom: 2rem; }
   .output, .text-block { max-height: min(70vh, 48rem); overflow-y: auto; }
   .pane textarea { flex: 1; }  /* fills its pane when the English pane beside it is taller */
 }
-.entry-title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+.history-list { grid-template-columns: minmax(0, 1fr); }
+.entry { min-width: 0; }
+.entry-title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; max-width: 100%; }
 .entry-head .when { white-space: nowrap; }
-.entry-head .head-left { display: flex; gap: .75rem; align-items: baseline; min-width: 0; flex-wrap: wrap; }
+.entry-head .head-left { display: flex; gap: .25rem .75rem; align-items: baseline; min-width: 0; flex: 1 1 auto;
+  flex-wrap: wrap; }
 .confirm { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius);
   padding: 1rem 1.25rem; box-shadow: var(--shadow); max-width: 48rem; }
 .confirm blockquote { margin: .5rem 0 1rem; padding: .5rem .9rem; border-left: 3px solid var(--border);

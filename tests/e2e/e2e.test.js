@@ -449,6 +449,8 @@ test('phone and dark mode render', async () => {
   await shot(page, '09-phone-dark-translate');
   await page.goto(BASE + '/history');
   await shot(page, '10-phone-dark-history');
+  const historyOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(historyOverflow <= 0, 'no horizontal scrolling in the history on a phone: ' + historyOverflow);
   // A running job on a phone in dark mode: the translate page, the history's running list, the job page.
   const id = await startBigJob(page, 150 * 1024);
   await shot(page, '16-phone-dark-job-running');
@@ -457,8 +459,10 @@ test('phone and dark mode render', async () => {
   const running = await page.$$eval('.active-jobs a', (links) => links.map((a) => a.getAttribute('href')));
   assert.ok(running.length >= 1, 'the history lists the running job on top');
   const nojs = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, javaScriptEnabled: false });
+  await nojs.addCookies(await context.cookies());  // the same owner, without JavaScript
   const jobPage = await nojs.newPage();
   await jobPage.goto(BASE + running[0]);
+  assert.ok(await jobPage.$('#job-status'), 'the job page of the running job');
   await shot(jobPage, '18-phone-dark-nojs-job-page');
   const overflow2 = await jobPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow2 <= 0, 'no horizontal scrolling on the job page');
