@@ -961,7 +961,10 @@ TEST(WebJobsTest, SigkillMidJobThenRestartFinishesWithOneHistoryRow) {
     done_before = JsonNumber(client.Job(id), "done");
   }
   ASSERT_GE(done_before, 20) << "the job did not start: " << ReadFile(dir / "serve1.log");
+  const std::string before_kill = client.Job(id);
   serve->Kill();
+  ASSERT_EQ(JsonString(before_kill, "status"), "running")
+      << "finished before the kill: " << before_kill.substr(0, 300);
   serve = start("serve2.log");
   ASSERT_TRUE(WaitForStatus(port, "/ready", 200, std::chrono::seconds(90))) << ReadFile(dir / "serve2.log");
   std::string after_restart = client.Job(id);
@@ -1016,6 +1019,10 @@ TEST(WebJobsTest, SecondReplicaTakesOverAfterTheLease) {
   auto b = web(port_b, "1", "b.log");
   ASSERT_TRUE(WaitForStatus(port_b, "/ready", 200, std::chrono::seconds(30))) << ReadFile(dir / "b.log");
   a->Kill();
+  JobClient via_b{Visitor{port_b, client.visitor.cookie, ""}};
+  const std::string at_kill = via_b.Job(id);
+  ASSERT_EQ(JsonString(at_kill, "status"), "running")
+      << "A finished before it was killed: " << at_kill.substr(0, 300);
   JobClient on_b{Visitor{port_b, client.visitor.cookie, client.visitor.token}};
   std::string job = on_b.WaitFinal(id, std::chrono::seconds(600));
   ASSERT_EQ(JsonString(job, "status"), "done") << job.substr(0, 500) << ReadFile(dir / "b.log");
