@@ -295,6 +295,11 @@ TEST_F(JournaledStoreTest, OpenStoreWithJournalOverSqlite) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->journaled);
   EXPECT_TRUE((*s)->Get(r->id, std::string("o")).ok());
+  // The jobs of the database behind the journal (the web app's jobs run on this store).
+  ASSERT_NE((*s)->jobs(), nullptr);
+  auto job = (*s)->jobs()->CreateJob({"o", "Ein Satz.", ""});
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_TRUE((*s)->jobs()->GetJob(job->id, std::string("o"), false).ok());
 }
 
 // The web app's jobs live in the database behind the journal (`web --journal` is the default).
