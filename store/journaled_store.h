@@ -48,9 +48,6 @@ class JournaledStore final : public TranslationStore {
   // The inner store's jobs: job writes need the database and are never journaled (job_store.h).
   JobStore* jobs() override { return inner_->jobs(); }
   int64_t PendingJournalRecords() const override;
-  // The inner store's jobs, not journaled: a job lives in the database (without one the web app
-  // translates in the request and journals the history row).
-  JobStore* jobs() override { return inner_->jobs(); }
 
   // Replays pending records now (in the caller's thread). Ok when the journal is empty afterwards;
   // the inner store's error when the database is still down.

@@ -302,21 +302,5 @@ TEST_F(JournaledStoreTest, OpenStoreWithJournalOverSqlite) {
   EXPECT_TRUE((*s)->jobs()->GetJob(job->id, std::string("o"), false).ok());
 }
 
-// The web app's jobs live in the database behind the journal (`web --journal` is the default).
-TEST_F(JournaledStoreTest, JobsOfTheInnerStoreAreReachable) {
-  StoreOptions o;
-  o.url = "sqlite://" + dir_.File("jobs.db");
-  o.journal_path = dir_.File("jobs.journal");
-  auto s = OpenStore(o);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  JobStore* jobs = (*s)->jobs();
-  ASSERT_NE(jobs, nullptr);
-  auto job = jobs->CreateJob({"o", "Hallo Welt.", ""});
-  ASSERT_TRUE(job.ok()) << job.status().ToString();
-  auto again = jobs->GetJob(job->id, std::string("o"), /*with_text=*/true);
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ(again->text_de, "Hallo Welt.");
-}
-
 }  // namespace
 }  // namespace dolmetsch::store
