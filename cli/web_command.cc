@@ -53,6 +53,15 @@ void RegisterWebOptions(CLI::App* cmd, web::WebFlags* flags, bool with_translato
       ->check(CLI::Range(1LL, 1LL << 32));
   cmd->add_option("--http-threads", flags->http_threads, "Requests served at once (default: 32)")
       ->check(CLI::Range(2, 1024));
+  cmd->add_option("--job-workers", flags->job_workers,
+                  "Translation jobs this process translates at once (default: 2; 0: none, the API only)")
+      ->envname("DOLMETSCH_JOB_WORKERS")
+      ->check(CLI::Range(0, 256));
+  cmd->add_option("--job-lease", flags->job_lease_seconds,
+                  "Seconds a job stays with a worker that stopped renewing it (a crashed replica) before "
+                  "another takes it over (default: 30)")
+      ->envname("DOLMETSCH_JOB_LEASE")
+      ->check(CLI::Range(1.0, 86400.0));
 }
 
 // Blocks SIGINT and SIGTERM in this thread (and so in every thread started afterwards); WaitForStopSignal

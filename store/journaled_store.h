@@ -45,6 +45,8 @@ class JournaledStore final : public TranslationStore {
   StatusOr<TranslationRecord> Get(int64_t id, const std::optional<std::string>& owner) override;
   Status Delete(int64_t id, const std::optional<std::string>& owner) override;
   Status Ping() override;
+  // The inner store's jobs: job writes need the database and are never journaled (job_store.h).
+  JobStore* jobs() override { return inner_->jobs(); }
   int64_t PendingJournalRecords() const override;
 
   // Replays pending records now (in the caller's thread). Ok when the journal is empty afterwards;

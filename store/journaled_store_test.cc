@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "store/job_store.h"
 #include "store/sqlite_store.h"
 #include "store/store_test_helpers.h"
 
@@ -294,6 +295,11 @@ TEST_F(JournaledStoreTest, OpenStoreWithJournalOverSqlite) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->journaled);
   EXPECT_TRUE((*s)->Get(r->id, std::string("o")).ok());
+  // The jobs of the database behind the journal (the web app's jobs run on this store).
+  ASSERT_NE((*s)->jobs(), nullptr);
+  auto job = (*s)->jobs()->CreateJob({"o", "Ein Satz.", ""});
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_TRUE((*s)->jobs()->GetJob(job->id, std::string("o"), false).ok());
 }
 
 }  // namespace

@@ -109,6 +109,7 @@ class DocumentRun {
     std::size_t prev_end = 0;
     for (std::size_t w = 0; w < spans.size(); w += options_.window_sentences) {
       const std::size_t w_end = std::min(spans.size(), w + options_.window_sentences);
+      window_begin_ = w;
       PlanWindow(spans, w, w_end);
       DOLMETSCH_RETURN_IF_ERROR(TranslateWindow());
       for (const SegmentPlan& plan : plans_) {
@@ -149,7 +150,7 @@ class DocumentRun {
 
   void Report() {
     if (!callbacks_.on_progress) return;
-    callbacks_.on_progress({done_before_window_ + done_in_window_, stats_.segments});
+    callbacks_.on_progress({done_before_window_ + done_in_window_, stats_.segments, window_begin_});
   }
 
   // Whether the block holding byte `pos` keeps its lines (line_breaks.h). Plans come in text order, so
@@ -296,6 +297,7 @@ class DocumentRun {
   DocumentStats stats_;
   std::size_t done_before_window_ = 0;
   std::size_t done_in_window_ = 0;
+  std::size_t window_begin_ = 0;
   std::vector<SegmentPlan> plans_;
   std::vector<Unique> uniques_;
   std::unordered_map<std::string, std::size_t> index_;

@@ -94,6 +94,7 @@ struct DocumentOptions {
 struct DocumentProgress {
   std::size_t sentences_done = 0;
   std::size_t sentences_total = 0;  // segments of the text (translated or copied)
+  std::size_t window_begin = 0;     // first segment of the window being translated (its output follows)
 };
 
 struct DocumentCallbacks {

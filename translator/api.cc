@@ -185,10 +185,22 @@ Status ParseNative(const json& body, const ApiLimits& limits, TranslationRequest
     } else if (key == "stream") {
       if (!value.is_boolean()) return Invalid("'stream' must be true or false, not " + TypeName(value));
       out->stream = value.get<bool>();
+    } else if (key == "skip_segments") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > (uint64_t{1} << 40)) {
+        return Invalid("'skip_segments' must be a whole number from 0 (the segments to leave out), not " +
+                       value.dump().substr(0, 40));
+      }
+      out->skip_segments = static_cast<size_t>(value.get<uint64_t>());
     } else {
       return Invalid("unknown field '" + key.substr(0, 40) +
-                     "'; known fields: text, source, target, options, stream");
+                     "'; known fields: text, source, target, options, stream, skip_segments");
     }
+  }
+  if (out->skip_segments > 0 && !out->stream) {
+    return Invalid("'skip_segments' needs \"stream\": true (it resumes a streamed translation)");
+  }
+  if (out->skip_segments > 0 && out->options.n_best > 1) {
+    return Invalid("'skip_segments' cannot be combined with 'options.n_best' above 1");
   }
   return Status::Ok();
 }

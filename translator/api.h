@@ -40,7 +40,8 @@ struct TranslationRequest {
   // served is the service's business (catalog::ModelCatalog), not the parser's.
   std::string source;
   std::string target;
-  bool stream = false;  // native only
+  bool stream = false;       // native only
+  size_t skip_segments = 0;  // native streaming only: segments before this are not translated nor sent
   std::string api_key;  // LibreTranslate only
 };
 

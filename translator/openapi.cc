@@ -47,7 +47,7 @@ const std::string& OpenApiJson() {
     "/languages": {"get": {"summary": "Every served source and target code with its targets (LibreTranslate)", "responses": {"200": {"description": "[{\"code\": \"de\", \"name\": \"German\", \"targets\": [\"en\"]}]", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "targets": {"type": "array", "items": {"type": "string"}}}}}}}}}}},
     "/frontend/settings": {"get": {"summary": "Limits and features (LibreTranslate); charLimit -1 means no per-text limit", "responses": {"200": {"description": "Settings", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/health": {"get": {"summary": "Liveness: the process answers", "responses": {"200": {"description": "{\"status\": \"ok\"}"}}}},
-    "/ready": {"get": {"summary": "Readiness: preloaded models loaded, warm-up done, not shutting down", "responses": {"200": {"description": "{\"status\": \"ready\"}"}, "503": {"description": "{\"status\": \"loading\" | \"draining\", \"error\": ...}"}}}},
+    "/ready": {"get": {"summary": "Readiness: preloaded models loaded, warm-up done, not shutting down", "responses": {"200": {"description": "{\"status\": \"ready\", \"model\": \"opus-mt-de-en\"}"}, "503": {"description": "{\"status\": \"loading\" | \"draining\", \"error\": ...}"}}}},
     "/metrics": {"get": {"summary": "Prometheus metrics (text format 0.0.4)", "responses": {"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
     "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.0"}}}}
   },

@@ -30,6 +30,7 @@ class RequestTranslation::Recorder : public text::SentenceTranslator {
   std::string cache_key() const override { return owner_.cache_prefix_[route_]; }
   StatusOr<std::vector<std::string>> TranslateBatch(const std::vector<std::string>& units,
                                                     const text::BatchOptions&) override {
+    if (owner_.Skipping()) return std::vector<std::string>(units.size());
     for (const std::string& unit : units) {
       ++owner_.stats_.units;
       auto [it, inserted] = owner_.units_[route_].try_emplace(unit);
@@ -71,6 +72,7 @@ class RequestTranslation::Replayer : public text::SentenceTranslator {
   std::string cache_key() const override { return owner_.cache_prefix_[route_]; }
   StatusOr<std::vector<std::string>> TranslateBatch(const std::vector<std::string>& units,
                                                     const text::BatchOptions&) override {
+    if (owner_.Skipping()) return std::vector<std::string>(units.size());
     std::vector<Unit*> found;
     found.reserve(units.size());
     size_t needed = 0;  // leading job results that must be done
@@ -189,10 +191,17 @@ StatusOr<std::unique_ptr<RequestTranslation>> RequestTranslation::Start(Schedule
   plan.max_batch_sentences = std::max(plan.max_batch_sentences, 1 << 16);
   text::DocumentCallbacks discard;
   discard.on_output = [](std::string_view) {};
+  if (r.options_.skip_segments > 0) {
+    plan.window_sentences = 1;  // one segment per window: the Recorder knows which segment asks
+    discard.on_progress = [&r](const text::DocumentProgress& p) {
+      r.segment_ = r.first_segment_.back() + p.window_begin;
+    };
+  }
   for (size_t t = 0; t < r.texts_.size(); ++t) {
     const size_t route = r.route_of_text_[t];
     Recorder recorder(r, route, &job_units[route]);
     r.first_segment_.push_back(r.stats_.segments);
+    r.segment_ = r.stats_.segments;
     DOLMETSCH_ASSIGN_OR_RETURN(text::DocumentStats stats, text::TranslateDocument(r.texts_[t], recorder, plan,
                                                                                   nullptr, discard, nullptr));
     r.stats_.segments += stats.segments;
@@ -225,35 +234,8 @@ StatusOr<std::string> RequestTranslation::Assemble(
     const std::function<void(const SegmentOutput&)>& on_segment) {
   if (text_index >= texts_.size()) return Status::InvalidArgument("no text " + std::to_string(text_index));
   Replayer replayer(*this, route_of_text_[text_index], hypothesis, poll);
-  std::string out;
-  std::string pending;
-  size_t next_segment = first_segment_[text_index];
-  auto flush = [&] {
-    if (pending.empty()) return;
-    if (on_segment) {
-      SegmentOutput segment;
-      segment.text_index = text_index;
-      segment.index = next_segment;
-      segment.total = stats_.segments;
-      segment.translation = std::string(TrimSpaces(pending));
-      segment.piece = std::move(pending);
-      on_segment(segment);
-    }
-    ++next_segment;
-    pending.clear();
-  };
-  text::DocumentCallbacks callbacks;
-  callbacks.on_output = [&](std::string_view s) {
-    out.append(s);
-    pending.append(s);
-  };
-  // Every window (one segment) starts with a progress report: what was output before it is complete.
-  callbacks.on_progress = [&](const text::DocumentProgress&) { flush(); };
-  auto stats =
-      text::TranslateDocument(texts_[text_index], replayer, AssembleOptions(), nullptr, callbacks, nullptr);
-  if (!stats.ok()) return stats.status();
-  flush();
-  return out;
+  size_t next_segment = 0;
+  return Replay(text_index, replayer, &next_segment, on_segment);
 }
 
 StatusOr<std::optional<std::string>> RequestTranslation::AssembleReady(
@@ -261,38 +243,56 @@ StatusOr<std::optional<std::string>> RequestTranslation::AssembleReady(
   if (text_index >= texts_.size()) return Status::InvalidArgument("no text " + std::to_string(text_index));
   std::function<Status()> no_poll;
   Replayer replayer(*this, route_of_text_[text_index], 0, no_poll, /*nonblocking=*/true);
-  std::string out;
-  std::string pending;
-  size_t segment_index = first_segment_[text_index];
-  auto flush = [&] {
-    if (pending.empty()) return;
-    if (segment_index >= *next_segment) {
+  StatusOr<std::string> text = Replay(text_index, replayer, next_segment, on_segment);
+  if (!text.ok()) {
+    if (replayer.would_block()) return std::optional<std::string>();
+    return text.status();
+  }
+  return std::optional<std::string>(std::move(*text));
+}
+
+StatusOr<std::string> RequestTranslation::Replay(
+    size_t text_index, text::SentenceTranslator& replayer, size_t* next_segment,
+    const std::function<void(const SegmentOutput&)>& on_segment) {
+  const size_t first = first_segment_[text_index];
+  std::string out;      // the text's output (segments from skip_segments on when skipping)
+  std::string pending;  // output of the segment being assembled
+  size_t current = 0;   // the text's segment whose output is arriving
+  // Segment `current` of the text is complete: hand it out (unless skipped or reported by an earlier call).
+  auto finish = [&]() {
+    const size_t index = first + current++;
+    std::string piece = std::move(pending);
+    pending.clear();
+    if (index < options_.skip_segments) return;
+    if (options_.skip_segments > 0) out += piece;
+    if (index < *next_segment) return;
+    if (on_segment) {
       SegmentOutput segment;
       segment.text_index = text_index;
-      segment.index = segment_index;
+      segment.index = index;
       segment.total = stats_.segments;
-      segment.translation = std::string(TrimSpaces(pending));
-      segment.piece = std::move(pending);
-      if (on_segment) on_segment(segment);
-      *next_segment = segment_index + 1;
+      segment.translation = std::string(TrimSpaces(piece));
+      segment.piece = std::move(piece);
+      on_segment(segment);
     }
-    ++segment_index;
-    pending.clear();
+    *next_segment = index + 1;
   };
   text::DocumentCallbacks callbacks;
   callbacks.on_output = [&](std::string_view s) {
-    out.append(s);
+    if (options_.skip_segments == 0) out.append(s);
     pending.append(s);
   };
-  callbacks.on_progress = [&](const text::DocumentProgress&) { flush(); };
+  // One segment per window: when a window begins, the segments before it are complete.
+  callbacks.on_progress = [&](const text::DocumentProgress& p) {
+    while (current < p.window_begin) finish();
+    segment_ = first + p.window_begin;
+  };
+  segment_ = first;
   auto stats =
       text::TranslateDocument(texts_[text_index], replayer, AssembleOptions(), nullptr, callbacks, nullptr);
-  if (!stats.ok()) {
-    if (replayer.would_block()) return std::optional<std::string>();
-    return stats.status();
-  }
-  flush();
-  return std::optional<std::string>(std::move(out));
+  if (!stats.ok()) return stats.status();
+  while (current < stats->segments) finish();  // the last one gets the gap after it
+  return out;
 }
 
 size_t RequestTranslation::progress() const {

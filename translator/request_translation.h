@@ -21,6 +21,11 @@
 // the languages of a request's texts were detected one by one. Units are planned per route and each route's
 // units go to the scheduler as one Job on that route's backend (all admitted, or none).
 //
+// Segment indices: both passes know the segment being worked on from the pipeline's progress reports
+// (DocumentProgress::window_begin, one segment per window), so every segment is reported exactly once, with
+// its own index, also when its output is empty; with skip_segments, pass 1 runs one segment per window too,
+// so that the units of skipped segments are never submitted.
+//
 // Errors: Start fails like Scheduler::Submit (ResourceExhausted, Unavailable) or with the pipeline's
 // InvalidArgument; Assemble returns the job's error, or what `poll` returned (the job is then cancelled).
 // Thread-safety: one object serves one request on one thread at a time; the cache and scheduler are shared.
@@ -47,6 +52,10 @@ struct RequestOptions {
   text::DocumentOptions document;           // segmenter bound, token cap per piece
   text::TranslationCache* cache = nullptr;  // shared; used only when search.n_best == 1
   std::string cache_key;                    // the model (and server-wide caps); search options are added
+  // Segments (over all texts) before this index are neither translated nor reported: a client resuming a
+  // text it has the first segments of already (translation jobs, jobs/job_runner.h). Their output is
+  // left out of what Assemble returns.
+  size_t skip_segments = 0;
 };
 
 struct RequestStats {
@@ -131,6 +140,9 @@ class RequestTranslation {
   RequestTranslation(std::vector<TextRoute> routes, std::vector<size_t> route_of_text,
                      std::vector<std::string> texts, const RequestOptions& options);
   text::DocumentOptions AssembleOptions() const;
+  // Assembles text `text_index` with `replayer`, reporting segments from *next_segment on (advancing it).
+  StatusOr<std::string> Replay(size_t text_index, text::SentenceTranslator& replayer, size_t* next_segment,
+                               const std::function<void(const SegmentOutput&)>& on_segment);
 
   const std::vector<TextRoute> routes_;
   const std::vector<size_t> route_of_text_;
@@ -142,6 +154,8 @@ class RequestTranslation {
   std::vector<std::shared_ptr<Job>> jobs_;                    // per route; null when nothing needed decoding
   RequestStats stats_;
   std::vector<size_t> first_segment_;  // per text: index of its first segment over all texts
+  size_t segment_ = 0;                 // during a pass: the segment (over all texts) being planned/assembled
+  bool Skipping() const { return segment_ < options_.skip_segments; }
 };
 
 }  // namespace dolmetsch::translator

@@ -356,7 +356,12 @@ void Service::Mount(http::Server& server) {
   get("/health", [this](Exchange& e) { Respond(e.response(), 200, Dump(json{{"status", "ok"}})); });
   get("/ready", [this](Exchange& e) {
     if (ready_.load()) {
-      Respond(e.response(), 200, Dump(json{{"status", "ready"}}));
+      std::string model;
+      {
+        std::lock_guard<std::mutex> lock(model_mu_);
+        model = model_.name;
+      }
+      Respond(e.response(), 200, Dump(json{{"status", "ready"}, {"model", model}}));
     } else {
       Respond(e.response(), 503,
               Dump(json{{"status", draining_.load() ? "draining" : "loading"},
@@ -449,6 +454,9 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     Tick();
     Kick(/*on_pool=*/true);  // Begin runs in the handler, on the worker pool
   }
+
+  // Before Begin: segments before `skip` are not reported (the client has them).
+  void SkipSegments(size_t skip) { next_segment_ = skip; }
 
   // From Shutdown: look now (the grace is over), not at the next tick.
   void Wake() { Kick(/*on_pool=*/false); }
@@ -780,6 +788,7 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   plan.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
   plan.document.max_segment_tokens = options_.max_segment_tokens;
   plan.cache = cache_.get();
+  plan.skip_segments = request.skip_segments;
   auto started = RequestTranslation::Start(*scheduler, std::move(text_routes), route_of_text,
                                            std::move(request.texts), plan);
   held.clear();
@@ -870,6 +879,7 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   exchange->Defer();
   auto pump = std::make_shared<Translation>(*this, exchange, std::move(translation), std::move(build_answer),
                                             request.stream, deadline, std::move(timeout_message));
+  pump->SkipSegments(plan.skip_segments);
   counted.handed_over = true;
   pump->Begin();
 }

@@ -195,6 +195,70 @@ TEST_F(ServiceTest, StreamingSendsProgressPerSentenceThenDone) {
   EXPECT_EQ(data[3]["translations"][0]["text"], assembled);
 }
 
+// Parses an event-stream body into (event, data) pairs.
+std::vector<std::pair<std::string, json>> Events(const std::string& body) {
+  std::vector<std::pair<std::string, json>> out;
+  size_t pos = 0;
+  while ((pos = body.find("event: ", pos)) != std::string::npos) {
+    size_t eol = body.find('\n', pos);
+    std::string event = body.substr(pos + 7, eol - pos - 7);
+    size_t data_start = body.find("data: ", eol) + 6;
+    out.emplace_back(event, json::parse(body.substr(data_start, body.find('\n', data_start) - data_start)));
+    pos = eol;
+  }
+  return out;
+}
+
+TEST_F(ServiceTest, StreamingSkipsTheFirstSegmentsWithoutTranslatingThem) {
+  ServiceOptions o;
+  o.scheduler = {.workers = 1, .max_batch_sentences = 1};
+  o.cache_entries = 0;
+  Start(o);
+  const std::string text = "Erster Satz. Zweiter Satz.\n\n2026\n\nDritter Satz. Vierter Satz.";
+  auto full = Events(Post("/v1/translate", json{{"text", text}, {"stream", true}}.dump()).body);
+  ASSERT_EQ(full.size(), 6u);  // 5 segments (the number is copied) + done
+  const size_t batches_before = backend_.batches().size();
+
+  auto r = Post("/v1/translate", json{{"text", text}, {"stream", true}, {"skip_segments", 2}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto events = Events(r.body);
+  ASSERT_EQ(events.size(), 4u) << r.body;
+  std::string assembled;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(events[i].first, "progress");
+    EXPECT_EQ(events[i].second["index"], i + 2);  // document indices, as without skipping
+    EXPECT_EQ(events[i].second["total"], 5);
+    EXPECT_EQ(events[i].second["piece"], full[i + 2].second["piece"]);
+    assembled += events[i].second["piece"].get<std::string>();
+  }
+  EXPECT_EQ(events[3].first, "done");
+  EXPECT_EQ(events[3].second["translations"][0]["text"], assembled);
+  // The skipped sentences were not decoded again: only "Dritter Satz." and "Vierter Satz." were.
+  std::vector<std::string> decoded;
+  auto batches = backend_.batches();
+  for (size_t b = batches_before; b < batches.size(); ++b) {
+    for (const std::string& s : batches[b]) decoded.push_back(s);
+  }
+  std::sort(decoded.begin(), decoded.end());
+  EXPECT_EQ(decoded, (std::vector<std::string>{"Dritter Satz.", "Vierter Satz."}));
+
+  // Skipping everything: no progress, an empty text, done at once.
+  auto all =
+      Events(Post("/v1/translate", json{{"text", text}, {"stream", true}, {"skip_segments", 9}}.dump()).body);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].first, "done");
+  EXPECT_EQ(all[0].second["translations"][0]["text"], "");
+
+  auto bad = [&](const json& body, const std::string& fragment) {
+    auto answer = Post("/v1/translate", body.dump());
+    EXPECT_EQ(answer.status, 400) << answer.body;
+    EXPECT_NE(answer.body.find(fragment), std::string::npos) << answer.body;
+  };
+  bad(json{{"text", text}, {"skip_segments", 1}}, "needs \\\"stream\\\": true");
+  bad(json{{"text", text}, {"stream", true}, {"skip_segments", -1}}, "whole number");
+  bad(json{{"text", text}, {"stream", true}, {"skip_segments", "1"}}, "whole number");
+}
+
 TEST_F(ServiceTest, ErrorsAreJsonWithTheRightStatus) {
   ServiceOptions o;
   o.max_body_bytes = 1000;

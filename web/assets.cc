@@ -81,6 +81,7 @@ textarea {
 @media (hover: none) { .key-hint { display: none; } }
 .output:empty::before { content: attr(data-placeholder); color: var(--muted); }
 .pane-foot { padding: .45rem .9rem; border-top: 1px solid var(--border); color: var(--muted); font-size: .85rem; }
+.pane-foot:empty { display: none; }
 .actions { display: flex; align-items: center; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
 button, .button {
   font: inherit; font-weight: 600; border-radius: 8px; border: 1px solid transparent; cursor: pointer;
@@ -135,12 +136,110 @@ progress { flex: 1; height: .6rem; accent-color: var(--accent); }
 .meta { color: var(--muted); font-size: .9rem; margin: -0.5rem 0 1rem; }
 .inline-form { display: inline; margin: 0; }
 footer.inner { color: var(--muted); font-size: .8rem; padding-bottom: 2rem; }
+/* The English pane scrolls inside a bounded height on wide screens so the controls stay in reach. */
+@media (min-width: 761px) {
+  .output, .text-block { max-height: min(70vh, 48rem); overflow-y: auto; }
+  .pane textarea { flex: 1; }  /* fills its pane when the English pane beside it is taller */
+}
+.history-list { grid-template-columns: minmax(0, 1fr); }
+.entry { min-width: 0; }
+.entry-title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; max-width: 100%; }
+.entry-head .when { white-space: nowrap; }
+.entry-head .head-left { display: flex; gap: .25rem .75rem; align-items: baseline; min-width: 0; flex: 1 1 auto;
+  flex-wrap: wrap; }
+.confirm { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius);
+  padding: 1rem 1.25rem; box-shadow: var(--shadow); max-width: 48rem; }
+.confirm blockquote { margin: .5rem 0 1rem; padding: .5rem .9rem; border-left: 3px solid var(--border);
+  color: var(--muted); white-space: pre-wrap; overflow-wrap: anywhere; }
+.confirm .actions { margin-bottom: 0; }
+.confirm p:first-child { margin-top: 0; }
+.job-status .badge { text-transform: capitalize; }
+button.danger.solid { background: var(--danger); color: var(--surface); border-color: var(--danger); }
+/* Jobs: the job page and the running jobs above the history. */
+.badge { display: inline-block; padding: .1rem .6rem; border-radius: 999px; font-size: .8rem; font-weight: 600;
+  background: var(--accent-soft); color: var(--accent); white-space: nowrap; }
+.badge.done { background: var(--ok-bg); color: var(--ok-text); }
+.badge.failed { background: var(--err-bg); color: var(--err-text); }
+.badge.cancelled { background: var(--warn-bg); color: var(--warn-text); }
+.job-status { display: flex; align-items: center; gap: .75rem; flex-wrap: wrap; margin: 0 0 1rem; color: var(--muted); }
+.job-status progress { flex: 1; min-width: 10rem; max-width: 32rem; }
+.job-list { list-style: none; padding: 0; margin: 0 0 1.25rem; display: grid; gap: .5rem; }
+.job-list li { display: flex; align-items: center; gap: .75rem; flex-wrap: wrap; background: var(--surface);
+  border: 1px solid var(--border); border-left: 4px solid var(--accent); border-radius: var(--radius);
+  padding: .55rem .9rem; box-shadow: var(--shadow); }
+.job-list li a { font-weight: 600; text-decoration: none; min-width: 0; overflow-wrap: anywhere; flex: 1; }
+.job-list progress { width: 8rem; flex: none; }
+.job-list .muted { color: var(--muted); font-size: .9rem; }
+.active-jobs h2 { margin: 0 0 .5rem; font-size: 1rem; }
 )CSS";
 
 constexpr std::string_view kScript =
-    R"JS(// dolmetsch: progressive enhancement of the translate page. Without this script the form posts normally.
+    R"JS(// dolmetsch: progressive enhancement of the pages. Without this script every form posts normally.
+// The translate page runs a text as a server-side job (POST /api/jobs) and follows its events
+// (GET /api/jobs/ID/events, Server-Sent Events read with fetch so that Last-Event-ID can be sent on the
+// first request too). The job id is kept in the address (?job=ID) and in localStorage, so a reload, leaving
+// and coming back, or another tab shows the job's live state.
 (function () {
   'use strict';
+  var JOB_KEY = 'dolmetsch.job';
+  var TEXT_KEY = 'dolmetsch.text';
+
+  function store(kind, key, value) {
+    try {
+      var s = kind === 'local' ? window.localStorage : window.sessionStorage;
+      if (value === undefined) return s.getItem(key);
+      if (value === null) s.removeItem(key); else s.setItem(key, value);
+    } catch (e) { /* storage disabled or full: the address still holds the job */ }
+    return null;
+  }
+  function plural(n, one, many) { return n.toLocaleString() + ' ' + (n === 1 ? one : many); }
+
+  // Times: the page shows UTC (works without JavaScript); here they become the browser's local time, with
+  // the UTC time kept in the title attribute.
+  function localizeTimes(root) {
+    var times = (root || document).querySelectorAll('time[datetime]');
+    for (var i = 0; i < times.length; i++) {
+      var t = times[i];
+      var d = new Date(t.getAttribute('datetime'));
+      if (isNaN(d.getTime())) continue;
+      if (!t.title) t.title = t.textContent;
+      t.textContent = d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric',
+                                                    hour: '2-digit', minute: '2-digit' });
+    }
+  }
+
+  // Delete buttons ask first; the server shows a confirm page when this script does not run.
+  function confirmDeletes() {
+    var forms = document.querySelectorAll('form.delete-form');
+    for (var i = 0; i < forms.length; i++) {
+      forms[i].addEventListener('submit', function (event) {
+        var f = event.currentTarget;
+        var what = f.getAttribute('data-title') || 'this translation';
+        if (!window.confirm('Delete \u201c' + what + '\u201d from the history? This cannot be undone.')) {
+          event.preventDefault();
+          return;
+        }
+        var field = f.querySelector('input[name="confirmed"]');
+        if (field) field.value = 'yes';
+      });
+    }
+  }
+
+  // A server-rendered job page (/jobs/ID) that is still running becomes the live translate page.
+  function upgradeJobPage() {
+    var status = document.getElementById('job-status');
+    var match = /^\/jobs\/([A-Za-z0-9_-]{1,64})$/.exec(window.location.pathname);
+    if (!status || !match || !window.fetch || !window.ReadableStream) return false;
+    var state = status.getAttribute('data-status');
+    if (state !== 'queued' && state !== 'running') return false;
+    window.location.replace('/?job=' + encodeURIComponent(match[1]));
+    return true;
+  }
+
+  localizeTimes();
+  confirmDeletes();
+  if (upgradeJobPage()) return;
+
   var form = document.getElementById('translate-form');
   if (!form) return;
   var input = document.getElementById('text-de');
@@ -148,39 +247,29 @@ constexpr std::string_view kScript =
   var counts = document.getElementById('counts');
   var outCounts = document.getElementById('counts-en');
   var button = document.getElementById('translate-button');
+  var cancelButton = document.getElementById('cancel-button');
   var copyButton = document.getElementById('copy-button');
   var progressBox = document.getElementById('progress');
   var progressBar = document.getElementById('progress-bar');
   var progressText = document.getElementById('progress-text');
   var notice = document.getElementById('notice');
   var token = form.querySelector('input[name="csrf_token"]').value;
-  var busy = false;
 
-  function stats(text) {
-    var chars = Array.from(text).length;
-    var t = text.trim();
-    if (!t) return [chars, 0];
-    var ends = t.match(/[.!?\u2026]+["'\u00bb\u00ab\u201c\u201d\u201e)]*(?=\s|$)/g) || [];
-    var n = ends.length;
-    if (!/[.!?\u2026]["'\u00bb\u00ab\u201c\u201d\u201e)]*$/.test(t)) n += 1;
-    return [chars, n];
-  }
-  function plural(n, one, many) { return n.toLocaleString() + ' ' + (n === 1 ? one : many); }
+  // The job this page follows: its id, the English text so far (pieces by index) and the stream.
+  var job = null;
+
   function updateCounts() {
-    var s = stats(input.value);
-    counts.textContent = plural(s[0], 'character', 'characters') + ' \u00b7 ' + plural(s[1], 'sentence', 'sentences');
+    // Characters only: the sentence count is the server's segmenter's, shown with the progress.
+    counts.textContent = plural(Array.from(input.value).length, 'character', 'characters');
   }
-  // The English pane's footer: character count, and a link to the stored entry when there is one.
-  function updateOutputCounts(savedId) {
+  function updateOutputFoot(historyUrl) {
     var text = output.textContent;
     copyButton.hidden = !text;
-    var existing = outCounts.querySelector('a');
-    var href = savedId ? '/history/' + savedId : (savedId === undefined && existing ? existing.getAttribute('href') : '');
     outCounts.textContent = text ? plural(Array.from(text).length, 'character', 'characters') : '';
-    if (href) {
+    if (historyUrl) {
       if (text) outCounts.appendChild(document.createTextNode(' \u00b7 '));
       var link = document.createElement('a');
-      link.href = href;
+      link.href = historyUrl;
       link.textContent = 'Saved to the history';
       outCounts.appendChild(link);
     }
@@ -188,34 +277,127 @@ constexpr std::string_view kScript =
   function showNotice(kind, message) {
     if (!message) { notice.hidden = true; notice.textContent = ''; return; }
     notice.className = 'notice ' + kind;
+    notice.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     notice.textContent = message;
     notice.hidden = false;
   }
-  function setProgress(done, total) {
+  function formatEta(seconds) {
+    if (seconds === null || seconds === undefined || !(seconds >= 0)) return '';
+    if (seconds < 60) return 'about ' + Math.max(1, Math.round(seconds)) + ' s left';
+    if (seconds < 3600) return 'about ' + Math.round(seconds / 60) + ' min left';
+    var h = Math.floor(seconds / 3600);
+    return 'about ' + h + ' h ' + Math.round((seconds - h * 3600) / 60) + ' min left';
+  }
+  function setProgress(done, total, eta, label) {
     progressBox.hidden = false;
     progressBar.max = Math.max(total, 1);
-    progressBar.value = done;
-    progressText.textContent = total > 0 ? done + ' / ' + total + ' sentences' : 'Translating\u2026';
+    progressBar.value = Math.min(done, Math.max(total, 1));
+    if (label) { progressText.textContent = label; return; }
+    if (!(total > 0)) { progressText.textContent = 'Starting\u2026'; return; }
+    var text = done.toLocaleString() + ' / ' + plural(total, 'sentence', 'sentences');
+    var left = formatEta(eta);
+    progressText.textContent = left ? text + ' \u00b7 ' + left : text;
   }
-  function finish() {
-    busy = false;
-    button.disabled = false;
-    button.textContent = 'Translate';
-    form.removeAttribute('aria-busy');
+  function setBusy(busy) {
+    button.disabled = busy;
+    button.textContent = busy ? 'Translating\u2026' : 'Translate';
+    cancelButton.hidden = !busy;
+    cancelButton.disabled = false;
+    if (busy) form.setAttribute('aria-busy', 'true'); else form.removeAttribute('aria-busy');
+  }
+  function rememberJob(id) {
+    store('local', JOB_KEY, id);
+    var url = new URL(window.location.href);
+    url.searchParams.set('job', id);
+    window.history.replaceState(null, '', url.pathname + url.search);
+  }
+  function forgetJob() {
+    store('local', JOB_KEY, null);
+  }
+  // Pieces arrive per sentence (hundreds of thousands for a long text): they are collected in document order
+  // and appended once per frame as one text node, so the cost stays proportional to the new text.
+  function newJob(id, base, baseCount) {
+    output.textContent = base;
+    return { id: id, next: baseCount, waiting: {}, pending: '', chars: Array.from(base).length,
+             lastEventId: baseCount, progress: null, finished: false, follow: true, flushQueued: false };
+  }
+  function addPiece(j, index, piece) {
+    if (index < j.next || j.waiting[index] !== undefined) return;  // already shown (a reconnect resends)
+    j.waiting[index] = piece;
+    while (j.waiting[j.next] !== undefined) {
+      j.pending += j.waiting[j.next];
+      delete j.waiting[j.next];
+      j.next++;
+    }
+  }
+  function flush(j) {
+    j.flushQueued = false;
+    if (job !== j) return;
+    if (j.pending) {
+      output.appendChild(document.createTextNode(j.pending));
+      j.chars += Array.from(j.pending).length;
+      j.pending = '';
+      copyButton.hidden = false;
+      outCounts.textContent = plural(j.chars, 'character', 'characters');
+      // Keep the newest sentence in view while the reader has not scrolled up.
+      if (j.follow) output.scrollTop = output.scrollHeight;
+    }
+    if (j.progress && !j.finished) setProgress(j.progress.done, j.progress.total, j.progress.eta_seconds);
+  }
+  function scheduleFlush(j) {
+    if (j.flushQueued) return;
+    j.flushQueued = true;
+    if (document.hidden || !window.requestAnimationFrame) setTimeout(function () { flush(j); }, 100);
+    else window.requestAnimationFrame(function () { flush(j); });
+  }
+  async function readJson(response) {
+    try { return await response.json(); } catch (e) { return {}; }
+  }
+  function httpMessage(response, body, what) {
+    if (body && body.error) return body.error;
+    if (response.status === 404) return 'This translation job no longer exists.';
+    if (response.status === 403) return 'The page has expired. Reload the page and try again.';
+    if (response.status >= 500) return what + ' failed: the server had a problem (HTTP ' + response.status +
+                                       '). Try again in a moment.';
+    return what + ' failed (HTTP ' + response.status + ').';
   }
 
-  function handleEvent(name, data) {
+  function finishJob(end) {
+    var j = job;
+    flush(j);
+    j.finished = true;
+    setBusy(false);
+    forgetJob();
+    var status = end.status;
+    var total = end.total || 0, done = end.done || 0;
+    if (status === 'done') {
+      // The end event carries the whole translation (the last pieces may not have come as events).
+      if (typeof end.text_en === 'string' && end.text_en !== output.textContent) output.textContent = end.text_en;
+      setProgress(total, total, null, 'Done');
+      updateOutputFoot(end.history_url || '');
+      showNotice('', '');
+    } else if (status === 'cancelled') {
+      setProgress(done, total, null, 'Cancelled after ' + done.toLocaleString() + ' of ' +
+                  plural(total, 'sentence', 'sentences'));
+      updateOutputFoot('');
+      showNotice('warning', done > 0 ? 'The translation was cancelled. The part translated so far is shown; ' +
+                 'it is not saved to the history.' : 'The translation was cancelled.');
+    } else {
+      setProgress(done, total, null, 'Stopped');
+      updateOutputFoot('');
+      showNotice('error', end.error || 'The translation failed. Try again in a moment.');
+    }
+  }
+
+  function handleEvent(name, id, data) {
+    if (job.finished) return;
     if (name === 'progress') {
-      setProgress(data.done, data.total);
-    } else if (name === 'done') {
-      output.textContent = data.text_en;
-      updateOutputCounts(data.saved && data.id ? data.id : 0);
-      setProgress(data.sentences || 0, data.sentences || 0);
-      progressText.textContent = 'Done';
-      showNotice(data.notice_kind || 'ok', data.notice || '');
-    } else if (name === 'error') {
-      progressBox.hidden = true;
-      showNotice('error', data.error || 'The translation failed.');
+      if (id) job.lastEventId = Math.max(job.lastEventId, parseInt(id, 10) || 0);
+      if (typeof data.index === 'number') addPiece(job, data.index, data.piece || '');
+      job.progress = data;
+      scheduleFlush(job);
+    } else if (name === 'end') {
+      finishJob(data);
     }
   }
 
@@ -223,66 +405,186 @@ constexpr std::string_view kScript =
     var parts = buffer.split('\n\n');
     var rest = parts.pop();
     parts.forEach(function (block) {
-      var name = 'message', data = '';
+      var name = 'message', data = '', id = '', hasData = false;
       block.split('\n').forEach(function (line) {
-        if (line.indexOf('event:') === 0) name = line.slice(6).trim();
-        else if (line.indexOf('data:') === 0) data += line.slice(5).trim();
+        if (line.charAt(0) === ':') return;  // keep-alive comment
+        var colon = line.indexOf(':');
+        var field = colon < 0 ? line : line.slice(0, colon);
+        var value = colon < 0 ? '' : line.slice(colon + 1);
+        if (value.charAt(0) === ' ') value = value.slice(1);
+        if (field === 'event') name = value;
+        else if (field === 'id') id = value;
+        else if (field === 'data') { data += (hasData ? '\n' : '') + value; hasData = true; }
       });
-      if (data) {
-        try { onEvent(name, JSON.parse(data)); } catch (e) { /* ignore a malformed event */ }
+      if (hasData) {
+        var parsed;
+        try { parsed = JSON.parse(data); } catch (e) { return; /* ignore a malformed event */ }
+        onEvent(name, id, parsed);
       }
     });
     return rest;
   }
 
-  async function translate() {
-    if (busy) return;
-    var text = input.value;
-    if (!text.trim()) { showNotice('warning', 'Enter some German text to translate.'); input.focus(); return; }
-    busy = true;
-    button.disabled = true;
-    button.textContent = 'Translating\u2026';
-    form.setAttribute('aria-busy', 'true');
-    showNotice('', '');
-    setProgress(0, 0);
-    try {
-      var response = await fetch('/api/translate', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': token,
-                   'Accept': 'text/event-stream' },
-        body: new URLSearchParams({ text: text }),
-        credentials: 'same-origin'
-      });
-      var type = response.headers.get('Content-Type') || '';
-      if (!response.ok || type.indexOf('text/event-stream') !== 0) {
-        var message = 'The translation failed (HTTP ' + response.status + ').';
-        try { var body = await response.json(); if (body.error) message = body.error; } catch (e) { /* keep */ }
-        progressBox.hidden = true;
-        showNotice('error', message);
-        return;
+  // Follows the job's events until `end`; reconnects (with Last-Event-ID) when the connection drops.
+  async function followEvents(j) {
+    var failures = 0;
+    while (job === j && !j.finished) {
+      try {
+        var headers = { 'Accept': 'text/event-stream' };
+        if (j.lastEventId > 0) headers['Last-Event-ID'] = String(j.lastEventId);
+        var response = await fetch('/api/jobs/' + encodeURIComponent(j.id) + '/events',
+                                   { headers: headers, credentials: 'same-origin', cache: 'no-store' });
+        var type = response.headers.get('Content-Type') || '';
+        if (!response.ok || type.indexOf('text/event-stream') !== 0) {
+          var body = await readJson(response);
+          if (response.status === 404 || response.status === 403) {
+            finishJob({ status: 'failed', error: httpMessage(response, body, 'Following the translation') });
+            return;
+          }
+          throw new Error(httpMessage(response, body, 'Following the translation'));
+        }
+        var reader = response.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = '';
+        for (;;) {
+          var chunk = await reader.read();
+          if (chunk.done) break;
+          failures = 0;
+          buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, '\n'),
+                               function (name, id, data) { if (job === j) handleEvent(name, id, data); });
+          if (j.finished || job !== j) { try { reader.cancel(); } catch (e) { /* closed */ } return; }
+        }
+      } catch (e) {
+        failures++;
+        if (job === j && !j.finished && failures >= 3) {
+          showNotice('warning', 'The connection to the server was lost; the translation goes on there. ' +
+                     'Reconnecting\u2026');
+        }
       }
-      var reader = response.body.getReader();
-      var decoder = new TextDecoder();
-      var buffer = '';
-      for (;;) {
-        var chunk = await reader.read();
-        if (chunk.done) break;
-        buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, '\n'), handleEvent);
-      }
-      parseEvents(buffer + '\n\n', handleEvent);
-    } catch (e) {
-      progressBox.hidden = true;
-      showNotice('error', 'The connection to the server was lost: ' + e.message);
-    } finally {
-      finish();
+      if (job !== j || j.finished) return;
+      await new Promise(function (resolve) { setTimeout(resolve, Math.min(10000, 500 * Math.pow(2, failures))); });
+      if (failures === 0 && job === j && !j.finished) showNotice('', '');
     }
   }
 
-  if (!window.fetch || !window.ReadableStream || !window.TextDecoder) return;  // plain form POST then
-  form.addEventListener('submit', function (event) { event.preventDefault(); translate(); });
-  input.addEventListener('input', updateCounts);
+  function startFollowing(id) {
+    job = newJob(id, '', 0);
+    rememberJob(id);
+    setBusy(true);
+    followEvents(job);
+  }
+
+  async function createJob() {
+    if (job && !job.finished) return;
+    var text = input.value;
+    if (!text.trim()) { showNotice('warning', 'Enter some German text to translate.'); input.focus(); return; }
+    // The old result goes at once: nothing on screen belongs to another text.
+    job = null;
+    output.textContent = '';
+    updateOutputFoot('');
+    showNotice('', '');
+    setBusy(true);
+    cancelButton.hidden = true;
+    setProgress(0, 0);
+    var response, body;
+    try {
+      response = await fetch('/api/jobs', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': token,
+                   'Accept': 'application/json' },
+        body: new URLSearchParams({ text: text }),
+        credentials: 'same-origin'
+      });
+      body = await readJson(response);
+    } catch (e) {
+      setBusy(false);
+      progressBox.hidden = true;
+      showNotice('error', 'The server could not be reached. Check the connection and press Translate again; ' +
+                 'your text is still here.');
+      return;
+    }
+    if (!response.ok || !body.id) {
+      setBusy(false);
+      progressBox.hidden = true;
+      showNotice('error', httpMessage(response, body, 'Starting the translation'));
+      return;
+    }
+    startFollowing(String(body.id));
+  }
+
+  // Shows a job's state after a reload, a visit from another page or another tab, then follows it.
+  async function resumeJob(id) {
+    var response, body;
+    try {
+      response = await fetch('/api/jobs/' + encodeURIComponent(id),
+                             { credentials: 'same-origin', cache: 'no-store', headers: { 'Accept': 'application/json' } });
+      body = await readJson(response);
+    } catch (e) {
+      showNotice('error', 'The server could not be reached to show the running translation. Reload the page ' +
+                 'in a moment.');
+      return;
+    }
+    if (!response.ok) {
+      forgetJob();
+      if (response.status === 404) {
+        var url = new URL(window.location.href);
+        if (url.searchParams.get('job') === id) {
+          showNotice('warning', 'That translation job does not exist (any more) in your history.');
+          url.searchParams.delete('job');
+          window.history.replaceState(null, '', url.pathname + url.search);
+        }
+      } else {
+        showNotice('error', httpMessage(response, body, 'Showing the translation'));
+      }
+      return;
+    }
+    if (!input.value && typeof body.text_de === 'string') { input.value = body.text_de; updateCounts(); }
+    var running = body.status === 'queued' || body.status === 'running';
+    job = newJob(id, body.text_en || '', body.done || 0);
+    updateOutputFoot('');
+    if (!running) {
+      finishJob(body);
+      return;
+    }
+    setProgress(body.done || 0, body.total || 0, body.eta_seconds);
+    rememberJob(id);
+    setBusy(true);
+    followEvents(job);
+  }
+
+  async function cancelJob() {
+    if (!job || job.finished) return;
+    cancelButton.disabled = true;
+    progressText.textContent = 'Cancelling\u2026';
+    try {
+      var response = await fetch('/api/jobs/' + encodeURIComponent(job.id), {
+        method: 'DELETE', headers: { 'X-CSRF-Token': token, 'Accept': 'application/json' },
+        credentials: 'same-origin'
+      });
+      if (!response.ok) {
+        var body = await readJson(response);
+        cancelButton.disabled = false;
+        showNotice('error', httpMessage(response, body, 'Cancelling'));
+      }
+      // The events stream ends with status "cancelled".
+    } catch (e) {
+      cancelButton.disabled = false;
+      showNotice('error', 'The server could not be reached to cancel. Try again.');
+    }
+  }
+
+  if (!window.fetch || !window.ReadableStream || !window.TextDecoder || !window.URL) return;  // plain form POST
+  form.addEventListener('submit', function (event) { event.preventDefault(); createJob(); });
+  input.addEventListener('input', function () {
+    updateCounts();
+    if (input.value.length <= 1000000) store('session', TEXT_KEY, input.value);
+  });
   input.addEventListener('keydown', function (event) {
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); translate(); }
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); createJob(); }
+  });
+  cancelButton.addEventListener('click', cancelJob);
+  output.addEventListener('scroll', function () {
+    if (job) job.follow = output.scrollTop + output.clientHeight >= output.scrollHeight - 24;
   });
   copyButton.addEventListener('click', function () {
     var text = output.textContent;
@@ -301,8 +603,15 @@ constexpr std::string_view kScript =
       try { document.execCommand('copy'); done(); } catch (e) { /* selection stays for manual copy */ }
     }
   });
+  // The typed text survives a reload (browsers do not always restore a textarea).
+  if (!input.value) {
+    var draft = store('session', TEXT_KEY);
+    if (draft) input.value = draft;
+  }
   updateCounts();
-  updateOutputCounts();
+  updateOutputFoot(outCounts.querySelector('a') ? outCounts.querySelector('a').getAttribute('href') : '');
+  var wanted = new URL(window.location.href).searchParams.get('job') || store('local', JOB_KEY);
+  if (wanted && /^[A-Za-z0-9_-]{1,64}$/.test(wanted)) resumeJob(wanted);
 })();
 )JS";
 

@@ -4,6 +4,7 @@
 
 #include "util/percent_encoding.h"
 #include "web/assets.h"
+#include "web/history_export.h"
 #include "web/html.h"
 
 namespace dolmetsch::web {
@@ -42,7 +43,8 @@ std::string CsrfField(const PageContext& ctx) {
 
 enum class Nav { kTranslate, kHistory, kNone };
 
-std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, const std::string& body) {
+std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, const std::string& body,
+                   const std::string& head_extra = "") {
   auto nav_link = [&](Nav which, const char* href, const std::string& label) {
     return std::string("<a href=\"") + href + "\"" + (nav == which ? " aria-current=\"page\"" : "") + ">" +
            EscapeHtml(label) + "</a>";
@@ -52,6 +54,7 @@ std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, co
   html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   html += "<meta name=\"color-scheme\" content=\"light dark\">\n";
+  html += head_extra;
   html += "<title>" + EscapeHtml(title) + " \xC2\xB7 dolmetsch</title>\n";
   html += "<link rel=\"stylesheet\" href=\"" + AssetUrl("app.css") + "\">\n";
   html += "<link rel=\"icon\" type=\"image/svg+xml\" href=\"" + AssetUrl("icon.svg") + "\">\n";
@@ -81,12 +84,27 @@ std::string HistoryUrl(const std::string& query, int64_t page) {
   return url;
 }
 
-std::string DeleteForm(const PageContext& ctx, int64_t id, const std::string& return_to, bool small = true) {
-  return "<form class=\"inline-form\" method=\"post\" action=\"/history/" + std::to_string(id) +
-         "/delete\">" + CsrfField(ctx) + "<input type=\"hidden\" name=\"return_to\" value=\"" +
-         EscapeHtml(return_to) + "\">" + "<button type=\"submit\" class=\"danger" +
-         std::string(small ? " small" : "") + "\" aria-label=\"Delete translation " + std::to_string(id) +
-         "\">Delete</button></form>";
+// The delete button of one entry. Without JavaScript the POST (no `confirmed`) answers with a confirm page;
+// app.js asks with confirm() and sets `confirmed=yes` itself.
+std::string DeleteForm(const PageContext& ctx, const store::TranslationRecord& record,
+                       const std::string& return_to, bool small = true) {
+  const std::string title = EntryTitle(record.text_de);
+  return "<form class=\"inline-form delete-form\" method=\"post\" action=\"/history/" +
+         std::to_string(record.id) + "/delete\" data-title=\"" + EscapeHtml(title) + "\">" + CsrfField(ctx) +
+         "<input type=\"hidden\" name=\"return_to\" value=\"" + EscapeHtml(return_to) +
+         "\"><input type=\"hidden\" name=\"confirmed\" value=\"\">" +
+         "<button type=\"submit\" class=\"danger" + std::string(small ? " small" : "") +
+         "\" aria-label=\"Delete \xE2\x80\x9C" + EscapeHtml(title) + "\xE2\x80\x9D\">Delete</button></form>";
+}
+
+// <time> in UTC (what a browser without JavaScript shows); app.js turns it into local time and keeps the
+// UTC text as the title.
+std::string TimeElement(int64_t unix_seconds) {
+  std::string iso = FormatIsoTime(unix_seconds);
+  std::string shown = FormatDisplayTime(unix_seconds);
+  if (iso.empty()) return EscapeHtml(shown);
+  return "<time datetime=\"" + iso + "\" title=\"" + EscapeHtml(shown) + "\">" + EscapeHtml(shown) +
+         "</time>";
 }
 
 }  // namespace
@@ -108,42 +126,33 @@ std::string CountsLabel(const std::string& text) {
   for (char c : text) {
     if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++chars;
   }
-  // Sentences: runs of . ! ? (or …) followed by whitespace or the end, plus a trailing unterminated one;
-  // the same estimate app.js shows while typing (the translator's own segmenter decides the real count).
-  size_t sentences = 0;
-  bool pending = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    bool terminator = c == '.' || c == '!' || c == '?';
-    size_t width = 1;
-    if (!terminator && c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
-        static_cast<unsigned char>(text[i + 2]) == 0xA6) {
-      terminator = true;
-      width = 3;
+  // No sentence estimate here: the one sentence count the page shows is the segmenter's, with the progress.
+  return std::to_string(chars) + (chars == 1 ? " character" : " characters");
+}
+
+std::string EntryTitle(const std::string& text_de, size_t max_chars) {
+  // Whitespace runs (line breaks included) become one space; cut at a word boundary when one is near.
+  std::string flat;
+  bool space = false;
+  for (char c : SanitizeUtf8(text_de)) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+      space = !flat.empty();
+      continue;
     }
-    if (terminator) {
-      size_t j = i + width;
-      while (j < text.size() && (text[j] == '.' || text[j] == '!' || text[j] == '?' || text[j] == '"' ||
-                                 text[j] == '\'' || text[j] == ')')) {
-        ++j;
-      }
-      if (j == text.size() || text[j] == ' ' || text[j] == '\n' || text[j] == '\t' || text[j] == '\r') {
-        if (pending) ++sentences;
-        pending = false;
-        i = j == text.size() ? j : j - 1;
-        continue;
-      }
-      i += width - 1;
-      pending = true;
-    } else if (!(c == ' ' || c == '\n' || c == '\t' || c == '\r')) {
-      pending = true;
-    }
+    if (space) flat += ' ';
+    space = false;
+    flat += c;
   }
-  if (pending) ++sentences;
-  auto plural = [](size_t n, const char* one, const char* many) {
-    return std::to_string(n) + " " + (n == 1 ? one : many);
-  };
-  return plural(chars, "character", "characters") + " \xC2\xB7 " + plural(sentences, "sentence", "sentences");
+  if (flat.empty()) return "Empty text";
+  std::string cut = Snippet(flat, max_chars);
+  if (cut.size() == flat.size()) return flat;
+  std::string head = cut.substr(0, cut.size() - 3);  // without the "…"
+  size_t last_space = head.rfind(' ');
+  if (last_space != std::string::npos && last_space >= head.size() / 2) head.resize(last_space);
+  while (!head.empty() &&
+         (head.back() == ',' || head.back() == ';' || head.back() == ':' || head.back() == '-'))
+    head.pop_back();
+  return head + "\xE2\x80\xA6";
 }
 
 std::string FormatDisplayTime(int64_t unix_seconds) {
@@ -186,6 +195,7 @@ std::string RenderTranslatePage(const PageContext& ctx, const TranslateView& vie
   body += "</div>\n</section>\n</div>\n";
   body +=
       "<div class=\"actions\"><button type=\"submit\" id=\"translate-button\">Translate</button>"
+      "<button type=\"button\" id=\"cancel-button\" class=\"secondary\" hidden>Cancel</button>"
       "<span class=\"hint key-hint\"><kbd>Ctrl</kbd> + <kbd>Enter</kbd></span>"
       "<div class=\"progress\" id=\"progress\" hidden><progress id=\"progress-bar\" max=\"1\" value=\"0\" "
       "aria-label=\"Sentences translated\"></progress><span id=\"progress-text\" class=\"hint\"></span></div>"
@@ -208,6 +218,28 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
           export_query +
           "\" download>Export CSV</a><a class=\"button secondary small\" href=\"/history/export.json" +
           export_query + "\" download>Export JSON</a></div></div>\n";
+  if (!view.active_jobs.empty()) {
+    body +=
+        "<section class=\"active-jobs\" aria-labelledby=\"active-jobs-title\"><h2 id=\"active-jobs-title\">"
+        "In progress</h2>\n<ul class=\"job-list\">\n";
+    for (const store::JobRecord& job : view.active_jobs) {
+      std::string id = std::to_string(job.id);
+      std::string counts = job.total_units > 0 ? std::to_string(job.done_units) + " of " +
+                                                     std::to_string(job.total_units) + " sentences"
+                                               : "not started";
+      const std::string state(store::JobStateName(job.state));
+      body += "<li class=\"job\" id=\"job-" + id + "\"><a href=\"/jobs/" + id + "\">Job " + id +
+              "</a> <span class=\"badge " + EscapeHtml(state) + "\">" + EscapeHtml(state) + "</span>";
+      if (job.total_units > 0) {
+        body += "<progress max=\"" + std::to_string(job.total_units) + "\" value=\"" +
+                std::to_string(job.done_units) + "\" aria-label=\"Sentences translated, job " + id +
+                "\"></progress>";
+      }
+      body += "<span class=\"muted\">" + EscapeHtml(counts) + " \xC2\xB7 started " +
+              TimeElement(job.created_at_unix) + "</span></li>\n";
+    }
+    body += "</ul></section>\n";
+  }
   std::string summary = std::to_string(view.total) + (view.total == 1 ? " translation" : " translations");
   if (!view.query.empty()) summary += " matching \xE2\x80\x9C" + view.query + "\xE2\x80\x9D";
   body += "<p class=\"summary\">" + EscapeHtml(summary) + "</p>\n";
@@ -222,12 +254,13 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
     body += "<ol class=\"history-list\">\n";
     for (const auto& item : view.items) {
       std::string id = std::to_string(item.id);
-      body += "<li class=\"entry\" id=\"entry-" + id + "\"><div class=\"entry-head\"><a href=\"/history/" +
-              id + "\"><time datetime=\"" + EscapeHtml(std::to_string(item.created_at_unix)) + "\">" +
-              EscapeHtml(FormatDisplayTime(item.created_at_unix)) + "</time></a>" +
-              DeleteForm(ctx, item.id, here) + "</div><div class=\"entry-body\"><p lang=\"de\">" +
-              EscapeHtml(Snippet(item.text_de, 280)) + "</p><p lang=\"en\">" +
-              EscapeHtml(Snippet(item.text_en, 280)) + "</p></div></li>\n";
+      body +=
+          "<li class=\"entry\" id=\"entry-" + id +
+          "\"><div class=\"entry-head\"><div class=\"head-left\"><a class=\"entry-title\" href=\"/history/" +
+          id + "\" lang=\"de\">" + EscapeHtml(EntryTitle(item.text_de)) + "</a><span class=\"when\">" +
+          TimeElement(item.created_at_unix) + "</span></div>" + DeleteForm(ctx, item, here) +
+          "</div><div class=\"entry-body\"><p lang=\"de\">" + EscapeHtml(Snippet(item.text_de, 280)) +
+          "</p><p lang=\"en\">" + EscapeHtml(Snippet(item.text_en, 280)) + "</p></div></li>\n";
     }
     body += "</ol>\n";
   }
@@ -248,10 +281,86 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
   return Layout(ctx, Nav::kHistory, view.query.empty() ? "History" : "Search: " + view.query, body);
 }
 
+std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
+  const store::JobRecord& job = view.job;
+  const std::string id = std::to_string(job.id);
+  const bool active = !store::IsFinal(job.state);
+  const std::string status(store::JobStateName(job.state));
+  const std::string title = job.text_de.empty() ? "Translation job " + id : EntryTitle(job.text_de);
+  std::string body =
+      "<h1" + std::string(job.text_de.empty() ? "" : " lang=\"de\"") + ">" + EscapeHtml(title) + "</h1>\n";
+  std::string meta;
+  if (job.total_units > 0) {
+    meta += std::to_string(job.state == store::JobState::kDone ? job.total_units : job.done_units) + " of " +
+            std::to_string(job.total_units) + " sentences";
+  }
+  if (active && view.eta_seconds >= 0) {
+    const int64_t seconds = static_cast<int64_t>(view.eta_seconds + 0.5);
+    meta += " \xC2\xB7 about " +
+            (seconds < 60 ? std::to_string(std::max<int64_t>(seconds, 1)) + " s"
+                          : std::to_string((seconds + 30) / 60) + " min") +
+            " left";
+  }
+  body += "<div class=\"job-status\" id=\"job-status\" data-status=\"" + EscapeHtml(status) +
+          "\" role=\"status\"><span class=\"badge " + EscapeHtml(status) + "\">" + EscapeHtml(status) +
+          "</span>";
+  if (active && job.total_units > 0) {
+    body += "<progress id=\"job-progress\" max=\"" + std::to_string(job.total_units) + "\" value=\"" +
+            std::to_string(job.done_units) + "\" aria-label=\"Sentences translated\"></progress>";
+  }
+  body += "<span>" + EscapeHtml(meta) + (meta.empty() ? "" : " \xC2\xB7 ") + "started " +
+          TimeElement(job.created_at_unix) + "</span></div>\n";
+  switch (job.state) {
+    case store::JobState::kQueued:
+    case store::JobState::kRunning:
+      body += RenderNotice(
+          Notice{NoticeKind::kOk, job.state == store::JobState::kQueued
+                                      ? "Waiting for a free translator; this page refreshes itself."
+                                      : "Translating; this page refreshes itself. You may leave "
+                                        "it: the job goes on and appears in the history."},
+          nullptr);
+      break;
+    case store::JobState::kDone:
+      body +=
+          RenderNotice(Notice{NoticeKind::kOk, "Done. The translation is saved in the history."}, nullptr);
+      break;
+    case store::JobState::kFailed:
+      body += RenderNotice(Notice{NoticeKind::kError, "The translation failed: " + job.error}, nullptr);
+      break;
+    case store::JobState::kCancelled:
+      body +=
+          RenderNotice(Notice{NoticeKind::kWarning, "The job was cancelled; nothing was saved."}, nullptr);
+      break;
+  }
+  body +=
+      "<div class=\"panes\">\n<section class=\"pane\" aria-labelledby=\"en-label\"><div "
+      "class=\"pane-head\"><h2 "
+      "id=\"en-label\">English</h2></div><div class=\"text-block\" id=\"job-text-en\" lang=\"en\">" +
+      EscapeHtml(view.text_en) + "</div></section>\n";
+  body +=
+      "<section class=\"pane\" aria-labelledby=\"de-label\"><div class=\"pane-head\"><h2 "
+      "id=\"de-label\">German</h2></div><div class=\"text-block\" id=\"job-text-de\" lang=\"de\">" +
+      EscapeHtml(job.text_de) + "</div></section>\n</div>\n";
+  body += "<div class=\"actions\">";
+  if (active) {
+    body += "<form class=\"inline-form\" method=\"post\" action=\"/jobs/" + id + "/cancel\">" +
+            CsrfField(ctx) +
+            "<button type=\"submit\" class=\"danger\" aria-label=\"Cancel the translation of \xE2\x80\x9C" +
+            EscapeHtml(title) + "\xE2\x80\x9D\">Cancel</button></form>";
+  }
+  if (job.state == store::JobState::kDone && job.history_id > 0) {
+    body += "<a class=\"button\" href=\"/history/" + std::to_string(job.history_id) +
+            "\">Open in the history</a>";
+  }
+  body += "<a class=\"button secondary\" href=\"/\">New translation</a></div>\n";
+  const std::string refresh = active ? "<meta http-equiv=\"refresh\" content=\"2\">\n" : "";
+  return Layout(ctx, Nav::kNone, title + " (" + status + ")", body, refresh);
+}
+
 std::string RenderEntryPage(const PageContext& ctx, const store::TranslationRecord& record) {
-  std::string id = std::to_string(record.id);
-  std::string body = "<h1>Translation " + id + "</h1>\n";
-  body += "<p class=\"meta\">" + EscapeHtml(FormatDisplayTime(record.created_at_unix)) +
+  const std::string title = EntryTitle(record.text_de);
+  std::string body = "<h1 lang=\"de\">" + EscapeHtml(title) + "</h1>\n";
+  body += "<p class=\"meta\">" + TimeElement(record.created_at_unix) +
           (record.model.empty() ? "" : " \xC2\xB7 model " + EscapeHtml(record.model)) + "</p>\n";
   body +=
       "<div class=\"panes\">\n<section class=\"pane\" aria-labelledby=\"de-label\"><div "
@@ -265,8 +374,25 @@ std::string RenderEntryPage(const PageContext& ctx, const store::TranslationReco
   body +=
       "<div class=\"actions\"><a class=\"button secondary\" href=\"/history\">\xE2\x86\x90 Back to the "
       "history</a>" +
-      DeleteForm(ctx, record.id, "/history", /*small=*/false) + "</div>\n";
-  return Layout(ctx, Nav::kHistory, "Translation " + id, body);
+      DeleteForm(ctx, record, "/history", /*small=*/false) + "</div>\n";
+  return Layout(ctx, Nav::kHistory, title, body);
+}
+
+std::string RenderDeleteConfirmPage(const PageContext& ctx, const store::TranslationRecord& record,
+                                    const std::string& return_to) {
+  const std::string id = std::to_string(record.id);
+  const std::string title = EntryTitle(record.text_de);
+  std::string body = "<h1>Delete this translation?</h1>\n<div class=\"confirm\">\n";
+  body += "<p>It is removed from the history for good; this cannot be undone.</p>\n";
+  body += "<p class=\"meta\">" + TimeElement(record.created_at_unix) + "</p>\n";
+  body += "<blockquote lang=\"de\">" + EscapeHtml(Snippet(record.text_de, 400)) + "</blockquote>\n";
+  body += "<form method=\"post\" action=\"/history/" + id + "/delete\" class=\"actions\">" + CsrfField(ctx) +
+          "<input type=\"hidden\" name=\"return_to\" value=\"" + EscapeHtml(return_to) +
+          "\"><input type=\"hidden\" name=\"confirmed\" value=\"yes\">"
+          "<button type=\"submit\" class=\"danger solid\" aria-label=\"Delete \xE2\x80\x9C" +
+          EscapeHtml(title) + "\xE2\x80\x9D\">Delete</button><a class=\"button secondary\" href=\"" +
+          EscapeHtml(return_to) + "\">Keep it</a></form>\n</div>\n";
+  return Layout(ctx, Nav::kHistory, "Delete " + title, body);
 }
 
 std::string RenderErrorPage(const PageContext& ctx, int status, const std::string& title,

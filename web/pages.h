@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "store/job_store.h"
 #include "store/translation_store.h"
 
 namespace dolmetsch::web {
@@ -39,19 +40,38 @@ struct HistoryView {
   int64_t page = 1;  // 1-based
   int64_t pages = 1;
   std::optional<Notice> notice;
+  std::vector<store::JobRecord> active_jobs;  // the owner's queued and running jobs, listed on top
+};
+
+// A translation job (web/job_api.h): its state, the English so far and the German text (job.text_de).
+struct JobView {
+  store::JobRecord job;
+  std::string text_en;      // the finished part, in document order (all of it when done)
+  double eta_seconds = -1;  // < 0: unknown
 };
 
 std::string RenderTranslatePage(const PageContext& ctx, const TranslateView& view);
 std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view);
+// Refreshes itself every 2 s while the job is queued or running (works without JavaScript); a cancel
+// button (form POST /jobs/ID/cancel) while it is active; the history link when done.
+std::string RenderJobPage(const PageContext& ctx, const JobView& view);
 std::string RenderEntryPage(const PageContext& ctx, const store::TranslationRecord& record);
+// No-JS confirmation of a delete: the entry's start and a form that posts `confirmed=yes`.
+std::string RenderDeleteConfirmPage(const PageContext& ctx, const store::TranslationRecord& record,
+                                    const std::string& return_to);
 std::string RenderErrorPage(const PageContext& ctx, int status, const std::string& title,
                             const std::string& message);
 
 // The first `max_chars` code points of `text` (whole code points), with "…" when cut.
 std::string Snippet(const std::string& text, size_t max_chars);
 
-// Characters (code points) and an estimate of sentences, as the page shows them.
+// "1,234 characters" (code points) under the German text. No sentence estimate: the page shows the
+// segmenter's sentence count only, with the progress of a job.
 std::string CountsLabel(const std::string& text);
+
+// An entry's title: the first words of its German text (whitespace collapsed), at most about `max_chars`
+// code points, cut at a word boundary with "…"; "Empty text" when there are none.
+std::string EntryTitle(const std::string& text_de, size_t max_chars = 60);
 
 // "2026-11-29 08:00 UTC"; "unknown date" for 0.
 std::string FormatDisplayTime(int64_t unix_seconds);

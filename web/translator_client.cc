@@ -2,7 +2,11 @@
 
 #include <httplib.h>
 
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace dolmetsch::web {
 namespace {
@@ -32,6 +36,23 @@ Status StatusFromHttp(int status, const std::string& body) {
     default:
       return Status::Internal(message);
   }
+}
+
+// What a visitor reads names no internal address: the address and the low-level reason go to the log.
+Status NotReachable(const std::string& base_url, httplib::Error error) {
+  std::cerr << "web: the translator at " << base_url << " is not reachable: " << httplib::to_string(error)
+            << "\n";
+  return Status::Unavailable(
+      "the translation service is not reachable right now. Try again in a minute; if it keeps failing, tell "
+      "the operator of this server");
+}
+
+Status NotAnEventStream(const std::string& base_url) {
+  std::cerr << "web: the translator at " << base_url
+            << " did not answer with an event stream; is it a dolmetsch translator?\n";
+  return Status::Internal(
+      "the translation service answered in a way this server does not understand; tell the operator of this "
+      "server (the details are in its log)");
 }
 
 }  // namespace
@@ -191,21 +212,124 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
   if (!stream_error.ok()) return stream_error;
   if (http_status != 0 && http_status != 200) return StatusFromHttp(http_status, error_body);
   if (http_status == 200 && !is_stream) {
-    return Status::Internal("the translator at " + options_.base_url +
-                            " did not answer with an event stream; is it a dolmetsch translator?");
+    return NotAnEventStream(options_.base_url);
   }
   if (!sent || error != httplib::Error::Success) {
     if (error == httplib::Error::Read && http_status == 200) {
       return Status::DeadlineExceeded("the translator stopped sending for " +
                                       std::to_string(options_.read_timeout_seconds) + " s");
     }
-    return Status::Unavailable("the translator at " + options_.base_url +
-                               " is not reachable: " + httplib::to_string(error));
+    return NotReachable(options_.base_url, error);
   }
   return Status::Internal("the translator's answer ended before the final event");
 }
 
-Status TranslatorClient::Ready() {
+Status TranslatorClient::StreamPieces(const std::string& text_de, int64_t skip_segments,
+                                      const std::atomic<bool>& cancelled, const OnPiece& on_piece) {
+  if (!url_status_.ok()) return url_status_;
+  httplib::Client client(scheme_host_port_);
+  client.set_connection_timeout(options_.connect_timeout_seconds, 0);
+  client.set_read_timeout(options_.read_timeout_seconds, 0);
+  client.set_write_timeout(options_.read_timeout_seconds, 0);
+  client.set_keep_alive(false);
+
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path_prefix_ + "/v1/translate";
+  req.headers = {{"Accept", "text/event-stream"}};
+  if (!options_.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + options_.api_key);
+  req.set_header("Content-Type", "application/json");
+  json body = {{"text", text_de}, {"stream", true}};
+  if (skip_segments > 0) body["skip_segments"] = skip_segments;
+  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+
+  int http_status = 0;
+  bool is_stream = false;
+  bool done = false;
+  std::string error_body;
+  SseParser parser;
+  Status stream_error;
+  auto on_event = [&](const std::string& event, const std::string& data) -> bool {
+    if (cancelled.load()) return false;
+    json parsed = json::parse(data, nullptr, false);
+    if (event == "progress") {
+      if (!parsed.is_object() || !parsed.value("index", json()).is_number_integer() ||
+          !parsed.value("total", json()).is_number_integer() || !parsed.value("piece", json()).is_string()) {
+        stream_error = Status::Internal("the translator's progress event has no index, total and piece");
+        return false;
+      }
+      on_piece(parsed["index"].get<int64_t>(), parsed["total"].get<int64_t>(),
+               parsed["piece"].get<std::string>());
+      return true;
+    }
+    if (event == "done") {
+      done = true;
+      return false;
+    }
+    if (event == "error") {
+      int status = parsed.is_object() && parsed.value("status", json()).is_number_integer()
+                       ? parsed["status"].get<int>()
+                       : 500;
+      stream_error = StatusFromHttp(status, data);
+      return false;
+    }
+    return true;
+  };
+  req.response_handler = [&](const httplib::Response& response) {
+    http_status = response.status;
+    is_stream = response.get_header_value("Content-Type").rfind("text/event-stream", 0) == 0;
+    return !cancelled.load();
+  };
+  req.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
+    if (cancelled.load()) return false;
+    if (http_status != 200 || !is_stream) {
+      if (error_body.size() < 64 * 1024) error_body.append(data, length);
+      return true;
+    }
+    return parser.Feed(std::string_view(data, length), on_event);
+  };
+
+  // Closes the connection when `cancelled` turns true while the request waits for the translator.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread watcher([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return finished; })) {
+      if (cancelled.load()) {
+        client.stop();
+        return;
+      }
+    }
+  });
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
+  bool sent = client.send(req, res, error);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    finished = true;
+  }
+  cv.notify_all();
+  watcher.join();
+
+  if (done) return Status::Ok();
+  if (cancelled.load()) return Status::Cancelled("the translation was cancelled");
+  if (!stream_error.ok()) return stream_error;
+  if (http_status != 0 && http_status != 200) return StatusFromHttp(http_status, error_body);
+  if (http_status == 200 && !is_stream) {
+    return NotAnEventStream(options_.base_url);
+  }
+  if (!sent || error != httplib::Error::Success) {
+    if (error == httplib::Error::Read && http_status == 200) {
+      return Status::DeadlineExceeded("the translator stopped sending for " +
+                                      std::to_string(options_.read_timeout_seconds) + " s");
+    }
+    return NotReachable(options_.base_url, error);
+  }
+  return Status::Unavailable("the translator's answer ended before the final event");
+}
+
+Status TranslatorClient::Ready(std::string* model) {
   if (!url_status_.ok()) return url_status_;
   httplib::Client client(scheme_host_port_);
   client.set_connection_timeout(2, 0);
@@ -215,6 +339,10 @@ Status TranslatorClient::Ready() {
   if (!res) return Status::Unavailable("the translator is not reachable: " + httplib::to_string(res.error()));
   if (res->status != 200)
     return Status::Unavailable("the translator is not ready (HTTP " + std::to_string(res->status) + ")");
+  if (model != nullptr) {
+    json body = json::parse(res->body, nullptr, false);
+    if (body.is_object() && body.value("model", json()).is_string()) *model = body["model"].get<std::string>();
+  }
   return Status::Ok();
 }
 

@@ -6,10 +6,15 @@
 // Errors: kUnavailable (translator unreachable, or it answered 503), kInvalidArgument (it rejected the text:
 // 400/413), kDeadlineExceeded (504 or no data for read_timeout), kCancelled (on_progress returned false),
 // kInternal (anything else, with the translator's message). Messages never contain the text.
-// Ready(): GET {base}/ready answered 200.
+// StreamPieces() sends the same request with "skip_segments" and hands every progress event's (index,
+// total, piece) to on_piece as it arrives (translation jobs); setting `cancelled` closes the connection
+// within about 50 ms (the translator then drops the rest of the work). Same errors as Translate.
+// Ready(): GET {base}/ready answered 200 (its "model" is the model's name).
 // Thread-safety: all methods may be called concurrently (each call uses its own connection).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -45,7 +50,11 @@ class TranslatorClient {
 
   StatusOr<TranslationOutcome> Translate(const std::string& text_de,
                                          const std::function<bool(const TranslationProgress&)>& on_progress);
-  Status Ready();
+  using OnPiece = std::function<void(int64_t index, int64_t total, const std::string& piece)>;
+  Status StreamPieces(const std::string& text_de, int64_t skip_segments, const std::atomic<bool>& cancelled,
+                      const OnPiece& on_piece);
+  // `model` (may be null) gets the translator's model name when it says (its /ready answer).
+  Status Ready(std::string* model = nullptr);
 
   const std::string& base_url() const { return options_.base_url; }
 

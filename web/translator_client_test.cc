@@ -102,6 +102,9 @@ TEST(TranslatorClientTest, UnreachableIsUnavailable) {
   auto result = client.Translate("Hallo", nullptr);
   EXPECT_EQ(result.status().code(), Status::Code::kUnavailable);
   EXPECT_NE(result.status().message().find("not reachable"), std::string::npos);
+  // What a visitor reads names no internal address (the log has it) and says what to do.
+  EXPECT_EQ(result.status().message().find("127.0.0.1"), std::string::npos) << result.status().message();
+  EXPECT_NE(result.status().message().find("Try again"), std::string::npos);
 }
 
 TEST(TranslatorClientTest, RejectsBadUrls) {

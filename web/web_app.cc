@@ -78,6 +78,19 @@ std::string SafeReturnPath(const std::string& candidate) {
 
 std::string JsonError(const std::string& message) { return json{{"error", message}}.dump(); }
 
+// What a visitor reads when the history database fails: what happened and what to do. The store's own
+// message may name hosts and ports of the database; it goes to the log only.
+std::string StoreProblem(const Status& status) {
+  std::cerr << "web: history database: " << status.ToString() << "\n";
+  return "The history database is not reachable right now. Translating still works; try the history again in "
+         "a minute, and if this keeps happening tell the operator of this server.";
+}
+
+// `/history…` + "deleted=1", so that the page says the delete happened.
+std::string WithDeletedNotice(const std::string& path) {
+  return path + (path.find('?') == std::string::npos ? "?" : "&") + "deleted=1";
+}
+
 // Unicode characters (code points) of UTF-8 text: what the page counts.
 size_t CountCharacters(const std::string& text) {
   size_t n = 0;
@@ -97,14 +110,6 @@ std::string WithThousands(size_t n) {
 
 }  // namespace
 
-struct WebApp::RequestContext {
-  bool https = false;
-  std::string session;
-  std::optional<std::string> owner_scope;  // what reads are limited to (nullopt: everything)
-  std::string owner_for_insert;
-  PageContext page;
-};
-
 StatusOr<HistoryMode> ParseHistoryMode(const std::string& text) {
   if (text == "private") return HistoryMode::kPrivate;
   if (text == "shared") return HistoryMode::kShared;
@@ -121,11 +126,13 @@ WebApp::WebApp(WebOptions options)
 WebApp::~WebApp() {
   Stop();
   Wait();
+  jobs_.reset();  // its workers end before the store closes
 }
 
 StatusOr<std::unique_ptr<WebApp>> WebApp::Create(WebOptions options) {
   std::unique_ptr<WebApp> app(new WebApp(std::move(options)));
   if (Status s = app->translator_.Validate(); !s.ok()) return s;
+  app->jobs_ = std::make_unique<JobApi>(app.get(), app->options_.jobs);
   if (app->options_.history_mode == HistoryMode::kUsers) {
     if (app->options_.users_file.empty()) {
       return Status::InvalidArgument("history mode 'users' needs --users-file (an htpasswd file)");
@@ -254,16 +261,19 @@ static SaveOutcome SaveTranslation(store::TranslationStore* store, const Status&
                                    store::NewTranslation row) {
   SaveOutcome outcome;
   if (store == nullptr) {
-    outcome.notice = Notice{NoticeKind::kWarning,
-                            "Translated, but not saved to the history: the database is not reachable (" +
-                                store_error.message() + ")."};
+    std::cerr << "web: not saved, history database: " << store_error.ToString() << "\n";
+    outcome.notice =
+        Notice{NoticeKind::kWarning,
+               "Translated, but not saved to the history: the history database is not reachable. "
+               "Copy the translation if you need it later."};
     return outcome;
   }
   auto inserted = store->Insert(row);
   if (!inserted.ok()) {
     std::cerr << "web: saving a translation failed: " << inserted.status().ToString() << "\n";
     outcome.notice = Notice{NoticeKind::kWarning,
-                            "Translated, but not saved to the history: " + inserted.status().message()};
+                            "Translated, but not saved to the history (the database refused it). Copy the "
+                            "translation if you need it later."};
     return outcome;
   }
   outcome.id = inserted->id;
@@ -278,7 +288,7 @@ static SaveOutcome SaveTranslation(store::TranslationStore* store, const Status&
   return outcome;
 }
 
-void WebApp::HandleTranslateForm(const http::Request& req, http::Response& res) {
+void WebApp::HandleTranslateFormDirectly(const http::Request& req, http::Response& res) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
   if (!IsFormRequest(req)) {
@@ -301,6 +311,8 @@ void WebApp::HandleTranslateForm(const http::Request& req, http::Response& res) 
     view.notice = Notice{NoticeKind::kError, too_long};
     return SendHtml(res, 413, RenderTranslatePage(ctx.page, view));
   }
+  // Without the job database (web/job_api.h falls back to this): translated while the page waits, saved
+  // through the journal when one is configured.
   auto translated = translator_.Translate(view.text_de, nullptr);
   if (!translated.ok()) {
     view.notice = Notice{NoticeKind::kError, "The translation failed: " + translated.status().message()};
@@ -393,17 +405,16 @@ void WebApp::HandleHistory(const http::Request& req, http::Response& res) {
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
   if (store == nullptr) {
-    return SendError(ctx, res, 503, "History unavailable",
-                     "The history database is not reachable right now (" + store_error.message() +
-                         "). Translating still works; try the history again in a moment.");
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(store_error));
   }
   store::Query q;
   q.owner = ctx.owner_scope;
   q.search = view.query;
   auto total = store->Count(q);
   if (!total.ok()) {
-    return SendError(ctx, res, HttpStatusFor(total.status()) == 400 ? 400 : 503, "History unavailable",
-                     total.status().message());
+    if (HttpStatusFor(total.status()) == 400)
+      return SendError(ctx, res, 400, "Search not understood", total.status().message());
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(total.status()));
   }
   view.total = *total;
   view.pages = std::max<int64_t>(1, (view.total + options_.page_size - 1) / options_.page_size);
@@ -412,10 +423,19 @@ void WebApp::HandleHistory(const http::Request& req, http::Response& res) {
   q.offset = (view.page - 1) * options_.page_size;
   auto page = store->List(q);
   if (!page.ok()) {
-    return SendError(ctx, res, HttpStatusFor(page.status()) == 400 ? 400 : 503, "History unavailable",
-                     page.status().message());
+    if (HttpStatusFor(page.status()) == 400)
+      return SendError(ctx, res, 400, "Search not understood", page.status().message());
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(page.status()));
   }
   view.items = std::move(page->items);
+  if (query->GetOr("deleted", "") == "1")
+    view.notice = Notice{NoticeKind::kOk, "The translation was deleted."};
+  if (view.page == 1 && view.query.empty()) {
+    if (store::JobStore* jobs = store->jobs(); jobs != nullptr) {
+      auto active = jobs->ListJobs(ctx.owner_scope, /*active_only=*/true, 50);
+      if (active.ok()) view.active_jobs = std::move(*active);
+    }
+  }
   if (int64_t pending = store->PendingJournalRecords(); pending > 0) {
     view.notice =
         Notice{NoticeKind::kWarning, std::to_string(pending) +
@@ -432,13 +452,13 @@ void WebApp::HandleEntry(const http::Request& req, http::Response& res) {
   if (!id) return SendError(ctx, res, 404, "Not found", "There is no such translation.");
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
-  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", store_error.message());
+  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", StoreProblem(store_error));
   auto record = store->Get(*id, ctx.owner_scope);
   if (!record.ok()) {
     if (record.status().code() == Status::Code::kNotFound) {
       return SendError(ctx, res, 404, "Not found", "There is no such translation in your history.");
     }
-    return SendError(ctx, res, 503, "History unavailable", record.status().message());
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(record.status()));
   }
   SendHtml(res, 200, RenderEntryPage(ctx.page, *record));
 }
@@ -458,16 +478,28 @@ void WebApp::HandleDelete(const http::Request& req, http::Response& res) {
   if (!id) return SendError(ctx, res, 404, "Not found", "There is no such translation.");
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
-  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", store_error.message());
+  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", StoreProblem(store_error));
+  const std::string return_to = SafeReturnPath(form->GetOr("return_to", "/history"));
+  if (form->GetOr("confirmed", "") != "yes") {
+    // Without JavaScript nobody has asked yet: show what would be deleted and ask.
+    auto record = store->Get(*id, ctx.owner_scope);
+    if (!record.ok()) {
+      if (record.status().code() == Status::Code::kNotFound) {
+        return SendError(ctx, res, 404, "Not found", "There is no such translation in your history.");
+      }
+      return SendError(ctx, res, 503, "History unavailable", StoreProblem(record.status()));
+    }
+    return SendHtml(res, 200, RenderDeleteConfirmPage(ctx.page, *record, return_to));
+  }
   Status deleted = store->Delete(*id, ctx.owner_scope);
   if (!deleted.ok()) {
     if (deleted.code() == Status::Code::kNotFound) {
       return SendError(ctx, res, 404, "Not found", "There is no such translation in your history.");
     }
-    return SendError(ctx, res, 503, "History unavailable", deleted.message());
+    return SendError(ctx, res, 503, "History unavailable", StoreProblem(deleted));
   }
   res.status = 303;
-  res.Set("Location", SafeReturnPath(form->GetOr("return_to", "/history")));
+  res.Set("Location", WithDeletedNotice(return_to));
   res.Set("Cache-Control", "no-store");
 }
 
@@ -481,7 +513,7 @@ void WebApp::HandleExport(const http::Request& req, http::Response& res, bool cs
     return SendError(ctx, res, 400, "Search too long", "At most 500 bytes.");
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
-  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", store_error.message());
+  if (store == nullptr) return SendError(ctx, res, 503, "History unavailable", StoreProblem(store_error));
   std::vector<store::TranslationRecord> rows;
   store::Query q;
   q.owner = ctx.owner_scope;
@@ -494,7 +526,7 @@ void WebApp::HandleExport(const http::Request& req, http::Response& res, bool cs
       break;
     }
     auto page = store->List(q);
-    if (!page.ok()) return SendError(ctx, res, 503, "History unavailable", page.status().message());
+    if (!page.ok()) return SendError(ctx, res, 503, "History unavailable", StoreProblem(page.status()));
     for (auto& item : page->items) rows.push_back(std::move(item));
     if (!page->has_more || page->items.empty()) break;
     q.before_id = page->next_before_id;
@@ -562,7 +594,9 @@ void WebApp::InstallRoutes() {
   // (bcrypt is slow on purpose).
   server.Route("GET", "/", page(&WebApp::HandleTranslatePage),
                options_.history_mode == HistoryMode::kUsers ? http::Run::kWorker : http::Run::kInline);
-  server.Route("POST", "/translate", page(&WebApp::HandleTranslateForm));
+  server.Route("POST", "/translate",
+               [this](const Ex& e) { jobs_->HandleTranslateForm(e->request(), e->response()); });
+  jobs_->InstallRoutes(server);
   server.Route("POST", "/api/translate", [this](const Ex& e) { HandleTranslateApi(e); });
   server.Route("GET", "/history", page(&WebApp::HandleHistory));
   server.Route("GET", "/history/export.csv",
@@ -645,16 +679,20 @@ Status WebApp::Listen() {
     return s;
   }
   bound_port_ = server_->port();
+  jobs_->Start();
   return Status::Ok();
 }
 
 void WebApp::StopAccepting() {
+  // Job event streams end (their clients reconnect to another replica), running jobs keep their checkpoint.
+  if (jobs_ != nullptr) jobs_->Stop();
   if (server_ != nullptr && !stopped_.load()) server_->StopAccepting();
 }
 
 size_t WebApp::connections() const { return server_ != nullptr ? server_->connections() : 0; }
 
 void WebApp::Stop() {
+  if (jobs_ != nullptr) jobs_->Stop();
   if (server_ != nullptr && !stopped_.exchange(true)) {
     server_->StopAccepting();
     server_->Stop();

@@ -1,7 +1,8 @@
 // WebApp: the web service (`dolmetsch web`, and the web half of `dolmetsch serve`). docs/web.md describes
 // the pages, the history modes, the security measures and the options.
 //
-// Routes: GET / (translate page), POST /translate (form, works without JavaScript), POST /api/translate
+// Routes: GET / (translate page), POST /translate (form, works without JavaScript: creates a translation job,
+// web/job_api.h, which also serves /api/jobs and /jobs/ID), POST /api/translate
 // (the page's script: Server-Sent Events with per-sentence progress), GET /history (?q= search, ?page=),
 // GET /history/<id>, POST /history/<id>/delete, GET /history/export.csv|json (?q=), GET /static/<asset>,
 // GET /health (process alive), GET /ready (translator ready).
@@ -22,6 +23,8 @@
 
 #include "store/translation_store.h"
 #include "util/status.h"
+#include "web/job_api.h"
+#include "web/pages.h"
 #include "web/security.h"
 #include "web/translator_client.h"
 
@@ -61,6 +64,7 @@ struct WebOptions {
   int page_size = 20;
   int export_max_rows = 10000;
   bool log_requests = true;
+  JobOptions jobs;  // translation jobs (web/job_api.h): workers, lease
 };
 
 class WebApp {
@@ -84,7 +88,14 @@ class WebApp {
   void Wait();
 
  private:
-  struct RequestContext;
+  friend class JobApi;  // shares the request context, CSRF, store and translator of the app
+  struct RequestContext {
+    bool https = false;
+    std::string session;
+    std::optional<std::string> owner_scope;  // what reads are limited to (nullopt: everything)
+    std::string owner_for_insert;
+    PageContext page;
+  };
   explicit WebApp(WebOptions options);
   void InstallRoutes();
   RequestContext Prepare(const http::Request& req, http::Response& res);
@@ -96,7 +107,8 @@ class WebApp {
                  const std::string& message);
 
   void HandleTranslatePage(const http::Request& req, http::Response& res);
-  void HandleTranslateForm(const http::Request& req, http::Response& res);
+  // POST /translate while the job database is down: translates in the request (the old way).
+  void HandleTranslateFormDirectly(const http::Request& req, http::Response& res);
   void HandleTranslateApi(const std::shared_ptr<http::Exchange>& exchange);
   std::string TooLongMessage(const std::string& text) const;  // "" when the text is within the limit
   void HandleHistory(const http::Request& req, http::Response& res);
@@ -116,6 +128,7 @@ class WebApp {
   Status store_error_;
   std::chrono::steady_clock::time_point next_store_attempt_{};
 
+  std::unique_ptr<JobApi> jobs_;
   std::unique_ptr<http::Server> server_;
   int bound_port_ = 0;
   std::atomic<bool> stopped_{false};

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "util/percent_encoding.h"
 #include "web/html.h"
@@ -86,12 +87,31 @@ class WebAppTest : public ::testing::Test {
     ASSERT_TRUE(app_->Listen().ok());
   }
   int port() const { return app_->port(); }
+  // Sends the form: it creates a job (303 to its page), whose page is followed until the job is done; with
+  // the job database down the form is answered directly (200).
   std::string Translate(Browser& browser, const std::string& text) {
     std::string token = browser.Token();
     auto res = browser.Post("/translate", {{"csrf_token", token}, {"text", text}});
     EXPECT_TRUE(res);
-    EXPECT_EQ(res->status, 200) << res->body;
-    return res ? res->body : "";
+    if (!res) return "";
+    if (res->status == 200) return res->body;
+    EXPECT_EQ(res->status, 303) << res->body;
+    std::string location = res->get_header_value("Location");
+    EXPECT_TRUE(std::regex_match(location, std::regex("/jobs/\\d+"))) << location;
+    return WaitForJobPage(browser, location);
+  }
+  std::string WaitForJobPage(Browser& browser, const std::string& location) {
+    for (int i = 0; i < 1000; ++i) {
+      auto page = browser.Get(location);
+      if (!page || page->status != 200) return "";
+      if (page->body.find("data-status=\"done\"") != std::string::npos ||
+          page->body.find("data-status=\"failed\"") != std::string::npos) {
+        return page->body;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "the job at " << location << " did not finish";
+    return "";
   }
 
   testing::FakeTranslator fake_;
@@ -165,7 +185,8 @@ TEST_F(WebAppTest, StateChangingRequestsNeedTheCsrfToken) {
   res = browser.Post("/history/1/delete", {{"csrf_token", "x"}});
   EXPECT_EQ(res->status, 403);
   res = browser.Post("/translate", {{"text", "Hallo"}, {"csrf_token", token}});
-  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->status, 303);
+  WaitForJobPage(browser, res->get_header_value("Location"));
   EXPECT_EQ(fake_.requests(), 1);
 }
 
@@ -174,8 +195,9 @@ TEST_F(WebAppTest, FormTranslationIsShownAndStoredPrivately) {
   Browser anna(port());
   std::string page = Translate(anna, "Guten Tag. Wie geht es?\n\nZweiter Absatz");
   EXPECT_NE(page.find("EN(Guten Tag.) EN(Wie geht es?\n\nZweiter Absatz)"), std::string::npos);
-  EXPECT_NE(page.find(">Guten Tag. Wie geht es?\n\nZweiter Absatz</textarea>"), std::string::npos);
-  EXPECT_NE(page.find("Saved to the history"), std::string::npos);
+  EXPECT_NE(page.find("lang=\"de\">Guten Tag. Wie geht es?\n\nZweiter Absatz</div>"), std::string::npos);
+  EXPECT_NE(page.find("Open in the history"), std::string::npos);
+  EXPECT_EQ(page.find("http-equiv=\"refresh\""), std::string::npos);  // done: no more refreshing
 
   auto history = anna.Get("/history");
   ASSERT_EQ(history->status, 200);
@@ -274,24 +296,41 @@ TEST_F(WebAppTest, HistoryPaginatesSearchesDeletesAndExports) {
   EXPECT_EQ(exported["count"], 7);
 
   int64_t id = exported["translations"][0]["id"];
-  auto deleted = browser.Post("/history/" + std::to_string(id) + "/delete",
-                              {{"csrf_token", browser.Token()}, {"return_to", "/history?q=apfel"}});
+  // Without `confirmed=yes` (no JavaScript asked) the answer is a confirm page, and nothing is deleted.
+  auto asked = browser.Post("/history/" + std::to_string(id) + "/delete",
+                            {{"csrf_token", browser.Token()}, {"return_to", "/history?q=apfel"}});
+  EXPECT_EQ(asked->status, 200);
+  EXPECT_NE(asked->body.find("Delete this translation?"), std::string::npos);
+  EXPECT_NE(asked->body.find("name=\"confirmed\" value=\"yes\""), std::string::npos);
+  EXPECT_NE(asked->body.find("Satz Nummer 7"), std::string::npos);
+  EXPECT_EQ(browser.Get("/history/" + std::to_string(id))->status, 200);
+  auto deleted = browser.Post(
+      "/history/" + std::to_string(id) + "/delete",
+      {{"csrf_token", browser.Token()}, {"return_to", "/history?q=apfel"}, {"confirmed", "yes"}});
   EXPECT_EQ(deleted->status, 303);
-  EXPECT_EQ(deleted->get_header_value("Location"), "/history?q=apfel");
+  EXPECT_EQ(deleted->get_header_value("Location"), "/history?q=apfel&deleted=1");
+  EXPECT_NE(browser.Get("/history?q=apfel&deleted=1")->body.find("The translation was deleted."),
+            std::string::npos);
   EXPECT_EQ(browser.Get("/history/" + std::to_string(id))->status, 404);
   EXPECT_EQ(json::parse(browser.Get("/history/export.json")->body)["count"], 6);
   // Deleting again is a 404; a foreign return_to is not followed.
   EXPECT_EQ(
       browser.Post("/history/" + std::to_string(id) + "/delete", {{"csrf_token", browser.Token()}})->status,
       404);
+  EXPECT_EQ(browser
+                .Post("/history/" + std::to_string(id) + "/delete",
+                      {{"csrf_token", browser.Token()}, {"confirmed", "yes"}})
+                ->status,
+            404);
   int64_t other = exported["translations"][1]["id"];
-  deleted = browser.Post("/history/" + std::to_string(other) + "/delete",
-                         {{"csrf_token", browser.Token()}, {"return_to", "https://evil.example/"}});
-  EXPECT_EQ(deleted->get_header_value("Location"), "/history");
-  deleted =
-      browser.Post("/history/" + std::to_string(exported["translations"][2]["id"].get<int64_t>()) + "/delete",
-                   {{"csrf_token", browser.Token()}, {"return_to", "/history//evil.example"}});
-  EXPECT_EQ(deleted->get_header_value("Location"), "/history");
+  deleted = browser.Post(
+      "/history/" + std::to_string(other) + "/delete",
+      {{"csrf_token", browser.Token()}, {"return_to", "https://evil.example/"}, {"confirmed", "yes"}});
+  EXPECT_EQ(deleted->get_header_value("Location"), "/history?deleted=1");
+  deleted = browser.Post(
+      "/history/" + std::to_string(exported["translations"][2]["id"].get<int64_t>()) + "/delete",
+      {{"csrf_token", browser.Token()}, {"return_to", "/history//evil.example"}, {"confirmed", "yes"}});
+  EXPECT_EQ(deleted->get_header_value("Location"), "/history?deleted=1");
 }
 
 TEST_F(WebAppTest, MalformedRequestsAreRejected) {
@@ -321,11 +360,27 @@ TEST_F(WebAppTest, MalformedRequestsAreRejected) {
 TEST_F(WebAppTest, TranslatorErrorsKeepTheInput) {
   Start();
   Browser browser(port());
-  auto res = browser.Post("/translate", {{"csrf_token", browser.Token()}, {"text", "Bitte FAIL503 <b>"}});
+  fake_.set_ready(false);  // the translator is down: the form comes back with the text in it
+  auto res = browser.Post("/translate", {{"csrf_token", browser.Token()}, {"text", "Bitte <b>"}});
   EXPECT_EQ(res->status, 503);
-  EXPECT_NE(res->body.find(">Bitte FAIL503 &lt;b&gt;</textarea>"), std::string::npos);
-  EXPECT_NE(res->body.find("model is loading"), std::string::npos);
+  EXPECT_NE(res->body.find(">Bitte &lt;b&gt;</textarea>"), std::string::npos);
+  EXPECT_NE(res->body.find("not available right now"), std::string::npos);
+  EXPECT_EQ(res->body.find("127.0.0.1"), std::string::npos);
+  fake_.set_ready(true);
+  // An error during the job: the job page says what happened, without addresses, and keeps the German text.
+  res = browser.Post("/translate", {{"csrf_token", browser.Token()}, {"text", "Bitte FAIL500 <b>"}});
+  ASSERT_EQ(res->status, 303);
+  std::string page = WaitForJobPage(browser, res->get_header_value("Location"));
+  EXPECT_NE(page.find("data-status=\"failed\""), std::string::npos);
+  EXPECT_NE(page.find("The translator failed on this text"), std::string::npos);
+  EXPECT_EQ(page.find("10.0.0.7"), std::string::npos);
+  EXPECT_NE(page.find(">Bitte FAIL500 &lt;b&gt;</div>"), std::string::npos);
   EXPECT_EQ(json::parse(browser.Get("/history/export.json")->body)["count"], 0);
+  // 400 and 413 show the form again with the text.
+  res = browser.Post("/translate", {{"csrf_token", browser.Token()}, {"text", std::string(17 * 1024, 'a')}});
+  EXPECT_EQ(res->status, 413);
+  EXPECT_NE(res->body.find(std::string(100, 'a') + "</textarea>"), std::string::npos);
+  EXPECT_NE(res->body.find("16,384 characters"), std::string::npos);
 }
 
 TEST_F(WebAppTest, ApiStreamsProgressAndFinalEvent) {
@@ -384,6 +439,12 @@ TEST_F(WebAppTest, SharedModeShowsEveryonesHistory) {
   EXPECT_NE(history->body.find("Gemeinsam"), std::string::npos);
 }
 
+int JobPageStatusForBen(int port, const std::string& job_page) {
+  httplib::Client ben("127.0.0.1", port);
+  ben.set_basic_auth("ben", "correct horse");
+  return ben.Get(job_page)->status;
+}
+
 TEST_F(WebAppTest, UsersModeNeedsBasicAuth) {
   char path[] = "/tmp/dolmetsch-users-XXXXXX";
   int fd = mkstemp(path);
@@ -415,8 +476,16 @@ TEST_F(WebAppTest, UsersModeNeedsBasicAuth) {
   auto posted =
       anna_client.Post("/translate", {{"Cookie", cookie}}, "text=Annas+Text&csrf_token=" + std::string(m[1]),
                        "application/x-www-form-urlencoded");
-  ASSERT_EQ(posted->status, 200);
+  ASSERT_EQ(posted->status, 303);
+  const std::string job_page = posted->get_header_value("Location");
+  for (int i = 0; i < 1000; ++i) {
+    if (anna_client.Get(job_page, {{"Cookie", cookie}})->body.find("data-status=\"done\"") !=
+        std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_NE(anna_client.Get("/history")->body.find("Annas Text"), std::string::npos);
+  EXPECT_EQ(JobPageStatusForBen(port(), job_page), 404);
   httplib::Client ben_client("127.0.0.1", port());
   ben_client.set_basic_auth("ben", "correct horse");
   EXPECT_EQ(ben_client.Get("/history")->body.find("Annas Text"), std::string::npos);

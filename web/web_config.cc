@@ -115,6 +115,14 @@ StatusOr<WebOptions> ResolveWebOptions(const WebFlags& flags, const WebDefaults&
     options.max_body_bytes = std::max(options.max_body_bytes, options.max_text_chars * 6 + 64 * 1024);
   }
   if (flags.http_threads > 0) options.http_threads = flags.http_threads;
+  if (flags.job_workers >= 0) {
+    options.jobs.workers = std::max(1, flags.job_workers);
+    options.jobs.run_workers = flags.job_workers > 0;
+  }
+  if (flags.job_lease_seconds > 0) {
+    if (flags.job_lease_seconds < 1) return Status::InvalidArgument("--job-lease must be at least 1 second");
+    options.jobs.lease = std::chrono::milliseconds(static_cast<int64_t>(flags.job_lease_seconds * 1000));
+  }
   return options;
 }
 

@@ -33,6 +33,8 @@ struct WebFlags {
   long long max_text_chars = 0;  // 0: the default (WebOptions)
   int translator_timeout_seconds = 0;
   int http_threads = 0;
+  int job_workers = -1;          // -1: the default (2); 0: this process translates no jobs
+  double job_lease_seconds = 0;  // 0: the default (30)
 };
 
 struct WebDefaults {

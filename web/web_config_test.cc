@@ -26,6 +26,23 @@ TEST(ResolveWebOptionsTest, Defaults) {
   EXPECT_EQ(options->store.journal_path, "data/history.journal");
   EXPECT_EQ(options->history_mode, HistoryMode::kPrivate);
   EXPECT_TRUE(options->secret.empty());
+  EXPECT_TRUE(options->jobs.run_workers);
+  EXPECT_EQ(options->jobs.workers, 2);
+  EXPECT_EQ(options->jobs.lease, std::chrono::milliseconds(30000));
+}
+
+TEST(ResolveWebOptionsTest, JobWorkersAndLease) {
+  WebFlags flags;
+  flags.job_workers = 0;
+  flags.job_lease_seconds = 2.5;
+  auto options = ResolveWebOptions(flags, WebDefaults{}, Env({}));
+  ASSERT_TRUE(options.ok());
+  EXPECT_FALSE(options->jobs.run_workers);
+  EXPECT_EQ(options->jobs.lease, std::chrono::milliseconds(2500));
+  flags.job_workers = 5;
+  options = ResolveWebOptions(flags, WebDefaults{}, Env({}));
+  EXPECT_TRUE(options->jobs.run_workers);
+  EXPECT_EQ(options->jobs.workers, 5);
 }
 
 TEST(ResolveWebOptionsTest, FlagsBeatEnvironment) {

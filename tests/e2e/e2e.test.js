@@ -34,19 +34,24 @@ before(async () => {
 });
 after(async () => { if (browser) await browser.close(); });
 
+// `acceptDialogs`: answer confirm() with OK (the delete question); otherwise every dialog is dismissed.
 async function newPage(options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true, ...options });
+  const { acceptDialogs = false, ...contextOptions } = options;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true, ...contextOptions });
   const page = await context.newPage();
   const dialogs = [];
-  page.on('dialog', async (dialog) => { dialogs.push(dialog.message()); await dialog.dismiss(); });
+  page.on('dialog', async (dialog) => {
+    dialogs.push(dialog.message());
+    if (acceptDialogs) await dialog.accept(); else await dialog.dismiss();
+  });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
   return { context, page, dialogs, errors };
 }
 
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+async function shot(page, name, fullPage = true) {
+  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage });
 }
 
 async function translateWithJs(page, text) {
@@ -54,7 +59,48 @@ async function translateWithJs(page, text) {
   await page.fill('#text-de', text);
   await page.press('#text-de', 'Control+Enter');
   await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done' ||
-    !document.getElementById('notice').hidden, null, { timeout: 60000 });
+    (!document.getElementById('notice').hidden && document.getElementById('translate-button').disabled === false),
+  null, { timeout: 60000 });
+}
+
+// The job the page follows, from its address (?job=ID).
+async function currentJob(page) {
+  return new URL(page.url()).searchParams.get('job');
+}
+
+async function progressOf(page) {
+  return page.evaluate(() => ({
+    value: Number(document.getElementById('progress-bar').value),
+    max: Number(document.getElementById('progress-bar').max),
+    label: document.getElementById('progress-text').textContent,
+    english: document.getElementById('text-en').textContent.length,
+  }));
+}
+
+// German text of about `bytes` bytes whose sentences all differ, also from every other call's (identical
+// sentences are translated once, and the translator caches sentences across requests), in paragraphs of
+// five sentences.
+let textSerial = 0;
+function distinctGerman(bytes) {
+  const first = ++textSerial * 1000000;
+  const nouns = ['Hund', 'Katze', 'Stadt', 'Fluss', 'Garten', 'Lehrer', 'Bahnhof', 'Brief', 'Wald', 'Kind'];
+  const verbs = ['sieht', 'findet', 'sucht', 'kennt', 'malt', 'liebt', 'hört', 'baut'];
+  const parts = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const sentence = 'Der ' + nouns[i % nouns.length] + ' ' + verbs[(i >> 3) % verbs.length] + ' am Tag ' + (first + i) +
+      ' den ' + nouns[(i * 7 + 3) % nouns.length] + '.' + (i % 5 === 4 ? '\n\n' : ' ');
+    parts.push(sentence);
+    size += Buffer.byteLength(sentence);
+  }
+  return parts.join('').trim();
+}
+
+async function apiJob(page, id) {
+  return page.evaluate(async (jobId) => {
+    const response = await fetch('/api/jobs/' + jobId, { credentials: 'same-origin' });
+    return { status: response.status, body: await response.json() };
+  }, id);
 }
 
 async function download(page, selector) {
@@ -70,9 +116,12 @@ test('translate with JavaScript: progress, result, counts, copy', async () => {
   assert.equal(await page.getAttribute('#text-en', 'lang'), 'en');
   await shot(page, '01-translate-empty');
   await page.fill('#text-de', GERMAN);
-  assert.match(await page.textContent('#counts'), /^139 characters · 4 sentences$/);
+  // Characters only while typing: the sentence count shown is the server's segmenter's, with the progress.
+  assert.match(await page.textContent('#counts'), /^139 characters$/);
   await page.press('#text-de', 'Control+Enter');
   await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done', null, { timeout: 60000 });
+  assert.match(page.url(), /\?job=[A-Za-z0-9_-]+$/, 'the job is kept in the address');
+  assert.equal(await page.getAttribute('#progress-bar', 'max'), '4', 'the segmenter counts 4 sentences');
   const output = await page.textContent('#text-en');
   assert.ok(output.trim().length > 0, 'a translation is shown');
   assert.ok(output.includes('\n\n'), 'paragraphs are kept: ' + JSON.stringify(output));
@@ -86,13 +135,21 @@ test('translate with JavaScript: progress, result, counts, copy', async () => {
 });
 
 test('history: list, search, entry page, export, delete', async () => {
-  const { context, page, errors } = await newPage();
+  const { context, page, errors, dialogs } = await newPage({ acceptDialogs: true, timezoneId: 'Asia/Kolkata' });
   await translateWithJs(page, 'Das Fahrrad steht im Garten.');
   await translateWithJs(page, 'Die Sonne scheint heute.');
   await page.goto(BASE + '/history');
   assert.match(await page.textContent('.summary'), /^2 translations$/);
   const first = await page.textContent('.history-list li:first-child p[lang="de"]');
   assert.equal(first, 'Die Sonne scheint heute.', 'newest first');
+  // Entries are titled by their first words; delete buttons say what they delete; times are local.
+  assert.deepEqual(await page.$$eval('.history-list .entry-title', (links) => links.map((a) => a.textContent)),
+    ['Die Sonne scheint heute.', 'Das Fahrrad steht im Garten.']);
+  assert.equal(await page.getAttribute('.history-list li:first-child button', 'aria-label'),
+    'Delete \u201cDie Sonne scheint heute.\u201d');
+  const time = await page.$eval('.history-list li:first-child time', (t) => ({ text: t.textContent, title: t.title }));
+  assert.match(time.title, /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/, 'UTC in the title');
+  assert.ok(!time.text.includes('UTC') && time.text.length > 0, 'local time shown: ' + time.text);
   await shot(page, '03-history');
 
   await page.fill('#q', 'fahrrad');
@@ -113,10 +170,15 @@ test('history: list, search, entry page, export, delete', async () => {
   await page.click('.history-list li .entry-head a');
   await page.waitForURL(/\/history\/\d+$/);
   assert.equal(await page.textContent('.text-block[lang="de"]'), 'Das Fahrrad steht im Garten.');
+  assert.equal(await page.textContent('h1'), 'Das Fahrrad steht im Garten.');
   await shot(page, '05-entry');
   await page.click('button:has-text("Delete")');
-  await page.waitForURL(/\/history$/);
+  await page.waitForURL(/\/history\?deleted=1$/);
+  assert.equal(dialogs.length, 1, 'delete asked first');
+  assert.match(dialogs[0], /Delete “Das Fahrrad steht im Garten\.”/);
+  assert.equal(await page.textContent('.notice.ok'), 'The translation was deleted.');
   assert.match(await page.textContent('.summary'), /^1 translation$/);
+  await shot(page, '05b-deleted-notice');
   await page.goto(BASE + '/history?q=fahrrad');
   assert.match(await page.textContent('.empty'), /Nothing matches/);
 
@@ -154,27 +216,226 @@ test('XSS payloads trigger no dialog and are shown as text', async () => {
   await nojs.page.goto(BASE + '/');
   await nojs.page.fill('#text-de', XSS[4]);
   await nojs.page.click('#translate-button');
-  await nojs.page.waitForURL(/\/translate$/);
+  await nojs.page.waitForURL(/\/jobs\/[A-Za-z0-9_-]+$/);
   await nojs.context.close();
   await page.waitForTimeout(300);
   assert.deepEqual(dialogs, [], 'no alert/confirm/prompt was opened');
   await context.close();
 });
 
-test('without JavaScript: a plain form POST translates and saves', async () => {
+// Polls a page without JavaScript (it reloads itself) until the job page says `wanted`.
+async function waitForJobStatus(page, wanted, timeout) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    let status = null;
+    try { status = await page.getAttribute('#job-status', 'data-status', { timeout: 2000 }); } catch (e) { /* reloading */ }
+    if (wanted.includes(status)) {
+      await page.waitForLoadState('load');  // a long page is still arriving when its status shows
+      return status;
+    }
+    if (Date.now() > deadline) throw new Error('the job page never showed ' + wanted + ' (last: ' + status + ')');
+    await page.waitForTimeout(250);
+  }
+}
+
+test('without JavaScript: the form answers 303 to a job page that refreshes itself until done', async () => {
   const { context, page } = await newPage({ javaScriptEnabled: false });
+  const text = distinctGerman(30000);
   await page.goto(BASE + '/');
-  await page.fill('#text-de', 'Guten Morgen. Wie geht es dir?\n\nMir geht es gut.');
+  await page.fill('#text-de', text);
+  const statuses = [];
+  page.on('response', (r) => { if (new URL(r.url()).pathname === '/translate') statuses.push(r.status()); });
+  let loads = 0;
+  page.on('load', () => { loads++; });
   await page.click('#translate-button');
-  await page.waitForURL(/\/translate$/);
-  const output = await page.textContent('#text-en');
-  assert.ok(output.trim().length > 0);
-  assert.equal(await page.inputValue('#text-de'), 'Guten Morgen. Wie geht es dir?\n\nMir geht es gut.');
-  assert.equal(await page.textContent('#counts-en a'), 'Saved to the history');
-  assert.equal(await page.isVisible('#copy-button'), false, 'the copy button needs JavaScript');
-  await shot(page, '08-nojs-result');
+  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]+$/);
+  assert.deepEqual(statuses, [303]);
+  const first = await page.getAttribute('#job-status', 'data-status');
+  if (first === 'queued' || first === 'running') {
+    assert.equal(await page.$$eval('meta[http-equiv="refresh"]', (m) => m.length), 1, 'a running job page refreshes itself');
+    await shot(page, '08-nojs-job-running');
+  }
+  await waitForJobStatus(page, ['done'], 180000);
+  assert.ok(loads >= 2 || first === 'done', 'the page reloaded itself while the job ran');
+  assert.equal(await page.$$eval('meta[http-equiv="refresh"]', (m) => m.length), 0, 'a finished job page stays');
+  const english = await page.textContent('#job-text-en');
+  assert.ok(english.trim().length > 1000, 'the translation is shown');
+  assert.ok(english.includes('\n\n'), 'paragraphs are kept');
+  await shot(page, '08-nojs-job-done');
   await page.goto(BASE + '/history');
   assert.match(await page.textContent('.summary'), /^1 translation$/);
+  await context.close();
+});
+
+test('without JavaScript: delete shows a confirm page, then a notice', async () => {
+  const { context, page } = await newPage({ javaScriptEnabled: false });
+  await page.goto(BASE + '/');
+  await page.fill('#text-de', 'Der Zug fährt um acht Uhr ab.');
+  await page.click('#translate-button');
+  await page.waitForURL(/\/jobs\//);
+  await waitForJobStatus(page, ['done'], 60000);
+  await page.goto(BASE + '/history');
+  assert.match(await page.textContent('time'), /UTC$/, 'without JavaScript times are UTC');
+  await page.click('.history-list button:has-text("Delete")');
+  await page.waitForSelector('text=Delete this translation?');
+  assert.match(await page.textContent('.confirm blockquote'), /Der Zug fährt um acht Uhr ab\./);
+  await shot(page, '11-nojs-delete-confirm');
+  await page.click('text=Keep it');
+  await page.waitForURL(/\/history$/);
+  assert.match(await page.textContent('.summary'), /^1 translation$/);
+  await page.click('.history-list button:has-text("Delete")');
+  await page.click('.confirm button:has-text("Delete")');
+  await page.waitForURL(/\/history\?deleted=1$/);
+  assert.equal(await page.textContent('.notice.ok'), 'The translation was deleted.');
+  assert.match(await page.textContent('.summary'), /^0 translations$/);
+  await context.close();
+});
+
+test('with JavaScript: dismissing the delete question keeps the entry', async () => {
+  const { context, page, dialogs } = await newPage();
+  await translateWithJs(page, 'Die Brücke ist lang.');
+  await page.goto(BASE + '/history');
+  await page.click('.history-list button:has-text("Delete")');
+  await page.waitForTimeout(300);
+  assert.equal(dialogs.length, 1);
+  assert.match(page.url(), /\/history$/);
+  assert.match(await page.textContent('.summary'), /^1 translation$/);
+  await context.close();
+});
+
+test('a 100 KB text fills the English pane sentence by sentence (screenshot series)', async () => {
+  const { context, page, errors } = await newPage();
+  const text = distinctGerman(100 * 1024);
+  await page.goto(BASE + '/');
+  await page.fill('#text-de', text);
+  await page.press('#text-de', 'Control+Enter');
+  const samples = [];
+  let shots = 0;
+  for (;;) {
+    const p = await progressOf(page);
+    samples.push(p);
+    if (p.label === 'Done' || !(await page.isHidden('#notice'))) break;
+    if (p.value > 0 && p.value < p.max && shots < 4 && (shots === 0 || p.value > samples[samples.length - 2].value)) {
+      await shot(page, '12-100k-progress-' + (++shots));
+    }
+    await page.waitForTimeout(150);
+  }
+  assert.equal(await page.isVisible('#notice'), false, await page.textContent('#notice'));
+  const last = samples[samples.length - 1];
+  assert.equal(last.value, last.max, 'the bar ends full');
+  const total = last.max;
+  assert.ok(total > 2000, 'the segmenter counted the sentences: ' + total);
+  const partial = samples.filter((p) => p.value > 0 && p.value < total);
+  assert.ok(partial.length >= 3, 'the bar moved through intermediate values: ' + JSON.stringify(samples.map((p) => p.value)));
+  assert.ok(partial.some((p) => p.english > 0), 'English appeared before the end');
+  for (let i = 1; i < samples.length; i++) {
+    assert.ok(samples[i].value >= samples[i - 1].value, 'progress never goes back');
+    assert.ok(samples[i].english >= samples[i - 1].english, 'the English text only grows');
+  }
+  assert.ok(partial.some((p) => / \/ [\d,.]+ sentences/.test(p.label)), 'counts shown: ' + partial[0].label);
+  // The page shows exactly what the server has: the finished pieces in order, nothing twice.
+  const id = await currentJob(page);
+  const job = await apiJob(page, id);
+  assert.equal(job.body.status, 'done');
+  assert.equal(job.body.total, total);
+  assert.equal(await page.textContent('#text-en'), job.body.text_en);
+  const box = await page.evaluate(() => {
+    const o = document.getElementById('text-en');
+    return { client: o.clientHeight, scroll: o.scrollHeight, viewport: window.innerHeight };
+  });
+  assert.ok(box.client <= box.viewport, 'the English pane has a bounded height: ' + JSON.stringify(box));
+  assert.ok(box.scroll > box.client, 'and scrolls within it');
+  await shot(page, '12-100k-done');
+  assert.equal(await page.inputValue('#text-de'), text, 'the input stays');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+async function startBigJob(page, bytes) {
+  await page.goto(BASE + '/');
+  await page.fill('#text-de', distinctGerman(bytes));
+  await page.press('#text-de', 'Control+Enter');
+  try {
+    await page.waitForFunction(() => {
+      const bar = document.getElementById('progress-bar');
+      return Number(bar.value) > 0 && Number(bar.value) < Number(bar.max) - 50;
+    }, null, { timeout: 60000, polling: 50 });
+  } catch (e) {
+    throw new Error('the job never showed progress: ' + JSON.stringify(await progressOf(page)) + ' notice: ' +
+      await page.textContent('#notice') + ' url: ' + page.url());
+  }
+  return currentJob(page);
+}
+
+test('reloading mid-job shows the live state and goes on; another tab shows it too', async () => {
+  const { context, page, errors } = await newPage();
+  const id = await startBigJob(page, 150 * 1024);
+  assert.ok(id, 'the job id is in the address');
+  const before = await progressOf(page);
+  await page.reload();
+  await page.waitForFunction(() => Number(document.getElementById('progress-bar').value) > 0, null, { timeout: 30000 });
+  const after = await progressOf(page);
+  assert.ok(after.value >= before.value, 'no progress is lost: ' + before.value + ' -> ' + after.value);
+  assert.ok(after.english > 0, 'the English so far is shown at once');
+  assert.equal(await currentJob(page), id);
+  assert.equal(await page.isVisible('#cancel-button'), true);
+  await shot(page, '13-reload-mid-job');
+  // Another tab of the same browser, on the plain address: the running job is shown.
+  const tab = await context.newPage();
+  await tab.goto(BASE + '/');
+  await tab.waitForFunction((want) => new URL(location.href).searchParams.get('job') === want, id, { timeout: 10000 });
+  await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done', null, { timeout: 180000 });
+  await tab.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done', null, { timeout: 60000 });
+  const job = await apiJob(page, id);
+  assert.equal(await page.textContent('#text-en'), job.body.text_en, 'nothing twice, nothing missing after the reload');
+  assert.equal(await tab.textContent('#text-en'), job.body.text_en);
+  assert.equal(await page.getAttribute('#counts-en a', 'href'), job.body.history_url);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('cancel stops the job; nothing is saved', async () => {
+  const { context, page, errors } = await newPage();
+  const id = await startBigJob(page, 200 * 1024);
+  await page.click('#cancel-button');
+  await page.waitForFunction(() => /^Cancelled/.test(document.getElementById('progress-text').textContent), null, { timeout: 15000 });
+  assert.match(await page.textContent('#notice'), /cancelled/);
+  assert.equal(await page.isVisible('#cancel-button'), false);
+  assert.equal(await page.isEnabled('#translate-button'), true);
+  await shot(page, '14-cancelled');
+  const job = await apiJob(page, id);
+  assert.equal(job.body.status, 'cancelled');
+  assert.ok(job.body.done < job.body.total);
+  await page.goto(BASE + '/history');
+  assert.match(await page.textContent('.summary'), /^0 translations$/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('errors are shown as the server words them and the typed text stays', async () => {
+  const { context, page } = await newPage();
+  await page.goto(BASE + '/');
+  const text = 'Ein Satz, der bleiben soll.';
+  await page.fill('#text-de', text);
+  await page.route('**/api/jobs', (route) => route.fulfill({
+    status: 413, contentType: 'application/json',
+    body: JSON.stringify({ error: 'The text is too long: 12,000,000 characters; at most 10,000,000 characters per translation. Translate it in parts.' }),
+  }));
+  await page.click('#translate-button');
+  await page.waitForSelector('#notice.error');
+  assert.match(await page.textContent('#notice'), /^The text is too long: 12,000,000 characters/);
+  assert.equal(await page.inputValue('#text-de'), text);
+  assert.equal(await page.isEnabled('#translate-button'), true);
+  await shot(page, '15-error-413');
+  await page.unroute('**/api/jobs');
+  await page.route('**/api/jobs', (route) => route.abort('connectionrefused'));
+  await page.click('#translate-button');
+  await page.waitForFunction(() => /could not be reached/.test(document.getElementById('notice').textContent));
+  assert.equal(await page.inputValue('#text-de'), text);
+  await page.unroute('**/api/jobs');
+  // A reload keeps the typed text too.
+  await page.reload();
+  assert.equal(await page.inputValue('#text-de'), text);
   await context.close();
 });
 
@@ -188,6 +449,29 @@ test('phone and dark mode render', async () => {
   await shot(page, '09-phone-dark-translate');
   await page.goto(BASE + '/history');
   await shot(page, '10-phone-dark-history');
+  const historyOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(historyOverflow <= 0, 'no horizontal scrolling in the history on a phone: ' + historyOverflow);
+  // A running job on a phone in dark mode: the translate page, the history's running list, the job page.
+  const id = await startBigJob(page, 150 * 1024);
+  await shot(page, '16-phone-dark-job-running');
+  await page.goto(BASE + '/history');
+  await shot(page, '17-phone-dark-history-running');
+  const running = await page.$$eval('.active-jobs a', (links) => links.map((a) => a.getAttribute('href')));
+  assert.ok(running.length >= 1, 'the history lists the running job on top');
+  const nojs = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, javaScriptEnabled: false });
+  await nojs.addCookies(await context.cookies());  // the same owner, without JavaScript
+  const jobPage = await nojs.newPage();
+  await jobPage.goto(BASE + running[0]);
+  assert.ok(await jobPage.$('#job-status'), 'the job page of the running job');
+  // The window only: the page reloads itself every 2 s, too often for a picture of all its text.
+  await shot(jobPage, '18-phone-dark-nojs-job-page', false);
+  const overflow2 = await jobPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow2 <= 0, 'no horizontal scrolling on the job page');
+  await nojs.close();
+  // Leave no work behind for the next tests.
+  await page.goto(BASE + '/?job=' + id);
+  await page.click('#cancel-button');
+  await page.waitForFunction(() => !document.getElementById('cancel-button').offsetParent, null, { timeout: 15000 });
   await context.close();
 });
 
@@ -215,9 +499,9 @@ test('a 5 MB text without JavaScript', async () => {
   await page.goto(BASE + '/');
   await page.fill('#text-de', BIG);
   await page.click('#translate-button');
-  await page.waitForURL(/\/translate$/, { timeout: 180000 });
-  assert.ok((await page.textContent('#text-en')).length > 1000000, 'the whole translation is shown');
-  assert.equal((await page.inputValue('#text-de')).length, BIG.length, 'the typed text is kept');
-  assert.equal(await page.textContent('#counts-en a'), 'Saved to the history');
+  await page.waitForURL(/\/jobs\//, { timeout: 180000 });
+  await waitForJobStatus(page, ['done'], 300000);
+  assert.ok((await page.textContent('#job-text-en')).length > 1000000, 'the whole translation is shown');
+  assert.equal((await page.textContent('#job-text-de')).length, BIG.length, 'the German text is kept');
   await context.close();
 });

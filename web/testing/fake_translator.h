@@ -1,14 +1,18 @@
 // A fake translator HTTP service for tests of the web app: POST /v1/translate with {"text", "stream"}
 // answers the event stream of docs/api.md. Each sentence (split after ". ") becomes "EN(<sentence>)", so
-// tests can check that the answer belongs to the question. Texts containing "FAIL503" get a 503 JSON error,
-// "STREAMERROR" an error event after the first progress event. GET /ready answers 200 unless
-// set_ready(false). Thread-safety: serves from its own thread; counters are atomic.
+// tests can check that the answer belongs to the question; progress events carry the pieces ("EN(...)"
+// with a space before all but the first) and honour "skip_segments". Texts containing "FAIL503" get a 503
+// JSON error, "FAIL400" a 400, "FAIL500" a 500, "STREAMERROR" an error event after the first progress
+// event; "SLOW" sends one event every slow_ms() (200) milliseconds and counts sentences translated in
+// sentences_sent() (it stops when the client goes away). GET /ready answers 200 unless set_ready(false).
+// Thread-safety: serves from its own thread; counters are atomic.
 #pragma once
 
 #include <httplib.h>
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -34,6 +38,21 @@ class FakeTranslator {
         res.set_content(R"({"error":"model is loading"})", "application/json");
         return;
       }
+      if (text.find("FAIL400") != std::string::npos) {
+        res.status = 400;
+        res.set_content(R"({"error":"'text' is not valid UTF-8"})", "application/json");
+        return;
+      }
+      if (text.find("FAIL500") != std::string::npos) {
+        res.status = 500;
+        res.set_content(R"({"error":"engine failure at 10.0.0.7"})", "application/json");
+        return;
+      }
+      size_t skip = body.value("skip_segments", size_t{0});
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        skips_.push_back(skip);
+      }
       std::vector<std::string> sentences;
       size_t start = 0;
       for (;;) {
@@ -47,10 +66,31 @@ class FakeTranslator {
       }
       std::string out;
       std::string events;
+      if (text.find("SLOW") != std::string::npos) {
+        res.set_chunked_content_provider("text/event-stream", [this, sentences, skip](
+                                                                  size_t, httplib::DataSink& sink) {
+          for (size_t k = skip; k < sentences.size(); ++k) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load()));
+            std::string piece = (k ? " " : "") + std::string("EN(") + sentences[k] + ")";
+            nlohmann::json progress = {{"index", k},      {"done", k + 1},        {"total", sentences.size()},
+                                       {"text_index", 0}, {"translation", piece}, {"piece", piece}};
+            std::string event = "event: progress\ndata: " + progress.dump() + "\n\n";
+            if (!sink.is_writable() || !sink.write(event.data(), event.size())) return false;
+            ++sentences_sent_;
+          }
+          std::string done = "event: done\ndata: {\"translations\":[{\"text\":\"\"}]}\n\n";
+          sink.write(done.data(), done.size());
+          sink.done();
+          return true;
+        });
+        return;
+      }
       for (size_t i = 0; i < sentences.size(); ++i) {
-        out += (i ? " " : "") + std::string("EN(") + sentences[i] + ")";
-        nlohmann::json progress = {{"index", i},      {"done", i + 1},      {"total", sentences.size()},
-                                   {"text_index", 0}, {"translation", "x"}, {"piece", "x"}};
+        std::string piece = (i ? " " : "") + std::string("EN(") + sentences[i] + ")";
+        out += piece;
+        if (i < skip) continue;
+        nlohmann::json progress = {{"index", i},      {"done", i + 1},        {"total", sentences.size()},
+                                   {"text_index", 0}, {"translation", piece}, {"piece", piece}};
         events += "event: progress\ndata: " + progress.dump() + "\n\n: keep-alive comment\n\n";
         if (i == 0 && text.find("STREAMERROR") != std::string::npos) {
           events += "event: error\ndata: {\"error\":\"backend exploded\"}\n\n";
@@ -66,7 +106,7 @@ class FakeTranslator {
     });
     server_.Get("/ready", [this](const httplib::Request&, httplib::Response& res) {
       res.status = ready_ ? 200 : 503;
-      res.set_content("{}", "application/json");
+      res.set_content(ready_ ? R"({"status":"ready","model":"fake-model"})" : "{}", "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -81,6 +121,13 @@ class FakeTranslator {
   int requests() const { return requests_.load(); }
   void set_ready(bool ready) { ready_ = ready; }
   std::string last_authorization() const { return last_authorization_; }
+  int sentences_sent() const { return sentences_sent_.load(); }
+  void set_slow_ms(int ms) { slow_ms_ = ms; }
+  // skip_segments of every request, in order (read after the requests ended).
+  std::vector<size_t> skips() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return skips_;
+  }
 
  private:
   httplib::Server server_;
@@ -89,6 +136,10 @@ class FakeTranslator {
   std::atomic<int> requests_{0};
   std::atomic<bool> ready_{true};
   std::string last_authorization_;
+  std::atomic<int> sentences_sent_{0};
+  std::atomic<int> slow_ms_{200};
+  mutable std::mutex mu_;
+  std::vector<size_t> skips_;
 };
 
 }  // namespace dolmetsch::web::testing

@@ -1,0 +1,98 @@
+// JobApi: translation jobs in the web app (docs/web.md, "Jobs"; docs/api.md has the JSON reference).
+//
+// Routes (same session cookie, CSRF and owner rules as the rest of the web app; another owner's job is 404):
+//   POST /api/jobs                  form field `text` or JSON {"text"} -> 202 {id, status_url, events_url,
+//   page_url} GET  /api/jobs/ID               the job as JSON (status, done, total, text_en so far, eta,
+//   error, ...) GET  /api/jobs/ID/events        Server-Sent Events: one `progress` per finished piece from
+//   Last-Event-ID
+//                                   on, then `end`; keep-alive comments every 15 s
+//   DELETE /api/jobs/ID             cancel (also POST /api/jobs/ID/cancel) -> the job as JSON
+//   POST /translate                 (the form, without JavaScript) creates a job -> 303 /jobs/ID
+//   GET  /jobs/ID                   the job page (refreshes itself while the job runs)
+//   POST /jobs/ID/cancel            the job page's cancel button -> 303 /jobs/ID
+// The workers (jobs::JobRunner over HttpPieceTranslator) run in this process; with several replicas on one
+// MariaDB each runs its own and the store's leases share the jobs out.
+//
+// Event streams hold no thread while they wait: each polls the store (new units since the last one sent)
+// every `events_poll` from an I/O-thread timer, doing the database reads on the worker pool, and skips a
+// round while the client has not read what was sent (backpressure). Polling works across replicas: the
+// stream may be served by another replica than the one running the job.
+//
+// Thread-safety: Start/Stop from one thread; handlers run on the server's threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "jobs/job_runner.h"
+#include "store/job_store.h"
+#include "web/job_translator.h"
+
+namespace dolmetsch::http {
+class Server;
+class Exchange;
+struct Request;
+struct Response;
+}  // namespace dolmetsch::http
+
+namespace dolmetsch::web {
+
+class WebApp;
+
+struct JobOptions {
+  bool run_workers = true;    // false: this process serves the API only (another one translates)
+  int workers = 2;            // jobs translated at once by this process
+  std::string worker_prefix;  // unique per process; "" -> "<hostname>-<pid>"
+  std::chrono::milliseconds lease{30000};
+  std::chrono::milliseconds events_poll{250};
+  std::chrono::milliseconds keepalive{15000};
+};
+
+// "<hostname>-<pid>", cut to fit store::kMaxWorkerBytes with the worker number.
+std::string DefaultWorkerPrefix();
+
+// Seconds left for `total - done` units at the rate of `done_since` units in `elapsed_seconds`; -1 when
+// unknown (nothing done yet, or nothing left).
+double EstimateSeconds(int64_t done, int64_t total, int64_t done_since, double elapsed_seconds);
+
+class JobApi {
+ public:
+  JobApi(WebApp* app, JobOptions options);
+  ~JobApi();  // Stop()
+
+  void InstallRoutes(http::Server& server);
+  // Starts the workers (when run_workers).
+  void Start();
+  // Ends the event streams (clients reconnect elsewhere) and stops the workers: translations in flight are
+  // cancelled, their checkpoints stay for the next start or another replica. Call before the store closes.
+  void Stop();
+
+  // POST /translate for the form (without JavaScript).
+  void HandleTranslateForm(const http::Request& req, http::Response& res);
+
+  jobs::JobRunner* runner() { return runner_.get(); }
+
+ private:
+  class AppJobStore;
+  class EventStream;
+  friend class EventStream;
+
+  void HandleCreate(const http::Request& req, http::Response& res);
+  void HandleGet(const http::Request& req, http::Response& res);
+  void HandleCancel(const http::Request& req, http::Response& res, bool form);
+  void HandleEvents(const std::shared_ptr<http::Exchange>& exchange);
+  void HandlePage(const http::Request& req, http::Response& res);
+  void HandlePageCancel(const http::Request& req, http::Response& res);
+
+  WebApp* app_;
+  const JobOptions options_;
+  std::unique_ptr<AppJobStore> store_;
+  std::unique_ptr<HttpPieceTranslator> translator_;
+  std::unique_ptr<jobs::JobRunner> runner_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace dolmetsch::web
