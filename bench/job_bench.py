@@ -137,6 +137,7 @@ def main():
     p.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",") if x], default=[10, 100],
                    help="prefixes of the text to measure, in KB (default: 10,100)")
     p.add_argument("--compute-type", default="int8")
+    p.add_argument("--keep-logs", action="store_true", help="keep the temporary folder with the logs")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
 
@@ -191,7 +192,10 @@ def main():
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        subprocess.run(["rm", "-rf", tmp])
+        if args.keep_logs:
+            print("logs in " + tmp)
+        else:
+            subprocess.run(["rm", "-rf", tmp])
 
 
 if __name__ == "__main__":
