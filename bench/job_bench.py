@@ -13,7 +13,11 @@ and prints one line per text and a JSON line per measurement. Texts: the first 1
 faust.txt (cut at a line end) and, with --full, all of it.
 
   bench/job_bench.py --binary build/release/dolmetsch --model /tmp/rand-de-en \
-      --text /work/shared/data/faust.txt [--full] [--compute-type int8] [--threads 2]
+      --text /work/shared/data/faust.txt [--sizes 10,100] [--full] [--compute-type int8] [--threads 2]
+
+"1st" is the first English the client can show: the first progress event, or the end when none came
+before it (the translator reports segments in document order as the leading ones finish; its scheduler
+may finish them in bursts).
 
 The machine's load average is printed before and after: on a shared machine the figures vary with it.
 """
@@ -86,7 +90,8 @@ def direct(translator_port, text):
             if first is None:
                 first = time.monotonic() - start
         elif event == "done":
-            return first, time.monotonic() - start, sentences, json.loads(data)["translations"][0]["text"]
+            total = time.monotonic() - start
+            return first if first is not None else total, total, sentences, json.loads(data)["translations"][0]["text"]
         elif event == "error":
             raise RuntimeError("translator error: " + data)
     raise RuntimeError("the translator's stream ended early")
@@ -117,7 +122,9 @@ def job(web_port, text):
             end = json.loads(data)
             if end["status"] != "done":
                 raise RuntimeError("the job ended %s: %s" % (end["status"], end.get("error")))
-            return first, time.monotonic() - start, end["total"], end["text_en"]
+            # No progress event before the end: the first English the client sees is the end's text_en.
+            total = time.monotonic() - start
+            return first if first is not None else total, total, end["total"], end["text_en"]
     raise RuntimeError("the job's event stream ended early")
 
 
@@ -127,7 +134,10 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--text", default="/work/shared/data/faust.txt")
     p.add_argument("--full", action="store_true", help="also the whole text")
+    p.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",") if x], default=[10, 100],
+                   help="prefixes of the text to measure, in KB (default: 10,100)")
     p.add_argument("--compute-type", default="int8")
+    p.add_argument("--keep-logs", action="store_true", help="keep the temporary folder with the logs")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
 
@@ -138,7 +148,7 @@ def main():
         cut = whole.rfind("\n", 0, n)
         return whole[: cut + 1 if cut > 0 else n]
 
-    texts = [("10 KB", prefix(10 * 1000)), ("100 KB", prefix(100 * 1000))]
+    texts = [("%d KB" % kb, prefix(kb * 1000)) for kb in args.sizes]
     if args.full:
         texts.append(("%s (%d KB)" % (os.path.basename(args.text), len(whole.encode()) // 1000), whole))
 
@@ -182,7 +192,10 @@ def main():
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        subprocess.run(["rm", "-rf", tmp])
+        if args.keep_logs:
+            print("logs in " + tmp)
+        else:
+            subprocess.run(["rm", "-rf", tmp])
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Segments per window when recording a request's units (see Start).
+constexpr size_t kSubmitWindow = 32;
+
 std::string_view TrimSpaces(std::string_view s) {
   const char* spaces = " \t\r\n\f\v";
   size_t begin = s.find_first_not_of(spaces);
@@ -189,6 +192,12 @@ StatusOr<std::unique_ptr<RequestTranslation>> RequestTranslation::Start(Schedule
   // Pass 1 answers at once: large batches only mean fewer calls.
   plan.batch_token_budget = std::max(plan.batch_token_budget, 1 << 20);
   plan.max_batch_sentences = std::max(plan.max_batch_sentences, 1 << 16);
+  // The job's units go to the scheduler in the order recorded here, and the pipeline asks for a window's
+  // units shortest first: with the default window (512 segments) the first sentence of a text was done
+  // only when the whole window was, so a client saw no English until the end of any text under 512
+  // sentences. Windows of kSubmitWindow segments keep the length sorting (less padding) within a window
+  // and let the text's beginning finish first.
+  plan.window_sentences = std::min(plan.window_sentences, kSubmitWindow);
   text::DocumentCallbacks discard;
   discard.on_output = [](std::string_view) {};
   if (r.options_.skip_segments > 0) {

