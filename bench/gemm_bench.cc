@@ -1,10 +1,12 @@
 // gemm_bench: Google Benchmark microbenchmarks of the engine's GEMM kernels (engine/kernels/gemm.h float32
-// via OpenBLAS, engine/kernels/int8_gemm.h int8 per ISA) on the shapes of opus-mt-de-en, printing for each
+// packed, what the engine runs, and via OpenBLAS, the baseline; engine/kernels/int8_gemm.h int8 per ISA)
+// on the shapes of opus-mt-de-en, printing for each
 //   GOPS      2*M*N*K / second (a multiply-add counts as 2 operations, for float32 and int8 alike)
 //   peak%     GOPS / (threads x GHz x ops per cycle of the kernel's instruction set) x 100
 //   W_GBps    bytes of the weight matrix read per second (float32: 4 N K; int8: N padded_K + 8 N)
 //   cpu%      process CPU time / (wall time x threads): well below 100 = descheduled, figures not usable
-// Shapes: M = 4 (batch 1 x beam 4 decoding), 64 (batch 16 x beam 4), 480 (encoder, 16 x 30 tokens) times
+// Shapes: M = 1 (greedy, one sentence), 4 (batch 1 x beam 4 decoding), 16 (batch 16 greedy or 4 x beam 4),
+// 64 (batch 16 x beam 4), 480 (encoder, 16 x 30 tokens) times
 // (N, K) = (512, 512) attention projections, (2048, 512) FFN up, (512, 2048) FFN down, (58101, 512) the
 // output projection; threads 1 and 2 (the engine's ThreadPool and OpenBLAS both get the count).
 //
@@ -291,7 +293,8 @@ void BM_Float32Linear(benchmark::State& state) {
   ReportGemm(state, timer, m, n, kk, threads, Float32OpsPerCycle(), 4.0 * n * kk, w.copies);
 }
 
-// The AVX-512 kernel on weights packed at load (what the engine runs for float32 on AVX-512 CPUs).
+// The packed kernel on weights packed at load (what the engine runs for float32): AVX-512, AVX2 or
+// portable, per CPU and DOLMETSCH_CPU_ISA; named Float32Linear/packed-<isa>.
 // Args: M, N, K, threads.
 void BM_PackedFloat32Linear(benchmark::State& state) {
   const int m = state.range(0), n = state.range(1), kk = state.range(2), threads = state.range(3);
@@ -427,7 +430,7 @@ void BM_ParallelForOverhead(benchmark::State& state) {
 
 // ---------------------------------------------------------------------------------------------- main
 
-constexpr int kRowsOfX[] = {4, 64, 480};
+constexpr int kRowsOfX[] = {1, 4, 16, 64, 480};
 struct Shape {
   int n, k;
 };
@@ -444,12 +447,10 @@ void RegisterAll() {
     for (int m : kRowsOfX) {
       for (int t : kThreads)
         gemm_args(benchmark::RegisterBenchmark("Float32Linear", BM_Float32Linear))->Args({m, s.n, s.k, t});
-      if (k::PackedLinearAvailable()) {
-        for (int t : kThreads) {
-          gemm_args(benchmark::RegisterBenchmark("Float32Linear/packed-avx512", BM_PackedFloat32Linear))
-              ->Args({m, s.n, s.k, t});
-        }
-      }
+      const std::string packed = std::string("Float32Linear/packed-") + k::PackedLinearIsa();
+      for (int t : kThreads)
+        gemm_args(benchmark::RegisterBenchmark(packed.c_str(), BM_PackedFloat32Linear))
+            ->Args({m, s.n, s.k, t});
     }
   }
   const k::CpuFeatures& f = k::GetCpuFeatures();

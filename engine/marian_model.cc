@@ -280,7 +280,9 @@ StatusOr<std::unique_ptr<MarianModel>> MarianModel::FromWeights(WeightMap weight
   }
   // Anything left over (lm_head.weight when tied, duplicate tied embeddings) is ignored, as transformers
   // does.
-  if (m->compute_type_ == ComputeType::kInt8 || kernels::PackedLinearAvailable()) m->ConvertLinears();
+  // Every CPU runs the packed float32 kernels (kernels/gemm.h): one FMA chain per output, so a sentence's
+  // results do not depend on what it is batched with.
+  m->ConvertLinears();
   return m;
 }
 

@@ -27,7 +27,7 @@ namespace dolmetsch::engine {
 
 // Weights are float32 pointers into the mapped checkpoint (model.safetensors) or into tensors the model
 // owns (pytorch_model.bin, converted dtypes); with ComputeType::kInt8 the linear layers hold an int8 copy,
-// with kFloat32 on AVX-512 CPUs a copy laid out for the AVX-512 kernel (kernels::PackedFloatMatrix), and
+// with kFloat32 a copy laid out for the packed float32 kernels (kernels::PackedFloatMatrix, every CPU), and
 // their weights as loaded are dropped from memory.
 struct Linear {
   int out = 0, in = 0;
@@ -136,7 +136,7 @@ class MarianModel {
  private:
   MarianModel() = default;
   void EnsureCapacity(DecoderState* state, int positions) const;
-  // Quantizes (int8) or packs (float32 on AVX-512) every linear layer and the output projection, and drops
+  // Quantizes (int8) or packs (float32) every linear layer and the output projection, and drops
   // their weights as loaded.
   void ConvertLinears();
   // After ConvertLinears with a mapped file: copies the small tensors still borrowed from the mapping

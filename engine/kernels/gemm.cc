@@ -70,9 +70,11 @@ void ReferenceLinear(const float* x, const float* w, const float* bias, float* y
   }
 }
 
-bool PackedLinearAvailable() {
-  static const bool available = GetCpuFeatures().avx512bw;
-  return available;
+bool PackedLinearAvailable() { return true; }
+
+const char* PackedLinearIsa() {
+  const CpuFeatures& f = GetCpuFeatures();
+  return f.avx512bw ? "avx512" : f.avx2 ? "avx2" : "scalar";
 }
 
 float PackedFloatMatrix::At(int n, int k) const {
@@ -110,17 +112,56 @@ void PackRowRange(const float* w, int begin, int end, PackedFloatMatrix* out) {
   });
 }
 
+namespace {
+
+// The kernel without AVX2: the same FMA chains as PackedLinearScalar, panel by panel (std::fma is the CPU's
+// instruction where it has one, else glibc's exact emulation).
+void PackedLinearPortable(const float* x, int m, const PackedFloatMatrix& w, const float* bias, float* y,
+                          int panel_begin, int panel_end) {
+  const int k = w.cols;
+  for (int panel = panel_begin; panel < panel_end; ++panel) {
+    const float* values = w.values.data() + static_cast<size_t>(panel) * kPackedPanelRows * k;
+    const int n0 = panel * kPackedPanelRows, valid = std::min(kPackedPanelRows, w.rows - n0);
+    for (int i = 0; i < m; ++i) {
+      const float* xi = x + static_cast<size_t>(i) * k;
+      float acc[kPackedPanelRows] = {};
+      for (int p = 0; p < k; ++p)
+        for (int j = 0; j < kPackedPanelRows; ++j)
+          acc[j] = std::fma(xi[p], values[static_cast<size_t>(p) * kPackedPanelRows + j], acc[j]);
+      float* yi = y + static_cast<size_t>(i) * w.rows + n0;
+      for (int j = 0; j < valid; ++j) yi[j] = bias ? acc[j] + bias[n0 + j] : acc[j];
+    }
+  }
+}
+
+}  // namespace
+
 void PackedLinear(const float* x, int m, const PackedFloatMatrix& w, const float* bias, float* y) {
   if (m <= 0 || w.rows == 0) return;
+  ThreadPool& pool = ThreadPool::Global();
+  const int panels = (w.rows + kPackedPanelRows - 1) / kPackedPanelRows;
+  // Several tasks per thread so that a late worker still finds work; even numbers of panels (the AVX-512
+  // kernel's tiles are two panels wide). The split changes no result (gemm.h).
+  int per = pool.threads() <= 1 ? panels : (panels + pool.threads() * 4 - 1) / (pool.threads() * 4);
+  per = (per + 1) / 2 * 2;
+  const int tasks = (panels + per - 1) / per;
+  const CpuFeatures& cpu = GetCpuFeatures();
+  if (!cpu.avx2) {
+    pool.ParallelFor(tasks, [&](int task) {
+      PackedLinearPortable(x, m, w, bias, y, task * per, std::min(panels, (task + 1) * per));
+    });
+    return;
+  }
+  const bool avx512 = cpu.avx512bw;
+  const int tile_rows = avx512 ? internal::kPackedTileRowsAvx512 : internal::kPackedTileRowsAvx2;
   // x in the kernel's tile layout (gemm_kernels.h), one buffer per calling thread, grown never shrunk.
   thread_local AlignedBuffer<float> tiled;
   const size_t size = static_cast<size_t>(m) * w.cols;
   if (tiled.size() < size) tiled.Resize(std::max(size, tiled.size() * 2));
-  ThreadPool& pool = ThreadPool::Global();
   const int k = w.cols;
   float* buffer = tiled.data();  // not `tiled` in the lambda: that would name each worker's own buffer
-  pool.ParallelFor(internal::TileCount(m), [&](int t) {
-    const int m0 = internal::TileBegin(m, t), mr = internal::TileBegin(m, t + 1) - m0;
+  pool.ParallelFor(internal::TileCount(m, tile_rows), [&](int t) {
+    const int m0 = internal::TileBegin(m, t, tile_rows), mr = internal::TileBegin(m, t + 1, tile_rows) - m0;
     float* dst = buffer + static_cast<size_t>(m0) * k;
     for (int i = 0; i < mr; ++i) {
       const float* src = x + static_cast<size_t>(m0 + i) * k;
@@ -135,14 +176,13 @@ void PackedLinear(const float* x, int m, const PackedFloatMatrix& w, const float
   args.m = m;
   args.n = w.rows;
   args.k = w.cols;
-  const int panels = (w.rows + kPackedPanelRows - 1) / kPackedPanelRows;
-  // Even numbers of panels per task (the kernel's tiles are two panels wide), several tasks per thread so
-  // that a late worker still finds work. The split changes no result (gemm.h).
-  int per = pool.threads() <= 1 ? panels : (panels + pool.threads() * 4 - 1) / (pool.threads() * 4);
-  per = (per + 1) / 2 * 2;
-  const int tasks = (panels + per - 1) / per;
   pool.ParallelFor(tasks, [&](int task) {
-    internal::PackedLinearAvx512(args, task * per, std::min(panels, (task + 1) * per));
+    const int begin = task * per, end = std::min(panels, (task + 1) * per);
+    if (avx512) {
+      internal::PackedLinearAvx512(args, begin, end);
+    } else {
+      internal::PackedLinearAvx2(args, begin, end);
+    }
   });
 }
 

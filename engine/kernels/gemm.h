@@ -1,7 +1,9 @@
 // GEMM primitives for the engine (float32).
 //
-// The model's linear layers run PackedLinear (below) on CPUs with AVX-512, on weights packed at load;
-// LinearForward is the path for the others (and for weights that are not packed).
+// The model's float32 linear layers run PackedLinear (below) on weights packed at load, on every CPU:
+// AVX-512 and AVX2 + FMA kernels, and a portable one, all computing the same FMA chain per output, so the
+// results are bitwise the same on every machine kind and independent of the batch. LinearForward (OpenBLAS
+// in nn.Linear's layout) remains as the baseline the benchmarks compare against.
 //
 // LinearForward computes y[m, n] = sum_k x[m, k] * w[n, k] + bias[n]: a PyTorch nn.Linear with the weight
 // in its stored [out_features, in_features] layout. Up to 8 rows of x (decoding at small batches) our own
@@ -23,10 +25,11 @@ namespace dolmetsch::engine::kernels {
 void LinearForward(const float* x, const float* w, const float* bias, float* y, int m, int n, int k);
 void ReferenceLinear(const float* x, const float* w, const float* bias, float* y, int m, int n, int k);
 
-// Float32 weights laid out once, at load, for the AVX-512 kernel (PackedLinear): panels of 16 output rows
+// Float32 weights laid out once, at load, for PackedLinear's kernels: panels of 16 output rows
 // (the last one padded with zero rows); within a panel, for every k, the 16 rows' values side by side (one
 // zmm register):
 //   offset(n, k) = (n / 16) * 16 * cols + k * 16 + n % 16
+// (AVX2 reads such a line as two ymm registers.)
 // Every output y[m][n] is computed as one chain of fused multiply-adds over k = 0, 1, ..., cols - 1 from
 // zero, then + bias[n] (PackedLinearScalar spells it out): the same result for any number of rows of x,
 // any tile and any thread split, so a sentence translates alike alone and in a batch.
@@ -38,14 +41,15 @@ struct PackedFloatMatrix {
 };
 constexpr int kPackedPanelRows = 16;
 
-// True when the CPU runs PackedLinear's kernel (AVX-512 F; DOLMETSCH_CPU_ISA=avx2 or scalar turns it off).
+// PackedLinear runs on every CPU (AVX-512, AVX2 + FMA, or portable std::fma), so this is always true; kept
+// for callers that decide whether to pack. PackedLinearIsa names the kernel: "avx512", "avx2" or "scalar".
 bool PackedLinearAvailable();
+const char* PackedLinearIsa();
 // An uninitialized packed matrix (padding rows zero), then rows [begin, end) of w ([rows][cols], row-major,
 // pointing at row 0) packed into it, so that a caller can release w piece by piece. Uses the thread pool.
 PackedFloatMatrix AllocatePackedMatrix(int rows, int cols);
 void PackRowRange(const float* w, int begin, int end, PackedFloatMatrix* out);
-// y[m][w.rows] = x[m][w.cols] w^T + bias, splitting columns over the thread pool. Needs
-// PackedLinearAvailable().
+// y[m][w.rows] = x[m][w.cols] w^T + bias, splitting columns over the thread pool.
 void PackedLinear(const float* x, int m, const PackedFloatMatrix& w, const float* bias, float* y);
 // The same arithmetic in plain C++ (std::fma), bitwise equal to PackedLinear: the tests' reference.
 void PackedLinearScalar(const float* x, int m, const PackedFloatMatrix& w, const float* bias, float* y);

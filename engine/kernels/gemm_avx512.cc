@@ -95,7 +95,7 @@ void Rows(const float* x, int mr, const float* panels, int k, const float* bias,
 
 void PackedLinearAvx512(const PackedLinearArgs& a, int panel_begin, int panel_end) {
   const long panel_floats = static_cast<long>(kPanel) * a.k;
-  const int tiles = TileCount(a.m);
+  const int tiles = TileCount(a.m, kPackedTileRowsAvx512);
   // Two panels (32 columns) at a time; for every pair all rows of x pass by while the pair (64 KB at
   // k = 512, 256 KB at k = 2048) stays in L2, and the tiles prefetch the next pair in equal shares.
   const int share = (a.k + tiles - 1) / tiles;
@@ -107,7 +107,8 @@ void PackedLinearAvx512(const PackedLinearArgs& a, int panel_begin, int panel_en
     const float* bias = a.bias ? a.bias + n0 : nullptr;
     const bool next_pair = panel_end - panel >= 4;
     for (int t = 0; t < tiles; ++t) {
-      const int m0 = TileBegin(a.m, t), mr = TileBegin(a.m, t + 1) - m0;
+      const int m0 = TileBegin(a.m, t, kPackedTileRowsAvx512),
+                mr = TileBegin(a.m, t + 1, kPackedTileRowsAvx512) - m0;
       Prefetch pf;
       if (next_pair) {
         const int first = t * share, lines = a.k - first < share ? a.k - first : share;

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "engine/kernels/cpu_features.h"
 #include "engine/kernels/thread_pool.h"
 
 namespace dolmetsch::engine::kernels {
@@ -41,9 +44,10 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(4, 513, 512, true), std::make_tuple(6, 9, 70, true),
                       std::make_tuple(8, 1000, 64, false), std::make_tuple(9, 7, 8, true)));
 
-// The packed AVX-512 kernel: bitwise equal to its scalar spelling (the same FMA chain), near the double
-// reference, on shapes with partial panels (n % 16), odd pairs of panels, partial row tiles (m % 12) and
-// tails of k.
+// The packed kernel of this CPU (AVX-512, AVX2 or portable; the ctest names isa_avx2.* and isa_scalar.* run
+// this test again with the CPU capped): bitwise equal to its scalar spelling (the same FMA chain), near
+// the double reference, on shapes with partial panels (n % 16), odd pairs of panels, partial row tiles
+// (m % 12, m % 6) and tails of k.
 class PackedLinearTest : public ::testing::TestWithParam<std::tuple<int, int, int, bool>> {};
 
 PackedFloatMatrix PackInPieces(const std::vector<float>& w, int n, int k, int piece) {
@@ -54,7 +58,6 @@ PackedFloatMatrix PackInPieces(const std::vector<float>& w, int n, int k, int pi
 }
 
 TEST_P(PackedLinearTest, BitwiseEqualToScalarAndNearReference) {
-  if (!PackedLinearAvailable()) GTEST_SKIP() << "no AVX-512 on this CPU";
   auto [m, n, k, with_bias] = GetParam();
   std::mt19937 rng(m * 1000 + n * 10 + k);
   auto x = Random(size_t(m) * k, rng), w = Random(size_t(n) * k, rng), b = Random(n, rng);
@@ -85,8 +88,41 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(25, 65, 31, true), std::make_tuple(64, 2048, 512, true),
                       std::make_tuple(100, 96, 2048, false)));
 
+// Every row count 1..64 on a shape with a partial last panel and a k that is no multiple of anything: each
+// row gives the bits it gives alone, and those are PackedLinearScalar's.
+TEST(PackedLinearRows, EveryRowCountGivesEachRowItsOwnBits) {
+  std::mt19937 rng(64);
+  const int n = 83, k = 45;
+  auto x = Random(size_t(64) * k, rng), w = Random(size_t(n) * k, rng), b = Random(n, rng);
+  const PackedFloatMatrix packed = PackInPieces(w, n, k, n);
+  std::vector<float> alone(size_t(64) * n), want(size_t(64) * n), near(size_t(64) * n);
+  for (int i = 0; i < 64; ++i)
+    PackedLinear(x.data() + size_t(i) * k, 1, packed, b.data(), &alone[size_t(i) * n]);
+  PackedLinearScalar(x.data(), 64, packed, b.data(), want.data());
+  ASSERT_EQ(0, std::memcmp(alone.data(), want.data(), sizeof(float) * alone.size()));
+  ReferenceLinear(x.data(), w.data(), b.data(), near.data(), 64, n, k);
+  for (size_t i = 0; i < near.size(); ++i)
+    ASSERT_NEAR(alone[i], near[i], 1e-4 * (1 + std::abs(near[i]))) << i;
+  for (int m = 1; m <= 64; ++m) {
+    std::vector<float> got(size_t(m) * n, -7.0f);
+    PackedLinear(x.data(), m, packed, b.data(), got.data());
+    ASSERT_EQ(0, std::memcmp(got.data(), alone.data(), sizeof(float) * got.size())) << "m = " << m;
+  }
+}
+
+// The capped runs (ctest isa_avx2.*, isa_scalar.*) must really run the kernel they are named after.
+TEST(PackedLinearIsaTest, FollowsTheCpuCap) {
+  const char* cap = std::getenv("DOLMETSCH_CPU_ISA");
+  if (cap == nullptr) GTEST_SKIP() << "DOLMETSCH_CPU_ISA not set";
+  if (std::string(cap) == "avx2" && GetCpuFeatures().avx2) {
+    EXPECT_STREQ(PackedLinearIsa(), "avx2");
+  }
+  if (std::string(cap) == "scalar") {
+    EXPECT_STREQ(PackedLinearIsa(), "scalar");
+  }
+}
+
 TEST(PackedLinearThreads, SameBitsForAnyThreadCount) {
-  if (!PackedLinearAvailable()) GTEST_SKIP() << "no AVX-512 on this CPU";
   std::mt19937 rng(3);
   const int m = 37, n = 1000, k = 96;
   auto x = Random(size_t(m) * k, rng), w = Random(size_t(n) * k, rng), b = Random(n, rng);
