@@ -70,8 +70,6 @@ void ReferenceLinear(const float* x, const float* w, const float* bias, float* y
   }
 }
 
-bool PackedLinearAvailable() { return true; }
-
 const char* PackedLinearIsa() {
   const CpuFeatures& f = GetCpuFeatures();
   return f.avx512bw ? "avx512" : f.avx2 ? "avx2" : "scalar";

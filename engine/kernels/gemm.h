@@ -41,9 +41,8 @@ struct PackedFloatMatrix {
 };
 constexpr int kPackedPanelRows = 16;
 
-// PackedLinear runs on every CPU (AVX-512, AVX2 + FMA, or portable std::fma), so this is always true; kept
-// for callers that decide whether to pack. PackedLinearIsa names the kernel: "avx512", "avx2" or "scalar".
-bool PackedLinearAvailable();
+// PackedLinear runs on every CPU (AVX-512, AVX2 + FMA, or portable std::fma); PackedLinearIsa names the
+// kernel it uses here: "avx512", "avx2" or "scalar".
 const char* PackedLinearIsa();
 // An uninitialized packed matrix (padding rows zero), then rows [begin, end) of w ([rows][cols], row-major,
 // pointing at row 0) packed into it, so that a caller can release w piece by piece. Uses the thread pool.
