@@ -13,7 +13,9 @@
 
 namespace dolmetsch::engine::testing {
 
-inline std::string FixtureModelDir() { return std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en"; }
+inline std::string FixtureModelDir() {
+  return std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en";
+}
 
 inline const nlohmann::json& Golden() {
   static const nlohmann::json golden = [] {
@@ -24,19 +26,27 @@ inline const nlohmann::json& Golden() {
 }
 
 // A copy of the fixture model without model.safetensors, so loading falls back to pytorch_model.bin.
+// Removed when the test process exits: ctest runs every test in its own process, so one copy is made per
+// test that asks for it.
 inline std::string TorchOnlyModelDir() {
   namespace fs = std::filesystem;
-  static const std::string dir = [] {
-    fs::path out = fs::temp_directory_path() / ("dolmetsch-torch-only-" + std::to_string(::getpid()));
-    fs::create_directories(out);
-    for (const auto& entry : fs::directory_iterator(FixtureModelDir())) {
-      const std::string name = entry.path().filename().string();
-      if (name == "model.safetensors" || name == "golden.json") continue;
-      fs::copy_file(entry.path(), out / name, fs::copy_options::overwrite_existing);
+  struct Copy {
+    fs::path dir;
+    Copy() : dir(fs::temp_directory_path() / ("dolmetsch-torch-only-" + std::to_string(::getpid()))) {
+      fs::create_directories(dir);
+      for (const auto& entry : fs::directory_iterator(FixtureModelDir())) {
+        const std::string name = entry.path().filename().string();
+        if (name == "model.safetensors" || name == "golden.json") continue;
+        fs::copy_file(entry.path(), dir / name, fs::copy_options::overwrite_existing);
+      }
     }
-    return out.string();
-  }();
-  return dir;
+    ~Copy() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  };
+  static const Copy copy;
+  return copy.dir.string();
 }
 
 // The two ways the fixture's weights are stored; tests run against both.

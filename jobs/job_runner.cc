@@ -20,6 +20,7 @@ JobRunner::~JobRunner() { Stop(); }
 
 void JobRunner::Start() {
   stopping_ = false;
+  claiming_ = true;
   for (int n = 0; n < std::max(1, options_.workers); ++n) threads_.emplace_back([this, n] { WorkerLoop(n); });
 }
 
@@ -28,6 +29,11 @@ void JobRunner::Stop() {
   Wake();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+}
+
+void JobRunner::StopClaiming() {
+  claiming_ = false;
+  Wake();
 }
 
 void JobRunner::Wake() {
@@ -44,7 +50,8 @@ void JobRunner::WorkerLoop(int n) {
       std::lock_guard<std::mutex> lock(wake_mu_);
       generation = wake_generation_;
     }
-    StatusOr<std::optional<store::JobRecord>> claimed = store_->ClaimJob(worker, options_.lease.count());
+    StatusOr<std::optional<store::JobRecord>> claimed = std::optional<store::JobRecord>();
+    if (claiming_) claimed = store_->ClaimJob(worker, options_.lease.count());
     if (claimed.ok() && claimed->has_value()) {
       RunJob(worker, **claimed);
       continue;

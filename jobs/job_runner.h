@@ -62,6 +62,8 @@ class JobRunner {
   // Stops the workers: running translations are cancelled, their checkpoints stay, their leases are left
   // to expire (or to be taken over at once by the same process when it starts again, see Wake).
   void Stop();
+  // Draining before a stop: the workers finish the jobs they run but claim no new one.
+  void StopClaiming();
   // Wakes idle workers (a job was just created), so they do not wait for the next poll.
   void Wake();
 
@@ -80,6 +82,7 @@ class JobRunner {
   const RunnerOptions options_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> claiming_{true};
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   uint64_t wake_generation_ = 0;

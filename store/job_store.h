@@ -45,12 +45,13 @@ bool IsFinal(JobState state);
 inline constexpr std::size_t kMaxWorkerBytes = 128;
 inline constexpr std::size_t kMaxJobErrorBytes = 1000;  // longer messages are cut
 inline constexpr int kMaxJobListLimit = 1000;
+inline constexpr int kJobPreviewChars = 200;  // ListJobs' text_de
 
 struct JobRecord {
   int64_t id = 0;
   std::string owner;
   JobState state = JobState::kQueued;
-  std::string text_de;  // empty unless asked for (GetJob with_text) or claimed
+  std::string text_de;  // empty unless asked for (GetJob with_text) or claimed; ListJobs: a preview
   std::string model;
   int64_t total_units = 0;  // 0 until the first worker has planned the text
   int64_t done_units = 0;   // units saved so far (all of them once done)
@@ -84,8 +85,9 @@ class JobStore {
   // The job (owned by `owner` unless nullopt); text_de only when `with_text`.
   virtual StatusOr<JobRecord> GetJob(int64_t id, const std::optional<std::string>& owner, bool with_text) = 0;
 
-  // The owner's jobs (all owners when nullopt), newest first, without texts; only queued and running ones
-  // when `active_only`. limit 1..kMaxJobListLimit.
+  // The owner's jobs (all owners when nullopt), newest first, each with only the first kJobPreviewChars
+  // characters of its text_de (enough to title it); only queued and running ones when `active_only`.
+  // limit 1..kMaxJobListLimit.
   virtual StatusOr<std::vector<JobRecord>> ListJobs(const std::optional<std::string>& owner, bool active_only,
                                                     int limit) = 0;
 

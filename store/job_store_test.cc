@@ -116,6 +116,20 @@ TEST_P(JobStoreTest, NewJobIsQueuedAndSeenOnlyByItsOwner) {
   EXPECT_EQ(jobs_->ListJobs(std::nullopt, false, 0).status().code(), Status::Code::kInvalidArgument);
 }
 
+TEST_P(JobStoreTest, ListedJobsCarryAPreviewOfTheirTextCutAtCharacters) {
+  Create("Das Haus ist groß.");
+  std::string long_text;
+  for (int i = 0; i < 300; ++i) long_text += "\xC3\xA4";  // "ä": two bytes, one character
+  Create(long_text);
+  auto listed = jobs_->ListJobs(std::string("alice"), true, 10);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  std::string preview;
+  for (int i = 0; i < kJobPreviewChars; ++i) preview += "\xC3\xA4";
+  EXPECT_EQ(listed->at(0).text_de, preview) << "the first kJobPreviewChars characters, never half of one";
+  EXPECT_EQ(listed->at(1).text_de, "Das Haus ist groß.");
+}
+
 TEST_P(JobStoreTest, CheckpointsSurviveAndTheHistoryRowIsWrittenOnce) {
   const JobRecord created = Create("Eins. Zwei. Drei.");
   const JobRecord job = ClaimOrDie("w1");

@@ -562,7 +562,8 @@ class MysqlStore final : public TranslationStore, public JobStore {
     if (limit < 1 || limit > kMaxJobListLimit) {
       return Status::InvalidArgument("limit must be 1.." + std::to_string(kMaxJobListLimit));
     }
-    std::string sql = std::string("SELECT ") + job_sql::kColumns + ", '' FROM jobs WHERE 1 = 1";
+    std::string sql = std::string("SELECT ") + job_sql::kColumns + ", SUBSTRING(text_de, 1, " +
+                      std::to_string(kJobPreviewChars) + ") FROM jobs WHERE 1 = 1";
     if (owner) sql += " AND owner = ?";
     if (active_only) sql += " AND state IN ('queued', 'running')";
     sql += " ORDER BY id DESC LIMIT ?";
@@ -578,7 +579,7 @@ class MysqlStore final : public TranslationStore, public JobStore {
       while (true) {
         DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
         if (!row) break;
-        StatusOr<JobRecord> job = ReadJob(st, false);
+        StatusOr<JobRecord> job = ReadJob(st, /*with_text=*/true);
         if (!job.ok()) {
           bad = job.status();
           continue;  // drain

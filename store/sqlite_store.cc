@@ -249,7 +249,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
     if (limit < 1 || limit > kMaxJobListLimit) {
       return Status::InvalidArgument("limit must be 1.." + std::to_string(kMaxJobListLimit));
     }
-    std::string sql = std::string("SELECT ") + job_sql::kColumns + ", '' FROM jobs WHERE 1 = 1";
+    std::string sql = std::string("SELECT ") + job_sql::kColumns + ", SUBSTR(text_de, 1, " +
+                      std::to_string(kJobPreviewChars) + ") FROM jobs WHERE 1 = 1";
     if (owner) sql += " AND owner = ?";
     if (active_only) sql += " AND state IN ('queued', 'running')";
     sql += " ORDER BY id DESC LIMIT ?";
@@ -263,7 +264,7 @@ class SqliteStore final : public TranslationStore, public JobStore {
     while (true) {
       DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
-      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, ReadJob(st, /*with_text=*/false));
+      DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, ReadJob(st, /*with_text=*/true));
       out.push_back(std::move(job));
     }
     return out;
@@ -369,7 +370,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
         history_id = job.history_id;
         return Status::Ok();
       }
-      if (job.state != JobState::kRunning || job.lease_owner != worker) return job_sql::LeaseLost(job, worker);
+      if (job.state != JobState::kRunning || job.lease_owner != worker)
+        return job_sql::LeaseLost(job, worker);
       const std::string key = JobClientKey(id);
       Stmt ins;
       DOLMETSCH_RETURN_IF_ERROR(
@@ -403,7 +405,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
     std::lock_guard<std::mutex> lock(mu_);
     return InTransaction([&]() -> Status {
       DOLMETSCH_ASSIGN_OR_RETURN(JobRecord job, GetJobLocked(id, std::nullopt, /*with_text=*/false));
-      if (job.state != JobState::kRunning || job.lease_owner != worker) return job_sql::LeaseLost(job, worker);
+      if (job.state != JobState::kRunning || job.lease_owner != worker)
+        return job_sql::LeaseLost(job, worker);
       return FinishLocked(id, JobState::kFailed, job_sql::CutError(error), 0);
     });
   }

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "http/server.h"
 #include "web/form.h"
@@ -221,16 +222,30 @@ json JobJson(const store::JobRecord& job, const JobText& text, double eta) {
 
 }  // namespace
 
-// GET /api/jobs/ID/events: polls the store from I/O-thread timers, reads on the worker pool.
+// A job's events, polled from the store by I/O-thread timers and read on the worker pool. Two shapes:
+//   kJobEvents     GET /api/jobs/ID/events: `progress` with ids (resumable), then `end`; the stream ends
+//                  when the server starts shutting down (clients reconnect, maybe to another replica).
+//   kTranslateApi  POST /api/translate: `job` first, `progress` {"done","total"}, then `done` or `error` as
+//                  the direct translation answered them; kept while the server drains (its job keeps
+//                  running here until the grace ends), then a 503 `error` naming the job to follow.
 class JobApi::EventStream : public std::enable_shared_from_this<EventStream> {
  public:
+  enum class Style { kJobEvents, kTranslateApi };
+
   EventStream(JobApi* api, std::shared_ptr<http::Exchange> exchange, int64_t id,
-              std::optional<std::string> owner, int64_t next_index)
+              std::optional<std::string> owner, int64_t next_index, Style style)
       : api_(api),
         exchange_(std::move(exchange)),
         id_(id),
         owner_(std::move(owner)),
-        next_index_(next_index) {}
+        next_index_(next_index),
+        style_(style),
+        open_streams_(style == Style::kTranslateApi ? api->translate_streams_ : nullptr) {
+    if (open_streams_) ++*open_streams_;
+  }
+  ~EventStream() {
+    if (open_streams_) --*open_streams_;
+  }
 
   void Begin() {
     last_write_ = Clock::now();
@@ -241,10 +256,21 @@ class JobApi::EventStream : public std::enable_shared_from_this<EventStream> {
   void Schedule() {
     auto self = shared_from_this();
     exchange_->After(api_->options_.events_poll, [self] {
-      if (self->exchange_->client_gone() || self->api_->stopping_.load()) {
-        self->exchange_->End();
-        return;
+      if (self->exchange_->client_gone()) return self->exchange_->End();
+      if (self->api_->stopping_.load()) {
+        if (self->style_ == Style::kTranslateApi) {
+          self->Send(
+              "", "error",
+              json{{"error", "This server is restarting. Nothing is lost: the translation continues as job " +
+                                 std::to_string(self->id_) + "; follow it at /jobs/" +
+                                 std::to_string(self->id_) + "."},
+                   {"status", 503},
+                   {"job_id", self->id_},
+                   {"page_url", "/jobs/" + std::to_string(self->id_)}});
+        }
+        return self->exchange_->End();
       }
+      if (self->api_->draining_.load() && self->style_ == Style::kJobEvents) return self->exchange_->End();
       if (self->exchange_->queued_bytes() > kMaxQueuedEventBytes) {  // the client reads slowly: wait
         self->KeepAlive();
         return self->Schedule();
@@ -276,7 +302,11 @@ class JobApi::EventStream : public std::enable_shared_from_this<EventStream> {
     StatusOr<store::JobRecord> job = store.GetJob(id_, owner_, false);
     if (!job.ok()) {
       if (job.status().code() == Status::Code::kNotFound) {  // deleted meanwhile
-        Send("", "end", json{{"status", "deleted"}, {"error", kNoSuchJob}});
+        if (style_ == Style::kTranslateApi) {
+          Send("", "error", json{{"error", kNoSuchJob}, {"status", 404}, {"job_id", id_}});
+        } else {
+          Send("", "end", json{{"status", "deleted"}, {"error", kNoSuchJob}});
+        }
         return exchange_->End();
       }
       KeepAlive();  // the database hiccuped: try again at the next poll
@@ -299,18 +329,23 @@ class JobApi::EventStream : public std::enable_shared_from_this<EventStream> {
           if (eta < 0) {
             eta = EstimateSeconds(done, total, done, static_cast<double>(UnixNow() - job->created_at_unix));
           }
-          Send(std::to_string(done), "progress",
-               json{{"index", unit.index},
-                    {"done", done},
-                    {"total", total},
-                    {"piece", unit.text_en},
-                    {"eta_seconds", eta < 0 ? json(nullptr) : json(static_cast<int64_t>(eta + 0.5))}});
+          if (style_ == Style::kTranslateApi) {
+            Send("", "progress", json{{"done", done}, {"total", total}});
+          } else {
+            Send(std::to_string(done), "progress",
+                 json{{"index", unit.index},
+                      {"done", done},
+                      {"total", total},
+                      {"piece", unit.text_en},
+                      {"eta_seconds", eta < 0 ? json(nullptr) : json(static_cast<int64_t>(eta + 0.5))}});
+          }
           ++next_index_;
         }
       }
       KeepAlive();
       return Schedule();
     }
+    if (style_ == Style::kTranslateApi) return SendTranslateApiEnd(*job);
     // The job ended. Its pieces are gone (the store drops them when a job finishes), so a done job's
     // whole translation comes with the end event: a client that missed the last pieces has it all.
     json end = {{"status", std::string(store::JobStateName(job->state))},
@@ -327,11 +362,56 @@ class JobApi::EventStream : public std::enable_shared_from_this<EventStream> {
     exchange_->End();
   }
 
+  // /api/translate's last event, as the direct translation sent it (docs/web.md).
+  void SendTranslateApiEnd(const store::JobRecord& job) {
+    const std::string page_url = "/jobs/" + std::to_string(id_);
+    if (job.state == store::JobState::kDone) {
+      // The last pieces may have finished between two polls (a done job's pieces are gone): their counts
+      // still come one per sentence, as the direct translation sent them.
+      std::string counts;  // one write for them all
+      for (int64_t done = next_index_ + 1; done <= job.total_units; ++done) {
+        counts +=
+            "event: progress\ndata: " + json{{"done", done}, {"total", job.total_units}}.dump() + "\n\n";
+      }
+      if (!counts.empty()) exchange_->Write(std::move(counts));
+      StatusOr<std::string> text = api_->store_->HistoryText(job.history_id, owner_);
+      if (!text.ok()) {  // done, but its row cannot be read right now: point to it
+        Send("", "error",
+             json{{"error",
+                   "The translation is done and saved, but the history database did not answer; "
+                   "find it at " +
+                       page_url + "."},
+                  {"status", 503},
+                  {"job_id", id_},
+                  {"page_url", page_url}});
+        return exchange_->End();
+      }
+      Send("", "done",
+           json{{"text_en", *text},
+                {"model", job.model},
+                {"sentences", job.total_units},
+                {"saved", true},
+                {"journaled", false},
+                {"id", job.history_id},
+                {"job_id", id_}});
+    } else if (job.state == store::JobState::kCancelled) {
+      Send("", "error", json{{"error", "The translation was cancelled."}, {"status", 409}, {"job_id", id_}});
+    } else {
+      Send("", "error",
+           json{{"error", job.error.empty() ? "The translation failed." : job.error},
+                {"status", 502},
+                {"job_id", id_}});
+    }
+    exchange_->End();
+  }
+
   JobApi* api_;
   std::shared_ptr<http::Exchange> exchange_;
   const int64_t id_;
   const std::optional<std::string> owner_;
   int64_t next_index_;
+  const Style style_;
+  const std::shared_ptr<std::atomic<int>> open_streams_;  // JobApi's count of /api/translate streams
   // Used by the one Poll or timer at a time.
   Clock::time_point last_write_{};
   bool first_seen_ = false;
@@ -353,12 +433,71 @@ JobApi::~JobApi() { Stop(); }
 
 void JobApi::Start() {
   stopping_ = false;
+  draining_ = false;
   if (options_.run_workers) runner_->Start();
 }
 
+void JobApi::Drain() {
+  draining_ = true;
+  runner_->StopClaiming();
+}
+
 void JobApi::Stop() {
-  stopping_ = true;
+  if (stopping_.exchange(true)) return;
   runner_->Stop();
+  // The /api/translate streams send their 503 from their next timer; give them that long before the
+  // server closes the connections.
+  const auto deadline = Clock::now() + 4 * options_.events_poll + std::chrono::seconds(1);
+  while (translate_streams_->load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool JobApi::StreamTranslation(const std::shared_ptr<http::Exchange>& exchange, const std::string& owner,
+                               const std::optional<std::string>& owner_scope, const std::string& text) {
+  http::Response& res = exchange->response();
+  std::string model;
+  if (Status ready = app_->translator_.Ready(&model); !ready.ok()) {
+    std::cerr << "web: jobs: the translator is not ready: " << ready.ToString() << "\n";
+    res.Set("Retry-After", "5");
+    SendJsonError(res, 503,
+                  "The translator is not available right now (it may be starting or busy); try again in a "
+                  "moment.");
+    return true;
+  }
+  StatusOr<store::JobRecord> job = store_->CreateJob({owner, text, model});
+  if (!job.ok() && job.status().code() == Status::Code::kUnavailable) {
+    std::cerr << "web: jobs: no job database (" << job.status().ToString() << "); translating directly\n";
+    return false;
+  }
+  if (!job.ok()) {
+    std::cerr << "web: jobs: creating a job failed: " << job.status().ToString() << "\n";
+    if (job.status().code() == Status::Code::kInvalidArgument) {
+      SendJsonError(res, 400, job.status().message());
+    } else {
+      SendJsonError(res, 503, "The job database is not reachable right now; try again in a moment.");
+    }
+    return true;
+  }
+  runner_->Wake();
+  const std::string id = std::to_string(job->id);
+  res.status = 200;
+  res.Set("Content-Type", "text/event-stream");
+  res.Set("X-Accel-Buffering", "no");
+  exchange->Defer();
+  exchange->BeginStream();
+  exchange->Write("event: job\ndata: " +
+                  json{{"id", job->id},
+                       {"status_url", JobUrl(job->id)},
+                       {"events_url", JobUrl(job->id) + "/events"},
+                       {"page_url", "/jobs/" + id}}
+                      .dump() +
+                  "\n\n");
+  exchange->fields()["job_id"] = job->id;
+  auto stream = std::make_shared<EventStream>(this, exchange, job->id, owner_scope, 0,
+                                              EventStream::Style::kTranslateApi);
+  stream->Begin();
+  return true;
 }
 
 void JobApi::InstallRoutes(http::Server& server) {
@@ -528,7 +667,8 @@ void JobApi::HandleEvents(const std::shared_ptr<http::Exchange>& exchange) {
   exchange->Defer();
   exchange->BeginStream();
   exchange->Write("retry: 2000\n\n");
-  auto stream = std::make_shared<EventStream>(this, exchange, *id, ctx.owner_scope, from);
+  auto stream = std::make_shared<EventStream>(this, exchange, *id, ctx.owner_scope, from,
+                                              EventStream::Style::kJobEvents);
   stream->Begin();
 }
 

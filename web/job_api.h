@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "jobs/job_runner.h"
@@ -66,12 +67,21 @@ class JobApi {
   void InstallRoutes(http::Server& server);
   // Starts the workers (when run_workers).
   void Start();
-  // Ends the event streams (clients reconnect elsewhere) and stops the workers: translations in flight are
-  // cancelled, their checkpoints stay for the next start or another replica. Call before the store closes.
+  // The server stops accepting: job event streams end (clients reconnect elsewhere), the workers claim no
+  // new job but finish the ones they run, and /api/translate streams follow them.
+  void Drain();
+  // Stops the workers (translations in flight are cancelled; their checkpoints stay for the next start or
+  // another replica) and ends every stream, /api/translate ones with a 503 event naming their job. Call
+  // before the server stops and the store closes. Later calls do nothing.
   void Stop();
 
   // POST /translate for the form (without JavaScript).
   void HandleTranslateForm(const http::Request& req, http::Response& res);
+  // POST /api/translate once the request is checked: the text becomes a job and the answer streams its
+  // progress in /api/translate's event shapes (docs/web.md). The job stays when the client leaves (it ends
+  // in the history). Returns false, having sent nothing, when there is no job database.
+  bool StreamTranslation(const std::shared_ptr<http::Exchange>& exchange, const std::string& owner,
+                         const std::optional<std::string>& owner_scope, const std::string& text);
 
   jobs::JobRunner* runner() { return runner_.get(); }
 
@@ -92,7 +102,10 @@ class JobApi {
   std::unique_ptr<AppJobStore> store_;
   std::unique_ptr<HttpPieceTranslator> translator_;
   std::unique_ptr<jobs::JobRunner> runner_;
+  std::atomic<bool> draining_{false};
   std::atomic<bool> stopping_{false};
+  // Open /api/translate streams (shared: a stream may outlive a Stop that gave up waiting for it).
+  std::shared_ptr<std::atomic<int>> translate_streams_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace dolmetsch::web

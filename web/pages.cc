@@ -228,8 +228,11 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
                                                      std::to_string(job.total_units) + " sentences"
                                                : "not started";
       const std::string state(store::JobStateName(job.state));
-      body += "<li class=\"job\" id=\"job-" + id + "\"><a href=\"/jobs/" + id + "\">Job " + id +
-              "</a> <span class=\"badge " + EscapeHtml(state) + "\">" + EscapeHtml(state) + "</span>";
+      // Titled like the history entries below it (by its first words); "Job N" only without a text.
+      const std::string title = job.text_de.empty() ? "Job " + id : EntryTitle(job.text_de);
+      body += "<li class=\"job\" id=\"job-" + id + "\"><a href=\"/jobs/" + id + "\" lang=\"de\">" +
+              EscapeHtml(title) + "</a> <span class=\"badge " + EscapeHtml(state) + "\">" +
+              EscapeHtml(state) + "</span>";
       if (job.total_units > 0) {
         body += "<progress max=\"" + std::to_string(job.total_units) + "\" value=\"" +
                 std::to_string(job.done_units) + "\" aria-label=\"Sentences translated, job " + id +

@@ -152,6 +152,27 @@ TEST(PagesTest, HistoryEntriesAreTitledTimedAndLabelled) {
   EXPECT_NE(html.find("name=\"confirmed\" value=\"\""), std::string::npos);
 }
 
+TEST(PagesTest, RunningJobsAreTitledByTheirFirstWordsEscaped) {
+  HistoryView view;
+  store::JobRecord running;
+  running.id = 41;
+  running.state = store::JobState::kRunning;
+  running.text_de = "<b>Sehr geehrte</b> Damen und Herren,\nwir schreiben Ihnen wegen Ihrer Bestellung.";
+  running.total_units = 10;
+  running.done_units = 3;
+  running.created_at_unix = 1700000000;
+  store::JobRecord queued;
+  queued.id = 42;  // no preview (e.g. an older store): its number
+  view.active_jobs = {running, queued};
+  std::string html = RenderHistoryPage(Context(), view);
+  EXPECT_NE(html.find("<a href=\"/jobs/41\" lang=\"de\">&lt;b&gt;Sehr geehrte&lt;/b&gt; Damen und Herren,"),
+            std::string::npos)
+      << html;
+  EXPECT_EQ(html.find("<b>Sehr"), std::string::npos);
+  EXPECT_NE(html.find("<a href=\"/jobs/42\" lang=\"de\">Job 42</a>"), std::string::npos);
+  EXPECT_NE(html.find("3 of 10 sentences"), std::string::npos);
+}
+
 TEST(PagesTest, EntryPageIsTitledByItsFirstWords) {
   store::TranslationRecord record;
   record.id = 11;

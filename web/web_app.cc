@@ -349,7 +349,11 @@ void WebApp::HandleTranslateApi(const std::shared_ptr<http::Exchange>& exchange)
   if (IsBlank(text)) return fail(400, "Enter some German text to translate.");
   if (std::string too_long = TooLongMessage(text); !too_long.empty()) return fail(413, too_long);
 
-  // The stream: this worker thread waits for the translator and forwards its progress.
+  // With a job database the text becomes a job and this answer follows it without holding a thread.
+  if (jobs_ != nullptr && jobs_->StreamTranslation(exchange, ctx.owner_for_insert, ctx.owner_scope, text)) {
+    return;
+  }
+  // Without one: this worker thread waits for the translator and forwards its progress.
   res.status = 200;
   res.Set("Content-Type", "text/event-stream");
   res.Set("X-Accel-Buffering", "no");
@@ -684,8 +688,9 @@ Status WebApp::Listen() {
 }
 
 void WebApp::StopAccepting() {
-  // Job event streams end (their clients reconnect to another replica), running jobs keep their checkpoint.
-  if (jobs_ != nullptr) jobs_->Stop();
+  // Job event streams end (their clients reconnect to another replica); running jobs go on until Stop, which
+  // leaves their checkpoints to the next start or another replica.
+  if (jobs_ != nullptr) jobs_->Drain();
   if (server_ != nullptr && !stopped_.load()) server_->StopAccepting();
 }
 

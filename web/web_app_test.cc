@@ -40,6 +40,7 @@ class Browser {
     Remember(res);
     return res;
   }
+  void set_read_timeout_ms(int ms) { client_.set_read_timeout(ms / 1000, (ms % 1000) * 1000); }
   // Loads the translate page and returns its CSRF token.
   std::string Token() {
     auto res = Get("/");
@@ -390,6 +391,8 @@ TEST_F(WebAppTest, ApiStreamsProgressAndFinalEvent) {
   auto res = browser.Post("/api/translate", {{"text", "Eins. Zwei. Drei."}}, {{"X-CSRF-Token", token}});
   ASSERT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/event-stream");
+  // The text ran as a job: its first event names it.
+  EXPECT_EQ(res->body.rfind("event: job\ndata: {\"events_url\":\"/api/jobs/", 0), 0u) << res->body;
   EXPECT_NE(res->body.find("event: progress\ndata: {\"done\":3,\"total\":3}"), std::string::npos);
   size_t done = res->body.find("event: done\ndata: ");
   ASSERT_NE(done, std::string::npos);
@@ -398,14 +401,48 @@ TEST_F(WebAppTest, ApiStreamsProgressAndFinalEvent) {
   EXPECT_EQ(event["text_en"], "EN(Eins.) EN(Zwei.) EN(Drei.)");
   EXPECT_EQ(event["saved"], true);
   EXPECT_GT(event["id"].get<int64_t>(), 0);
+  EXPECT_GT(event["job_id"].get<int64_t>(), 0);
+  EXPECT_EQ(event["sentences"], 3);
   EXPECT_FALSE(event.contains("notice"));
 
   res = browser.Post("/api/translate", {{"text", "STREAMERROR. x"}}, {{"X-CSRF-Token", token}});
   EXPECT_NE(res->body.find("event: error"), std::string::npos);
-  EXPECT_NE(res->body.find("backend exploded"), std::string::npos);
-  res = browser.Post("/api/translate", {{"text", "FAIL503"}}, {{"X-CSRF-Token", token}});
-  EXPECT_NE(res->body.find("event: error"), std::string::npos);
-  EXPECT_NE(res->body.find("\"status\":503"), std::string::npos);
+  EXPECT_NE(res->body.find("The translator failed on this text"), std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("\"status\":502"), std::string::npos);
+  EXPECT_EQ(res->body.find("backend exploded"), std::string::npos) << "the backend's words go to the log";
+  // A translator that is not ready: a JSON 503 at once, no job (a job would wait for it).
+  fake_.set_ready(false);
+  res = browser.Post("/api/translate", {{"text", "Noch nicht."}}, {{"X-CSRF-Token", token}});
+  EXPECT_EQ(res->status, 503);
+  EXPECT_NE(res->body.find("not available right now"), std::string::npos) << res->body;
+  EXPECT_EQ(res->get_header_value("Retry-After"), "5");
+  fake_.set_ready(true);
+}
+
+// /api/translate runs the text as a job: a client that leaves halfway loses nothing, the job finishes and
+// its translation is in the history, once.
+TEST_F(WebAppTest, ApiClientThatLeavesHalfwayStillGetsItsTranslationIntoTheHistory) {
+  Start();
+  fake_.set_slow_ms(100);
+  Browser browser(port());
+  std::string token = browser.Token();
+  browser.set_read_timeout_ms(350);  // leaves after the first few sentences
+  auto res = browser.Post("/api/translate", {{"text", "SLOW Eins. Zwei. Drei. Vier. Fünf. Sechs. Sieben."}},
+                          {{"X-CSRF-Token", token}});
+  EXPECT_FALSE(res) << "the client was meant to leave before the end";
+  browser.set_read_timeout_ms(20000);
+  json rows;
+  for (int i = 0; i < 200; ++i) {
+    rows = json::parse(browser.Get("/history/export.json")->body);
+    if (rows["count"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(rows["count"], 1) << rows.dump();
+  EXPECT_EQ(rows["translations"][0]["text_en"],
+            "EN(SLOW Eins.) EN(Zwei.) EN(Drei.) EN(Vier.) EN(Fünf.) EN(Sechs.) EN(Sieben.)")
+      << rows.dump();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(json::parse(browser.Get("/history/export.json")->body)["count"], 1) << "exactly once";
 }
 
 TEST_F(WebAppTest, DatabaseDownJournalsAndStillAnswers) {
