@@ -32,7 +32,10 @@ class FakeTranslator {
         return;
       }
       std::string text = body["text"].get<std::string>();
-      last_authorization_ = req.get_header_value("Authorization");
+      {
+        std::lock_guard<std::mutex> lock(mu_);  // requests are served on several threads
+        last_authorization_ = req.get_header_value("Authorization");
+      }
       if (text.find("FAIL503") != std::string::npos) {
         res.status = 503;
         res.set_content(R"({"error":"model is loading"})", "application/json");
@@ -120,7 +123,10 @@ class FakeTranslator {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_.load(); }
   void set_ready(bool ready) { ready_ = ready; }
-  std::string last_authorization() const { return last_authorization_; }
+  std::string last_authorization() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_authorization_;
+  }
   int sentences_sent() const { return sentences_sent_.load(); }
   void set_slow_ms(int ms) { slow_ms_ = ms; }
   // skip_segments of every request, in order (read after the requests ended).
