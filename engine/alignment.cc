@@ -39,6 +39,7 @@ std::vector<int> HardAlignment(const std::vector<float>& weights, int target_len
 
 std::vector<ByteRange> LocatePieces(const std::vector<std::string>& pieces, std::string_view text) {
   std::vector<ByteRange> out(pieces.size());
+  std::vector<bool> bare_word_start(pieces.size(), false);
   std::size_t cursor = 0;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     std::string_view piece = pieces[i];
@@ -47,6 +48,7 @@ std::vector<ByteRange> LocatePieces(const std::vector<std::string>& pieces, std:
     while (at < text.size() && IsSpace(text[at])) ++at;
     if (piece.empty()) {
       out[i] = {at, at};
+      bare_word_start[i] = !pieces[i].empty();
       continue;
     }
     if (text.compare(at, piece.size(), piece) == 0) {
@@ -63,6 +65,10 @@ std::vector<ByteRange> LocatePieces(const std::vector<std::string>& pieces, std:
       out[i] = {cursor, cursor};
     }
   }
+  // A bare "▁" (sentencepiece splits "▁s" into "▁" + "s" when the vocabulary lacks "▁s") starts the word of
+  // the piece after it: it gets that piece's bytes, so a token aligned to it is not lost.
+  for (std::size_t i = pieces.size(); i-- > 1;)
+    if (bare_word_start[i - 1] && !out[i].empty()) out[i - 1] = out[i];
   return out;
 }
 

@@ -69,7 +69,8 @@ std::vector<int> HardAlignment(const std::vector<float>& weights, int target_len
 // the whitespace before a word and is not part of the range; whitespace in the text is skipped). A piece
 // that does not appear as it is (text changed by normalization or decoding clean-up) is looked for a few
 // bytes ahead; when it is not found there it gets an empty range and the next piece goes on from where the
-// last one ended. Never fails; the ranges are increasing and on the text's bytes.
+// last one ended. A piece that is a bare "▁" gets the bytes of the piece after it (the word it starts).
+// Never fails; the ranges are in the text, in order (a bare "▁" shares its range with the next piece).
 std::vector<ByteRange> LocatePieces(const std::vector<std::string>& pieces, std::string_view text);
 
 // Pairs of (target token bytes, source token bytes) for every target token whose bytes and whose aligned
