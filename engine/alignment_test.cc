@@ -14,6 +14,8 @@
 #include "engine/io/weights.h"
 #include "engine/marian_model.h"
 #include "engine/ops.h"
+#include "engine/search.h"
+#include "engine/tokenizer.h"
 #include "engine/translator.h"
 
 namespace dolmetsch::engine {
@@ -389,6 +391,42 @@ TEST_P(TranslatorAlignmentTest, BadMethodsAreRefused) {
   EXPECT_EQ(translator_->Translate({"Hallo"}, o).status().code(), Status::Code::kInvalidArgument);
   o.alignment.method = {translator_->config().decoder_layers, {}};
   EXPECT_EQ(translator_->Translate({"Hallo"}, o).status().code(), Status::Code::kInvalidArgument);
+}
+
+// Search used directly: empty head flags mean every head; a layer the model does not have is ignored.
+TEST(SearchAlignmentTest, EmptyHeadFlagsAreAllHeadsAndAMissingLayerIsIgnored) {
+  auto config = ModelConfig::Load(testing::FixtureModelDir());
+  ASSERT_TRUE(config.ok());
+  auto model = MarianModel::Load(testing::FixtureModelDir(), *config);
+  ASSERT_TRUE(model.ok());
+  auto tokenizer = MarianTokenizer::Load(testing::FixtureModelDir());
+  ASSERT_TRUE(tokenizer.ok());
+  const std::vector<int> ids = (*tokenizer)->Encode("Der Hund bellt.");
+  EncoderOutput enc;
+  ASSERT_TRUE((*model)->Encode({ids}, &enc));
+  for (int beams : {1, 3}) {
+    SearchOptions o = SearchOptions::FromConfig(*config);
+    o.num_beams = beams;
+    o.max_length = 12;
+    o.alignment_layer = config->decoder_layers;  // no such layer
+    std::vector<std::vector<SearchHypothesis>> found = Search(**model, enc, o);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_TRUE(found[0][0].attention.empty());
+    o.alignment_layer = 0;
+    o.alignment_heads.clear();
+    found = Search(**model, enc, o);
+    const SearchHypothesis& h = found[0][0];
+    const size_t S = ids.size();
+    ASSERT_EQ(h.attention.size(), h.ids.size() * S) << beams;
+    for (size_t t = 0; t < h.ids.size(); ++t) {
+      double sum = 0;
+      for (size_t j = 0; j < S; ++j) sum += h.attention[t * S + j];
+      EXPECT_NEAR(sum, 1.0, 1e-5) << beams << " " << t;
+    }
+    // The same as naming every head.
+    o.alignment_heads.assign(config->decoder_attention_heads, 1);
+    EXPECT_EQ(Search(**model, enc, o)[0][0].attention, h.attention) << beams;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Engine, TranslatorAlignmentTest,

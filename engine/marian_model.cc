@@ -498,7 +498,8 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
         const size_t head = (static_cast<size_t>(b) * H + h) * S * hd;
         const kernels::KeyValueView kv{st->cross_k[l].data() + head, st->cross_v[l].data() + head, hd};
         kernels::AttendOne(&st->q[r * d + h * hd], kv, len, hd, scores, &st->attn[r * d + h * hd]);
-        if (align && st->align_heads[h]) {
+        const int flags = static_cast<int>(st->align_heads.size());
+        if (align && (flags == 0 || (h < flags && st->align_heads[h]))) {
           float sum = 0.0f;
           for (int j = 0; j < len; ++j) sum += scores[j];
           const float inv = 1.0f / sum;

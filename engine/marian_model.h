@@ -103,7 +103,7 @@ struct DecoderState {
   // or past the row's source length 0): the cross-attention probabilities of decoder layer align_layer
   // averaged over the heads with align_heads[h] set, for this step's query of row r.
   int align_layer = -1;
-  std::vector<char> align_heads;  // one flag per decoder head
+  std::vector<char> align_heads;  // one flag per decoder head (empty: all heads)
   std::vector<float> align;
   // Scratch, sized on first use (scores: one attention row per parallel task).
   std::vector<float> x, q, k, v, attn, proj, ffn, scores;

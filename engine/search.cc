@@ -263,9 +263,10 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
   if (active.empty()) return out;
   DecoderState st;
   model.StartDecoding(enc, active, &st, LongestMaxLength(o, B) - 1);
-  st.align_layer = o.alignment_layer;
+  const bool align = o.alignment_layer >= 0 && o.alignment_layer < model.config().decoder_layers;
+  st.align_layer = align ? o.alignment_layer : -1;
   st.align_heads = o.alignment_heads;
-  std::vector<std::vector<float>> attention(o.alignment_layer >= 0 ? B : 0);  // per input, a row per step
+  std::vector<std::vector<float>> attention(align ? B : 0);  // per input, a row per step
   std::vector<std::vector<int>> prefix(B, std::vector<int>{o.decoder_start_token_id});
   std::vector<double> sum_logprobs(B, 0.0);
   std::vector<float> logits(static_cast<size_t>(active.size()) * V);
@@ -356,9 +357,9 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
   for (int r = 0; r < A * K; ++r) row_batch[r] = active[r / K];
   DecoderState st;
   model.StartDecoding(enc, row_batch, &st, LongestMaxLength(o, B) - 1);
-  st.align_layer = o.alignment_layer;
+  const bool align = o.alignment_layer >= 0 && o.alignment_layer < model.config().decoder_layers;
+  st.align_layer = align ? o.alignment_layer : -1;
   st.align_heads = o.alignment_heads;
-  const bool align = o.alignment_layer >= 0;
   AttentionTrace trace(enc.max_len);
   std::vector<int> step_parents;  // per row of the coming step: its row in the step before
 

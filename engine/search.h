@@ -43,7 +43,8 @@ struct SearchOptions {
   std::vector<const CancelToken*> input_cancel;
 
   // Word alignment (engine/alignment.h): the decoder layer whose cross-attention is kept (-1: none) and
-  // one flag per head (the heads averaged). With a layer, every hypothesis gets `attention`.
+  // one flag per head (the heads averaged; empty: all). With a layer below the model's decoder layers, every
+  // hypothesis gets `attention`; any other layer is ignored.
   int alignment_layer = -1;
   std::vector<char> alignment_heads;
 
