@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   app.add_option("--force", force,
                  "new tokens per sentence: 'source' = min(64, longest source in batch), 'none' = until EOS, "
                  "or a number");
+  app.add_flag("--alignment", o.alignment, "also compute the word alignment of every hypothesis");
   CLI11_PARSE(app, argc, argv);
   o.compute_type = *dolmetsch::engine::ParseComputeType(compute_type);
   if (force == "source") {
@@ -42,12 +43,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf(
-      "compute_type=%s beam=%d batch=%d threads=%d sentences=%ld target_tokens=%ld load_s=%.3f "
+      "compute_type=%s alignment=%d beam=%d batch=%d threads=%d sentences=%ld target_tokens=%ld load_s=%.3f "
       "translate_s=%.3f "
       "tokens_per_s=%.1f sentences_per_s=%.2f peak_rss_mib=%.1f cpu_s=%.3f tokens_per_cpu_s=%.1f\n",
-      dolmetsch::engine::ComputeTypeName(o.compute_type), o.beam_size, o.batch_size, o.threads, r->sentences,
-      r->target_tokens, r->load_seconds, r->translate_seconds, r->TokensPerSecond(), r->SentencesPerSecond(),
-      r->peak_rss_kib / 1024.0, r->translate_cpu_seconds,
+      dolmetsch::engine::ComputeTypeName(o.compute_type), o.alignment ? 1 : 0, o.beam_size, o.batch_size,
+      o.threads, r->sentences, r->target_tokens, r->load_seconds, r->translate_seconds, r->TokensPerSecond(),
+      r->SentencesPerSecond(), r->peak_rss_kib / 1024.0, r->translate_cpu_seconds,
       r->translate_cpu_seconds > 0 ? r->target_tokens / r->translate_cpu_seconds : 0.0);
   return 0;
 }

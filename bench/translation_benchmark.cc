@@ -59,6 +59,7 @@ StatusOr<FileBenchmarkResult> RunFileBenchmark(const FileBenchmarkOptions& optio
     }
     engine::TranslateOptions t;
     t.beam_size = options.beam_size;
+    t.alignment.enabled = options.alignment;
     if (options.force == FileBenchmarkOptions::ForceTokens::kSourceLength)
       t.forced_new_tokens = std::min(64, longest);
     if (options.force == FileBenchmarkOptions::ForceTokens::kFixed)

@@ -28,6 +28,7 @@ struct FileBenchmarkOptions {
   enum class ForceTokens { kNone, kSourceLength, kFixed };
   ForceTokens force = ForceTokens::kSourceLength;
   int fixed_new_tokens = 0;
+  bool alignment = false;  // ask for the word alignment (engine/alignment.h), to measure its cost
 };
 
 struct FileBenchmarkResult {

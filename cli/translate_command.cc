@@ -8,8 +8,10 @@
 //
 // Line mode (default): one output line per input line; empty input lines stay empty.
 // --jsonl: each input line is {"text": ...}; each output line {"translation", "source_ids", "target_ids",
-// "score"} (plus "hypotheses" with --n-best K), or {"error": ...} for a malformed line, so output lines
-// always pair with input lines. Exit status 1 when any line failed, 2 when the model cannot be loaded.
+// "score"} (plus "hypotheses" with --n-best K; with --alignment "alignment": the source position of each
+// target id, and "aligned_bytes": [target begin, end, source begin, end] byte ranges, engine/alignment.h),
+// or {"error": ...} for a malformed line, so output lines always pair with input lines. Exit status 1 when
+// any line failed, 2 when the model cannot be loaded.
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -40,6 +42,7 @@ struct TranslateFlags {
   int max_length = 0;
   int n_best = 1;
   bool jsonl = false;
+  bool alignment = false;  // --jsonl: add the word alignment of the best hypothesis
   // Document mode (text/document_runner.h).
   bool document = false;
   std::string input_file;
@@ -51,6 +54,7 @@ struct TranslateFlags {
   std::string file;
   std::string out_file;
   std::string format;
+  bool no_alignment = false;  // place inline spans proportionally instead of by the engine's alignment
 };
 
 // One pending input line: either text to translate or an error to report in its place.
@@ -70,6 +74,7 @@ class LineTranslator {
     options_.beam_size = flags.beam_size;
     options_.max_length = flags.max_length;
     options_.num_hypotheses = flags.n_best;
+    options_.alignment.enabled = flags.alignment;
   }
 
   void Add(Line line) {
@@ -116,8 +121,17 @@ class LineTranslator {
       if (!line.error.empty()) {
         out = {{"error", line.error}};
       } else if (translated) {
-        out = HypothesisJson(result.hypotheses[0]);
+        const engine::Hypothesis& best = result.hypotheses[0];
+        out = HypothesisJson(best);
         out["source_ids"] = result.source_ids;
+        if (flags_.alignment) {
+          out["alignment"] = best.alignment;
+          out["aligned_bytes"] = nlohmann::json::array();
+          for (const engine::AlignedBytes& a :
+               engine::AlignedByteRanges(best.alignment, best.target_bytes, result.source_bytes)) {
+            out["aligned_bytes"].push_back({a.target.begin, a.target.end, a.source.begin, a.source.end});
+          }
+        }
         if (flags_.n_best > 1) {
           out["hypotheses"] = nlohmann::json::array();
           for (const auto& h : result.hypotheses) out["hypotheses"].push_back(HypothesisJson(h));
@@ -186,7 +200,9 @@ int RunDocument(const TranslateFlags& flags) {
 
 // The engine as markup's translate callback: sentences in batches sorted by length, each batch's output
 // bounded like the document pipeline's; a sentence over --max-segment-tokens goes through the document
-// pipeline alone, which splits it at clause boundaries.
+// pipeline alone, which splits it at clause boundaries (and gets no alignment: its spans are placed
+// proportionally). Each other sentence comes with the engine's word alignment (engine/alignment.h) as byte
+// ranges of the sentence and its translation, which markup projects the inline spans with.
 markup::TranslateFn EngineCallback(text::EngineSentenceTranslator& engine, const TranslateFlags& flags) {
   return [&engine, &flags](const std::vector<std::string>& sentences)
              -> StatusOr<std::vector<markup::SentenceTranslation>> {
@@ -219,8 +235,19 @@ markup::TranslateFn EngineCallback(text::EngineSentenceTranslator& engine, const
       text::BatchOptions options;
       options.output_factor = flags.max_output_factor;
       options.output_slack = 8;
-      DOLMETSCH_ASSIGN_OR_RETURN(auto translated, engine.TranslateBatch(batch, options));
-      for (std::size_t k = start; k < stop; ++k) out[order[k]].text = std::move(translated[k - start]);
+      DOLMETSCH_ASSIGN_OR_RETURN(auto translated,
+                                 engine.TranslateBatchResults(batch, options, !flags.no_alignment));
+      for (std::size_t k = start; k < stop; ++k) {
+        engine::TranslationResult& result = translated[k - start];
+        if (result.hypotheses.empty()) continue;
+        engine::Hypothesis& best = result.hypotheses[0];
+        markup::SentenceTranslation& sentence = out[order[k]];
+        for (const engine::AlignedBytes& a :
+             engine::AlignedByteRanges(best.alignment, best.target_bytes, result.source_bytes)) {
+          sentence.alignment.push_back({a.target.begin, a.target.end, a.source.begin, a.source.end});
+        }
+        sentence.text = std::move(best.text);
+      }
     }
     return out;
   };
@@ -306,6 +333,10 @@ int RunTranslate(const TranslateFlags& flags) {
     return 2;
   }
   if (flags.document) return RunDocument(flags);
+  if (flags.alignment && !flags.jsonl) {
+    std::cerr << "dolmetsch translate: --alignment goes with --jsonl\n";
+    return 2;
+  }
   if (flags.batch_size < 1) {
     std::cerr << "dolmetsch translate: --batch-size must be at least 1\n";
     return 2;
@@ -341,6 +372,8 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--n-best", flags->n_best, "with --jsonl: also list the K best hypotheses")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--jsonl", flags->jsonl, "JSON lines in ({\"text\"}) and out");
+  cmd->add_flag("--alignment", flags->alignment,
+                "with --jsonl: add the word alignment (source token of each target token, and byte ranges)");
   cmd->add_flag("--document", flags->document,
                 "translate the input as one document: sentences, paragraphs and lists kept, no length limit");
   cmd->add_option("file", flags->input_file, "with --document: a text file to translate (default: stdin)");
@@ -357,6 +390,9 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
                   "translate a file with its markup kept (HTML, Markdown, SubRip .srt, WebVTT .vtt, text, "
                   ".docx, .pptx, .odt, .odp, .epub)");
   cmd->add_option("--out", flags->out_file, "with --file: write the translation here (default: stdout)");
+  cmd->add_flag("--no-alignment", flags->no_alignment,
+                "with --file: place inline markup proportionally by words instead of by the engine's word "
+                "alignment");
   cmd->add_option(
       "--format", flags->format,
       "with --file: html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub (default: from the extension, "

@@ -487,13 +487,29 @@ void MarianModel::DecodeStep(const std::vector<int>& tokens, DecoderState* st, f
     // Cross-attention over the encoder output of the row's input.
     L.cross_attn.q.Forward(st->x.data(), st->q.data(), R);
     for (long i = 0; i < rd; ++i) st->q[i] *= scaling;
+    // The alignment's layer also keeps its probabilities: AttendOne leaves exp(score - max) in `scores`.
+    const bool keep = static_cast<int>(l) == st->align_layer;
+    if (keep) st->align.assign(static_cast<size_t>(R) * S, 0.0f);
     ForEachRowInParallel(R, S, &st->scores, [&](int r, float* scores) {
-      const int b = st->row_batch[r];
+      const int b = st->row_batch[r], len = st->source_lengths[b];
+      float* align = keep ? &st->align[static_cast<size_t>(r) * S] : nullptr;
+      int kept_heads = 0;
       for (int h = 0; h < H; ++h) {
         const size_t head = (static_cast<size_t>(b) * H + h) * S * hd;
         const kernels::KeyValueView kv{st->cross_k[l].data() + head, st->cross_v[l].data() + head, hd};
-        kernels::AttendOne(&st->q[r * d + h * hd], kv, st->source_lengths[b], hd, scores,
-                           &st->attn[r * d + h * hd]);
+        kernels::AttendOne(&st->q[r * d + h * hd], kv, len, hd, scores, &st->attn[r * d + h * hd]);
+        const int flags = static_cast<int>(st->align_heads.size());
+        if (align && (flags == 0 || (h < flags && st->align_heads[h]))) {
+          float sum = 0.0f;
+          for (int j = 0; j < len; ++j) sum += scores[j];
+          const float inv = 1.0f / sum;
+          for (int j = 0; j < len; ++j) align[j] += scores[j] * inv;
+          ++kept_heads;
+        }
+      }
+      if (align && kept_heads > 1) {
+        const float inv = 1.0f / static_cast<float>(kept_heads);
+        for (int j = 0; j < len; ++j) align[j] *= inv;
       }
     });
     L.cross_attn.out.Forward(st->attn.data(), st->proj.data(), R);

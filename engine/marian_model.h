@@ -98,6 +98,13 @@ struct DecoderState {
   std::vector<std::unique_ptr<unsigned short[]>> half_k, half_v;
   std::vector<std::vector<float>> cross_k, cross_v;
   std::vector<int> origin;  // [cache_rows][capacity]: cache row of hypothesis r's position j, for j < steps
+  // Word alignment (engine/alignment.h), set by the caller after StartDecoding; align_layer -1: off (no
+  // probability is kept). When on, each DecodeStep writes align[r][s] (rows x source_max_len, positions at
+  // or past the row's source length 0): the cross-attention probabilities of decoder layer align_layer
+  // averaged over the heads with align_heads[h] set, for this step's query of row r.
+  int align_layer = -1;
+  std::vector<char> align_heads;  // one flag per decoder head (empty: all heads)
+  std::vector<float> align;
   // Scratch, sized on first use (scores: one attention row per parallel task).
   std::vector<float> x, q, k, v, attn, proj, ffn, scores;
   std::vector<int> origin_scratch;
@@ -128,7 +135,7 @@ class MarianModel {
   void StartDecoding(const EncoderOutput& encoded, const std::vector<int>& row_batch, DecoderState* state,
                      int max_steps = 0) const;
   // Feeds one token per row at position state->steps; writes raw logits [rows][decoder_vocab_size]
-  // (lm_head + final_logits_bias).
+  // (lm_head + final_logits_bias), and state->align when state->align_layer >= 0.
   void DecodeStep(const std::vector<int>& tokens, DecoderState* state, float* logits) const;
   // Row r of the new state is row source_rows[r] of the old one (beam reordering); rows may shrink.
   void ReorderRows(const std::vector<int>& source_rows, DecoderState* state) const;

@@ -136,10 +136,12 @@ class BeamHypotheses {
   // max_length: the input's own (SearchOptions::MaxLengthOf).
   BeamHypotheses(const SearchOptions& o, int max_length) : o_(o), max_length_(max_length) {}
 
-  void Add(const std::vector<int>& prefix, double sum_logprobs, int generated_len) {
+  // trace: the step and row that chose the hypothesis' last token (AttentionTrace; {-1, -1} without one).
+  void Add(const std::vector<int>& prefix, double sum_logprobs, int generated_len,
+           std::pair<int, int> trace = {-1, -1}) {
     const double score = sum_logprobs / std::pow(static_cast<double>(generated_len), o_.length_penalty);
     if (static_cast<int>(beams_.size()) < o_.num_beams || score > worst_score_) {
-      beams_.push_back({score, prefix});
+      beams_.push_back({score, prefix, trace});
       if (static_cast<int>(beams_.size()) > o_.num_beams) {
         // sorted((s, idx)): the smallest score, ties broken by the lower index, goes.
         std::vector<size_t> order(beams_.size());
@@ -167,28 +169,59 @@ class BeamHypotheses {
   }
 
   // The best n hypotheses, as finalize() pops them from a stable ascending sort.
-  std::vector<std::pair<double, std::vector<int>>> Best(int n) const {
+  struct Hyp {
+    double score;
+    std::vector<int> prefix;  // start token first, EOS not included
+    std::pair<int, int> trace;
+  };
+  std::vector<Hyp> Best(int n) const {
     std::vector<size_t> order(beams_.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return beams_[a].score < beams_[b].score; });
-    std::vector<std::pair<double, std::vector<int>>> best;
-    for (int i = 0; i < n && i < static_cast<int>(order.size()); ++i) {
-      const auto& h = beams_[order[order.size() - 1 - i]];
-      best.push_back({h.score, h.prefix});
-    }
+    std::vector<Hyp> best;
+    for (int i = 0; i < n && i < static_cast<int>(order.size()); ++i)
+      best.push_back(beams_[order[order.size() - 1 - i]]);
     return best;
   }
 
  private:
-  struct Hyp {
-    double score;
-    std::vector<int> prefix;  // start token first, EOS not included
-  };
   const SearchOptions& o_;
   int max_length_;
   std::vector<Hyp> beams_;
   double worst_score_ = 1e9;
+};
+
+// The beam's alignment weights: every step's rows, and for each row the row of the step before that it
+// continues, so a hypothesis' weights are found by walking back from the step and row that chose its last
+// token. Kept only with SearchOptions::alignment_layer; rows are [source_max_len] floats.
+class AttentionTrace {
+ public:
+  explicit AttentionTrace(int stride) : stride_(stride) {}
+  // After a DecodeStep: the step's weights and, per row, the row of the previous step (ignored at step 0).
+  void AddStep(const std::vector<float>& weights, const std::vector<int>& parents) {
+    weights_.push_back(weights);
+    parents_.push_back(parents);
+  }
+  int steps() const { return static_cast<int>(weights_.size()); }
+  // Weights of the tokens chosen at steps 0..step by the hypothesis whose step-`step` row is `row`, each
+  // row cut to `length` floats; [ids][length] with zero rows for ids beyond step + 1.
+  std::vector<float> Trace(int step, int row, int length, int ids) const {
+    std::vector<float> out(static_cast<size_t>(ids) * length, 0.0f);
+    for (int s = step; s >= 0 && row >= 0; --s) {
+      if (s < ids) {
+        std::copy_n(weights_[s].begin() + static_cast<size_t>(row) * stride_, length,
+                    out.begin() + static_cast<size_t>(s) * length);
+      }
+      row = s > 0 ? parents_[s][row] : -1;
+    }
+    return out;
+  }
+
+ private:
+  int stride_;
+  std::vector<std::vector<float>> weights_;
+  std::vector<std::vector<int>> parents_;
 };
 
 SearchHypothesis MakeHypothesis(const std::vector<int>& prefix, double score, const SearchOptions& o,
@@ -230,6 +263,10 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
   if (active.empty()) return out;
   DecoderState st;
   model.StartDecoding(enc, active, &st, LongestMaxLength(o, B) - 1);
+  const bool align = o.alignment_layer >= 0 && o.alignment_layer < model.config().decoder_layers;
+  st.align_layer = align ? o.alignment_layer : -1;
+  st.align_heads = o.alignment_heads;
+  std::vector<std::vector<float>> attention(align ? B : 0);  // per input, a row per step
   std::vector<std::vector<int>> prefix(B, std::vector<int>{o.decoder_start_token_id});
   std::vector<double> sum_logprobs(B, 0.0);
   std::vector<float> logits(static_cast<size_t>(active.size()) * V);
@@ -237,6 +274,12 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
   std::vector<int> banned, keep;
   for (int step = 0;; ++step) {
     model.DecodeStep(tokens, &st, logits.data());
+    if (!attention.empty()) {
+      for (size_t r = 0; r < active.size(); ++r) {
+        const float* row = st.align.data() + r * static_cast<size_t>(enc.max_len);
+        attention[active[r]].insert(attention[active[r]].end(), row, row + enc.lengths[active[r]]);
+      }
+    }
     keep.clear();
     for (size_t r = 0; r < active.size(); ++r) {
       const int b = active[r];
@@ -283,6 +326,7 @@ std::vector<std::vector<SearchHypothesis>> Greedy(const MarianModel& model, cons
     h.ids.assign(prefix[b].begin() + 1, prefix[b].end());
     h.score =
         static_cast<float>(sum_logprobs[b] / std::pow(static_cast<double>(h.ids.size()), o.length_penalty));
+    if (!attention.empty()) h.attention = std::move(attention[b]);
     out[b].push_back(std::move(h));
   }
   return out;
@@ -313,6 +357,11 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
   for (int r = 0; r < A * K; ++r) row_batch[r] = active[r / K];
   DecoderState st;
   model.StartDecoding(enc, row_batch, &st, LongestMaxLength(o, B) - 1);
+  const bool align = o.alignment_layer >= 0 && o.alignment_layer < model.config().decoder_layers;
+  st.align_layer = align ? o.alignment_layer : -1;
+  st.align_heads = o.alignment_heads;
+  AttentionTrace trace(enc.max_len);
+  std::vector<int> step_parents;  // per row of the coming step: its row in the step before
 
   std::vector<std::vector<int>> prefix(static_cast<size_t>(A) * K,
                                        std::vector<int>{o.decoder_start_token_id});
@@ -331,6 +380,8 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
   int cur_len = 1;  // sequence length including the start token
   for (;;) {
     model.DecodeStep(tokens, &st, logits.data());
+    const int step = trace.steps();
+    if (align) trace.AddStep(st.align, step_parents);
     const int R = static_cast<int>(active.size()) * K;
     next_prefix.assign(R, {});
     next_scores.assign(R, 0.0f);
@@ -383,7 +434,7 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
         const int src = static_cast<int>(ai) * K + beam;
         if (token == o.eos_token_id && !o.ban_eos) {
           if (rank >= K) continue;  // an EOS worse than the top num_beams is not a hypothesis
-          hyps[b].Add(prefix[src], candidates[rank].score, hf_cur_len - 1);
+          hyps[b].Add(prefix[src], candidates[rank].score, hf_cur_len - 1, {step, src});
         } else {
           const int row = static_cast<int>(ai) * K + beam_idx;
           next_prefix[row] = prefix[src];
@@ -406,7 +457,8 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
         // alone when the loop ends there.
         for (int j = 0; j < K; ++j) {
           const int row = static_cast<int>(ai) * K + j;
-          hyps[b].Add(next_prefix[row], next_scores[row], static_cast<int>(next_prefix[row].size()) - 1);
+          hyps[b].Add(next_prefix[row], next_scores[row], static_cast<int>(next_prefix[row].size()) - 1,
+                      {step, next_source[row]});
         }
         done[b] = 1;
       }
@@ -430,6 +482,7 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
       }
     }
     model.ReorderRows(source_rows, &st);
+    if (align) step_parents = source_rows;
     active = std::move(next_active);
     prefix = std::move(kept_prefix);
     beam_scores = std::move(kept_scores);
@@ -439,8 +492,14 @@ std::vector<std::vector<SearchHypothesis>> Beam(const MarianModel& model, const 
 
   for (int b = 0; b < B; ++b) {
     if (cancelled[b]) continue;
-    for (const auto& [score, p] : hyps[b].Best(o.num_return_sequences))
-      out[b].push_back(MakeHypothesis(p, score, o, o.MaxLengthOf(b)));
+    for (const BeamHypotheses::Hyp& h : hyps[b].Best(o.num_return_sequences)) {
+      out[b].push_back(MakeHypothesis(h.prefix, h.score, o, o.MaxLengthOf(b)));
+      SearchHypothesis& made = out[b].back();
+      if (align) {
+        made.attention =
+            trace.Trace(h.trace.first, h.trace.second, enc.lengths[b], static_cast<int>(made.ids.size()));
+      }
+    }
   }
   return out;
 }

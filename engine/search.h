@@ -42,6 +42,12 @@ struct SearchOptions {
   const CancelToken* cancel = nullptr;
   std::vector<const CancelToken*> input_cancel;
 
+  // Word alignment (engine/alignment.h): the decoder layer whose cross-attention is kept (-1: none) and
+  // one flag per head (the heads averaged; empty: all). With a layer below the model's decoder layers, every
+  // hypothesis gets `attention`; any other layer is ignored.
+  int alignment_layer = -1;
+  std::vector<char> alignment_heads;
+
   int MaxLengthOf(int input) const { return max_lengths.empty() ? max_length : max_lengths[input]; }
 
   // The options generate() would use for this config.
@@ -51,6 +57,10 @@ struct SearchOptions {
 struct SearchHypothesis {
   std::vector<int> ids;  // generated ids: start token excluded, EOS included when the hypothesis has one
   float score = 0.0f;    // sum of processed log-probs / len^length_penalty (len counts EOS)
+  // With SearchOptions::alignment_layer: [ids.size()][source length] cross-attention weights, row t from
+  // the decoding step that chose ids[t] (beam: along the hypothesis' own backpointers). A row the search
+  // computed no step for (an EOS finalize() appends) is zero.
+  std::vector<float> attention;
 };
 
 // Called for greedy search with the processed scores of each step (for tests and diagnostics):

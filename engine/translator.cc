@@ -27,11 +27,56 @@ class MarianTranslator final : public Translator {
     std::vector<std::vector<int>> ids;
     ids.reserve(texts.size());
     for (const std::string& text : texts) ids.push_back(tokenizer_->Encode(text));
-    return TranslateIds(ids, options);
+    if (!options.alignment.enabled) return TranslateIds(ids, options);
+    // The pieces of each text, to place its tokens in it; a >>xx<< language code is not aligned to.
+    std::vector<std::vector<bool>> excluded(texts.size());
+    std::vector<std::vector<ByteRange>> source_bytes(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      std::vector<std::string> pieces = tokenizer_->Tokenize(texts[i]);
+      excluded[i].assign(ids[i].size(), false);
+      if (pieces.size() + 1 != ids[i].size()) continue;  // not one piece per id: no byte ranges
+      for (size_t j = 0; j < pieces.size(); ++j) {
+        const std::string& p = pieces[j];
+        if (p.size() > 4 && p.compare(0, 2, ">>") == 0 && p.compare(p.size() - 2, 2, "<<") == 0) {
+          excluded[i][j] = true;
+          pieces[j].clear();
+        }
+      }
+      source_bytes[i] = LocatePieces(pieces, texts[i]);
+      source_bytes[i].push_back({texts[i].size(), texts[i].size()});  // </s>
+    }
+    DOLMETSCH_ASSIGN_OR_RETURN(std::vector<TranslationResult> results, Run(ids, options, excluded));
+    for (size_t i = 0; i < results.size(); ++i) {
+      results[i].source_bytes = std::move(source_bytes[i]);
+      for (Hypothesis& h : results[i].hypotheses) {
+        std::vector<std::string> pieces(h.target_ids.size());
+        for (size_t t = 0; t < h.target_ids.size(); ++t) {
+          const int id = h.target_ids[t];
+          if (id != tokenizer_->eos_id() && id != tokenizer_->pad_id() && id != tokenizer_->unk_id())
+            pieces[t] = tokenizer_->TargetPiece(id);
+        }
+        h.target_bytes = LocatePieces(pieces, h.text);
+      }
+    }
+    return results;
   }
 
   StatusOr<std::vector<TranslationResult>> TranslateIds(const std::vector<std::vector<int>>& source_ids,
                                                         const TranslateOptions& options) const override {
+    return Run(source_ids, options, {});
+  }
+
+  const ModelConfig& config() const override { return config_; }
+  const MarianTokenizer& tokenizer() const override { return *tokenizer_; }
+  double load_seconds() const override { return load_seconds_; }
+  ComputeType compute_type() const override { return compute_type_; }
+
+ private:
+  // excluded_source: empty, or per input one flag per source id that the alignment never points to (besides
+  // </s> and <pad>, which it never points to anyway).
+  StatusOr<std::vector<TranslationResult>> Run(const std::vector<std::vector<int>>& source_ids,
+                                               const TranslateOptions& options,
+                                               const std::vector<std::vector<bool>>& excluded_source) const {
     DOLMETSCH_ASSIGN_OR_RETURN(SearchOptions search, MakeSearchOptions(options));
     if (!options.sentence_cancel.empty() && options.sentence_cancel.size() != source_ids.size()) {
       return Status::InvalidArgument("sentence_cancel has " + std::to_string(options.sentence_cancel.size()) +
@@ -66,6 +111,23 @@ class MarianTranslator final : public Translator {
             static_cast<int>(std::max(2.0, std::min<double>(search.max_length, bound + 1.0)));  // + start
       }
     }
+    if (options.alignment.enabled) {
+      const int layers = config_.decoder_layers, heads = config_.decoder_attention_heads;
+      const AlignmentMethod& m = options.alignment.method;
+      search.alignment_layer = std::clamp(m.layer >= 0 ? m.layer : layers + m.layer, 0, layers - 1);
+      if (m.layer >= layers) {
+        return Status::InvalidArgument("alignment layer " + std::to_string(m.layer) + ": the model has " +
+                                       std::to_string(layers) + " decoder layers");
+      }
+      search.alignment_heads.assign(heads, m.heads.empty() ? 1 : 0);
+      for (int h : m.heads) {
+        if (h < 0 || h >= heads) {
+          return Status::InvalidArgument("alignment head " + std::to_string(h) +
+                                         ": the model's decoder has " + std::to_string(heads) + " heads");
+        }
+        search.alignment_heads[h] = 1;
+      }
+    }
     search.cancel = options.cancel;
     search.input_cancel = options.sentence_cancel;
     const Status cancelled = Status::Cancelled("the translation was cancelled");
@@ -96,18 +158,31 @@ class MarianTranslator final : public Translator {
         out.text = tokenizer_->Decode(h.ids, /*skip_special_tokens=*/true);
         out.target_ids = std::move(h.ids);
         out.score = h.score;
+        if (options.alignment.enabled) {
+          Align(source_ids[i], excluded_source.empty() ? std::vector<bool>() : excluded_source[i],
+                options.alignment.keep_weights, std::move(h.attention), &out);
+        }
         results[i].hypotheses.push_back(std::move(out));
       }
     }
     return results;
   }
 
-  const ModelConfig& config() const override { return config_; }
-  const MarianTokenizer& tokenizer() const override { return *tokenizer_; }
-  double load_seconds() const override { return load_seconds_; }
-  ComputeType compute_type() const override { return compute_type_; }
+  // Hard alignment of a hypothesis from its attention weights ([target][source]).
+  void Align(const std::vector<int>& source, std::vector<bool> excluded, bool keep_weights,
+             std::vector<float> weights, Hypothesis* h) const {
+    const int S = static_cast<int>(source.size()), T = static_cast<int>(h->target_ids.size());
+    excluded.resize(S, false);
+    for (int j = 0; j < S; ++j)
+      if (source[j] == config_.eos_token_id || source[j] == config_.pad_token_id) excluded[j] = true;
+    std::vector<bool> special(T);
+    for (int t = 0; t < T; ++t)
+      special[t] = h->target_ids[t] == config_.eos_token_id || h->target_ids[t] == config_.pad_token_id;
+    weights.resize(static_cast<size_t>(T) * S, 0.0f);
+    h->alignment = HardAlignment(weights, T, S, excluded, special);
+    if (keep_weights) h->alignment_weights = std::move(weights);
+  }
 
- private:
   StatusOr<SearchOptions> MakeSearchOptions(const TranslateOptions& options) const {
     SearchOptions s = SearchOptions::FromConfig(config_);
     if (options.beam_size < 0 || options.beam_size > 64) {

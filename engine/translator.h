@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/alignment.h"
 #include "engine/cancellation.h"
 #include "engine/compute_type.h"
 #include "engine/model_config.h"
@@ -43,16 +44,26 @@ struct TranslateOptions {
   // tokens must outlive the call.
   const CancelToken* cancel = nullptr;
   std::vector<const CancelToken*> sentence_cancel;
+  // Word alignment (engine/alignment.h; off by default, and then nothing of it is computed or kept): every
+  // hypothesis gets `alignment`, and with Translate (texts, not ids) the byte ranges of the tokens.
+  AlignmentOptions alignment;
 };
 
 struct Hypothesis {
   std::string text;             // detokenized, special tokens skipped
   std::vector<int> target_ids;  // generated ids, EOS included, start token excluded
   float score = 0.0f;           // length-normalized sum of processed log-probs (greedy: same formula)
+  // With TranslateOptions::alignment (else empty):
+  std::vector<int> alignment;  // per target_ids entry: a position in source_ids (</s> -> the last one)
+  std::vector<float>
+      alignment_weights;                // keep_weights: [target_ids.size()][source_ids.size()], rows sum to 1
+  std::vector<ByteRange> target_bytes;  // Translate only: per target_ids entry, its bytes in `text`
 };
 
 struct TranslationResult {
-  std::vector<int> source_ids;         // input ids, </s> included
+  std::vector<int> source_ids;  // input ids, </s> included
+  std::vector<ByteRange>
+      source_bytes;  // alignment with Translate: per source_ids entry, its bytes in the input
   std::vector<Hypothesis> hypotheses;  // best first; empty when cancelled
   bool cancelled = false;              // stopped by its TranslateOptions::sentence_cancel token
 };

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace {
@@ -67,6 +68,78 @@ TEST_F(TranslateFileCliTest, HtmlKeepsMarkupAndChangesText) {
   EXPECT_NE(out.find("<pre>bleibt so</pre>"), std::string::npos) << out;
   EXPECT_EQ(out.find("Guten Morgen"), std::string::npos) << out;
   EXPECT_EQ(out.find("Frosch"), std::string::npos) << out;
+}
+
+std::string EscapeHtml(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// An inline span mid-sentence lands on the target words the engine aligns to its source words. The oracle
+// is the sentence translated alone with `--jsonl --alignment` under the same output bound as the file path
+// (2 x source tokens + 8): the bold span must cover, from word start to word end, the target tokens aligned
+// to the tokens of "Der", and the result is the same on every run. The proportional fallback
+// (--no-alignment) puts the span elsewhere on this sentence, so the test fails if the alignment is not used.
+TEST_F(TranslateFileCliTest, InlineSpansFollowTheEnginesWordAlignment) {
+  const std::string sentence = "Der Frosch sitzt auf dem Stein.";
+  const size_t span_begin = 0, span_end = 3;  // "Der"
+  const fs::path line = Write("line.jsonl", nlohmann::json{{"text", sentence}}.dump() + "\n");
+  RunResult first = Run("--jsonl < " + line.string());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const size_t source_tokens = nlohmann::json::parse(first.out)["source_ids"].size();
+  RunResult aligned = Run("--jsonl --alignment --max-length " + std::to_string(2 * source_tokens + 9) +
+                          " < " + line.string());
+  ASSERT_EQ(aligned.exit_code, 0) << aligned.err;
+  const nlohmann::json j = nlohmann::json::parse(aligned.out);
+  const std::string translation = j["translation"];
+  size_t b = std::string::npos, e = 0;
+  for (const auto& a : j["aligned_bytes"]) {
+    const size_t tb = a[0], te = a[1], sb = a[2], se = a[3];
+    if (sb < span_end && se > span_begin) {
+      b = std::min(b, tb);
+      e = std::max(e, te);
+    }
+  }
+  ASSERT_LT(b, e) << "no target token is aligned to \"Der\": " << aligned.out;
+  while (b > 0 && translation[b - 1] != ' ') --b;
+  while (e < translation.size() && translation[e] != ' ') ++e;
+  const std::string expected_html = "<p>" + EscapeHtml(translation.substr(0, b)) + "<b>" +
+                                    EscapeHtml(translation.substr(b, e - b)) + "</b>" +
+                                    EscapeHtml(translation.substr(e)) + "</p>";
+
+  const fs::path html = Write("span.html", "<p><b>Der</b> Frosch sitzt auf dem Stein.</p>\n");
+  RunResult r = Run("--file " + html.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(expected_html), std::string::npos) << r.out << "\nexpected " << expected_html;
+  RunResult again = Run("--file " + html.string());
+  EXPECT_EQ(again.out, r.out);
+  RunResult proportional = Run("--file " + html.string() + " --no-alignment");
+  ASSERT_EQ(proportional.exit_code, 0) << proportional.err;
+  EXPECT_NE(proportional.out, r.out)
+      << "the span is where the fallback would put it: no evidence of alignment";
+
+  const fs::path markdown = Write("span.md", "**Der** Frosch sitzt auf dem Stein.\n");
+  RunResult md = Run("--file " + markdown.string());
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("**" + translation.substr(b, e - b) + "**"), std::string::npos)
+      << md.out << "\nexpected the span on " << translation.substr(b, e - b);
+}
+
+TEST_F(TranslateFileCliTest, AlignmentFlagNeedsJsonl) {
+  RunResult r = Run("--alignment < /dev/null");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--alignment goes with --jsonl"), std::string::npos) << r.err;
 }
 
 TEST_F(TranslateFileCliTest, SubRipToStdoutKeepsTimings) {

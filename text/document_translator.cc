@@ -26,18 +26,26 @@ int EngineSentenceTranslator::max_source_tokens() const {
   return translator_->config().max_position_embeddings;
 }
 
-StatusOr<std::vector<std::string>> EngineSentenceTranslator::TranslateBatch(
-    const std::vector<std::string>& sentences, const BatchOptions& options) {
+StatusOr<std::vector<engine::TranslationResult>> EngineSentenceTranslator::TranslateBatchResults(
+    const std::vector<std::string>& sentences, const BatchOptions& options, bool alignment) {
   engine::TranslateOptions run = options_;
   run.num_hypotheses = 1;
   run.output_factor = options.output_factor;
   run.output_slack = options.output_slack;
+  run.alignment.enabled = alignment;
   DOLMETSCH_ASSIGN_OR_RETURN(std::vector<engine::TranslationResult> results,
                              translator_->Translate(sentences, run));
   if (results.size() != sentences.size()) {
     return Status::Internal("the engine returned " + std::to_string(results.size()) + " results for " +
                             std::to_string(sentences.size()) + " sentences");
   }
+  return results;
+}
+
+StatusOr<std::vector<std::string>> EngineSentenceTranslator::TranslateBatch(
+    const std::vector<std::string>& sentences, const BatchOptions& options) {
+  DOLMETSCH_ASSIGN_OR_RETURN(std::vector<engine::TranslationResult> results,
+                             TranslateBatchResults(sentences, options, /*alignment=*/false));
   std::vector<std::string> out;
   out.reserve(results.size());
   for (auto& r : results)

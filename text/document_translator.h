@@ -72,6 +72,10 @@ class EngineSentenceTranslator : public SentenceTranslator {
   int max_source_tokens() const override;
   StatusOr<std::vector<std::string>> TranslateBatch(const std::vector<std::string>& sentences,
                                                     const BatchOptions& options) override;
+  // The engine's whole results (one per sentence, best hypothesis first), with the word alignment and the
+  // tokens' byte ranges when `alignment` is on (engine/alignment.h); for the markup pipeline.
+  StatusOr<std::vector<engine::TranslationResult>> TranslateBatchResults(
+      const std::vector<std::string>& sentences, const BatchOptions& options, bool alignment);
   std::string cache_key() const override { return cache_key_; }
 
  private:

@@ -27,6 +27,7 @@ StatusOr<std::vector<SentenceResult>> EngineBackend::TranslateBatch(
   engine_options.output_factor = options.output_factor;
   engine_options.output_slack = options.output_slack;
   engine_options.sentence_cancel = cancel;
+  engine_options.alignment.enabled = options.alignment;
   DOLMETSCH_ASSIGN_OR_RETURN(std::vector<engine::TranslationResult> translated,
                              translator_->Translate(sentences, engine_options));
   if (translated.size() != sentences.size()) {
@@ -43,7 +44,11 @@ StatusOr<std::vector<SentenceResult>> EngineBackend::TranslateBatch(
     }
     for (const engine::Hypothesis& h : translated[i].hypotheses) out.hypotheses.push_back(h.text);
     if (out.hypotheses.empty()) return Status::Internal("engine returned no hypothesis for a sentence");
-    out.target_tokens = static_cast<int>(translated[i].hypotheses[0].target_ids.size());
+    const engine::Hypothesis& best = translated[i].hypotheses[0];
+    out.target_tokens = static_cast<int>(best.target_ids.size());
+    if (options.alignment)
+      out.alignment =
+          engine::AlignedByteRanges(best.alignment, best.target_bytes, translated[i].source_bytes);
   }
   return results;
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/alignment.h"
 #include "engine/cancellation.h"
 #include "util/status.h"
 
@@ -36,6 +37,9 @@ struct SentenceOptions {
   // neither max_length nor max_new_tokens.
   double output_factor = 0.0;
   int output_slack = 0;
+  // Word alignment of the best hypothesis (engine/alignment.h; off: none is computed). The service's
+  // markup path asks for it to carry inline spans onto translations.
+  bool alignment = false;
   bool operator==(const SentenceOptions&) const = default;
 };
 
@@ -44,6 +48,9 @@ struct SentenceResult {
   int source_tokens = 0;
   int target_tokens = 0;   // of the best hypothesis, EOS included
   bool cancelled = false;  // stopped by its cancel token (then hypotheses is empty)
+  // With SentenceOptions::alignment: (bytes of a target token in hypotheses[0], bytes of the source token in
+  // the sentence it is aligned to), for the tokens whose bytes are known. Empty through a pivot.
+  std::vector<engine::AlignedBytes> alignment;
 };
 
 class BatchBackend {

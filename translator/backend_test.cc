@@ -155,5 +155,48 @@ TEST(EngineBackendCancelTest, CancelledRequestLeavesTheOthersInItsBatchesUnharme
   EXPECT_EQ(service.scheduler->active_jobs(), 0);
 }
 
+// SentenceOptions::alignment through the scheduler: every sentence's result carries the word alignment of
+// its translation as byte ranges of the sentence and of the translation, the same batched with others as
+// alone; without the option there is none.
+TEST(EngineBackendAlignmentTest, AlignmentsComeThroughTheSchedulerAndDoNotDependOnTheBatch) {
+  for (const engine::ComputeType type : {engine::ComputeType::kFloat32, engine::ComputeType::kInt8}) {
+    Service service(type);
+    const std::vector<std::string> texts = MixedTexts();
+    for (int beam : {1, 4}) {
+      SentenceOptions options;
+      options.beam_size = beam;
+      options.max_new_tokens =
+          40;  // the scheduler then adds no bound of its own: `alone` below is comparable
+      options.alignment = true;
+      auto job = service.scheduler->Submit(texts, options);
+      ASSERT_TRUE(job.ok()) << job.status().ToString();
+      ASSERT_TRUE((*job)->WaitUntil(Job::Clock::now() + std::chrono::minutes(2)).ok());
+      for (size_t i = 0; i < texts.size(); ++i) {
+        const SentenceResult& r = (*job)->result(i);
+        ASSERT_FALSE(r.hypotheses.empty());
+        EXPECT_FALSE(r.alignment.empty()) << texts[i];
+        for (const engine::AlignedBytes& a : r.alignment) {
+          ASSERT_LE(a.source.end, texts[i].size());
+          ASSERT_LT(a.source.begin, a.source.end);
+          ASSERT_LE(a.target.end, r.hypotheses[0].size());
+          ASSERT_LT(a.target.begin, a.target.end);
+        }
+        auto alone = service.backend->TranslateBatch({texts[i]}, options, {});
+        ASSERT_TRUE(alone.ok());
+        EXPECT_EQ((*alone)[0].hypotheses, r.hypotheses) << texts[i];
+        ASSERT_EQ((*alone)[0].alignment.size(), r.alignment.size()) << texts[i];
+        for (size_t k = 0; k < r.alignment.size(); ++k) {
+          EXPECT_EQ((*alone)[0].alignment[k].source, r.alignment[k].source) << texts[i] << " " << k;
+          EXPECT_EQ((*alone)[0].alignment[k].target, r.alignment[k].target) << texts[i] << " " << k;
+        }
+      }
+      options.alignment = false;
+      auto plain = service.backend->TranslateBatch({texts[0]}, options, {});
+      ASSERT_TRUE(plain.ok());
+      EXPECT_TRUE((*plain)[0].alignment.empty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dolmetsch::translator

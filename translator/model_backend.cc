@@ -56,7 +56,21 @@ StatusOr<std::vector<SentenceResult>> RegistryBackend::TranslateBatch(
   std::vector<std::string> prefixed;
   prefixed.reserve(sentences.size());
   for (const std::string& s : sentences) prefixed.push_back(WithToken(s));
-  return engine.TranslateBatch(prefixed, ApplyCaps(options, caps_), cancel);
+  DOLMETSCH_ASSIGN_OR_RETURN(std::vector<SentenceResult> results,
+                             engine.TranslateBatch(prefixed, ApplyCaps(options, caps_), cancel));
+  // Alignments point into the sentence as given, not into the prefixed one (the target token itself is
+  // never aligned to: engine/alignment.h).
+  for (SentenceResult& r : results) {
+    std::vector<engine::AlignedBytes> kept;
+    for (engine::AlignedBytes a : r.alignment) {
+      if (a.source.begin < prefix_.size()) continue;
+      a.source.begin -= prefix_.size();
+      a.source.end -= prefix_.size();
+      kept.push_back(a);
+    }
+    r.alignment = std::move(kept);
+  }
+  return results;
 }
 
 StatusOr<std::vector<SentenceResult>> PivotBackend::TranslateBatch(
@@ -64,6 +78,11 @@ StatusOr<std::vector<SentenceResult>> PivotBackend::TranslateBatch(
     const std::vector<const engine::CancelToken*>& cancel) {
   SentenceOptions first_options = options;
   first_options.n_best = 1;  // alternatives come from the second hop
+  // Alignments are not composed over the two hops: a pivot's results have none (the markup falls back to
+  // its proportional placement).
+  first_options.alignment = false;
+  SentenceOptions second_options = options;
+  second_options.alignment = false;
   DOLMETSCH_ASSIGN_OR_RETURN(std::vector<SentenceResult> english,
                              first_->TranslateBatch(sentences, first_options, cancel));
   if (english.size() != sentences.size()) {
@@ -90,7 +109,7 @@ StatusOr<std::vector<SentenceResult>> PivotBackend::TranslateBatch(
   }
   if (second_input.empty()) return out;
   DOLMETSCH_ASSIGN_OR_RETURN(std::vector<SentenceResult> target,
-                             second_->TranslateBatch(second_input, options, second_cancel));
+                             second_->TranslateBatch(second_input, second_options, second_cancel));
   if (target.size() != second_input.size()) {
     return Status::Internal("the second model of a pivot returned a wrong number of results");
   }

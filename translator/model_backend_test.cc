@@ -74,6 +74,23 @@ TEST(RegistryBackendTest, TargetTokenIsPrependedToTheSourceText) {
   EXPECT_EQ((*fr)[0].hypotheses, (*expected_fr)[0].hypotheses);
   EXPECT_EQ((*es)[0].hypotheses, (*expected_es)[0].hypotheses);
   EXPECT_EQ(registry.loads(), 1u);  // one model however many targets
+
+  // Alignments point into the sentence as given (the target token is not part of it).
+  options.alignment = true;
+  auto aligned = french.TranslateBatch({text}, options, {});
+  ASSERT_TRUE(aligned.ok());
+  auto prefixed = plain.TranslateBatch({">>fra<< " + text}, options, {});
+  ASSERT_TRUE(aligned.ok() && prefixed.ok());
+  const std::vector<engine::AlignedBytes>& got = (*aligned)[0].alignment;
+  const std::vector<engine::AlignedBytes>& want = (*prefixed)[0].alignment;
+  EXPECT_FALSE(got.empty());
+  ASSERT_EQ(got.size(), want.size());  // no token is aligned to >>fra<< itself
+  const size_t shift = std::string(">>fra<< ").size();
+  for (size_t k = 0; k < got.size(); ++k) {
+    ASSERT_LE(got[k].source.end, text.size());
+    EXPECT_EQ(got[k].source.begin + shift, want[k].source.begin);
+    EXPECT_EQ(got[k].target, want[k].target);
+  }
 }
 
 TEST(RegistryBackendTest, CountingDoesNotLoadTheModelAndCapsApply) {

@@ -29,10 +29,11 @@ struct KeyValueView {
 };
 
 // One attention head for one query: out = softmax(q . key[j]) @ value[j] over j < len (out = 0 for
-// len <= 0). scratch holds len floats (nothing past them is written). The AVX2 version, chosen at run time
-// for head_dim a multiple of 8, computes eight scores at a time and the weighted sum with j outer: it
-// accumulates in a different order than the scalar reference, and its exp flushes results below
-// exp(-87.3) to 0 (as SumExp's).
+// len <= 0). scratch holds len floats (nothing past them is written); on return scratch[j] holds the
+// unnormalized weight exp(q . key[j] - max) (the word alignment reads it: engine/alignment.h). The AVX2
+// version, chosen at run time for head_dim a multiple of 8, computes eight scores at a time and the weighted
+// sum with j outer: it accumulates in a different order than the scalar reference, and its exp flushes
+// results below exp(-87.3) to 0 (as SumExp's).
 void AttendOne(const float* q, const KeyValueView& kv, int len, int head_dim, float* scratch, float* out);
 
 // IEEE half precision <-> float32, round to nearest even; overflow to +-inf, NaN stays NaN (quiet).

@@ -95,11 +95,27 @@ std::vector<double> ReferenceAttend(const float* q, const KeyValueView& kv, int 
   return out;
 }
 
+// softmax(q . key[j]) in double: what scratch holds after AttendOne, once normalized.
+std::vector<double> ReferenceProbabilities(const float* q, const KeyValueView& kv, int len, int head_dim) {
+  std::vector<double> p(len);
+  double max = -std::numeric_limits<double>::infinity(), sum = 0;
+  for (int j = 0; j < len; ++j) {
+    double dot = 0;
+    for (int i = 0; i < head_dim; ++i) dot += double(q[i]) * kv.keys[kv.Offset(j) + i];
+    max = std::max(max, p[j] = dot);
+  }
+  for (double& x : p) sum += (x = std::exp(x - max));
+  for (double& x : p) x /= sum;
+  return p;
+}
+
 // Runs every version on (q, kv) and compares with the double reference. scratch gets guard values past len
 // (the vector kernels handle the tail with masks and must not write there).
 void ExpectAllVersionsMatch(const std::vector<float>& q, const KeyValueView& kv, int len, int head_dim,
                             const std::string& what) {
   const std::vector<double> want = ReferenceAttend(q.data(), kv, len, head_dim);
+  const std::vector<double> probabilities =
+      kv.keys ? ReferenceProbabilities(q.data(), kv, len, head_dim) : std::vector<double>(len, 0.0);
   constexpr float kGuard = 12345.0f;
   for (const AttendVersion& version : AttendVersions()) {
     if (head_dim % version.head_dim_multiple != 0) continue;
@@ -107,6 +123,12 @@ void ExpectAllVersionsMatch(const std::vector<float>& q, const KeyValueView& kv,
     version.fn(q.data(), kv, len, head_dim, scratch.data(), out.data());
     for (int i = 0; i < head_dim; ++i) {
       ASSERT_NEAR(out[i], want[i], 1e-5) << version.name << " " << what << " i=" << i;
+    }
+    // The word alignment's contract: scratch holds the unnormalized weights of the positions.
+    double sum = 0;
+    for (int j = 0; j < len; ++j) sum += scratch[j];
+    for (int j = 0; j < len; ++j) {
+      ASSERT_NEAR(scratch[j] / sum, probabilities[j], 1e-5) << version.name << " " << what << " j=" << j;
     }
     for (int i = head_dim; i < head_dim + 16; ++i) ASSERT_EQ(out[i], kGuard) << version.name << " " << what;
     for (int j = len; j < len + 16; ++j) ASSERT_EQ(scratch[j], kGuard) << version.name << " " << what;
