@@ -5,9 +5,9 @@
 // Extraction, per page in page order, from poppler's word boxes (which come in poppler's reading order:
 // its text flows, so columns are read one after the other):
 //   - lines: consecutive words on the same baseline band;
-//   - blocks: a new block starts where the gap to the previous line is larger than 1.4 x the line height,
-//     the font size changes, the line starts above the previous one (a new column), or the line is indented
-//     while the previous one is not (a first-line indent);
+//   - blocks: a new block starts where the gap to the previous line is larger than 0.9 x the line height
+//     (a blank line), the font size changes, the line starts above the previous one (a new column), or the
+//     line is indented while the previous one is not (a first-line indent);
 //   - running headers and footers: a line in the top or bottom 8% of the page whose text (digits ignored)
 //     comes back on at least 3 pages and on half the pages or more is dropped, except its first occurrence
 //     when it has letters (a running title is kept once); page numbers ("7", "- 7 -", "Seite 7 von 9") are
