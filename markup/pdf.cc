@@ -185,6 +185,14 @@ bool EndsSentence(std::string_view text) {
          (text.back() == '.' || text.back() == '!' || text.back() == '?' || text.back() == ':');
 }
 
+// A list item's bullet (•, ◦, ▪, ‣, ·, –) followed by a space starts a line of its own block.
+bool StartsWithBullet(std::string_view text) {
+  const UChar32 c = FirstCodePoint(text);
+  const std::size_t len = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+  const bool bullet = c == 0x2022 || c == 0x25E6 || c == 0x25AA || c == 0x2023 || c == 0x00B7 || c == 0x2013;
+  return bullet && text.size() > len && text[len] == ' ';
+}
+
 bool SameSize(double a, double b) { return std::fabs(a - b) <= 0.75; }
 
 struct RawBlock {
@@ -206,8 +214,9 @@ void GroupBlocks(const PageLines& page, int page_index, std::vector<RawBlock>* b
       const double gap = line.top - prev->bottom;
       const bool indented =
           line.left > block_left + 1.2 * line.font_size && line.left - prev->left > 1.2 * line.font_size;
-      new_block = gap > 0.9 * h ||            // more than a normal line distance apart
-                  line.bottom < prev->top ||  // above the previous line: a new column or box
+      new_block = gap > 0.9 * h ||                // more than a normal line distance apart
+                  StartsWithBullet(line.text) ||  // a list item
+                  line.bottom < prev->top ||      // above the previous line: a new column or box
                   !SameSize(line.font_size, prev->font_size) ||    // another font size
                   (indented && prev->left <= block_left + 0.5) ||  // a first-line indent
                   (prev->left > block_left + 1.2 * line.font_size && line.left < prev->left &&

@@ -7,7 +7,8 @@
 //   - lines: consecutive words on the same baseline band;
 //   - blocks: a new block starts where the gap to the previous line is larger than 0.9 x the line height
 //     (a blank line), the font size changes, the line starts above the previous one (a new column), or the
-//     line is indented while the previous one is not (a first-line indent);
+//     line is indented while the previous one is not (a first-line indent), or it starts with a bullet
+//     (• ◦ ▪ ‣ · – and a space: a list item);
 //   - running headers and footers: a line in the top or bottom 8% of the page whose text (digits ignored)
 //     comes back on at least 3 pages and on half the pages or more is dropped, except its first occurrence
 //     when it has letters (a running title is kept once); page numbers ("7", "- 7 -", "Seite 7 von 9") are

@@ -77,6 +77,17 @@ TEST(PdfTest, FirstLineIndentStartsAParagraphWithoutAGap) {
                                       "Zweiter Absatz, erste Zeile und seine zweite Zeile."}));
 }
 
+TEST(PdfTest, BulletsStartListItems) {
+  PdfPage page;
+  double y = 720;
+  AddParagraph(&page,
+               {"Die Liste:", "\xE2\x80\xA2 erster Punkt,", "der weitergeht", "\xE2\x80\x93 zweiter Punkt"},
+               &y);
+  EXPECT_EQ(Texts(Extract(MakePdf({page}))),
+            (std::vector<std::string>{"Die Liste:", "\xE2\x80\xA2 erster Punkt, der weitergeht",
+                                      "\xE2\x80\x93 zweiter Punkt"}));
+}
+
 TEST(PdfTest, HeadingLevelsBySize) {
   PdfPage page;
   double y = 740;

@@ -1,6 +1,6 @@
 // Writes small PDFs for the tests, the fuzz seeds and the benchmarks: pages of text lines placed at given
 // positions in Helvetica (a standard font: no font file, poppler knows its metrics), WinAnsi-encoded so
-// German letters work. Not a general PDF writer: text only, Latin-1 characters only.
+// German letters work. Not a general PDF writer: text only, Latin-1 characters and • – „ “ only.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@ struct PdfTextLine {
 };
 using PdfPage = std::vector<PdfTextLine>;
 
-// UTF-8 -> a PDF string literal's bytes in WinAnsi (Latin-1 for the letters we use), ( ) \ escaped.
+// UTF-8 -> a PDF string literal's bytes in WinAnsi (Latin-1, and • – „ “), ( ) \ escaped.
 inline std::string PdfLiteral(std::string_view utf8) {
   std::string out;
   for (std::size_t i = 0; i < utf8.size();) {
@@ -27,11 +27,20 @@ inline std::string PdfLiteral(std::string_view utf8) {
     if (c >= 0xC0 && c < 0xE0 && i + 1 < utf8.size()) {
       cp = ((c & 0x1F) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3F);
       len = 2;
-    } else if (c >= 0xE0) {
+    } else if (c >= 0xE0 && c < 0xF0 && i + 2 < utf8.size()) {
+      cp = ((c & 0x0F) << 12) | ((static_cast<unsigned char>(utf8[i + 1]) & 0x3F) << 6) |
+           (static_cast<unsigned char>(utf8[i + 2]) & 0x3F);
+      len = 3;
+    } else if (c >= 0xF0) {
       cp = '?';
-      len = c >= 0xF0 ? 4 : 3;
+      len = 4;
     }
     i += len;
+    // WinAnsi places a few punctuation marks below 0xA0.
+    if (cp == 0x2022) cp = 0x95;  // bullet
+    if (cp == 0x2013) cp = 0x96;  // en dash
+    if (cp == 0x201E) cp = 0x84;  // German opening quote
+    if (cp == 0x201C) cp = 0x93;  // closing quote
     if (cp > 0xFF) cp = '?';
     if (cp == '(' || cp == ')' || cp == '\\') out += '\\';
     out += static_cast<char>(cp);
