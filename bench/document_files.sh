@@ -3,7 +3,8 @@
 # text as plain .txt (bench/make_documents.py writes them), with a random opus-mt-de-en-size model.
 #   bench/document_files.sh [WORK_DIR]      (default /tmp/dolmetsch-document-files)
 # Environment: BUILD_DIR (default build/release), COMPUTE_TYPE (int8), THREADS (2), BEAM (1),
-# MODEL (default WORK_DIR/random-de-en, written by make-random-model when missing).
+# MODEL (default WORK_DIR/random-de-en, written by make-random-model when missing),
+# INPUTS (default "book.docx book.txt film.srt film.txt").
 # Prints one line per input: wall seconds, peak RSS, sentences; the logs stay in WORK_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ if [[ ! -f "$model/config.json" ]]; then
 fi
 python3 bench/make_documents.py "$work" --shared ../shared
 printf '%-10s %10s %12s  %s\n' input "wall s" "peak RSS MB" "translate --progress"
-for input in book.docx book.txt film.srt film.txt; do
+for input in ${INPUTS:-book.docx book.txt film.srt film.txt}; do
   ext="${input##*.}"
   log="$work/$input.time"
   /usr/bin/time -v "$bin" translate --model "$model" --compute-type "${COMPUTE_TYPE:-int8}" \
