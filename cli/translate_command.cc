@@ -3,7 +3,8 @@
 // File mode (--file IN [--out OUT] [--format F]): a whole HTML, Markdown, SubRip or WebVTT file, or an
 // office package (.docx .pptx .odt .odp .epub), translated with its markup kept (markup/formats.h), the
 // format taken from --format, else the extension, else the content; plain text goes through the document
-// pipeline. Exit status 1 for a file that cannot be read or
+// pipeline. A PDF is read (markup/pdf.h) and written as Markdown when --out ends in .md or .markdown, else
+// as plain text. Exit status 1 for a file that cannot be read or
 // parsed (the message names what is wrong), 2 when the model cannot be loaded.
 //
 // Line mode (default): one output line per input line; empty input lines stay empty.
@@ -26,6 +27,7 @@
 #include "cli/model_path.h"
 #include "engine/translator.h"
 #include "markup/formats.h"
+#include "markup/pdf.h"
 #include "text/document_runner.h"
 #include "text/document_translator.h"
 #include "util/utf8.h"
@@ -287,6 +289,17 @@ int RunFile(TranslateFlags flags) {
     std::cout.rdbuf(old);
     return rc;
   }
+  if (*format == markup::Format::kPdf) {
+    const std::size_t dot = flags.out_file.rfind('.');
+    const std::string ext = dot == std::string::npos ? "" : flags.out_file.substr(dot + 1);
+    if (ext == "md" || ext == "markdown" || ext == "MD") options.pdf_output = markup::PdfOutput::kMarkdown;
+    // Read the PDF before loading the model, so an encrypted or damaged file is reported at once.
+    auto blocks = markup::ExtractPdfBlocks(content, options.limits);
+    if (!blocks.ok()) {
+      std::cerr << who << ": " << flags.file << ": " << blocks.status().ToString() << "\n";
+      return 1;
+    }
+  }
   engine::SetNumThreads(flags.threads);
   StatusOr<engine::LoadOptions> load = LoadOptionsFor(flags.compute_type);
   if (!load.ok()) {
@@ -388,14 +401,17 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--progress", flags->progress, "with --document: report sentences done on stderr");
   cmd->add_option("--file", flags->file,
                   "translate a file with its markup kept (HTML, Markdown, SubRip .srt, WebVTT .vtt, text, "
-                  ".docx, .pptx, .odt, .odp, .epub)");
-  cmd->add_option("--out", flags->out_file, "with --file: write the translation here (default: stdout)");
+                  ".docx, .pptx, .odt, .odp, .epub; .pdf in, text or Markdown out)");
+  cmd->add_option(
+      "--out", flags->out_file,
+      "with --file: write the translation here (default: stdout); a PDF's translation is Markdown "
+      "when this ends in .md, else text");
   cmd->add_flag("--no-alignment", flags->no_alignment,
                 "with --file: place inline markup proportionally by words instead of by the engine's word "
                 "alignment");
   cmd->add_option(
       "--format", flags->format,
-      "with --file: html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub (default: from the extension, "
+      "with --file: html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub|pdf (default: from the extension, "
       "else the content)");
   cmd->callback([flags, exit_code] { *exit_code = RunTranslate(*flags); });
 }

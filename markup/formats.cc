@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string>
 
+#include "markup/pdf.h"
+
 namespace dolmetsch::markup {
 namespace {
 
@@ -27,8 +29,10 @@ StatusOr<Format> ParseFormatName(std::string_view name) {
   if (n == "odt") return Format::kOdt;
   if (n == "odp") return Format::kOdp;
   if (n == "epub") return Format::kEpub;
-  return Status::InvalidArgument("unknown format \"" + std::string(name) +
-                                 "\" (known: html, markdown, srt, vtt, text, docx, pptx, odt, odp, epub)");
+  if (n == "pdf") return Format::kPdf;
+  return Status::InvalidArgument(
+      "unknown format \"" + std::string(name) +
+      "\" (known: html, markdown, srt, vtt, text, docx, pptx, odt, odp, epub, pdf)");
 }
 
 const char* FormatName(Format format) {
@@ -53,6 +57,8 @@ const char* FormatName(Format format) {
       return "odp";
     case Format::kEpub:
       return "epub";
+    case Format::kPdf:
+      return "pdf";
   }
   return "?";
 }
@@ -72,11 +78,13 @@ StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view conte
     if (ext == "odt") return Format::kOdt;
     if (ext == "odp") return Format::kOdp;
     if (ext == "epub") return Format::kEpub;
-    if (ext == "pdf" || ext == "doc" || ext == "ppt" || ext == "xlsx" || ext == "ods")
+    if (ext == "pdf") return Format::kPdf;
+    if (ext == "doc" || ext == "ppt" || ext == "xlsx" || ext == "ods")
       return Status::Unsupported("." + ext +
                                  " files are not supported yet (docs/documents.md lists the formats)");
   }
   if (content.substr(0, 4) == std::string_view("PK\x03\x04", 4)) return DetectPackageFormat(content);
+  if (content.substr(0, 5) == "%PDF-") return Format::kPdf;
   std::string_view c = content;
   if (c.substr(0, 3) == "\xEF\xBB\xBF") c.remove_prefix(3);
   while (!c.empty() && std::isspace(static_cast<unsigned char>(c.front()))) c.remove_prefix(1);
@@ -98,9 +106,9 @@ StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view conte
   if (file_name.empty() || dot == std::string_view::npos)
     return Status::InvalidArgument(
         "cannot tell the format of the input; give --format "
-        "html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub");
+        "html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub|pdf");
   return Status::Unsupported("unknown file type \"" + std::string(file_name.substr(dot)) +
-                             "\"; give --format html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub");
+                             "\"; give --format html|markdown|srt|vtt|text|docx|pptx|odt|odp|epub|pdf");
 }
 
 StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, const TranslateFn& translate,
@@ -121,6 +129,8 @@ StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, 
     case Format::kOdp:
     case Format::kEpub:
       return TranslatePackage(input, format, translate, options, stats);
+    case Format::kPdf:
+      return TranslatePdf(input, options.pdf_output, translate, options, stats);
     case Format::kText:
       break;
   }

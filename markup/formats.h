@@ -16,6 +16,8 @@
 //     A paragraph is a block, its formatted runs are spans (each keeps its run properties), tabs, breaks,
 //     fields, bookmarks, drawings and notes are atoms kept as they are; every entry not translated is copied
 //     raw. See office.cc and docs/documents.md.
+//   PDF (poppler-cpp), input only: text in reading order, paragraphs and headings rebuilt, hyphenation at
+//     line ends undone, translated to plain text or Markdown. See pdf.h.
 //
 // Hostile input: input over Limits::max_input_bytes, invalid UTF-8, HTML nested deeper than
 // Limits::max_html_depth (an estimate made before parsing: the parser's time grows with depth times tags)
@@ -35,30 +37,36 @@
 
 namespace dolmetsch::markup {
 
-enum class Format { kHtml, kMarkdown, kSrt, kVtt, kText, kDocx, kPptx, kOdt, kOdp, kEpub };
+enum class Format { kHtml, kMarkdown, kSrt, kVtt, kText, kDocx, kPptx, kOdt, kOdp, kEpub, kPdf };
+
+// What a PDF becomes (a PDF is never written): plain text or Markdown (pdf.h).
+enum class PdfOutput { kText, kMarkdown };
 
 struct Limits {
   std::size_t max_input_bytes = 32u << 20;  // the file as given (for a package: the zip)
   std::size_t max_html_depth = 512;
   ZipLimits zip;                          // packages: what the zip may unpack to
   std::size_t max_xml_bytes = 64u << 20;  // one XML part of a package
+  std::size_t max_pdf_pages = 2000;
+  std::size_t max_pdf_text_bytes = 16u << 20;  // text extracted from a PDF
 };
 
 struct DocumentTranslationOptions {
   TranslateBlocksOptions blocks;
   Limits limits;
+  PdfOutput pdf_output = PdfOutput::kText;  // for Format::kPdf
 };
 
-// "html", "markdown" (or "md"), "srt", "vtt", "text" (or "txt"), "docx", "pptx", "odt", "odp", "epub".
+// "html", "markdown" (or "md"), "srt", "vtt", "text" (or "txt"), "docx", "pptx", "odt", "odp", "epub", "pdf".
 StatusOr<Format> ParseFormatName(std::string_view name);
 const char* FormatName(Format format);
 // From the file name's extension (.html .htm .xhtml .md .markdown .srt .vtt .txt .docx .pptx .odt .odp
-// .epub), else from the content (a zip: its `mimetype` entry or [Content_Types].xml; WEBVTT header; a first
-// cue "1" + timing line; a leading '<' tag or doctype); else Unsupported. (.pdf: Unsupported.)
+// .epub .pdf), else from the content (a zip: its `mimetype` entry or [Content_Types].xml; `%PDF-`; WEBVTT
+// header; a first cue "1" + timing line; a leading '<' tag or doctype); else Unsupported.
 StatusOr<Format> DetectFormat(std::string_view file_name, std::string_view content);
 
 // Translates `input` in `format`. kText is not handled here (the plain-text pipeline in text/ does it).
-// For a package format the result is the package's bytes.
+// For a package format the result is the package's bytes; for kPdf, text or Markdown (options.pdf_output).
 StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, const TranslateFn& translate,
                                          const DocumentTranslationOptions& options = {},
                                          TranslateBlocksStats* stats = nullptr);

@@ -16,7 +16,9 @@ TEST(FormatsTest, FormatFromExtensionThenContent) {
   EXPECT_EQ(*DetectFormat("upload", "  <!DOCTYPE html><p>x"), Format::kHtml);
   EXPECT_EQ(DetectFormat("upload", "Hallo Welt").status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(*DetectFormat("brief.docx", "PK"), Format::kDocx);  // the package reader judges the content
-  EXPECT_EQ(DetectFormat("scan.pdf", "%PDF-1.7").status().code(), Status::Code::kUnsupported);
+  EXPECT_EQ(*DetectFormat("scan.pdf", ""), Format::kPdf);
+  EXPECT_EQ(*DetectFormat("upload", "%PDF-1.7\n"), Format::kPdf);
+  EXPECT_EQ(DetectFormat("scan.ods", "").status().code(), Status::Code::kUnsupported);
   EXPECT_EQ(DetectFormat("upload", std::string("PK\x03\x04 broken", 11)).status().code(),
             Status::Code::kInvalidArgument);
 }
@@ -26,7 +28,8 @@ TEST(FormatsTest, FormatNames) {
   EXPECT_EQ(*ParseFormatName("md"), Format::kMarkdown);
   EXPECT_EQ(*ParseFormatName("webvtt"), Format::kVtt);
   EXPECT_EQ(*ParseFormatName("docx"), Format::kDocx);
-  EXPECT_FALSE(ParseFormatName("pdf").ok());
+  EXPECT_EQ(*ParseFormatName("pdf"), Format::kPdf);
+  EXPECT_FALSE(ParseFormatName("xlsx").ok());
   EXPECT_STREQ(FormatName(Format::kSrt), "srt");
 }
 

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -188,7 +189,30 @@ TEST_F(TranslateFileCliTest, MalformedAndMissingFilesAreNamed) {
   EXPECT_NE(r.err.find("not a readable zip package"), std::string::npos) << r.err;
   r = Run("--file " + Write("scan.pdf", "%PDF-1.7").string());
   EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("damaged"), std::string::npos) << r.err;
+  r = Run("--file " + (fs::path(DOLMETSCH_SOURCE_DIR) / "tests/fuzz/pdf/encrypted.pdf").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("encrypted with a password"), std::string::npos) << r.err;
+  r = Run("--file " + Write("table.xlsx", "PK").string());
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not supported"), std::string::npos) << r.err;
+}
+
+TEST_F(TranslateFileCliTest, PdfToMarkdownOrTextByTheOutExtension) {
+  // A heading, a paragraph hyphenated at a line end, an indented paragraph (tests/fuzz/make_pdf_seeds.cc).
+  const fs::path in = Write("upload", ReadAll(fs::path(DOLMETSCH_SOURCE_DIR) / "tests/fuzz/pdf/report.pdf"));
+  RunResult r = Run("--file " + in.string() + " --out " + (dir_ / "out.md").string() + " --progress");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("pdf, 3 blocks"), std::string::npos) << r.err;
+  const std::string md = ReadAll(dir_ / "out.md");
+  EXPECT_EQ(md.rfind("# ", 0), 0u) << md;  // the heading
+  EXPECT_NE(md.find("www.example.org"), std::string::npos) << md;
+  EXPECT_EQ(md.find("Bericht"), std::string::npos) << md;
+  r = Run("--file " + in.string() + " --out " + (dir_ / "out.txt").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string text = ReadAll(dir_ / "out.txt");
+  EXPECT_NE(text.rfind("# ", 0), 0u) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 5) << text;  // three blocks, blank lines between
 }
 
 }  // namespace
