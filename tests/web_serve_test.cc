@@ -705,7 +705,8 @@ long long JsonNumber(const std::string& json, const std::string& field) {
 // Opens an event stream and reads until `max_progress` progress events (or the end), then hangs up.
 std::vector<SseEvent> ReadSomeEvents(int port, const std::string& target, std::vector<std::string> headers,
                                      int max_progress) {
-  int fd = http::testing::Connect(port, 5000);
+  // Generous: under ThreadSanitizer on a busy machine the first pieces may take several seconds.
+  int fd = http::testing::Connect(port, 60000);
   if (fd < 0) return {};
   std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (const auto& h : headers) request += h + "\r\n";
@@ -1011,7 +1012,10 @@ TEST(WebJobsTest, ApiTranslateStreamGets503NamingItsJobWhenTheGraceEndsAndTheJob
                       "Content-Type: application/x-www-form-urlencoded"},
                      "text=" + FormEncode(DistinctSentences(150 * 1000)));
   });
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // SIGTERM once the job (the first in this fresh database) has translated something.
+  for (int i = 0; i < 1200 && JsonNumber(client.Job(1), "done") < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   const auto signalled = std::chrono::steady_clock::now();
   EXPECT_EQ(serve->Stop(std::chrono::seconds(60)), 0) << ReadFile(dir / "serve1.log");
   follower.join();
