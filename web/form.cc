@@ -127,4 +127,20 @@ std::optional<int64_t> ParseBoundedInt(std::string_view text, int64_t min, int64
   return value;
 }
 
+std::string NormalizeNewlines(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r') {
+      out += '\n';
+      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+bool IsBlank(const std::string& text) { return text.find_first_not_of(" \t\r\n\f\v") == std::string::npos; }
+
 }  // namespace dolmetsch::web

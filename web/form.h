@@ -45,4 +45,9 @@ std::optional<std::string> FindCookie(std::string_view header, std::string_view 
 // Parses a decimal integer in [min, max]; nullopt for anything else (signs, spaces, overflow).
 std::optional<int64_t> ParseBoundedInt(std::string_view text, int64_t min, int64_t max);
 
+// A form's text with CRLF and lone CR line ends turned into LF (browsers send CRLF from textareas).
+std::string NormalizeNewlines(const std::string& text);
+// True when the text has nothing but ASCII whitespace.
+bool IsBlank(const std::string& text);
+
 }  // namespace dolmetsch::web

@@ -9,6 +9,7 @@
 
 #include "http/server.h"
 #include "web/form.h"
+#include "web/history_export.h"
 #include "web/pages.h"
 #include "web/web_app.h"
 
@@ -22,36 +23,10 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxQueuedEventBytes = 1 << 20;
 constexpr int64_t kMaxLastEventId = int64_t{1} << 52;
 
-std::string Iso8601(int64_t unix_seconds) {
-  if (unix_seconds <= 0) return "";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return "";
-  char buffer[32];
-  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buffer, n);
-}
-
 int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-std::string NormalizeNewlines(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r') {
-      out += '\n';
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-bool IsBlank(const std::string& text) { return text.find_first_not_of(" \t\r\n\f\v") == std::string::npos; }
 
 bool IsFormRequest(const http::Request& req) {
   return req.Header("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0;
@@ -208,7 +183,7 @@ json JobJson(const store::JobRecord& job, const JobText& text, double eta) {
       {"total", job.total_units},
       {"text_en", text.text_en},
       {"eta_seconds", nullptr},
-      {"created_at", Iso8601(job.created_at_unix)},
+      {"created_at", FormatIsoTime(job.created_at_unix)},
       {"error", nullptr},
       {"history_url", nullptr},
       {"status_url", JobUrl(job.id)},

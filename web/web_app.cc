@@ -37,22 +37,6 @@ int HttpStatusFor(const Status& status) {
   }
 }
 
-std::string NormalizeNewlines(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r') {
-      out += '\n';
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-bool IsBlank(const std::string& text) { return text.find_first_not_of(" \t\r\n\f\v") == std::string::npos; }
-
 // The query string of the raw request target, parsed strictly.
 StatusOr<FormFields> QueryFields(const http::Request& req) {
   size_t question = req.target.find('?');
