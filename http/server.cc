@@ -51,7 +51,8 @@ struct RouteEntry {
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
  public:
   explicit ServerCore(ServerOptions options)
-      : options(std::move(options)), pool(static_cast<size_t>(std::max(1, this->options.worker_threads))) {
+      : options(std::move(options)),
+        pool_holder(std::make_unique<asio::thread_pool>(static_cast<size_t>(std::max(1, this->options.worker_threads)))) {
     acceptor.emplace(ioc);
     if (!this->options.render_error) {
       this->options.render_error = [](const Request&, Response& res, const std::string& message) {
@@ -82,7 +83,10 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // Keeps the I/O threads running while no connection exists (until Stop).
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
   std::optional<tcp::acceptor> acceptor;
-  asio::thread_pool pool;
+  // Also destroyed by Stop, before the I/O context: work posted after its threads were joined (a handler
+  // or an event stream's poll) holds an exchange, its connection and this core, a cycle nothing else breaks.
+  std::unique_ptr<asio::thread_pool> pool_holder;
+  asio::thread_pool& pool = *pool_holder;
   std::atomic<bool> stopped{false};  // after Stop: nothing may be posted any more
   // Held shared while posting from outside (Exchange::After/Blocking may run on any thread, e.g. a
   // scheduler's callback) and exclusively when Stop sets `stopped`: nothing is posted to a context being
@@ -160,6 +164,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     if (current_ != nullptr) MarkGone(current_);
+    // The exchange refers back to this connection: holding it past the close would keep both alive when
+    // its stream never ends (e.g. the server stops first).
+    current_.reset();
     // Exchanges queued for writing never complete now: report them.
     for (auto& chunk : out_) {
       if (chunk.done != nullptr) Complete(chunk.done);
@@ -168,7 +175,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
     core_->connections.fetch_sub(1);
     core_->Unregister(shared_from_this());
   }
-
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
@@ -855,10 +861,14 @@ void Server::Stop() {
   core->ioc.stop();
   for (auto& t : core->io_threads) t.join();
   core->io_threads.clear();
+  core->pool_holder.reset();  // destroys the work that came after join (see pool_holder)
+  std::set<std::shared_ptr<Connection>> live;
   {
     std::lock_guard<std::mutex> lock(core->mu);
-    core->live.clear();
+    live.swap(core->live);
   }
+  for (auto& c : live) c->Close();  // no I/O thread runs now: breaks their cycles with their exchanges
+  live.clear();
   core->acceptor.reset();
   core->ioc_holder.reset();
 }

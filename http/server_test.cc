@@ -53,6 +53,15 @@ class HttpServerTest : public ::testing::Test {
       e->BeginStream();
       StreamTick(e, 0);
     });
+    server_->Route("GET", "/poll", [this](const std::shared_ptr<Exchange>& e) {
+      e->Defer();
+      e->BeginStream();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        polls_.push_back(e);
+      }
+      PollTick(e);
+    });
     ASSERT_TRUE(server_->Listen().ok());
     port_ = server_->port();
   }
@@ -68,6 +77,10 @@ class HttpServerTest : public ::testing::Test {
     if (n == 100) return e->End();
     e->Write("data: " + std::to_string(n) + "\n\n");
     e->After(20ms, [this, e, n] { StreamTick(e, n + 1); });
+  }
+  // An event stream's loop that never ends by itself: a timer on the I/O threads, then work on the pool.
+  static void PollTick(std::shared_ptr<Exchange> e) {
+    e->After(1ms, [e] { e->Blocking([e] { PollTick(e); }); });
   }
   std::string Raw(const std::string& bytes, bool half_close = false, int timeout_ms = 3000) {
     int fd = Connect(port_, timeout_ms);
@@ -92,6 +105,7 @@ class HttpServerTest : public ::testing::Test {
   std::mutex mu_;
   std::vector<Done> completed_;
   std::atomic<int> streams_cancelled_{0};
+  std::vector<std::weak_ptr<Exchange>> polls_;
 };
 
 TEST_F(HttpServerTest, RoutesMethodsHeadOptionsAndErrors) {
@@ -418,6 +432,33 @@ TEST_F(HttpServerTest, StopAcceptingRefusesNewConnectionsAndFinishesCurrentOnes)
   slow.join();
   ::close(idle);
   server_->Stop();
+}
+
+TEST_F(HttpServerTest, StopReleasesExchangesWhoseWorkWasStillPending) {
+  // Exchanges refer to their connections and the server core; work still pending when the server stops
+  // (a timer, or pool work posted after the pool was joined) must not keep them alive after it is gone.
+  Start();
+  int staying = Connect(port_);
+  int leaving = Connect(port_);
+  ASSERT_GE(staying, 0);
+  ASSERT_GE(leaving, 0);
+  SendAll(staying, "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n");
+  SendAll(leaving, "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n");
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (polls_.size() == 2) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  ::close(leaving);
+  std::this_thread::sleep_for(100ms);
+  server_.reset();
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSERT_EQ(polls_.size(), 2u);
+  EXPECT_TRUE(polls_[0].expired());
+  EXPECT_TRUE(polls_[1].expired());
+  ::close(staying);
 }
 
 }  // namespace
