@@ -157,6 +157,8 @@ class Server {
   void StopAccepting();
   // Closes every connection and stops the threads; returns when they have ended. Work still queued on the
   // worker pool runs first (handlers must end their blocking work, e.g. by cancelling it, before this).
+  // What is posted after that (timers, Exchange::After/Blocking) never runs: it is destroyed, and with it
+  // the exchanges it held; an exchange kept elsewhere after Stop has a closed connection.
   void Stop();
 
   size_t connections() const;
