@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,9 +21,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/testing/child_process.h"
 #include "translator/mini_http_client.h"
-
-extern char** environ;
 
 namespace {
 
@@ -32,31 +30,17 @@ using json = nlohmann::json;
 namespace http = dolmetsch::translator::mini_http;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using dolmetsch::testing::ChildOptions;
+using dolmetsch::testing::ChildProcess;
+using dolmetsch::testing::FreePort;
+using dolmetsch::testing::ReadFile;
 
 const std::string kFixture = std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
+// Runs a command to its end (output dropped); its exit code.
 int RunCommand(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  ChildProcess command(std::move(args), ChildOptions("/dev/null"));
+  return command.WaitExit(std::chrono::minutes(5));
 }
 
 // The models folder and the multilingual model, made once for the whole test program.
@@ -92,63 +76,25 @@ const Models& TestModels() {
   return *models;
 }
 
-// A running `dolmetsch translator` with the given arguments; stderr goes to a file (port, logs).
+// A running `dolmetsch translator` with the given arguments; stderr goes to a file (port, logs). SIGTERM on
+// destruction, which must end it with exit code 0.
 class Server {
  public:
   // `translator_port` 0: `dolmetsch translator ARGS` on a free port (read from its log); else `dolmetsch
   // ARGS` (e.g. serve) whose translator API listens on that port.
-  explicit Server(std::vector<std::string> args, std::vector<std::string> env = {}, int translator_port = 0) {
-    static int counter = 0;
-    log_path_ = ::testing::TempDir() + "languages_translator_" + std::to_string(::getpid()) + "_" +
-                std::to_string(counter++) + ".log";
-    if (translator_port == 0) {
-      args.insert(args.begin(), {DOLMETSCH_BINARY, "translator", "--host", "127.0.0.1", "--port", "0"});
-    } else {
-      args.insert(args.begin(), DOLMETSCH_BINARY);
-      port_ = translator_port;
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string entry = *e;
-      if (entry.rfind("DOLMETSCH_", 0) != 0) env_storage.push_back(entry);
-    }
-    for (auto& e : env) env_storage.push_back(e);
-    std::vector<char*> envp;
-    for (auto& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    static const std::regex port_re("\"event\":\"listening\".*\"port\":([0-9]+)");
-    auto end = Clock::now() + std::chrono::seconds(30);
-    while (Clock::now() < end && pid_ > 0 && port_ == 0) {
-      std::smatch m;
-      std::string log = ReadFile(log_path_);
-      if (std::regex_search(log, m, port_re)) {
-        port_ = std::stoi(m[1].str());
-        break;
-      }
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+  explicit Server(std::vector<std::string> args, std::vector<std::string> env = {}, int translator_port = 0)
+      : process_(Args(std::move(args), translator_port), ChildOptions(NewLogPath())
+                                                             .StdoutToNull()
+                                                             .Env(std::move(env))
+                                                             .DropDolmetschEnv()
+                                                             .RemoveLogAtExit()),
+        port_(translator_port) {
+    if (port_ == 0) port_ = process_.WaitListeningPort(std::chrono::seconds(30));
   }
   ~Server() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Log();
+    if (process_.Running()) {
+      EXPECT_EQ(process_.Stop(std::chrono::seconds(60)), 0) << Log();
     }
-    std::remove(log_path_.c_str());
   }
   bool WaitReady(int timeout_s = 60) {
     auto end = Clock::now() + std::chrono::seconds(timeout_s);
@@ -159,8 +105,8 @@ class Server {
     return false;
   }
   int port() const { return port_; }
-  pid_t pid() const { return pid_; }
-  std::string Log() { return ReadFile(log_path_); }
+  pid_t pid() const { return process_.pid(); }
+  std::string Log() { return process_.Log(); }
   http::Response Post(const std::string& path, const json& body) {
     return http::Request(port_, "POST", path, body.dump(), "application/json");
   }
@@ -192,9 +138,21 @@ class Server {
   }
 
  private:
-  pid_t pid_ = -1;
+  static std::vector<std::string> Args(std::vector<std::string> args, int translator_port) {
+    if (translator_port == 0) {
+      args.insert(args.begin(), {DOLMETSCH_BINARY, "translator", "--host", "127.0.0.1", "--port", "0"});
+    } else {
+      args.insert(args.begin(), DOLMETSCH_BINARY);
+    }
+    return args;
+  }
+  static std::string NewLogPath() {
+    static int counter = 0;
+    return ::testing::TempDir() + "languages_translator_" + std::to_string(::getpid()) + "_" +
+           std::to_string(counter++) + ".log";
+  }
+  ChildProcess process_;
   int port_ = 0;
-  std::string log_path_;
 };
 
 std::map<std::string, std::vector<std::string>> TargetsByCode(const json& languages) {
@@ -234,18 +192,6 @@ TEST(LanguagesServiceTest, DiscoveryListsEverySourceAndTargetWithPivotsOnlyWhenO
   auto direct = TargetsByCode(no_pivot.Get("/languages"));
   EXPECT_EQ(direct["de"], (V{"en"}));
   EXPECT_EQ(direct["en"], (V{"de", "es", "fr"}));
-}
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 // `serve` takes the same model options (here through the environment) and its built-in translator serves

@@ -2,16 +2,15 @@
 // (tests/fixtures/tiny-de-en), a free loopback port, plain HTTP. Expected translations come from the
 // fixture's golden.json (what Hugging Face transformers produced for single sentences with the model's
 // default beam search).
-#include <algorithm>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -21,24 +20,19 @@
 #include <tuple>
 
 #include "http/testing/raw_client.h"
+#include "tests/testing/child_process.h"
 #include "translator/mini_http_client.h"
-
-extern char** environ;
 
 namespace {
 
 using json = nlohmann::json;
 namespace http = dolmetsch::translator::mini_http;
 using Clock = std::chrono::steady_clock;
+using dolmetsch::testing::ChildOptions;
+using dolmetsch::testing::ChildProcess;
+using dolmetsch::testing::ReadFile;
 
 const std::string kModel = std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // golden.json: case text -> beam-search output of transformers (the model's default search).
 std::string Golden(int case_id) {
@@ -50,91 +44,47 @@ std::string GoldenSource(int case_id) {
   return golden["cases"][case_id]["text"].get<std::string>();
 }
 
-// A running `dolmetsch translator`; stderr goes to a file the test reads for the port and the logs.
+// A running `dolmetsch translator ARGS` on a free port; stderr goes to a file the test reads for the port
+// and the logs. Killed (SIGKILL) on destruction if still running.
 class Server {
  public:
-  explicit Server(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {}) {
-    log_path_ = ::testing::TempDir() + "translator_" + std::to_string(::getpid()) + "_" +
-                std::to_string(counter_++) + ".log";
-    std::vector<std::string> args = {DOLMETSCH_BINARY, "translator", "--model", kModel,
-                                     "--host",         "127.0.0.1",  "--port",  "0"};
-    args.insert(args.end(), extra_args.begin(), extra_args.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-    for (auto& e : env) env_storage.push_back(e);
-    std::vector<char*> envp;
-    for (auto& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
-  }
-  ~Server() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    std::remove(log_path_.c_str());
-  }
+  explicit Server(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {})
+      : process_(Args(std::move(extra_args)),
+                 ChildOptions(NewLogPath()).StdoutToNull().Env(std::move(env)).RemoveLogAtExit()) {}
   // Waits for the "listening" log line; returns the port or 0.
   int WaitListening(int timeout_s = 30) {
-    static const std::regex port_re(
-        "\"event\":\"listening\".*\"port\":([0-9]+)|\"port\":([0-9]+).*\"event\":\"listening\"");
-    auto end = Clock::now() + std::chrono::seconds(timeout_s);
-    while (Clock::now() < end && !Exited()) {
-      std::smatch m;
-      std::string log = ReadFile(log_path_);
-      if (std::regex_search(log, m, port_re)) {
-        port_ = std::stoi(m[1].matched ? m[1].str() : m[2].str());
-        return port_;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return 0;
+    port_ = process_.WaitListeningPort(std::chrono::seconds(timeout_s));
+    return port_;
   }
   bool WaitReady(int timeout_s = 60) {
     auto end = Clock::now() + std::chrono::seconds(timeout_s);
-    while (Clock::now() < end && !Exited()) {
+    while (Clock::now() < end && process_.Running()) {
       if (http::Request(port_, "GET", "/ready").status == 200) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
   }
-  bool Exited() {
-    if (exited_) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      exit_status_ = status;
-    }
-    return exited_;
-  }
-  // Waits for the process to end; returns its exit code (-1: killed by a signal or timeout).
-  int WaitExit(int timeout_s = 40) {
-    auto end = Clock::now() + std::chrono::seconds(timeout_s);
-    while (Clock::now() < end && !Exited()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!exited_) return -1;
-    return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1;
-  }
-  void Signal(int sig) { ::kill(pid_, sig); }
-  std::string Log() { return ReadFile(log_path_); }
+  // Waits for the process to end; its exit code (128 + signal when a signal ended it; -2 after the timeout).
+  int WaitExit(int timeout_s = 40) { return process_.WaitExit(std::chrono::seconds(timeout_s)); }
+  void Signal(int sig) { process_.Signal(sig); }
+  std::string Log() { return process_.Log(); }
   int port() const { return port_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
 
  private:
-  static inline int counter_ = 0;
-  pid_t pid_ = -1;
+  static std::vector<std::string> Args(std::vector<std::string> extra) {
+    std::vector<std::string> args = {DOLMETSCH_BINARY, "translator", "--model", kModel,
+                                     "--host",         "127.0.0.1",  "--port",  "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  static std::string NewLogPath() {
+    static int counter = 0;
+    return ::testing::TempDir() + "translator_" + std::to_string(::getpid()) + "_" +
+           std::to_string(counter++) + ".log";
+  }
+  ChildProcess process_;
   int port_ = 0;
-  bool exited_ = false;
-  int exit_status_ = 0;
-  std::string log_path_;
 };
 
 // The value of an unlabelled metric in a /metrics answer (-1 when absent).
@@ -445,24 +395,11 @@ TEST(TranslatorLifecycleTest, SigtermFinishesInFlightWorkThenExitsZero) {
 }
 
 TEST(TranslatorLifecycleTest, MissingModelSaysHowToGetIt) {
-  pid_t pid;
-  std::string log = ::testing::TempDir() + "translator_missing.log";
-  std::vector<std::string> args = {DOLMETSCH_BINARY, "translator", "--model", "/nonexistent/opus-mt-de-en",
-                                   "--port",         "0"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 2);
-  EXPECT_NE(ReadFile(log).find("dolmetsch fetch-model"), std::string::npos) << ReadFile(log);
-  std::remove(log.c_str());
+  ChildProcess translator(
+      {DOLMETSCH_BINARY, "translator", "--model", "/nonexistent/opus-mt-de-en", "--port", "0"},
+      ChildOptions(::testing::TempDir() + "translator_missing.log").RemoveLogAtExit());
+  EXPECT_EQ(translator.WaitExit(std::chrono::seconds(60)), 2);
+  EXPECT_NE(translator.Log().find("dolmetsch fetch-model"), std::string::npos) << translator.Log();
 }
 
 // int8 is accepted and reported (its outputs are the engine's business: engine tests compare them).
@@ -575,12 +512,20 @@ TEST(TranslatorHttpTest, SlowAndIdleClientsDoNotStarveOthers) {
                  "Content-Length: 100000\r\n\r\n{");
     slow.push_back(fd);
   }
+  // How many of the slow clients have had an answer (a 408) so far.
+  auto slow_answered = [&] {
+    int n = 0;
+    for (int fd : slow) {
+      pollfd p{fd, POLLIN, 0};
+      n += ::poll(&p, 1, 0) > 0;
+    }
+    return n;
+  };
   const int kCases[] = {0, 1, 7};
   int answered = 0;
   for (int round = 0; round < 10; ++round) {
     for (int fd : slow) raw::SendAll(fd, " ");
-    auto start = Clock::now();
-    int fd = raw::Connect(server.port(), 1000 * kTimeScale);
+    int fd = raw::Connect(server.port(), 10000 * kTimeScale);
     ASSERT_GE(fd, 0) << "round " << round;
     raw::SendAll(fd, TranslateRequest(GoldenSource(kCases[round % 3]), "Connection: close\r\n"));
     std::string data = raw::ReadAll(fd);
@@ -588,7 +533,11 @@ TEST(TranslatorHttpTest, SlowAndIdleClientsDoNotStarveOthers) {
     auto reply = raw::TakeReply(data);
     EXPECT_EQ(reply.status, 200) << "round " << round;
     EXPECT_EQ(json::parse(reply.body, nullptr, false).value("text_en", ""), Golden(kCases[round % 3]));
-    EXPECT_LT(Clock::now() - start, std::chrono::seconds(1) * kTimeScale) << "round " << round;
+    // Not starved: the first answer came while every slow client still held its connection (a server
+    // whose threads they took would answer only after dropping them).
+    if (round == 0) {
+      EXPECT_EQ(slow_answered(), 0);
+    }
     answered += reply.status == 200;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }

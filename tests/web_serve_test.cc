@@ -22,24 +22,15 @@
 #include <vector>
 
 #include "http/testing/raw_client.h"
+#include "tests/testing/child_process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace http = dolmetsch::http;
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+using dolmetsch::testing::ChildOptions;
+using dolmetsch::testing::ChildProcess;
+using dolmetsch::testing::FreePort;
 
 struct HttpResponse {
   int status = 0;                                   // 0: no connection / no answer
@@ -130,75 +121,23 @@ std::string FormEncode(const std::string& text) {
   return out;
 }
 
-// A running `dolmetsch` subcommand; SIGTERM on destruction.
-class Process {
+// A running `dolmetsch` subcommand, its stdout and stderr in `log`; SIGTERM on destruction.
+class Process : public ChildProcess {
  public:
   Process(std::vector<std::string> args, const fs::path& log, const fs::path& cwd = fs::current_path(),
-          std::vector<std::string> extra_env = {}) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      if (chdir(cwd.c_str()) != 0) _exit(126);
-      for (auto& e : extra_env) putenv(e.data());
-      std::vector<char*> argv;
-      std::string binary = DOLMETSCH_BINARY;
-      argv.push_back(binary.data());
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-  }
+          std::vector<std::string> extra_env = {})
+      : ChildProcess(WithBinary(std::move(args)),
+                     ChildOptions(log.string()).Cwd(cwd.string()).Env(std::move(extra_env))) {}
   ~Process() { Stop(); }
-  // Sends SIGTERM and returns the exit code (-1 if it had to be killed after `limit`).
-  int Stop(std::chrono::seconds limit = std::chrono::seconds(30)) {
-    if (pid_ <= 0) return exit_code_;
-    kill(pid_, SIGTERM);
-    exit_code_ = WaitExit(limit);
-    if (exit_code_ == -2) {
-      kill(pid_, SIGKILL);
-      WaitExit(std::chrono::seconds(5));
-      exit_code_ = -1;
-    }
-    pid_ = -1;
-    return exit_code_;
-  }
-  // Waits for the process to end by itself; -2 on timeout.
-  int WaitExit(std::chrono::seconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -2;
-  }
-  bool running() const { return pid_ > 0; }
-  // SIGKILL (a crash): no shutdown code runs.
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    WaitExit(std::chrono::seconds(10));
-    pid_ = -1;
-  }
 
  private:
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
+  static std::vector<std::string> WithBinary(std::vector<std::string> args) {
+    args.insert(args.begin(), DOLMETSCH_BINARY);
+    return args;
+  }
 };
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string ReadFile(const fs::path& path) { return dolmetsch::testing::ReadFile(path.string()); }
 
 bool WaitForStatus(int port, const std::string& path, int status, std::chrono::seconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
@@ -453,15 +392,22 @@ TEST(WebCommandTest, UnreachableTranslatorKeepsTheInputAndIsNotReady) {
   fs::remove_all(dir);
 }
 
+// A translator that decodes one sentence at a time with a forced length: a text stays in flight for a
+// while (the grace tests). Its log is dir/translator.log.
+std::unique_ptr<Process> StartSlowTranslator(int port, const fs::path& dir) {
+  return std::make_unique<Process>(
+      std::vector<std::string>{"translator", "--model",
+                               std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en", "--host",
+                               "127.0.0.1", "--port", std::to_string(port), "--workers", "1",
+                               "--max-batch-sentences", "1", "--forced-new-tokens", "48"},
+      dir / "translator.log");
+}
+
 TEST(WebCommandTest, SigtermLetsATranslationInFlightFinishWithinTheGrace) {
   fs::path dir = fs::temp_directory_path() / ("dolmetsch-web-grace-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const int translator_port = FreePort(), port = FreePort();
-  Process translator(
-      {"translator", "--model", std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en", "--host",
-       "127.0.0.1", "--port", std::to_string(translator_port), "--workers", "1", "--max-batch-sentences", "1",
-       "--forced-new-tokens", "48"},
-      dir / "translator.log");
+  auto translator = StartSlowTranslator(translator_port, dir);
   ASSERT_TRUE(WaitForStatus(translator_port, "/ready", 200, std::chrono::seconds(90)))
       << ReadFile(dir / "translator.log");
   Process web(
@@ -999,11 +945,7 @@ TEST(WebJobsTest, ApiTranslateStreamGets503NamingItsJobWhenTheGraceEndsAndTheJob
   fs::path dir = fs::temp_directory_path() / ("dolmetsch-jobs-grace-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const int translator_port = FreePort(), port = FreePort();
-  Process translator(
-      {"translator", "--model", std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en", "--host",
-       "127.0.0.1", "--port", std::to_string(translator_port), "--workers", "1", "--max-batch-sentences", "1",
-       "--forced-new-tokens", "48"},
-      dir / "translator.log");
+  auto translator = StartSlowTranslator(translator_port, dir);
   ASSERT_TRUE(WaitForStatus(translator_port, "/ready", 200, std::chrono::seconds(90)))
       << ReadFile(dir / "translator.log");
   auto start = [&](const std::string& log) {
@@ -1053,7 +995,7 @@ TEST(WebJobsTest, ApiTranslateStreamGets503NamingItsJobWhenTheGraceEndsAndTheJob
   std::string exported = client.Get("/history/export.json").body;
   EXPECT_NE(exported.find("\"count\": 1"), std::string::npos) << exported.substr(0, 300);
   EXPECT_EQ(web->Stop(), 0);
-  EXPECT_EQ(translator.Stop(), 0);
+  EXPECT_EQ(translator->Stop(), 0);
   fs::remove_all(dir);
 }
 
