@@ -181,6 +181,8 @@ json JobJson(const store::JobRecord& job, const JobText& text, double eta) {
       {"status", std::string(store::JobStateName(job.state))},
       {"done", done ? std::max(job.total_units, job.done_units) : std::max(job.done_units, text.contiguous)},
       {"total", job.total_units},
+      {"source", job.source_lang},
+      {"target", job.target_lang},
       {"text_en", text.text_en},
       {"eta_seconds", nullptr},
       {"created_at", FormatIsoTime(job.created_at_unix)},
@@ -494,11 +496,13 @@ void JobApi::InstallRoutes(http::Server& server) {
 void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
   WebApp::RequestContext ctx = app_->Prepare(req, res);
   if (!app_->Authenticate(req, res, ctx)) return;
-  std::string text, token;
+  std::string text, token, source = "de", target = "en";
   if (IsFormRequest(req)) {
     auto form = ParseForm(req.body);
     if (!form.ok()) return SendJsonError(res, 400, form.status().message());
     text = form->GetOr("text", "");
+    source = form->GetOr("source", "de");
+    target = form->GetOr("target", "en");
     token = form->GetOr("csrf_token", "");
   } else if (IsJsonRequest(req)) {
     json body = json::parse(req.body, nullptr, false);
@@ -509,6 +513,14 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
       return SendJsonError(res, 400, "The JSON object needs a string field \"text\" with the German text.");
     }
     text = body["text"].get<std::string>();
+    for (auto [name, field] : {std::pair{"source", &source}, std::pair{"target", &target}}) {
+      if (!body.contains(name)) continue;
+      if (!body[name].is_string()) {
+        return SendJsonError(res, 400,
+                             std::string("\"") + name + "\" must be a language code string, like \"de\".");
+      }
+      *field = body[name].get<std::string>();
+    }
     if (body.contains("csrf_token") && body["csrf_token"].is_string()) token = body["csrf_token"];
   } else {
     return SendJsonError(res, 415, "Send the text as a form (application/x-www-form-urlencoded) or as JSON.");
@@ -527,7 +539,11 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
   // The history row names the model; a translator that is down now gets the job later (model unknown).
   std::string model;
   (void)app_->translator_.Ready(&model);
-  StatusOr<store::JobRecord> job = store_->CreateJob({ctx.owner_for_insert, text, model});
+  if (source == target) {
+    return SendJsonError(res, 400,
+                         "Choose two different languages (source and target are both \"" + source + "\").");
+  }
+  StatusOr<store::JobRecord> job = store_->CreateJob({ctx.owner_for_insert, text, model, source, target});
   if (!job.ok()) {
     std::cerr << "web: jobs: creating a job failed: " << job.status().ToString() << "\n";
     if (job.status().code() == Status::Code::kInvalidArgument) {
@@ -682,7 +698,9 @@ void JobApi::HandleTranslateForm(const http::Request& req, http::Response& res) 
                "still here: send it again in a moment."};
     return app_->SendHtml(res, 503, RenderTranslatePage(ctx.page, view));
   }
-  StatusOr<store::JobRecord> job = store_->CreateJob({ctx.owner_for_insert, view.text_de, model});
+  // The no-JS form's language <select>s (de -> en when the page had none).
+  StatusOr<store::JobRecord> job = store_->CreateJob(
+      {ctx.owner_for_insert, view.text_de, model, form->GetOr("source", "de"), form->GetOr("target", "en")});
   if (!job.ok() && job.status().code() == Status::Code::kUnavailable) {
     // No job database: translate while the page waits (the history journal keeps the result).
     std::cerr << "web: jobs: no job database (" << job.status().ToString() << "); translating directly\n";

@@ -224,7 +224,8 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
   return Status::Internal("the translator's answer ended before the final event");
 }
 
-Status TranslatorClient::StreamPieces(const std::string& text_de, int64_t skip_segments,
+Status TranslatorClient::StreamPieces(const std::string& text_de, const std::string& source,
+                                      const std::string& target, int64_t skip_segments,
                                       const std::atomic<bool>& cancelled, const OnPiece& on_piece) {
   if (!url_status_.ok()) return url_status_;
   httplib::Client client(scheme_host_port_);
@@ -239,7 +240,7 @@ Status TranslatorClient::StreamPieces(const std::string& text_de, int64_t skip_s
   req.headers = {{"Accept", "text/event-stream"}};
   if (!options_.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + options_.api_key);
   req.set_header("Content-Type", "application/json");
-  json body = {{"text", text_de}, {"stream", true}};
+  json body = {{"text", text_de}, {"source", source}, {"target", target}, {"stream", true}};
   if (skip_segments > 0) body["skip_segments"] = skip_segments;
   req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 

@@ -51,8 +51,10 @@ class TranslatorClient {
   StatusOr<TranslationOutcome> Translate(const std::string& text_de,
                                          const std::function<bool(const TranslationProgress&)>& on_progress);
   using OnPiece = std::function<void(int64_t index, int64_t total, const std::string& piece)>;
-  Status StreamPieces(const std::string& text_de, int64_t skip_segments, const std::atomic<bool>& cancelled,
-                      const OnPiece& on_piece);
+  // Streams /v1/translate with the language pair `source` -> `target` (codes as in the translator's
+  // /languages; "de", "en" for the original pair).
+  Status StreamPieces(const std::string& text, const std::string& source, const std::string& target,
+                      int64_t skip_segments, const std::atomic<bool>& cancelled, const OnPiece& on_piece);
   // `model` (may be null) gets the translator's model name when it says (its /ready answer).
   Status Ready(std::string* model = nullptr);
 
