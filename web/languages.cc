@@ -150,6 +150,10 @@ Status LanguageCache::RefreshNow() {
   if (!body.ok()) return body.status();
   StatusOr<LanguageList> parsed = ParseLanguages(*body);
   if (!parsed.ok()) return parsed.status();
+  // A translator still attaching its models answers []: that is not a list to keep for minutes.
+  bool any_pair = false;
+  for (const Language& language : *parsed) any_pair = any_pair || !language.targets.empty();
+  if (!any_pair) return Status::Unavailable("the translator lists no language pairs (yet)");
   auto list = std::make_shared<const LanguageList>(std::move(*parsed));
   std::lock_guard<std::mutex> lock(mu_);
   list_ = std::move(list);

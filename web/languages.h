@@ -87,7 +87,8 @@ class LanguageCache {
   // Starts the background thread (first fetch at once). Call once.
   void Start();
   void Stop();
-  // Fetches now in the calling thread; on success replaces the list.
+  // Fetches now in the calling thread; on success replaces the list. A list without any pair (a translator
+  // still attaching its models answers []) is kUnavailable and replaces nothing.
   Status RefreshNow();
   // The last good list; null when no fetch has succeeded yet.
   std::shared_ptr<const LanguageList> Get() const;

@@ -130,5 +130,33 @@ TEST(LanguageCacheTest, AMalformedAnswerDoesNotReplaceTheList) {
   EXPECT_EQ(cache.Get()->size(), 2u);
 }
 
+TEST(LanguageCacheTest, AListWithoutPairsIsNotKept) {
+  // What a translator answers while it attaches its models.
+  LanguageCache cache([]() -> StatusOr<std::string> { return std::string("[]"); }, std::chrono::hours(1),
+                      std::chrono::hours(1));
+  EXPECT_EQ(cache.RefreshNow().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(cache.Get(), nullptr);
+}
+
+TEST(LanguageCacheTest, ATargetOnlyListIsNotKeptEither) {
+  LanguageCache cache(
+      []() -> StatusOr<std::string> { return std::string(R"([{"code":"en","name":"English"}])"); },
+      std::chrono::hours(1), std::chrono::hours(1));
+  EXPECT_FALSE(cache.RefreshNow().ok());
+  EXPECT_EQ(cache.Get(), nullptr);
+}
+
+TEST(LanguageCacheTest, KeepsTheListAfterAnEmptyAnswer) {
+  std::atomic<bool> empty{false};
+  LanguageCache cache(
+      [&]() -> StatusOr<std::string> { return empty ? std::string("[]") : std::string(kTwoPairs); },
+      std::chrono::hours(1), std::chrono::hours(1));
+  ASSERT_TRUE(cache.RefreshNow().ok());
+  empty = true;
+  EXPECT_FALSE(cache.RefreshNow().ok());
+  ASSERT_NE(cache.Get(), nullptr);
+  EXPECT_EQ(cache.Get()->size(), 2u);
+}
+
 }  // namespace
 }  // namespace dolmetsch::web

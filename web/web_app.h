@@ -71,7 +71,7 @@ struct WebOptions {
   // The translator's GET /languages is cached (web/languages.h): fetched again this often, and this soon
   // after a failure.
   std::chrono::milliseconds languages_refresh{std::chrono::minutes(5)};
-  std::chrono::milliseconds languages_retry{std::chrono::seconds(15)};
+  std::chrono::milliseconds languages_retry{std::chrono::seconds(5)};
 };
 
 class WebApp {
