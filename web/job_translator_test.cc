@@ -36,7 +36,8 @@ TEST(HttpPieceTranslatorTest, UnreachableAndOverloadedAreRetried) {
   std::atomic<bool> cancelled{false};
   auto ignore = [](int64_t, int64_t, const std::string&) {};
   HttpPieceTranslator translator({fake.url(), "", 2, 10});
-  EXPECT_EQ(translator.Translate("FAIL503", "de", "en", 0, cancelled, ignore).code(), Status::Code::kUnavailable);
+  EXPECT_EQ(translator.Translate("FAIL503", "de", "en", 0, cancelled, ignore).code(),
+            Status::Code::kUnavailable);
   int port = std::stoi(fake.url().substr(fake.url().rfind(':') + 1));
   {
     testing::FakeTranslator other;
@@ -77,8 +78,8 @@ TEST(HttpPieceTranslatorTest, CancelClosesTheStreamAtOnce) {
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
     cancelled = true;
   });
-  Status s =
-      translator.Translate(text, "de", "en", 0, cancelled, [&](int64_t, int64_t, const std::string&) { ++received; });
+  Status s = translator.Translate(text, "de", "en", 0, cancelled,
+                                  [&](int64_t, int64_t, const std::string&) { ++received; });
   auto took = std::chrono::steady_clock::now() - started;
   canceller.join();
   EXPECT_EQ(s.code(), Status::Code::kCancelled) << s.ToString();
