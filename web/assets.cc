@@ -308,6 +308,7 @@ constexpr std::string_view kScript =
     sourceLabel.textContent = auto ? 'Text' : optionText(sourceSelect, sourceSelect.value);
     targetLabel.textContent = optionText(targetSelect, targetSelect.value);
     if (auto) input.removeAttribute('lang'); else input.setAttribute('lang', sourceSelect.value);
+    input.placeholder = sourceSelect.value === 'de' ? 'Deutschen Text hier einf\u00fcgen\u2026' : 'Enter text\u2026';
     output.setAttribute('lang', targetSelect.value);
   }
   function rememberPair() {
