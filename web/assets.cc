@@ -179,6 +179,10 @@ button.danger.solid { background: var(--danger); color: var(--surface); border-c
 }
 .lang-bar select:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 #swap-button { font-size: 1.1rem; line-height: 1; }
+@media (max-width: 480px) {
+  .lang-bar { gap: .35rem; flex-wrap: nowrap; }
+  .lang-bar select { min-width: 0; flex: 1 1 5rem; }
+}
 .langs { color: var(--muted); font-size: .85rem; white-space: nowrap; margin-left: .5rem; }
 .detected { color: var(--muted); font-size: .85rem; margin-left: .75rem; }
 )CSS";
