@@ -113,7 +113,7 @@ void JobRunner::RunJob(const std::string& worker, const store::JobRecord& job) {
 
     int64_t expected = next_index;
     Status translated = translator_->Translate(
-        job.text_de, next_index, cancelled,
+        job.text_de, job.source_lang, job.target_lang, next_index, cancelled,
         [&](int64_t index, int64_t total_segments, const std::string& piece) {
           std::lock_guard<std::mutex> lock(mu);
           total = total_segments;

@@ -40,8 +40,10 @@ class PieceTranslator {
  public:
   virtual ~PieceTranslator() = default;
   using OnPiece = std::function<void(int64_t index, int64_t total, const std::string& piece)>;
-  virtual Status Translate(const std::string& text, int64_t skip, const std::atomic<bool>& cancelled,
-                           const OnPiece& on_piece) = 0;
+  // `source` and `target` are the job's language codes (store::JobRecord); a pair the translator does
+  // not serve is kInvalidArgument with a message for the owner.
+  virtual Status Translate(const std::string& text, const std::string& source, const std::string& target,
+                           int64_t skip, const std::atomic<bool>& cancelled, const OnPiece& on_piece) = 0;
 };
 
 struct RunnerOptions {

@@ -19,8 +19,12 @@ using namespace std::chrono_literals;
 // the `skip` of every call; can be slowed down, made to fail, or made to wait until cancelled.
 class FakeTranslator : public PieceTranslator {
  public:
-  Status Translate(const std::string& text, int64_t skip, const std::atomic<bool>& cancelled,
-                   const OnPiece& on_piece) override {
+  Status Translate(const std::string& text, const std::string& source, const std::string& target,
+                   int64_t skip, const std::atomic<bool>& cancelled, const OnPiece& on_piece) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      pairs.push_back(source + "-" + target);
+    }
     {
       std::lock_guard<std::mutex> lock(mu);
       skips.push_back(skip);
@@ -54,6 +58,7 @@ class FakeTranslator : public PieceTranslator {
 
   std::mutex mu;
   std::vector<int64_t> skips;
+  std::vector<std::string> pairs;  // "source-target" of every call
   std::atomic<int> unavailable_calls{0};
   std::atomic<int64_t> pieces_translated{0};
   Status fail_with;
@@ -134,6 +139,24 @@ TEST_F(JobRunnerTest, TranslatesCheckpointsAndWritesOneHistoryRow) {
   EXPECT_EQ(row->text_de, "eins zwei drei vier");
   EXPECT_EQ(HistoryRows(), 1);
   EXPECT_EQ(runner.completed(), 1);
+}
+
+TEST_F(JobRunnerTest, TheJobsLanguagePairReachesTheTranslatorAndTheHistory) {
+  auto job = store_->jobs()->CreateJob(store::NewJob{"alice", "un deux", "fake", "fr", "de"});
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  JobRunner runner(store_->jobs(), &translator_, Fast());
+  runner.Start();
+  const store::JobRecord done = WaitFor(job->id, store::JobState::kDone);
+  runner.Stop();
+  {
+    std::lock_guard<std::mutex> lock(translator_.mu);
+    ASSERT_FALSE(translator_.pairs.empty());
+    EXPECT_EQ(translator_.pairs.back(), "fr-de");
+  }
+  auto row = store_->Get(done.history_id, std::string("alice"));
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  EXPECT_EQ(row->source_lang, "fr");
+  EXPECT_EQ(row->target_lang, "de");
 }
 
 TEST_F(JobRunnerTest, ARestartedRunnerResumesFromTheCheckpoint) {

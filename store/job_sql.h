@@ -12,8 +12,8 @@ namespace dolmetsch::store::job_sql {
 // Columns of a JobRecord in ReadJob order; the text column is appended by the caller (text_de or '').
 inline constexpr const char* kColumns =
     "id, owner, state, model, total_units, done_units, created_at, updated_at, finished_at, error, "
-    "history_id, lease_owner, lease_expires_ms";
-inline constexpr int kColumnCount = 13;  // + the text column
+    "history_id, lease_owner, lease_expires_ms, source_lang, target_lang";
+inline constexpr int kColumnCount = 15;  // + the text column
 
 // Claimable jobs, fairest first: owners without a live running job before the others, then oldest.
 // Parameters: now_ms (expired leases), now_ms (live leases).

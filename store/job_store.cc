@@ -38,6 +38,8 @@ Status ValidateNewJob(const NewJob& job) {
   as_row.text_de = job.text_de;
   as_row.owner = job.owner;
   as_row.model = job.model;
+  as_row.source_lang = job.source_lang;
+  as_row.target_lang = job.target_lang;
   return ValidateNewTranslation(as_row);
 }
 

@@ -62,12 +62,16 @@ struct JobRecord {
   int64_t history_id = 0;        // done: the history row (client_key "job-<id>")
   std::string lease_owner;       // running: the worker holding it
   int64_t lease_expires_unix_ms = 0;
+  std::string source_lang = "de";  // the pair to translate (jobs from before schema version 3: de -> en)
+  std::string target_lang = "en";
 };
 
 struct NewJob {
   std::string owner;
   std::string text_de;  // valid UTF-8, may be long (LONGTEXT)
   std::string model;
+  std::string source_lang = "de";  // language codes as in NewTranslation; the history row gets them too
+  std::string target_lang = "en";
 };
 
 struct JobUnit {

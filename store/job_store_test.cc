@@ -372,6 +372,29 @@ TEST_P(JobStoreTest, LongTextsAndManyUnitsRoundTrip) {
   EXPECT_EQ(jobs_->GetJob(created.id, std::nullopt, false)->done_units, kUnits);
 }
 
+TEST_P(JobStoreTest, LanguagePairGoesFromTheJobToItsHistoryRow) {
+  NewJob job;
+  job.owner = "alice";
+  job.text_de = "Bonjour.";
+  job.source_lang = "fr";
+  job.target_lang = "de";
+  auto created = jobs_->CreateJob(job);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->source_lang, "fr");
+  EXPECT_EQ(created->target_lang, "de");
+  const JobRecord claimed = ClaimOrDie("w");
+  EXPECT_EQ(claimed.source_lang, "fr");
+  EXPECT_EQ(claimed.target_lang, "de");
+  auto history_id = jobs_->CompleteJob(claimed.id, "w", "Hallo.");
+  ASSERT_TRUE(history_id.ok()) << history_id.status().ToString();
+  auto row = store_->Get(*history_id, std::string("alice"));
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->source_lang, "fr");
+  EXPECT_EQ(row->target_lang, "de");
+  job.source_lang = "f r";
+  EXPECT_EQ(jobs_->CreateJob(job).status().code(), Status::Code::kInvalidArgument);
+}
+
 TEST_P(JobStoreTest, SchemaGoesDownToTheHistoryOnlyVersionAndBackUp) {
   NewTranslation row;
   row.text_de = "Bleibt.";
@@ -383,7 +406,8 @@ TEST_P(JobStoreTest, SchemaGoesDownToTheHistoryOnlyVersionAndBackUp) {
   EXPECT_EQ(store_->DowngradeSchema(0).code(), Status::Code::kInvalidArgument);
   ASSERT_TRUE(store_->DowngradeSchema(1).ok());
   EXPECT_EQ(HistoryRows(), 1) << "the history survives a downgrade";
-  EXPECT_EQ(jobs_->CreateJob(NewJob{"alice", "x", ""}).status().ok(), false) << "no job tables any more";
+  EXPECT_EQ(jobs_->CreateJob(NewJob{"alice", "x", "", "de", "en"}).status().ok(), false)
+      << "no job tables any more";
   store_.reset();
   store_ = Open();  // a newer binary starts again: upgrades 1 -> current
   ASSERT_NE(store_, nullptr);

@@ -88,6 +88,11 @@ StatusOr<NewTranslation> DecodePayload(const std::string& payload) {
     return Status::Corruption("payload lacks one of key/de/en/owner/model/t");
   }
   row.created_at_unix = t->get<int64_t>();
+  // Records journaled before language pairs existed have no "src"/"tgt": they are de -> en.
+  if (j.contains("src") && !str("src", &row.source_lang))
+    return Status::Corruption("payload's src is not a string");
+  if (j.contains("tgt") && !str("tgt", &row.target_lang))
+    return Status::Corruption("payload's tgt is not a string");
   return row;
 }
 
@@ -100,6 +105,8 @@ std::string EncodeJournalRecord(const NewTranslation& row) {
                       {"en", row.text_en},
                       {"owner", row.owner},
                       {"model", row.model},
+                      {"src", row.source_lang},
+                      {"tgt", row.target_lang},
                       {"t", row.created_at_unix}};
   const std::string payload = j.dump();
   std::string out;

@@ -257,6 +257,8 @@ constexpr const char* kCreateTranslations =
     "owner VARBINARY(128) NOT NULL DEFAULT '', "
     "model VARCHAR(255) NOT NULL DEFAULT '', "
     "client_key VARBINARY(64) NULL DEFAULT NULL, "
+    "source_lang VARCHAR(35) NULL DEFAULT NULL, "
+    "target_lang VARCHAR(35) NULL DEFAULT NULL, "
     "UNIQUE KEY translations_client_key (client_key), "
     "KEY translations_owner_id (owner, id), "
     "FULLTEXT KEY translations_fulltext (text_de, text_en)"
@@ -279,6 +281,8 @@ constexpr const char* kCreateJobs =
     "history_id BIGINT NOT NULL DEFAULT 0, "
     "lease_owner VARBINARY(128) NOT NULL DEFAULT '', "
     "lease_expires_ms BIGINT NOT NULL DEFAULT 0, "
+    "source_lang VARCHAR(35) NOT NULL DEFAULT 'de', "
+    "target_lang VARCHAR(35) NOT NULL DEFAULT 'en', "
     "KEY jobs_state_id (state, id), "
     "KEY jobs_owner_id (owner, id)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
@@ -291,10 +295,13 @@ constexpr const char* kCreateJobUnits =
     "PRIMARY KEY (job_id, unit)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
 
-constexpr const char* kColumns = "id, text_de, text_en, owner, model, created_at, client_key";
+// NULL languages: rows of the original app and of schema versions before 3, all German -> English.
+constexpr const char* kColumns =
+    "id, text_de, text_en, owner, model, created_at, client_key, COALESCE(source_lang, 'de'), "
+    "COALESCE(target_lang, 'en')";
 const std::vector<Stmt::Kind> kRecordKinds = {Stmt::Kind::kInt,  Stmt::Kind::kText, Stmt::Kind::kText,
                                               Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kInt,
-                                              Stmt::Kind::kText};
+                                              Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kText};
 
 TranslationRecord ReadRecord(Stmt& st) {
   TranslationRecord r;
@@ -305,6 +312,8 @@ TranslationRecord ReadRecord(Stmt& st) {
   r.model = st.TakeText(4);
   r.created_at_unix = st.Int(5);
   r.client_key = st.TakeText(6);
+  r.source_lang = st.TakeText(7);
+  r.target_lang = st.TakeText(8);
   return r;
 }
 
@@ -417,14 +426,17 @@ class MysqlStore final : public TranslationStore, public JobStore {
         int64_t id, WithConnection<int64_t>([&](Ctx* ctx) -> StatusOr<int64_t> {
           Stmt st(ctx);
           DOLMETSCH_RETURN_IF_ERROR(
-              st.Prepare("INSERT INTO translations (text_de, text_en, owner, model, created_at, client_key) "
-                         "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)"));
+              st.Prepare("INSERT INTO translations (text_de, text_en, owner, model, created_at, client_key, "
+                         "source_lang, target_lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+                         "id = LAST_INSERT_ID(id)"));
           st.AddText(row.text_de);
           st.AddText(row.text_en);
           st.AddText(row.owner);
           st.AddText(row.model);
           st.AddInt(created);
           st.AddText(result.client_key);
+          st.AddText(row.source_lang);
+          st.AddText(row.target_lang);
           DOLMETSCH_RETURN_IF_ERROR(st.Execute());
           const uint64_t id = st.InsertId();
           if (id == 0) return Status::Internal("mysql: insert returned no id");
@@ -540,12 +552,15 @@ class MysqlStore final : public TranslationStore, public JobStore {
                                  Stmt st(ctx);
                                  DOLMETSCH_RETURN_IF_ERROR(st.Prepare(
                                      "INSERT INTO jobs (owner, state, text_de, model, error, created_at, "
-                                     "updated_at) VALUES (?, 'queued', ?, ?, '', ?, ?)"));
+                                     "updated_at, source_lang, target_lang) VALUES (?, 'queued', ?, ?, "
+                                     "'', ?, ?, ?, ?)"));
                                  st.AddText(job.owner);
                                  st.AddText(job.text_de);
                                  st.AddText(job.model);
                                  st.AddInt(now);
                                  st.AddInt(now);
+                                 st.AddText(job.source_lang);
+                                 st.AddText(job.target_lang);
                                  DOLMETSCH_RETURN_IF_ERROR(st.Execute());
                                  return static_cast<int64_t>(st.InsertId());
                                }));
@@ -700,14 +715,17 @@ class MysqlStore final : public TranslationStore, public JobStore {
       const std::string key = JobClientKey(id);
       Stmt ins(ctx);
       DOLMETSCH_RETURN_IF_ERROR(
-          ins.Prepare("INSERT INTO translations (text_de, text_en, owner, model, created_at, client_key) "
-                      "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)"));
+          ins.Prepare("INSERT INTO translations (text_de, text_en, owner, model, created_at, client_key, "
+                      "source_lang, target_lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id "
+                      "= LAST_INSERT_ID(id)"));
       ins.AddText(job.text_de);
       ins.AddText(text_en);
       ins.AddText(job.owner);
       ins.AddText(job.model);
       ins.AddInt(UnixNow());
       ins.AddText(key);
+      ins.AddText(job.source_lang);
+      ins.AddText(job.target_lang);
       DOLMETSCH_RETURN_IF_ERROR(ins.Execute());
       history_id = static_cast<int64_t>(ins.InsertId());
       if (history_id == 0)
@@ -761,9 +779,14 @@ class MysqlStore final : public TranslationStore, public JobStore {
              DOLMETSCH_ASSIGN_OR_RETURN(int64_t locked,
                                         QueryInt(ctx, "SELECT GET_LOCK('dolmetsch_schema', 60)"));
              if (locked != 1) return Status::Unavailable("mysql: another schema change is running");
-             // Version 2 added the job tables; the history rows jobs wrote stay.
-             Status s = Exec(ctx, "DROP TABLE IF EXISTS job_units");
-             if (s.ok()) s = Exec(ctx, "DROP TABLE IF EXISTS jobs");
+             // Version 3 added nullable / defaulted language columns that older programs need not write:
+             // they stay (the next upgrade reuses them). Version 2 added the job tables; the history rows
+             // jobs wrote stay.
+             Status s;
+             if (version < 2) {
+               s = Exec(ctx, "DROP TABLE IF EXISTS job_units");
+               if (s.ok()) s = Exec(ctx, "DROP TABLE IF EXISTS jobs");
+             }
              if (s.ok()) s = Exec(ctx, "DELETE FROM schema_version");
              if (s.ok()) {
                s = Exec(ctx, "INSERT INTO schema_version (version) VALUES (" + std::to_string(version) + ")");
@@ -782,8 +805,8 @@ class MysqlStore final : public TranslationStore, public JobStore {
 
   static std::vector<Stmt::Kind> JobKinds() {
     using K = Stmt::Kind;
-    return {K::kInt, K::kText, K::kText, K::kText, K::kInt,  K::kInt, K::kInt,
-            K::kInt, K::kInt,  K::kText, K::kInt,  K::kText, K::kInt, K::kText};
+    return {K::kInt, K::kText, K::kText, K::kText, K::kInt, K::kInt,  K::kInt,  K::kInt,
+            K::kInt, K::kText, K::kInt,  K::kText, K::kInt, K::kText, K::kText, K::kText};
   }
 
   static StatusOr<JobRecord> ReadJob(Stmt& st, bool with_text) {
@@ -801,6 +824,8 @@ class MysqlStore final : public TranslationStore, public JobStore {
     job.history_id = st.Int(10);
     job.lease_owner = st.TakeText(11);
     job.lease_expires_unix_ms = st.Int(12);
+    job.source_lang = st.TakeText(13);
+    job.target_lang = st.TakeText(14);
     if (with_text) job.text_de = st.TakeText(job_sql::kColumnCount);
     return job;
   }
@@ -1036,6 +1061,9 @@ class MysqlStore final : public TranslationStore, public JobStore {
           {"owner", "VARBINARY(128) NOT NULL DEFAULT ''"},
           {"model", "VARCHAR(255) NOT NULL DEFAULT ''"},
           {"client_key", "VARBINARY(64) NULL DEFAULT NULL"},
+          // Version 3: the language pair, NULL (= de -> en) for older rows and the original app's INSERT.
+          {"source_lang", "VARCHAR(35) NULL DEFAULT NULL"},
+          {"target_lang", "VARCHAR(35) NULL DEFAULT NULL"},
       };
       for (const auto& [name, type] : added) {
         if (!columns.count(name)) {
@@ -1061,6 +1089,20 @@ class MysqlStore final : public TranslationStore, public JobStore {
     }
     // Version 2: translation jobs (job_store.h).
     DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, kCreateJobs));
+    // Version 3: a job's language pair (jobs of version 2 were all de -> en).
+    DOLMETSCH_ASSIGN_OR_RETURN(auto job_column_list,
+                               QueryStrings(ctx,
+                                            "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
+                                            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'jobs'"));
+    const std::set<std::string> job_columns(job_column_list.begin(), job_column_list.end());
+    if (!job_columns.count("source_lang")) {
+      DOLMETSCH_RETURN_IF_ERROR(
+          Exec(ctx, "ALTER TABLE jobs ADD COLUMN source_lang VARCHAR(35) NOT NULL DEFAULT 'de'"));
+    }
+    if (!job_columns.count("target_lang")) {
+      DOLMETSCH_RETURN_IF_ERROR(
+          Exec(ctx, "ALTER TABLE jobs ADD COLUMN target_lang VARCHAR(35) NOT NULL DEFAULT 'en'"));
+    }
     DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, kCreateJobUnits));
     DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "DELETE FROM schema_version"));
     return Exec(ctx, "INSERT INTO schema_version (version) VALUES (" + std::to_string(kSchemaVersion) + ")");

@@ -77,7 +77,10 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-constexpr const char* kColumns = "id, text_de, text_en, owner, model, created_at, client_key";
+// NULL languages: rows of the original app and of schema versions before 3, all German -> English.
+constexpr const char* kColumns =
+    "id, text_de, text_en, owner, model, created_at, client_key, COALESCE(source_lang, 'de'), "
+    "COALESCE(target_lang, 'en')";
 
 class SqliteStore final : public TranslationStore, public JobStore {
  public:
@@ -99,14 +102,17 @@ class SqliteStore final : public TranslationStore, public JobStore {
     Stmt ins;
     DOLMETSCH_RETURN_IF_ERROR(
         ins.Prepare(db_,
-                    "INSERT INTO translations(text_de, text_en, owner, model, created_at, client_key) "
-                    "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(client_key) DO NOTHING"));
+                    "INSERT INTO translations(text_de, text_en, owner, model, created_at, client_key, "
+                    "source_lang, target_lang) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(client_key) DO "
+                    "NOTHING"));
     ins.BindText(1, row.text_de);
     ins.BindText(2, row.text_en);
     ins.BindText(3, row.owner);
     ins.BindText(4, row.model);
     ins.BindInt(5, row.created_at_unix > 0 ? row.created_at_unix : UnixNow());
     ins.BindText(6, result.client_key);
+    ins.BindText(7, row.source_lang);
+    ins.BindText(8, row.target_lang);
     DOLMETSCH_ASSIGN_OR_RETURN(bool unused_row, ins.Step());
     (void)unused_row;
     if (sqlite3_changes(db_) == 1) {
@@ -151,6 +157,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
       r.model = st.Text(4);
       r.created_at_unix = st.Int(5);
       r.client_key = st.Text(6);
+      r.source_lang = st.Text(7);
+      r.target_lang = st.Text(8);
       page.items.push_back(std::move(r));
     }
     if (!page.items.empty()) page.next_before_id = page.items.back().id;
@@ -188,6 +196,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
     r.model = st.Text(4);
     r.created_at_unix = st.Int(5);
     r.client_key = st.Text(6);
+    r.source_lang = st.Text(7);
+    r.target_lang = st.Text(8);
     return r;
   }
 
@@ -227,13 +237,15 @@ class SqliteStore final : public TranslationStore, public JobStore {
     Stmt st;
     DOLMETSCH_RETURN_IF_ERROR(
         st.Prepare(db_,
-                   "INSERT INTO jobs(owner, state, text_de, model, created_at, updated_at) "
-                   "VALUES(?, 'queued', ?, ?, ?, ?)"));
+                   "INSERT INTO jobs(owner, state, text_de, model, created_at, updated_at, source_lang, "
+                   "target_lang) VALUES(?, 'queued', ?, ?, ?, ?, ?, ?)"));
     st.BindText(1, job.owner);
     st.BindText(2, job.text_de);
     st.BindText(3, job.model);
     st.BindInt(4, now);
     st.BindInt(5, now);
+    st.BindText(6, job.source_lang);
+    st.BindText(7, job.target_lang);
     DOLMETSCH_ASSIGN_OR_RETURN(bool unused, st.Step());
     (void)unused;
     return GetJobLocked(sqlite3_last_insert_rowid(db_), std::nullopt, /*with_text=*/false);
@@ -376,14 +388,17 @@ class SqliteStore final : public TranslationStore, public JobStore {
       Stmt ins;
       DOLMETSCH_RETURN_IF_ERROR(
           ins.Prepare(db_,
-                      "INSERT INTO translations(text_de, text_en, owner, model, created_at, client_key) "
-                      "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(client_key) DO NOTHING"));
+                      "INSERT INTO translations(text_de, text_en, owner, model, created_at, client_key, "
+                      "source_lang, target_lang) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(client_key) "
+                      "DO NOTHING"));
       ins.BindText(1, job.text_de);
       ins.BindText(2, text_en);
       ins.BindText(3, job.owner);
       ins.BindText(4, job.model);
       ins.BindInt(5, UnixNow());
       ins.BindText(6, key);
+      ins.BindText(7, job.source_lang);
+      ins.BindText(8, job.target_lang);
       DOLMETSCH_ASSIGN_OR_RETURN(bool unused, ins.Step());
       (void)unused;
       Stmt sel;
@@ -446,9 +461,13 @@ class SqliteStore final : public TranslationStore, public JobStore {
     return InTransaction([&]() -> Status {
       DOLMETSCH_ASSIGN_OR_RETURN(int current, CurrentVersion());
       if (current <= version) return Status::Ok();
-      // Version 2 added the job tables; the history rows jobs wrote stay.
-      DOLMETSCH_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS job_units"));
-      DOLMETSCH_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS jobs"));
+      // Version 3 added nullable / defaulted language columns, which an older program neither reads nor
+      // needs to write: they stay (and are reused by the next upgrade). Version 2 added the job tables;
+      // the history rows jobs wrote stay.
+      if (version < 2) {
+        DOLMETSCH_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS job_units"));
+        DOLMETSCH_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS jobs"));
+      }
       DOLMETSCH_RETURN_IF_ERROR(Exec("DELETE FROM schema_version"));
       return Exec("INSERT INTO schema_version(version) VALUES (" + std::to_string(version) + ")");
     });
@@ -483,6 +502,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
     job.history_id = st.Int(10);
     job.lease_owner = st.Text(11);
     job.lease_expires_unix_ms = st.Int(12);
+    job.source_lang = st.Text(13);
+    job.target_lang = st.Text(14);
     if (with_text) job.text_de = st.Text(job_sql::kColumnCount);
     return job;
   }
@@ -627,6 +648,9 @@ class SqliteStore final : public TranslationStore, public JobStore {
         {"owner", "TEXT NOT NULL DEFAULT ''"},
         {"model", "TEXT NOT NULL DEFAULT ''"},
         {"client_key", "TEXT"},
+        // Version 3: the language pair, NULL (= de -> en) for older rows and the original app's INSERT.
+        {"source_lang", "TEXT"},
+        {"target_lang", "TEXT"},
     };
     for (const auto& [name, type] : added) {
       if (!cols.count(name)) {
@@ -663,6 +687,15 @@ class SqliteStore final : public TranslationStore, public JobStore {
         "NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL DEFAULT 0, finished_at INTEGER NOT NULL DEFAULT "
         "0, error TEXT NOT NULL DEFAULT '', history_id INTEGER NOT NULL DEFAULT 0, lease_owner TEXT NOT "
         "NULL DEFAULT '', lease_expires_ms INTEGER NOT NULL DEFAULT 0)"));
+    // Version 3: a job's language pair (jobs of version 2 were all de -> en).
+    DOLMETSCH_ASSIGN_OR_RETURN(auto job_cols, Columns("jobs"));
+    for (const char* name : {"source_lang", "target_lang"}) {
+      if (!job_cols.count(name)) {
+        DOLMETSCH_RETURN_IF_ERROR(Exec(std::string("ALTER TABLE jobs ADD COLUMN ") + name +
+                                       (std::string(name) == "source_lang" ? " TEXT NOT NULL DEFAULT 'de'"
+                                                                           : " TEXT NOT NULL DEFAULT 'en'")));
+      }
+    }
     DOLMETSCH_RETURN_IF_ERROR(Exec("CREATE INDEX IF NOT EXISTS jobs_state_id ON jobs(state, id)"));
     DOLMETSCH_RETURN_IF_ERROR(Exec("CREATE INDEX IF NOT EXISTS jobs_owner_id ON jobs(owner, id)"));
     DOLMETSCH_RETURN_IF_ERROR(

@@ -412,6 +412,80 @@ TEST_P(StoreConformanceTest, UpgradesTheOriginalTableInPlaceKeepingRows) {
   EXPECT_EQ(*again->Count(Query{}), 3);
 }
 
+TEST_P(StoreConformanceTest, LanguagePairsRoundTripAndDefaultToGermanEnglish) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  NewTranslation fr = Row("Bonjour le monde", "Hallo Welt");
+  fr.source_lang = "fr";
+  fr.target_lang = "de";
+  auto fr_id = store->Insert(fr);
+  ASSERT_TRUE(fr_id.ok()) << fr_id.status().ToString();
+  auto plain_id = store->Insert(Row("Hallo", "Hello"));
+  ASSERT_TRUE(plain_id.ok());
+  auto got = store->Get(fr_id->id, std::nullopt);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->source_lang, "fr");
+  EXPECT_EQ(got->target_lang, "de");
+  auto page = store->List(Query{});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].source_lang, "de");
+  EXPECT_EQ(page->items[0].target_lang, "en");
+  EXPECT_EQ(page->items[1].source_lang, "fr");
+  // The original app's INSERT names only the texts: still valid, and its row reads as de -> en.
+  RawExec("INSERT INTO translations (text_de, text_en) VALUES ('Alt', 'old')");
+  page = store->List(Query{});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 3u);
+  EXPECT_EQ(page->items[0].text_de, "Alt");
+  EXPECT_EQ(page->items[0].source_lang, "de");
+  EXPECT_EQ(page->items[0].target_lang, "en");
+  for (const char* bad : {"", "d e", "de<script>", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}) {
+    NewTranslation row = Row("x", "y");
+    row.target_lang = bad;
+    EXPECT_EQ(store->Insert(row).status().code(), Status::Code::kInvalidArgument) << "'" << bad << "'";
+  }
+}
+
+TEST_P(StoreConformanceTest, UpgradesAVersion2DatabaseToLanguageColumns) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Insert(Row("Vorher", "before")).ok());
+    ASSERT_TRUE(store->DowngradeSchema(2).ok());
+  }
+  // What version 2 had: no language columns (an older dolmetsch with its own schema).
+  if (mysql()) {
+    RawExec(
+        "ALTER TABLE translations DROP COLUMN source_lang, DROP COLUMN target_lang;\n"
+        "ALTER TABLE jobs DROP COLUMN source_lang, DROP COLUMN target_lang;\n"
+        "INSERT INTO jobs (owner, state, text_de) VALUES ('alice', 'queued', 'Alter Auftrag.')");
+  } else {
+    RawExec(
+        "ALTER TABLE translations DROP COLUMN source_lang; ALTER TABLE translations DROP COLUMN "
+        "target_lang; ALTER TABLE jobs DROP COLUMN source_lang; ALTER TABLE jobs DROP COLUMN target_lang;"
+        "INSERT INTO jobs (owner, state, text_de) VALUES ('alice', 'queued', 'Alter Auftrag.')");
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto page = store->List(Query{});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].source_lang, "de");
+  EXPECT_EQ(page->items[0].target_lang, "en");
+  auto jobs = store->jobs()->ListJobs(std::nullopt, false, 10);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ(jobs->at(0).source_lang, "de");
+  EXPECT_EQ(jobs->at(0).target_lang, "en");
+  NewTranslation es = Row("Hola", "Hallo");
+  es.source_lang = "es";
+  es.target_lang = "de";
+  auto ins = store->Insert(es);
+  ASSERT_TRUE(ins.ok()) << ins.status().ToString();
+  EXPECT_EQ(store->Get(ins->id, std::nullopt)->source_lang, "es");
+}
+
 TEST_P(StoreConformanceTest, RefusesASchemaNewerThanItKnows) {
   {
     auto store = OpenOrDie();

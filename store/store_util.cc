@@ -48,7 +48,23 @@ uint32_t Crc32(const void* data, size_t size, uint32_t crc) {
   return ~crc;
 }
 
+Status ValidateLanguageCode(const std::string& code, const char* what) {
+  bool ok = !code.empty() && code.size() <= kMaxLanguageBytes;
+  for (char c : code) {
+    ok = ok &&
+         ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_');
+  }
+  if (!ok) {
+    return Status::InvalidArgument(std::string(what) + " must be a language code of 1.." +
+                                   std::to_string(kMaxLanguageBytes) +
+                                   " ASCII letters, digits, '-' or '_' (like \"de\" or \"zh-Hans\")");
+  }
+  return Status::Ok();
+}
+
 Status ValidateNewTranslation(const NewTranslation& row) {
+  DOLMETSCH_RETURN_IF_ERROR(ValidateLanguageCode(row.source_lang, "source language"));
+  DOLMETSCH_RETURN_IF_ERROR(ValidateLanguageCode(row.target_lang, "target language"));
   if (!IsValidUtf8(row.text_de)) return Status::InvalidArgument("text_de is not valid UTF-8");
   if (!IsValidUtf8(row.text_en)) return Status::InvalidArgument("text_en is not valid UTF-8");
   if (!IsValidUtf8(row.owner)) return Status::InvalidArgument("owner is not valid UTF-8");

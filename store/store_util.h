@@ -23,6 +23,9 @@ uint32_t Crc32(const void* data, size_t size, uint32_t crc = 0);
 
 // Checks a row before any backend sees it: UTF-8, length limits, client_key characters ([A-Za-z0-9_-]).
 Status ValidateNewTranslation(const NewTranslation& row);
+// kInvalidArgument unless `code` is a language code (translation_store.h, kMaxLanguageBytes); `what` names
+// the field in the message ("source language").
+Status ValidateLanguageCode(const std::string& code, const char* what);
 
 // Validates the list/count query (limit range, offset >= 0, before_id > 0, search UTF-8).
 Status ValidateQuery(const Query& query, bool for_count);

@@ -45,6 +45,9 @@ namespace dolmetsch::store {
 inline constexpr size_t kMaxOwnerBytes = 128;
 inline constexpr size_t kMaxModelBytes = 255;
 inline constexpr size_t kMaxClientKeyBytes = 64;
+// Language codes (LibreTranslate-style: "de", "en", "zh-Hans", "pt_BR"): 1..kMaxLanguageBytes of ASCII
+// letters, digits, '-' and '_'.
+inline constexpr size_t kMaxLanguageBytes = 35;
 inline constexpr int kMaxListLimit = 1000;
 
 // One stored translation.
@@ -56,6 +59,11 @@ struct TranslationRecord {
   std::string model;            // model name/version that translated it; "" if unknown
   int64_t created_at_unix = 0;  // seconds since the epoch (UTC); 0 for rows migrated from the original app
   std::string client_key;       // idempotency key (UUID); empty only for rows migrated from the original app
+  // The language pair. Stored NULL for rows written before schema version 3 and by the original app's
+  // INSERT (which names only text_de and text_en); those read back as "de" -> "en". The columns keep
+  // their original names text_de/text_en whatever the pair is: text_de is the source, text_en the target.
+  std::string source_lang = "de";
+  std::string target_lang = "en";
 };
 
 // What Insert stores. All strings must be valid UTF-8.
@@ -64,9 +72,11 @@ struct NewTranslation {
   std::string text_en;
   std::string owner;
   std::string model;
-  int64_t created_at_unix = 0;  // 0: now
-  std::string client_key;       // "": a random UUID v4 is generated. Inserting a key that exists already
-                                // returns the existing row's id (idempotent), it never duplicates a row.
+  int64_t created_at_unix = 0;     // 0: now
+  std::string client_key;          // "": a random UUID v4 is generated. Inserting a key that exists already
+                                   // returns the existing row's id (idempotent), it never duplicates a row.
+  std::string source_lang = "de";  // language codes (kMaxLanguageBytes); text_de is in source_lang,
+  std::string target_lang = "en";  // text_en in target_lang
 };
 
 struct InsertResult {

@@ -1053,3 +1053,78 @@ TEST(WebJobsTest, SecondReplicaTakesOverAfterTheLease) {
   EXPECT_EQ(b->Stop(), 0);
   fs::remove_all(dir);
 }
+
+namespace {
+
+// The web page against a real translator serving two pairs (copies of the fixture model named
+// opus-mt-de-en and opus-mt-en-de, as in languages_service_test.cc): the pickers come from its /languages,
+// the chosen pair is translated and kept in the history, an unserved pair is refused, "auto" is detected.
+TEST(WebLanguagesTest, PickersTranslateTheChosenPairAndTheHistoryShowsIt) {
+  const fs::path dir = fs::temp_directory_path() / ("dolmetsch-web-languages-" + std::to_string(getpid()));
+  fs::create_directories(dir / "models");
+  const std::string fixture = std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en";
+  fs::create_directory_symlink(fixture, dir / "models" / "opus-mt-de-en");
+  fs::create_directory_symlink(fixture, dir / "models" / "opus-mt-en-de");
+  const int port = FreePort();
+  Process serve({"serve", "--models-dir", (dir / "models").string(), "--port", std::to_string(port),
+                 "--translator-port", std::to_string(FreePort()), "--db",
+                 "sqlite://" + (dir / "history.db").string(), "--no-journal"},
+                dir / "serve.log");
+  ASSERT_TRUE(WaitForStatus(port, "/ready", 200, std::chrono::seconds(90))) << ReadFile(dir / "serve.log");
+  Visitor visitor{port};
+  // The web app fetches the translator's languages in the background (again 5 s after a failure).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    visitor.Open();
+    if (visitor.Get("/").body.find("value=\"auto\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::string page = visitor.Get("/").body;
+  EXPECT_NE(page.find("<option value=\"de\" data-targets=\"en\" selected>German</option>"), std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<option value=\"en\" data-targets=\"de\">English</option>"), std::string::npos);
+
+  // English -> German through the form.
+  HttpResponse posted =
+      visitor.Post("/translate", "text=" + FormEncode("Good morning.") + "&source=en&target=de");
+  std::string job = FollowJob(visitor, posted);
+  EXPECT_NE(job.find("data-status=\"done\""), std::string::npos) << job;
+  EXPECT_NE(job.find("en \xE2\x86\x92 de</span>"), std::string::npos);
+  EXPECT_NE(job.find("id=\"job-text-en\" lang=\"de\">"), std::string::npos);
+
+  // An unserved pair: 400 at submit, naming the served pairs.
+  HttpResponse refused = visitor.Post("/translate", "text=Bonjour.&source=fr&target=de");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("German \xE2\x86\x92 English, English \xE2\x86\x92 German"), std::string::npos)
+      << refused.body;
+  HttpResponse api = Request(
+      port, "POST", "/api/jobs",
+      {"Cookie: " + visitor.cookie, "Content-Type: application/json", "X-CSRF-Token: " + visitor.token},
+      R"({"text":"Hola.","source":"es","target":"en"})");
+  EXPECT_EQ(api.status, 400) << api.body;
+
+  // "Detect language": the translator detects German, the job translates de -> en and says so.
+  HttpResponse detected = visitor.Post(
+      "/translate",
+      "text=" + FormEncode("Der Hund läuft jeden Morgen mit seinem Besitzer durch den großen Park.") +
+          "&source=auto&target=en");
+  EXPECT_NE(detected.Header("location").find("detected=de"), std::string::npos)
+      << detected.Header("location");
+  std::string auto_job = FollowJob(visitor, detected);
+  EXPECT_NE(auto_job.find(">Detected: German ("), std::string::npos) << auto_job;
+
+  // The history shows each entry's languages; the export names them.
+  std::string history = visitor.Get("/history").body;
+  EXPECT_NE(history.find("title=\"English \xE2\x86\x92 German\">en \xE2\x86\x92 de</span>"),
+            std::string::npos)
+      << history;
+  EXPECT_NE(history.find("title=\"German \xE2\x86\x92 English\">de \xE2\x86\x92 en</span>"),
+            std::string::npos);
+  std::string exported = visitor.Get("/history/export.json").body;
+  EXPECT_NE(exported.find("\"source\": \"en\""), std::string::npos) << exported;
+  EXPECT_NE(exported.find("\"source\": \"de\""), std::string::npos);
+  EXPECT_EQ(serve.Stop(), 0) << ReadFile(dir / "serve.log");
+  fs::remove_all(dir);
+}
+
+}  // namespace

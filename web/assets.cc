@@ -171,6 +171,20 @@ button.danger.solid { background: var(--danger); color: var(--surface); border-c
 .job-list progress { width: 8rem; flex: none; }
 .job-list .muted { color: var(--muted); font-size: .9rem; }
 .active-jobs h2 { margin: 0 0 .5rem; font-size: 1rem; }
+.lang-bar { display: flex; align-items: center; gap: .5rem; flex-wrap: wrap; margin-bottom: .75rem; }
+.lang-bar label { color: var(--muted); font-size: .9rem; }
+.lang-bar select {
+  font: inherit; padding: .35rem .6rem; border: 1px solid var(--border); border-radius: var(--radius);
+  background: var(--surface); color: var(--text); min-width: 10rem;
+}
+.lang-bar select:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+#swap-button { font-size: 1.1rem; line-height: 1; }
+@media (max-width: 480px) {
+  .lang-bar { gap: .35rem; flex-wrap: nowrap; }
+  .lang-bar select { min-width: 0; flex: 1 1 5rem; }
+}
+.langs { color: var(--muted); font-size: .85rem; white-space: nowrap; margin-left: .5rem; }
+.detected { color: var(--muted); font-size: .85rem; margin-left: .75rem; }
 )CSS";
 
 constexpr std::string_view kScript =
@@ -183,6 +197,7 @@ constexpr std::string_view kScript =
   'use strict';
   var JOB_KEY = 'dolmetsch.job';
   var TEXT_KEY = 'dolmetsch.text';
+  var PAIR_KEY = 'dolmetsch.pair';  // the language pickers' last choice: {"source", "target"}
 
   function store(kind, key, value) {
     try {
@@ -254,6 +269,85 @@ constexpr std::string_view kScript =
   var progressText = document.getElementById('progress-text');
   var notice = document.getElementById('notice');
   var token = form.querySelector('input[name="csrf_token"]').value;
+  var sourceSelect = document.getElementById('source-lang');
+  var targetSelect = document.getElementById('target-lang');
+  var swapButton = document.getElementById('swap-button');
+  var sourceLabel = document.getElementById('source-label');
+  var targetLabel = document.getElementById('en-label');
+  var detectedBox = document.getElementById('detected');
+
+  // Language pickers: plain <select>s of the form (they work without this script). Here the targets a
+  // source cannot reach are disabled, the pane titles follow the choice, the swap button works, and the
+  // choice is remembered in localStorage (unless the server chose it: a submitted form, ?source=&target=).
+  function hasOption(select, value) {
+    for (var i = 0; i < select.options.length; i++) {
+      if (select.options[i].value === value && !select.options[i].disabled) return true;
+    }
+    return false;
+  }
+  function optionText(select, value) {
+    for (var i = 0; i < select.options.length; i++) {
+      if (select.options[i].value === value) return select.options[i].textContent;
+    }
+    return value;
+  }
+  function updateTargets() {
+    var chosen = sourceSelect.options[sourceSelect.selectedIndex];
+    var reachable = chosen && chosen.getAttribute('data-targets');
+    var allowed = reachable ? reachable.split(' ') : null;  // null: any target ("auto", or not known)
+    var firstAllowed = null;
+    for (var i = 0; i < targetSelect.options.length; i++) {
+      var option = targetSelect.options[i];
+      option.disabled = allowed !== null && allowed.indexOf(option.value) < 0;
+      if (!option.disabled && firstAllowed === null) firstAllowed = option.value;
+    }
+    var current = targetSelect.options[targetSelect.selectedIndex];
+    if ((!current || current.disabled) && firstAllowed !== null) targetSelect.value = firstAllowed;
+  }
+  function updateLanguages() {
+    updateTargets();
+    var auto = sourceSelect.value === 'auto';
+    swapButton.hidden = false;
+    swapButton.disabled = auto || !hasOption(sourceSelect, targetSelect.value);
+    sourceLabel.textContent = auto ? 'Text' : optionText(sourceSelect, sourceSelect.value);
+    targetLabel.textContent = optionText(targetSelect, targetSelect.value);
+    if (auto) input.removeAttribute('lang'); else input.setAttribute('lang', sourceSelect.value);
+    input.placeholder = sourceSelect.value === 'de' ? 'Deutschen Text hier einf\u00fcgen\u2026' : 'Enter text\u2026';
+    output.setAttribute('lang', targetSelect.value);
+  }
+  function rememberPair() {
+    store('local', PAIR_KEY, JSON.stringify({ source: sourceSelect.value, target: targetSelect.value }));
+  }
+  function restorePair() {
+    if (form.getAttribute('data-pair-chosen')) return;
+    var saved;
+    try { saved = JSON.parse(store('local', PAIR_KEY) || 'null'); } catch (e) { saved = null; }
+    if (!saved || !hasOption(sourceSelect, saved.source)) return;
+    sourceSelect.value = saved.source;
+    updateTargets();
+    if (hasOption(targetSelect, saved.target)) targetSelect.value = saved.target;
+  }
+  function swapLanguages() {
+    var from = sourceSelect.value, into = targetSelect.value;
+    if (from === 'auto' || !hasOption(sourceSelect, into)) return;
+    sourceSelect.value = into;
+    updateTargets();
+    if (hasOption(targetSelect, from)) targetSelect.value = from;
+    // The translation becomes the text to translate back (when it is not still arriving).
+    if (output.textContent && !(job && !job.finished)) {
+      input.value = output.textContent;
+      output.textContent = '';
+      updateCounts();
+      updateOutputFoot('');
+    }
+    showDetected('');
+    updateLanguages();
+    rememberPair();
+  }
+  function showDetected(text) {
+    detectedBox.textContent = text;
+    detectedBox.hidden = !text;
+  }
 
   // The job this page follows: its id, the English text so far (pieces by index) and the stream.
   var job = null;
@@ -477,12 +571,13 @@ constexpr std::string_view kScript =
   async function createJob() {
     if (job && !job.finished) return;
     var text = input.value;
-    if (!text.trim()) { showNotice('warning', 'Enter some German text to translate.'); input.focus(); return; }
+    if (!text.trim()) { showNotice('warning', 'Enter some text to translate.'); input.focus(); return; }
     // The old result goes at once: nothing on screen belongs to another text.
     job = null;
     output.textContent = '';
     updateOutputFoot('');
     showNotice('', '');
+    showDetected('');
     setBusy(true);
     cancelButton.hidden = true;
     setProgress(0, 0);
@@ -492,7 +587,7 @@ constexpr std::string_view kScript =
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': token,
                    'Accept': 'application/json' },
-        body: new URLSearchParams({ text: text }),
+        body: new URLSearchParams({ text: text, source: sourceSelect.value, target: targetSelect.value }),
         credentials: 'same-origin'
       });
       body = await readJson(response);
@@ -508,6 +603,11 @@ constexpr std::string_view kScript =
       progressBox.hidden = true;
       showNotice('error', httpMessage(response, body, 'Starting the translation'));
       return;
+    }
+    var detected = body.detected_language;
+    if (detected && typeof detected.language === 'string') {
+      showDetected('Detected: ' + optionText(sourceSelect, detected.language) + ' (' +
+                   Math.round(Number(detected.confidence) || 0) + '%)');
     }
     startFollowing(String(body.id));
   }
@@ -583,6 +683,9 @@ constexpr std::string_view kScript =
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); createJob(); }
   });
   cancelButton.addEventListener('click', cancelJob);
+  sourceSelect.addEventListener('change', function () { showDetected(''); updateLanguages(); rememberPair(); });
+  targetSelect.addEventListener('change', function () { updateLanguages(); rememberPair(); });
+  swapButton.addEventListener('click', swapLanguages);
   output.addEventListener('scroll', function () {
     if (job) job.follow = output.scrollTop + output.clientHeight >= output.scrollHeight - 24;
   });
@@ -608,6 +711,9 @@ constexpr std::string_view kScript =
     var draft = store('session', TEXT_KEY);
     if (draft) input.value = draft;
   }
+  restorePair();
+  updateLanguages();
+  if (form.getAttribute('data-pair-chosen')) rememberPair();
   updateCounts();
   updateOutputFoot(outCounts.querySelector('a') ? outCounts.querySelector('a').getAttribute('href') : '');
   var wanted = new URL(window.location.href).searchParams.get('job') || store('local', JOB_KEY);

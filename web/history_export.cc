@@ -33,10 +33,12 @@ std::string FormatIsoTime(int64_t unix_seconds) {
 }
 
 std::string HistoryToCsv(const std::vector<store::TranslationRecord>& rows) {
-  std::string out = "\xEF\xBB\xBF\"id\",\"created_at\",\"model\",\"text_de\",\"text_en\"\r\n";
+  std::string out =
+      "\xEF\xBB\xBF\"id\",\"created_at\",\"model\",\"text_de\",\"text_en\",\"source\",\"target\"\r\n";
   for (const auto& row : rows) {
     out += CsvCell(std::to_string(row.id)) + "," + CsvCell(FormatIsoTime(row.created_at_unix)) + "," +
-           CsvCell(row.model) + "," + CsvCell(row.text_de) + "," + CsvCell(row.text_en) + "\r\n";
+           CsvCell(row.model) + "," + CsvCell(row.text_de) + "," + CsvCell(row.text_en) + "," +
+           CsvCell(row.source_lang) + "," + CsvCell(row.target_lang) + "\r\n";
   }
   return out;
 }
@@ -49,7 +51,9 @@ std::string HistoryToJson(const std::vector<store::TranslationRecord>& rows, con
                      {"created_at_unix", row.created_at_unix},
                      {"model", SanitizeUtf8(row.model)},
                      {"text_de", SanitizeUtf8(row.text_de)},
-                     {"text_en", SanitizeUtf8(row.text_en)}});
+                     {"text_en", SanitizeUtf8(row.text_en)},
+                     {"source", SanitizeUtf8(row.source_lang)},
+                     {"target", SanitizeUtf8(row.target_lang)}});
   }
   nlohmann::json doc = {{"format", "dolmetsch-history"},
                         {"version", 1},

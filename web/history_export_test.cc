@@ -36,9 +36,12 @@ TEST(CsvCellTest, GuardsAgainstFormulaInjection) {
 TEST(HistoryCsvTest, HasHeaderBomAndCrlfRows) {
   std::string csv =
       HistoryToCsv({Row(2, "Hallo, \"Welt\"", "=cmd|' /C calc'!A0"), Row(1, "Zeile 1\nZeile 2", "x")});
-  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF\"id\",\"created_at\",\"model\",\"text_de\",\"text_en\"\r\n", 0), 0u);
+  EXPECT_EQ(
+      csv.rfind(
+          "\xEF\xBB\xBF\"id\",\"created_at\",\"model\",\"text_de\",\"text_en\",\"source\",\"target\"\r\n", 0),
+      0u);
   EXPECT_NE(csv.find("\"2\",\"2023-11-14T22:13:20Z\",\"opus-mt-de-en\",\"Hallo, \"\"Welt\"\"\",\"'=cmd|' /C "
-                     "calc'!A0\"\r\n"),
+                     "calc'!A0\",\"de\",\"en\"\r\n"),
             std::string::npos);
   EXPECT_NE(csv.find("\"Zeile 1\nZeile 2\""), std::string::npos);
   EXPECT_EQ(csv.find("secret-owner-id"), std::string::npos);
@@ -55,6 +58,18 @@ TEST(HistoryJsonTest, KeepsTextsVerbatimAndOmitsOwners) {
   EXPECT_EQ(doc["translations"][0]["id"], 7);
   EXPECT_EQ(doc["translations"][0]["created_at"], "2023-11-14T22:13:20Z");
   EXPECT_FALSE(doc["translations"][0].contains("owner"));
+  EXPECT_EQ(doc["translations"][0]["source"], "de");  // a row with the default (NULL-stored) pair
+  EXPECT_EQ(doc["translations"][0]["target"], "en");
+}
+
+TEST(HistoryExportTest, NamesEachRowsLanguages) {
+  store::TranslationRecord row = Row(3, "Hello", "Hallo");
+  row.source_lang = "en";
+  row.target_lang = "de";
+  EXPECT_NE(HistoryToCsv({row}).find("\"Hello\",\"Hallo\",\"en\",\"de\"\r\n"), std::string::npos);
+  auto doc = nlohmann::json::parse(HistoryToJson({row}, ""));
+  EXPECT_EQ(doc["translations"][0]["source"], "en");
+  EXPECT_EQ(doc["translations"][0]["target"], "de");
 }
 
 TEST(HistoryJsonTest, SurvivesInvalidUtf8InStoredRows) {

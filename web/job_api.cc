@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "http/server.h"
+#include "util/percent_encoding.h"
 #include "web/form.h"
 #include "web/history_export.h"
 #include "web/pages.h"
@@ -52,6 +55,34 @@ std::optional<int64_t> JobId(const http::Request& req) {
 }
 
 std::string JobUrl(int64_t id) { return "/api/jobs/" + std::to_string(id); }
+
+// "/jobs/ID", with "?detected=de&confidence=93" when the language was detected (the job page says so).
+std::string JobPagePath(int64_t id, const LanguageChoice& pair) {
+  std::string path = "/jobs/" + std::to_string(id);
+  if (pair.detected) {
+    path += "?detected=" + PercentEncode(pair.detected->language) + "&confidence=" +
+            std::to_string(static_cast<int>(std::lround(std::clamp(pair.detected->confidence, 0.0, 100.0))));
+  } else if (pair.source_was_auto) {
+    path += "?detected=auto";
+  }
+  return path;
+}
+
+// What POST /api/jobs answers (and /api/translate's first event): where to follow the job, its pair, and
+// what was detected when the source was "auto".
+json CreatedJson(const store::JobRecord& job, const LanguageChoice& pair) {
+  json out = {{"id", job.id},
+              {"status_url", JobUrl(job.id)},
+              {"events_url", JobUrl(job.id) + "/events"},
+              {"page_url", JobPagePath(job.id, pair)},
+              {"source", job.source_lang},
+              {"target", job.target_lang}};
+  if (pair.detected) {
+    out["detected_language"] = {{"language", pair.detected->language},
+                                {"confidence", pair.detected->confidence}};
+  }
+  return out;
+}
 
 const char kNoSuchJob[] = "There is no such job (it may belong to another browser or user).";
 const char kDatabaseDown[] =
@@ -181,6 +212,8 @@ json JobJson(const store::JobRecord& job, const JobText& text, double eta) {
       {"status", std::string(store::JobStateName(job.state))},
       {"done", done ? std::max(job.total_units, job.done_units) : std::max(job.done_units, text.contiguous)},
       {"total", job.total_units},
+      {"source", job.source_lang},
+      {"target", job.target_lang},
       {"text_en", text.text_en},
       {"eta_seconds", nullptr},
       {"created_at", FormatIsoTime(job.created_at_unix)},
@@ -429,7 +462,8 @@ void JobApi::Stop() {
 }
 
 bool JobApi::StreamTranslation(const std::shared_ptr<http::Exchange>& exchange, const std::string& owner,
-                               const std::optional<std::string>& owner_scope, const std::string& text) {
+                               const std::optional<std::string>& owner_scope, const std::string& text,
+                               const LanguageChoice& pair) {
   http::Response& res = exchange->response();
   std::string model;
   if (Status ready = app_->translator_.Ready(&model); !ready.ok()) {
@@ -440,7 +474,7 @@ bool JobApi::StreamTranslation(const std::shared_ptr<http::Exchange>& exchange, 
                   "moment.");
     return true;
   }
-  StatusOr<store::JobRecord> job = store_->CreateJob({owner, text, model});
+  StatusOr<store::JobRecord> job = store_->CreateJob({owner, text, model, pair.source, pair.target});
   if (!job.ok() && job.status().code() == Status::Code::kUnavailable) {
     std::cerr << "web: jobs: no job database (" << job.status().ToString() << "); translating directly\n";
     return false;
@@ -461,13 +495,7 @@ bool JobApi::StreamTranslation(const std::shared_ptr<http::Exchange>& exchange, 
   res.Set("X-Accel-Buffering", "no");
   exchange->Defer();
   exchange->BeginStream();
-  exchange->Write("event: job\ndata: " +
-                  json{{"id", job->id},
-                       {"status_url", JobUrl(job->id)},
-                       {"events_url", JobUrl(job->id) + "/events"},
-                       {"page_url", "/jobs/" + id}}
-                      .dump() +
-                  "\n\n");
+  exchange->Write("event: job\ndata: " + CreatedJson(*job, pair).dump() + "\n\n");
   exchange->fields()["job_id"] = job->id;
   auto stream = std::make_shared<EventStream>(this, exchange, job->id, owner_scope, 0,
                                               EventStream::Style::kTranslateApi);
@@ -494,11 +522,13 @@ void JobApi::InstallRoutes(http::Server& server) {
 void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
   WebApp::RequestContext ctx = app_->Prepare(req, res);
   if (!app_->Authenticate(req, res, ctx)) return;
-  std::string text, token;
+  std::string text, token, source, target;  // "" = the default pair
   if (IsFormRequest(req)) {
     auto form = ParseForm(req.body);
     if (!form.ok()) return SendJsonError(res, 400, form.status().message());
     text = form->GetOr("text", "");
+    source = form->GetOr("source", "");
+    target = form->GetOr("target", "");
     token = form->GetOr("csrf_token", "");
   } else if (IsJsonRequest(req)) {
     json body = json::parse(req.body, nullptr, false);
@@ -506,9 +536,18 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
       return SendJsonError(res, 400, "The body is not a JSON object; send {\"text\": \"...\"}.");
     }
     if (!body.contains("text") || !body["text"].is_string()) {
-      return SendJsonError(res, 400, "The JSON object needs a string field \"text\" with the German text.");
+      return SendJsonError(res, 400,
+                           "The JSON object needs a string field \"text\" with the text to translate.");
     }
     text = body["text"].get<std::string>();
+    for (auto [name, field] : {std::pair{"source", &source}, std::pair{"target", &target}}) {
+      if (!body.contains(name)) continue;
+      if (!body[name].is_string()) {
+        return SendJsonError(res, 400,
+                             std::string("\"") + name + "\" must be a language code string, like \"de\".");
+      }
+      *field = body[name].get<std::string>();
+    }
     if (body.contains("csrf_token") && body["csrf_token"].is_string()) token = body["csrf_token"];
   } else {
     return SendJsonError(res, 415, "Send the text as a form (application/x-www-form-urlencoded) or as JSON.");
@@ -520,14 +559,17 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
         "again.");
   }
   text = NormalizeNewlines(text);
-  if (IsBlank(text)) return SendJsonError(res, 400, "Enter some German text to translate.");
+  if (IsBlank(text)) return SendJsonError(res, 400, "Enter some text to translate.");
   if (std::string too_long = app_->TooLongMessage(text); !too_long.empty()) {
     return SendJsonError(res, 413, too_long);
   }
   // The history row names the model; a translator that is down now gets the job later (model unknown).
   std::string model;
   (void)app_->translator_.Ready(&model);
-  StatusOr<store::JobRecord> job = store_->CreateJob({ctx.owner_for_insert, text, model});
+  StatusOr<LanguageChoice> pair = app_->ChooseLanguages(source, target, text);
+  if (!pair.ok()) return SendJsonError(res, 400, pair.status().message());
+  StatusOr<store::JobRecord> job =
+      store_->CreateJob({ctx.owner_for_insert, text, model, pair->source, pair->target});
   if (!job.ok()) {
     std::cerr << "web: jobs: creating a job failed: " << job.status().ToString() << "\n";
     if (job.status().code() == Status::Code::kInvalidArgument) {
@@ -537,11 +579,7 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
   }
   runner_->Wake();
   res.Set("Location", JobUrl(job->id));
-  SendJson(res, 202,
-           json{{"id", job->id},
-                {"status_url", JobUrl(job->id)},
-                {"events_url", JobUrl(job->id) + "/events"},
-                {"page_url", "/jobs/" + std::to_string(job->id)}});
+  SendJson(res, 202, CreatedJson(*job, *pair));
 }
 
 void JobApi::HandleGet(const http::Request& req, http::Response& res) {
@@ -658,6 +696,10 @@ void JobApi::HandleTranslateForm(const http::Request& req, http::Response& res) 
   if (!form.ok()) return app_->SendError(ctx, res, 400, "Malformed form", form.status().message());
   TranslateView view;
   view.text_de = NormalizeNewlines(form->GetOr("text", ""));
+  // The pickers keep what was sent on every answer below (also one refusing the pair).
+  view.source = form->GetOr("source", "");
+  view.target = form->GetOr("target", "");
+  view.pair_chosen = !view.source.empty() || !view.target.empty();
   if (!app_->CheckCsrf(req, ctx, form->GetOr("csrf_token", ""))) {
     view.notice =
         Notice{NoticeKind::kError,
@@ -666,7 +708,7 @@ void JobApi::HandleTranslateForm(const http::Request& req, http::Response& res) 
     return app_->SendHtml(res, 403, RenderTranslatePage(ctx.page, view));
   }
   if (IsBlank(view.text_de)) {
-    view.notice = Notice{NoticeKind::kWarning, "Enter some German text to translate."};
+    view.notice = Notice{NoticeKind::kWarning, "Enter some text to translate."};
     return app_->SendHtml(res, 400, RenderTranslatePage(ctx.page, view));
   }
   if (std::string too_long = app_->TooLongMessage(view.text_de); !too_long.empty()) {
@@ -682,11 +724,18 @@ void JobApi::HandleTranslateForm(const http::Request& req, http::Response& res) 
                "still here: send it again in a moment."};
     return app_->SendHtml(res, 503, RenderTranslatePage(ctx.page, view));
   }
-  StatusOr<store::JobRecord> job = store_->CreateJob({ctx.owner_for_insert, view.text_de, model});
+  // The form's language <select>s ("" = the default pair).
+  StatusOr<LanguageChoice> pair = app_->ChooseLanguages(view.source, view.target, view.text_de);
+  if (!pair.ok()) {
+    view.notice = Notice{NoticeKind::kError, pair.status().message()};
+    return app_->SendHtml(res, 400, RenderTranslatePage(ctx.page, view));
+  }
+  StatusOr<store::JobRecord> job =
+      store_->CreateJob({ctx.owner_for_insert, view.text_de, model, pair->source, pair->target});
   if (!job.ok() && job.status().code() == Status::Code::kUnavailable) {
     // No job database: translate while the page waits (the history journal keeps the result).
     std::cerr << "web: jobs: no job database (" << job.status().ToString() << "); translating directly\n";
-    return app_->HandleTranslateFormDirectly(req, res);
+    return app_->HandleTranslateFormDirectly(req, res, *pair);
   }
   if (!job.ok()) {
     std::cerr << "web: jobs: creating a job failed: " << job.status().ToString() << "\n";
@@ -696,7 +745,7 @@ void JobApi::HandleTranslateForm(const http::Request& req, http::Response& res) 
   }
   runner_->Wake();
   res.status = 303;
-  res.Set("Location", "/jobs/" + std::to_string(job->id));
+  res.Set("Location", JobPagePath(job->id, *pair));
   res.Set("Cache-Control", "no-store");
 }
 
@@ -715,6 +764,19 @@ void JobApi::HandlePage(const http::Request& req, http::Response& res) {
   }
   JobView view;
   view.job = *job;
+  // "?detected=de&confidence=93" from the form's redirect: the visitor chose "Detect language".
+  if (auto query = ParseForm(req.target.find('?') == std::string::npos
+                                 ? std::string_view()
+                                 : std::string_view(req.target).substr(req.target.find('?') + 1));
+      query.ok()) {
+    const std::string detected = query->GetOr("detected", "");
+    std::optional<int64_t> confidence = ParseBoundedInt(query->GetOr("confidence", ""), 0, 100);
+    view.source_was_auto = detected == kAutoSource || job->source_lang == kAutoSource;
+    if (IsLanguageCode(detected) && detected != kAutoSource && detected == job->source_lang && confidence) {
+      view.detected = DetectedLabel(ctx.page.languages.get(), {detected, static_cast<double>(*confidence)});
+      view.source_was_auto = true;
+    }
+  }
   if (job->state == store::JobState::kDone) {
     StatusOr<std::string> history = store_->HistoryText(job->history_id, ctx.owner_scope);
     if (history.ok()) view.text_en = std::move(*history);

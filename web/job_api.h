@@ -1,7 +1,10 @@
 // JobApi: translation jobs in the web app (docs/web.md, "Jobs"; docs/api.md has the JSON reference).
 //
 // Routes (same session cookie, CSRF and owner rules as the rest of the web app; another owner's job is 404):
-//   POST /api/jobs                  form field `text` or JSON {"text"} -> 202 {id, status_url, events_url,
+//   POST /api/jobs                  form fields `text`, `source`, `target` or JSON {"text", "source",
+//   "target"}
+//                                   (the pair checked by WebApp::ChooseLanguages) -> 202 {id, status_url,
+//                                   events_url,
 //   page_url} GET  /api/jobs/ID               the job as JSON (status, done, total, text_en so far, eta,
 //   error, ...) GET  /api/jobs/ID/events        Server-Sent Events: one `progress` per finished piece from
 //   Last-Event-ID
@@ -31,6 +34,7 @@
 #include "jobs/job_runner.h"
 #include "store/job_store.h"
 #include "web/job_translator.h"
+#include "web/languages.h"
 
 namespace dolmetsch::http {
 class Server;
@@ -81,7 +85,8 @@ class JobApi {
   // progress in /api/translate's event shapes (docs/web.md). The job stays when the client leaves (it ends
   // in the history). Returns false, having sent nothing, when there is no job database.
   bool StreamTranslation(const std::shared_ptr<http::Exchange>& exchange, const std::string& owner,
-                         const std::optional<std::string>& owner_scope, const std::string& text);
+                         const std::optional<std::string>& owner_scope, const std::string& text,
+                         const LanguageChoice& pair);
 
   jobs::JobRunner* runner() { return runner_.get(); }
 

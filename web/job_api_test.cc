@@ -159,6 +159,28 @@ TEST_F(JobApiTest, CreateFollowAndFinish) {
   EXPECT_EQ(anna.WaitUntilFinal(json::parse(form->body)["id"])["text_en"], "EN(Hallo Welt.)");
 }
 
+TEST_F(JobApiTest, JobsCarryTheirLanguagePair) {
+  Visitor anna(port());
+  auto created =
+      anna.PostJson("/api/jobs", json{{"text", "Un. Deux."}, {"source", "fr"}, {"target", "de"}}.dump());
+  ASSERT_EQ(created->status, 202) << created->body;
+  json job = anna.WaitUntilFinal(json::parse(created->body)["id"]);
+  EXPECT_EQ(job["source"], "fr");
+  EXPECT_EQ(job["target"], "de");
+  auto form = anna.PostForm("/api/jobs", "text=Hola.&source=es&target=en&csrf_token=" + anna.token);
+  ASSERT_EQ(form->status, 202) << form->body;
+  EXPECT_EQ(anna.WaitUntilFinal(json::parse(form->body)["id"])["source"], "es");
+  auto plain = anna.PostJson("/api/jobs", json{{"text", "Hallo."}}.dump());
+  ASSERT_EQ(plain->status, 202) << plain->body;
+  EXPECT_EQ(anna.WaitUntilFinal(json::parse(plain->body)["id"])["source"], "de");
+  // Not language codes, or one language twice: 400 before any job exists.
+  EXPECT_EQ(anna.PostJson("/api/jobs", json{{"text", "x"}, {"source", 5}}.dump())->status, 400);
+  EXPECT_EQ(anna.PostJson("/api/jobs", json{{"text", "x"}, {"target", "<b>"}}.dump())->status, 400);
+  EXPECT_EQ(
+      anna.PostJson("/api/jobs", json{{"text", "x"}, {"source", "en"}, {"target", "en"}}.dump())->status,
+      400);
+}
+
 TEST_F(JobApiTest, EventsStreamEveryPieceAndResumeFromLastEventId) {
   fake_.set_slow_ms(30);
   Visitor anna(port());

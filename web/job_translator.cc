@@ -32,10 +32,11 @@ Status JobErrorForOwner(const Status& error, bool made_progress) {
   }
 }
 
-Status HttpPieceTranslator::Translate(const std::string& text, int64_t skip,
+Status HttpPieceTranslator::Translate(const std::string& text, const std::string& source,
+                                      const std::string& target, int64_t skip,
                                       const std::atomic<bool>& cancelled, const OnPiece& on_piece) {
   bool made_progress = false;
-  Status s = client_.StreamPieces(text, skip, cancelled,
+  Status s = client_.StreamPieces(text, source, target, skip, cancelled,
                                   [&](int64_t index, int64_t total, const std::string& piece) {
                                     made_progress = true;
                                     on_piece(index, total, piece);

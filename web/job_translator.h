@@ -18,8 +18,8 @@ namespace dolmetsch::web {
 class HttpPieceTranslator : public jobs::PieceTranslator {
  public:
   explicit HttpPieceTranslator(TranslatorClientOptions options);
-  Status Translate(const std::string& text, int64_t skip, const std::atomic<bool>& cancelled,
-                   const OnPiece& on_piece) override;
+  Status Translate(const std::string& text, const std::string& source, const std::string& target,
+                   int64_t skip, const std::atomic<bool>& cancelled, const OnPiece& on_piece) override;
 
  private:
   TranslatorClient client_;

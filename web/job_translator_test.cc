@@ -23,10 +23,10 @@ TEST(HttpPieceTranslatorTest, StreamsPiecesInOrderAndResumesAfterTheCheckpoint) 
   auto collect = [&](int64_t index, int64_t total, const std::string& piece) {
     pieces.push_back({index, total, piece});
   };
-  ASSERT_TRUE(translator.Translate("Eins. Zwei. Drei.", 0, cancelled, collect).ok());
+  ASSERT_TRUE(translator.Translate("Eins. Zwei. Drei.", "de", "en", 0, cancelled, collect).ok());
   EXPECT_EQ(pieces, (std::vector<Piece>{{0, 3, "EN(Eins.)"}, {1, 3, " EN(Zwei.)"}, {2, 3, " EN(Drei.)"}}));
   pieces.clear();
-  ASSERT_TRUE(translator.Translate("Eins. Zwei. Drei.", 2, cancelled, collect).ok());
+  ASSERT_TRUE(translator.Translate("Eins. Zwei. Drei.", "de", "en", 2, cancelled, collect).ok());
   EXPECT_EQ(pieces, (std::vector<Piece>{{2, 3, " EN(Drei.)"}}));
   EXPECT_EQ(fake.skips(), (std::vector<size_t>{0, 2}));
 }
@@ -36,14 +36,15 @@ TEST(HttpPieceTranslatorTest, UnreachableAndOverloadedAreRetried) {
   std::atomic<bool> cancelled{false};
   auto ignore = [](int64_t, int64_t, const std::string&) {};
   HttpPieceTranslator translator({fake.url(), "", 2, 10});
-  EXPECT_EQ(translator.Translate("FAIL503", 0, cancelled, ignore).code(), Status::Code::kUnavailable);
+  EXPECT_EQ(translator.Translate("FAIL503", "de", "en", 0, cancelled, ignore).code(),
+            Status::Code::kUnavailable);
   int port = std::stoi(fake.url().substr(fake.url().rfind(':') + 1));
   {
     testing::FakeTranslator other;
     port = std::stoi(other.url().substr(other.url().rfind(':') + 1));
   }
   HttpPieceTranslator down({"http://127.0.0.1:" + std::to_string(port), "", 1, 2});
-  EXPECT_EQ(down.Translate("Hallo.", 0, cancelled, ignore).code(), Status::Code::kUnavailable);
+  EXPECT_EQ(down.Translate("Hallo.", "de", "en", 0, cancelled, ignore).code(), Status::Code::kUnavailable);
 }
 
 TEST(HttpPieceTranslatorTest, OtherErrorsSayWhatToDoWithoutAddresses) {
@@ -52,7 +53,7 @@ TEST(HttpPieceTranslatorTest, OtherErrorsSayWhatToDoWithoutAddresses) {
   auto ignore = [](int64_t, int64_t, const std::string&) {};
   HttpPieceTranslator translator({fake.url(), "", 2, 10});
   for (const char* text : {"FAIL400", "FAIL500", "STREAMERROR. b"}) {
-    Status s = translator.Translate(text, 0, cancelled, ignore);
+    Status s = translator.Translate(text, "de", "en", 0, cancelled, ignore);
     EXPECT_FALSE(s.ok()) << text;
     EXPECT_NE(s.code(), Status::Code::kUnavailable) << text;
     EXPECT_EQ(s.message().find("127.0.0.1"), std::string::npos) << s.message();
@@ -77,8 +78,8 @@ TEST(HttpPieceTranslatorTest, CancelClosesTheStreamAtOnce) {
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
     cancelled = true;
   });
-  Status s =
-      translator.Translate(text, 0, cancelled, [&](int64_t, int64_t, const std::string&) { ++received; });
+  Status s = translator.Translate(text, "de", "en", 0, cancelled,
+                                  [&](int64_t, int64_t, const std::string&) { ++received; });
   auto took = std::chrono::steady_clock::now() - started;
   canceller.join();
   EXPECT_EQ(s.code(), Status::Code::kCancelled) << s.ToString();

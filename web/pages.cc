@@ -66,9 +66,7 @@ std::string Layout(const PageContext& ctx, Nav nav, const std::string& title, co
           nav_link(Nav::kHistory, "/history", ctx.history_label) + "</nav>";
   if (!ctx.user.empty()) html += "<span class=\"user\">Signed in as " + EscapeHtml(ctx.user) + "</span>";
   html += "</div></header>\n<main id=\"main\" class=\"inner\">\n" + body + "</main>\n";
-  html +=
-      "<footer class=\"inner\">German \xE2\x86\x92 English, translated on this server. Nothing leaves "
-      "it.</footer>\n";
+  html += "<footer class=\"inner\">Translated on this server. Nothing leaves it.</footer>\n";
   html += "</body>\n</html>\n";
   return html;
 }
@@ -105,6 +103,79 @@ std::string TimeElement(int64_t unix_seconds) {
   if (iso.empty()) return EscapeHtml(shown);
   return "<time datetime=\"" + iso + "\" title=\"" + EscapeHtml(shown) + "\">" + EscapeHtml(shown) +
          "</time>";
+}
+
+std::string Option(const std::string& value, const std::string& label, bool selected,
+                   const std::string& extra = "") {
+  return "<option value=\"" + EscapeHtml(value) + "\"" + extra + (selected ? " selected" : "") + ">" +
+         EscapeHtml(label) + "</option>";
+}
+
+// "de → en", with the names as the title ("German → English"). Rows stored before languages were kept
+// read back as de -> en (store/translation_store.h).
+std::string PairLabel(const PageContext& ctx, const std::string& source, const std::string& target) {
+  const LanguageList* list = ctx.languages.get();
+  return "<span class=\"langs\" title=\"" +
+         EscapeHtml(LanguageName(list, source) + " \xE2\x86\x92 " + LanguageName(list, target)) + "\">" +
+         EscapeHtml(source + " \xE2\x86\x92 " + target) + "</span>";
+}
+
+// The source picker ("Detect language" first) and the target picker, filled from the translator's list;
+// plain <select>s of the form, so that they work without JavaScript. Each source option lists its targets
+// (data-targets) for the script, which disables the targets a source cannot reach.
+std::string LanguagePickers(const PageContext& ctx, const std::string& source, const std::string& target) {
+  const LanguageList* list = ctx.languages.get();
+  std::string sources, targets;
+  bool source_listed = false, target_listed = false;
+  if (list == nullptr) {
+    sources += Option("de", "German", source == "de");
+    targets += Option("en", "English", target == "en");
+    source_listed = source == "de";
+    target_listed = target == "en";
+  } else {
+    bool any_source = false;
+    for (const Language& language : *list) any_source = any_source || !language.targets.empty();
+    if (any_source) {
+      sources += Option(std::string(kAutoSource), "Detect language", source == kAutoSource);
+      source_listed = source == kAutoSource;
+    }
+    for (const Language& language : *list) {
+      if (language.targets.empty()) continue;
+      std::string reachable;
+      for (const std::string& t : language.targets) reachable += (reachable.empty() ? "" : " ") + t;
+      sources += Option(language.code, language.name, source == language.code,
+                        " data-targets=\"" + EscapeHtml(reachable) + "\"");
+      source_listed = source_listed || source == language.code;
+    }
+    for (const Language& language : *list) {
+      bool is_target = false;
+      for (const Language& from : *list) {
+        for (const std::string& t : from.targets) is_target = is_target || t == language.code;
+      }
+      if (!is_target) continue;
+      targets += Option(language.code, language.name, target == language.code);
+      target_listed = target_listed || target == language.code;
+    }
+  }
+  // A pair that came with the request stays selected even when the list does not have it (the server
+  // says why it is refused).
+  if (!source_listed && IsLanguageCode(source)) sources += Option(source, LanguageName(list, source), true);
+  if (!target_listed && IsLanguageCode(target)) targets += Option(target, LanguageName(list, target), true);
+  return "<div class=\"lang-bar\"><label for=\"source-lang\">From</label><select id=\"source-lang\" "
+         "name=\"source\">" +
+         sources +
+         "</select><button type=\"button\" id=\"swap-button\" class=\"secondary small\" "
+         "title=\"Swap languages\" aria-label=\"Swap languages\" hidden" +
+         std::string(source == kAutoSource ? " disabled" : "") +
+         ">\xE2\x87\x84</button><label for=\"target-lang\">Into</label><select id=\"target-lang\" "
+         "name=\"target\">" +
+         targets + "</select></div>\n";
+}
+
+// lang="de" for a known source; nothing for "auto".
+std::string LangAttr(const std::string& code) {
+  if (code.empty() || code == kAutoSource || !IsLanguageCode(code)) return "";
+  return " lang=\"" + EscapeHtml(code) + "\"";
 }
 
 }  // namespace
@@ -166,28 +237,39 @@ std::string FormatDisplayTime(int64_t unix_seconds) {
 }
 
 std::string RenderTranslatePage(const PageContext& ctx, const TranslateView& view) {
+  const auto [default_source, default_target] = DefaultPair(ctx.languages.get());
+  const std::string source = view.source.empty() ? default_source : view.source;
+  const std::string target = view.target.empty() ? default_target : view.target;
+  const LanguageList* list = ctx.languages.get();
+  const std::string source_name = source == kAutoSource ? "Text" : LanguageName(list, source);
+  const std::string target_name = LanguageName(list, target);
   std::string body;
-  body += "<h1 class=\"visually-hidden\">Translate German to English</h1>\n";
+  body += "<h1 class=\"visually-hidden\">Translate</h1>\n";
   body += RenderNotice(view.notice, "notice");
-  body += "<form id=\"translate-form\" method=\"post\" action=\"/translate\">\n" + CsrfField(ctx) + "\n";
+  body += "<form id=\"translate-form\" method=\"post\" action=\"/translate\"" +
+          std::string(view.pair_chosen ? " data-pair-chosen=\"1\"" : "") + ">\n" + CsrfField(ctx) + "\n";
+  body += LanguagePickers(ctx, source, target);
   body += "<div class=\"panes\">\n";
   body +=
-      "<section class=\"pane\">\n<div class=\"pane-head\"><label for=\"text-de\">German<span "
-      "class=\"lang-tag\">Deutsch</span></label></div>\n";
+      "<section class=\"pane\">\n<div class=\"pane-head\"><label for=\"text-de\"><span id=\"source-label\">" +
+      EscapeHtml(source_name) + "</span></label></div>\n";
+  body += "<textarea id=\"text-de\" name=\"text\"" + LangAttr(source) +
+          " spellcheck=\"true\" autofocus required placeholder=\"" +
+          EscapeHtml(source == "de" ? "Deutschen Text hier einf\xC3\xBCgen\xE2\x80\xA6"
+                                    : "Enter text\xE2\x80\xA6") +
+          "\" aria-describedby=\"counts\">" + EscapeHtml(view.text_de) + "</textarea>\n";
+  body += "<div class=\"pane-foot\"><span id=\"counts\" aria-live=\"polite\">" +
+          EscapeHtml(CountsLabel(view.text_de)) + "</span><span id=\"detected\" class=\"detected\"" +
+          (view.detected.empty() ? " hidden" : "") + ">" + EscapeHtml(view.detected) +
+          "</span></div>\n</section>\n";
   body +=
-      "<textarea id=\"text-de\" name=\"text\" lang=\"de\" spellcheck=\"true\" autofocus required "
-      "placeholder=\"Deutschen Text hier einf\xC3\xBCgen\xE2\x80\xA6\" aria-describedby=\"counts\">" +
-      EscapeHtml(view.text_de) + "</textarea>\n";
-  body += "<div class=\"pane-foot\" id=\"counts\" aria-live=\"polite\">" +
-          EscapeHtml(CountsLabel(view.text_de)) + "</div>\n</section>\n";
-  body +=
-      "<section class=\"pane\" aria-labelledby=\"en-label\">\n<div class=\"pane-head\"><h2 "
-      "id=\"en-label\">English</h2><button type=\"button\" id=\"copy-button\" class=\"secondary small\" "
+      "<section class=\"pane\" aria-labelledby=\"en-label\">\n<div class=\"pane-head\"><h2 id=\"en-label\">" +
+      EscapeHtml(target_name) +
+      "</h2><button type=\"button\" id=\"copy-button\" class=\"secondary small\" "
       "hidden>Copy</button></div>\n";
-  body +=
-      "<div id=\"text-en\" class=\"output\" lang=\"en\" aria-live=\"polite\" "
-      "data-placeholder=\"The translation appears here.\">" +
-      EscapeHtml(view.text_en) + "</div>\n";
+  body += "<div id=\"text-en\" class=\"output\"" + LangAttr(target) +
+          " aria-live=\"polite\" data-placeholder=\"The translation appears here.\">" +
+          EscapeHtml(view.text_en) + "</div>\n";
   body += "<div class=\"pane-foot\" id=\"counts-en\">";
   if (view.saved_id > 0) {
     body += "<a href=\"/history/" + std::to_string(view.saved_id) + "\">Saved to the history</a>";
@@ -208,7 +290,7 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
   body += RenderNotice(view.notice, nullptr);
   body +=
       "<div class=\"toolbar\"><form class=\"search\" method=\"get\" action=\"/history\" role=\"search\">"
-      "<label for=\"q\" class=\"visually-hidden\">Search German and English text</label>"
+      "<label for=\"q\" class=\"visually-hidden\">Search the texts and their translations</label>"
       "<input type=\"search\" id=\"q\" name=\"q\" value=\"" +
       EscapeHtml(view.query) +
       "\" placeholder=\"Search both languages\xE2\x80\xA6\" maxlength=\"500\">"
@@ -230,9 +312,10 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
       const std::string state(store::JobStateName(job.state));
       // Titled like the history entries below it (by its first words); "Job N" only without a text.
       const std::string title = job.text_de.empty() ? "Job " + id : EntryTitle(job.text_de);
-      body += "<li class=\"job\" id=\"job-" + id + "\"><a href=\"/jobs/" + id + "\" lang=\"de\">" +
-              EscapeHtml(title) + "</a> <span class=\"badge " + EscapeHtml(state) + "\">" +
-              EscapeHtml(state) + "</span>";
+      body += "<li class=\"job\" id=\"job-" + id + "\"><a href=\"/jobs/" + id + "\"" +
+              LangAttr(job.source_lang) + ">" + EscapeHtml(title) + "</a> " +
+              PairLabel(ctx, job.source_lang, job.target_lang) + " <span class=\"badge " + EscapeHtml(state) +
+              "\">" + EscapeHtml(state) + "</span>";
       if (job.total_units > 0) {
         body += "<progress max=\"" + std::to_string(job.total_units) + "\" value=\"" +
                 std::to_string(job.done_units) + "\" aria-label=\"Sentences translated, job " + id +
@@ -260,10 +343,12 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
       body +=
           "<li class=\"entry\" id=\"entry-" + id +
           "\"><div class=\"entry-head\"><div class=\"head-left\"><a class=\"entry-title\" href=\"/history/" +
-          id + "\" lang=\"de\">" + EscapeHtml(EntryTitle(item.text_de)) + "</a><span class=\"when\">" +
-          TimeElement(item.created_at_unix) + "</span></div>" + DeleteForm(ctx, item, here) +
-          "</div><div class=\"entry-body\"><p lang=\"de\">" + EscapeHtml(Snippet(item.text_de, 280)) +
-          "</p><p lang=\"en\">" + EscapeHtml(Snippet(item.text_en, 280)) + "</p></div></li>\n";
+          id + "\"" + LangAttr(item.source_lang) + ">" + EscapeHtml(EntryTitle(item.text_de)) +
+          "</a><span class=\"when\">" + TimeElement(item.created_at_unix) + "</span>" +
+          PairLabel(ctx, item.source_lang, item.target_lang) + "</div>" + DeleteForm(ctx, item, here) +
+          "</div><div class=\"entry-body\"><p" + LangAttr(item.source_lang) + ">" +
+          EscapeHtml(Snippet(item.text_de, 280)) + "</p><p" + LangAttr(item.target_lang) + ">" +
+          EscapeHtml(Snippet(item.text_en, 280)) + "</p></div></li>\n";
     }
     body += "</ol>\n";
   }
@@ -290,8 +375,9 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
   const bool active = !store::IsFinal(job.state);
   const std::string status(store::JobStateName(job.state));
   const std::string title = job.text_de.empty() ? "Translation job " + id : EntryTitle(job.text_de);
-  std::string body =
-      "<h1" + std::string(job.text_de.empty() ? "" : " lang=\"de\"") + ">" + EscapeHtml(title) + "</h1>\n";
+  const LanguageList* list = ctx.languages.get();
+  std::string body = "<h1" + (job.text_de.empty() ? std::string() : LangAttr(job.source_lang)) + ">" +
+                     EscapeHtml(title) + "</h1>\n";
   std::string meta;
   if (job.total_units > 0) {
     meta += std::to_string(job.state == store::JobState::kDone ? job.total_units : job.done_units) + " of " +
@@ -312,7 +398,11 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
             std::to_string(job.done_units) + "\" aria-label=\"Sentences translated\"></progress>";
   }
   body += "<span>" + EscapeHtml(meta) + (meta.empty() ? "" : " \xC2\xB7 ") + "started " +
-          TimeElement(job.created_at_unix) + "</span></div>\n";
+          TimeElement(job.created_at_unix) + "</span>" + PairLabel(ctx, job.source_lang, job.target_lang) +
+          (view.detected.empty()
+               ? ""
+               : "<span class=\"detected\" id=\"detected\">" + EscapeHtml(view.detected) + "</span>") +
+          "</div>\n";
   switch (job.state) {
     case store::JobState::kQueued:
     case store::JobState::kRunning:
@@ -338,11 +428,15 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
   body +=
       "<div class=\"panes\">\n<section class=\"pane\" aria-labelledby=\"en-label\"><div "
       "class=\"pane-head\"><h2 "
-      "id=\"en-label\">English</h2></div><div class=\"text-block\" id=\"job-text-en\" lang=\"en\">" +
+      "id=\"en-label\">" +
+      EscapeHtml(LanguageName(list, job.target_lang)) +
+      "</h2></div><div class=\"text-block\" id=\"job-text-en\"" + LangAttr(job.target_lang) + ">" +
       EscapeHtml(view.text_en) + "</div></section>\n";
   body +=
       "<section class=\"pane\" aria-labelledby=\"de-label\"><div class=\"pane-head\"><h2 "
-      "id=\"de-label\">German</h2></div><div class=\"text-block\" id=\"job-text-de\" lang=\"de\">" +
+      "id=\"de-label\">" +
+      EscapeHtml(LanguageName(list, job.source_lang)) +
+      "</h2></div><div class=\"text-block\" id=\"job-text-de\"" + LangAttr(job.source_lang) + ">" +
       EscapeHtml(job.text_de) + "</div></section>\n</div>\n";
   body += "<div class=\"actions\">";
   if (active) {
@@ -355,25 +449,34 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
     body += "<a class=\"button\" href=\"/history/" + std::to_string(job.history_id) +
             "\">Open in the history</a>";
   }
-  body += "<a class=\"button secondary\" href=\"/\">New translation</a></div>\n";
+  // The next translation starts from the same choice (also without JavaScript).
+  const std::string again =
+      "/?source=" + PercentEncode(view.source_was_auto ? std::string(kAutoSource) : job.source_lang) +
+      "&target=" + PercentEncode(job.target_lang);
+  body += "<a class=\"button secondary\" id=\"new-translation\" href=\"" + EscapeHtml(again) +
+          "\">New translation</a></div>\n";
   const std::string refresh = active ? "<meta http-equiv=\"refresh\" content=\"2\">\n" : "";
   return Layout(ctx, Nav::kNone, title + " (" + status + ")", body, refresh);
 }
 
 std::string RenderEntryPage(const PageContext& ctx, const store::TranslationRecord& record) {
   const std::string title = EntryTitle(record.text_de);
-  std::string body = "<h1 lang=\"de\">" + EscapeHtml(title) + "</h1>\n";
-  body += "<p class=\"meta\">" + TimeElement(record.created_at_unix) +
+  const LanguageList* list = ctx.languages.get();
+  std::string body = "<h1" + LangAttr(record.source_lang) + ">" + EscapeHtml(title) + "</h1>\n";
+  body += "<p class=\"meta\">" + TimeElement(record.created_at_unix) + " \xC2\xB7 " +
+          PairLabel(ctx, record.source_lang, record.target_lang) +
           (record.model.empty() ? "" : " \xC2\xB7 model " + EscapeHtml(record.model)) + "</p>\n";
   body +=
       "<div class=\"panes\">\n<section class=\"pane\" aria-labelledby=\"de-label\"><div "
       "class=\"pane-head\"><h2 "
-      "id=\"de-label\">German</h2></div><div class=\"text-block\" lang=\"de\">" +
-      EscapeHtml(record.text_de) + "</div></section>\n";
+      "id=\"de-label\">" +
+      EscapeHtml(LanguageName(list, record.source_lang)) + "</h2></div><div class=\"text-block\"" +
+      LangAttr(record.source_lang) + ">" + EscapeHtml(record.text_de) + "</div></section>\n";
   body +=
       "<section class=\"pane\" aria-labelledby=\"en-label\"><div class=\"pane-head\"><h2 "
-      "id=\"en-label\">English</h2></div><div class=\"text-block\" lang=\"en\">" +
-      EscapeHtml(record.text_en) + "</div></section>\n</div>\n";
+      "id=\"en-label\">" +
+      EscapeHtml(LanguageName(list, record.target_lang)) + "</h2></div><div class=\"text-block\"" +
+      LangAttr(record.target_lang) + ">" + EscapeHtml(record.text_en) + "</div></section>\n</div>\n";
   body +=
       "<div class=\"actions\"><a class=\"button secondary\" href=\"/history\">\xE2\x86\x90 Back to the "
       "history</a>" +
@@ -388,7 +491,8 @@ std::string RenderDeleteConfirmPage(const PageContext& ctx, const store::Transla
   std::string body = "<h1>Delete this translation?</h1>\n<div class=\"confirm\">\n";
   body += "<p>It is removed from the history for good; this cannot be undone.</p>\n";
   body += "<p class=\"meta\">" + TimeElement(record.created_at_unix) + "</p>\n";
-  body += "<blockquote lang=\"de\">" + EscapeHtml(Snippet(record.text_de, 400)) + "</blockquote>\n";
+  body += "<blockquote" + LangAttr(record.source_lang) + ">" + EscapeHtml(Snippet(record.text_de, 400)) +
+          "</blockquote>\n";
   body += "<form method=\"post\" action=\"/history/" + id + "/delete\" class=\"actions\">" + CsrfField(ctx) +
           "<input type=\"hidden\" name=\"return_to\" value=\"" + EscapeHtml(return_to) +
           "\"><input type=\"hidden\" name=\"confirmed\" value=\"yes\">"

@@ -3,12 +3,14 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "store/job_store.h"
 #include "store/translation_store.h"
+#include "web/languages.h"
 
 namespace dolmetsch::web {
 
@@ -24,13 +26,22 @@ struct PageContext {
   std::string csrf_token;
   std::string user;                            // users mode: the signed-in user; "" otherwise
   std::string history_label = "Your history";  // "Shared history" in shared mode
+  // The translator's languages (web/languages.h); null while unknown: the pickers offer German -> English.
+  std::shared_ptr<const LanguageList> languages;
 };
 
 struct TranslateView {
-  std::string text_de;
-  std::string text_en;
+  std::string text_de;  // the text to translate (in `source`), whatever the language
+  std::string text_en;  // its translation (in `target`)
   std::optional<Notice> notice;
   int64_t saved_id = 0;  // > 0: link to the stored entry
+  // The pickers' selection; "" = the default pair (German -> English when served, else the first served).
+  // `pair_chosen`: the selection came with the request (a submitted form, ?source=&target=); the page's
+  // script then keeps it instead of the one remembered in the browser.
+  std::string source{};
+  std::string target{};
+  bool pair_chosen = false;
+  std::string detected{};  // "Detected: German (93%)" after a translation from "auto"
 };
 
 struct HistoryView {
@@ -46,8 +57,10 @@ struct HistoryView {
 // A translation job (web/job_api.h): its state, the English so far and the German text (job.text_de).
 struct JobView {
   store::JobRecord job;
-  std::string text_en;      // the finished part, in document order (all of it when done)
-  double eta_seconds = -1;  // < 0: unknown
+  std::string text_en;           // the finished part, in document order (all of it when done)
+  double eta_seconds = -1;       // < 0: unknown
+  std::string detected;          // "Detected: German (93%)" when the visitor chose "Detect language"
+  bool source_was_auto = false;  // the visitor chose "Detect language" (the "New translation" link keeps it)
 };
 
 std::string RenderTranslatePage(const PageContext& ctx, const TranslateView& view);

@@ -202,3 +202,131 @@ TEST(PagesTest, TranslatePageHasACancelButton) {
 
 }  // namespace
 }  // namespace dolmetsch::web
+
+namespace dolmetsch::web {
+namespace {
+
+PageContext WithLanguages(const std::string& body) {
+  PageContext ctx = Context();
+  auto list = ParseLanguages(body);
+  EXPECT_TRUE(list.ok()) << list.status().ToString();
+  if (list.ok()) ctx.languages = std::make_shared<const LanguageList>(std::move(*list));
+  return ctx;
+}
+
+constexpr char kTwoPairs[] =
+    R"([{"code":"de","name":"German","targets":["en"]},{"code":"en","name":"English","targets":["de"]}])";
+
+TEST(PagesTest, WithoutALanguageListThePickersOfferGermanEnglishOnly) {
+  std::string html = RenderTranslatePage(Context(), TranslateView{});
+  EXPECT_NE(
+      html.find("<select id=\"source-lang\" name=\"source\"><option value=\"de\" selected>German</option>"
+                "</select>"),
+      std::string::npos)
+      << html;
+  EXPECT_NE(
+      html.find("<select id=\"target-lang\" name=\"target\"><option value=\"en\" selected>English</option>"
+                "</select>"),
+      std::string::npos);
+  EXPECT_EQ(html.find("value=\"auto\""), std::string::npos);
+}
+
+TEST(PagesTest, PickersAreFilledFromTheListWithDetectAndSwap) {
+  std::string html = RenderTranslatePage(WithLanguages(kTwoPairs), TranslateView{});
+  EXPECT_NE(
+      html.find("<option value=\"auto\">Detect language</option><option value=\"de\" data-targets=\"en\" "
+                "selected>German</option><option value=\"en\" data-targets=\"de\">English</option>"),
+      std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<option value=\"de\">German</option><option value=\"en\" selected>English</option>"),
+            std::string::npos);
+  EXPECT_NE(html.find("id=\"swap-button\""), std::string::npos);
+  EXPECT_EQ(html.find("data-pair-chosen"), std::string::npos);
+  // The panes are titled by the pair.
+  EXPECT_NE(html.find("<span id=\"source-label\">German</span>"), std::string::npos);
+  EXPECT_NE(html.find("<h2 id=\"en-label\">English</h2>"), std::string::npos);
+}
+
+TEST(PagesTest, ASubmittedPairStaysSelected) {
+  TranslateView view;
+  view.source = "en";
+  view.target = "de";
+  view.pair_chosen = true;
+  std::string html = RenderTranslatePage(WithLanguages(kTwoPairs), view);
+  EXPECT_NE(html.find("<option value=\"en\" data-targets=\"de\" selected>English</option>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<option value=\"de\" selected>German</option>"), std::string::npos);
+  EXPECT_NE(html.find("data-pair-chosen=\"1\""), std::string::npos);
+  EXPECT_NE(html.find("<textarea id=\"text-de\" name=\"text\" lang=\"en\""), std::string::npos);
+  // "auto": the swap button is disabled; the detected language is shown.
+  view.source = "auto";
+  view.detected = "Detected: German (93%)";
+  html = RenderTranslatePage(WithLanguages(kTwoPairs), view);
+  EXPECT_NE(html.find("<option value=\"auto\" selected>Detect language</option>"), std::string::npos);
+  EXPECT_NE(html.find("hidden disabled>"), std::string::npos);
+  EXPECT_NE(html.find(">Detected: German (93%)</span>"), std::string::npos);
+  // A pair the list does not have (refused by the server) is still shown as chosen.
+  view.source = "fr";
+  html = RenderTranslatePage(WithLanguages(kTwoPairs), view);
+  EXPECT_NE(html.find("<option value=\"fr\" selected>fr</option>"), std::string::npos);
+}
+
+TEST(PagesTest, LanguageNamesAndCodesAreEscaped) {
+  PageContext ctx = WithLanguages(
+      R"([{"code":"de","name":"<script>alert(1)</script>","targets":["x-y"]},{"code":"x-y","name":"\"><img src=x>"}])");
+  TranslateView view;
+  view.detected = "Detected: <b>";
+  std::string html = RenderTranslatePage(ctx, view);
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_EQ(html.find("Detected: <b>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+}
+
+TEST(PagesTest, HistoryEntryAndJobShowTheLanguages) {
+  PageContext ctx = WithLanguages(kTwoPairs);
+  HistoryView view;
+  store::TranslationRecord old_row;  // stored before languages were kept: reads back as de -> en
+  old_row.id = 1;
+  old_row.text_de = "Hallo";
+  old_row.text_en = "Hello";
+  store::TranslationRecord reverse = old_row;
+  reverse.id = 2;
+  reverse.text_de = "Good morning";
+  reverse.text_en = "Guten Morgen";
+  reverse.source_lang = "en";
+  reverse.target_lang = "de";
+  view.items = {reverse, old_row};
+  view.total = 2;
+  std::string html = RenderHistoryPage(ctx, view);
+  EXPECT_NE(
+      html.find("<span class=\"langs\" title=\"English \xE2\x86\x92 German\">en \xE2\x86\x92 de</span>"),
+      std::string::npos)
+      << html;
+  EXPECT_NE(
+      html.find("<span class=\"langs\" title=\"German \xE2\x86\x92 English\">de \xE2\x86\x92 en</span>"),
+      std::string::npos);
+  EXPECT_NE(html.find("<p lang=\"en\">Good morning</p><p lang=\"de\">Guten Morgen</p>"), std::string::npos);
+
+  std::string entry = RenderEntryPage(ctx, reverse);
+  EXPECT_NE(entry.find("en \xE2\x86\x92 de</span>"), std::string::npos);
+  EXPECT_NE(entry.find("id=\"de-label\">English</h2>"), std::string::npos);
+
+  JobView job;
+  job.job.id = 9;
+  job.job.state = store::JobState::kDone;
+  job.job.source_lang = "en";
+  job.job.target_lang = "de";
+  job.detected = "Detected: English (88%)";
+  job.source_was_auto = true;
+  std::string page = RenderJobPage(ctx, job);
+  EXPECT_NE(page.find("en \xE2\x86\x92 de</span>"), std::string::npos);
+  EXPECT_NE(page.find(">Detected: English (88%)</span>"), std::string::npos);
+  EXPECT_NE(page.find("href=\"/?source=auto&amp;target=de\">New translation"), std::string::npos);
+  job.source_was_auto = false;
+  EXPECT_NE(RenderJobPage(ctx, job).find("href=\"/?source=en&amp;target=de\">New translation"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace dolmetsch::web

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
@@ -120,7 +121,8 @@ TranslatorClient::TranslatorClient(TranslatorClientOptions options) : options_(s
 Status TranslatorClient::Validate() const { return url_status_; }
 
 StatusOr<TranslationOutcome> TranslatorClient::Translate(
-    const std::string& text_de, const std::function<bool(const TranslationProgress&)>& on_progress) {
+    const std::string& text_de, const std::string& source, const std::string& target,
+    const std::function<bool(const TranslationProgress&)>& on_progress) {
   if (!url_status_.ok()) return url_status_;
   httplib::Client client(scheme_host_port_);
   client.set_connection_timeout(options_.connect_timeout_seconds, 0);
@@ -134,7 +136,8 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
   req.headers = {{"Accept", "text/event-stream"}};
   if (!options_.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + options_.api_key);
   req.set_header("Content-Type", "application/json");
-  req.body = json{{"text", text_de}, {"stream", true}}.dump();
+  req.body = json{{"text", text_de}, {"source", source}, {"target", target}, {"stream", true}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
 
   int http_status = 0;
   bool is_stream = false;
@@ -168,6 +171,15 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
       }
       TranslationOutcome result;
       result.text_en = parsed["translations"][0]["text"].get<std::string>();
+      const json& first = parsed["translations"][0];
+      if (first.contains("detected_language") && first["detected_language"].is_object() &&
+          first["detected_language"].value("language", json()).is_string()) {
+        DetectedLanguage detected;
+        detected.language = first["detected_language"]["language"].get<std::string>();
+        if (first["detected_language"].value("confidence", json()).is_number())
+          detected.confidence = first["detected_language"]["confidence"].get<double>();
+        if (IsLanguageCode(detected.language)) result.detected = std::move(detected);
+      }
       if (parsed.contains("model") && parsed["model"].is_object() &&
           parsed["model"].value("name", json()).is_string()) {
         result.model = parsed["model"]["name"].get<std::string>();
@@ -224,7 +236,8 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
   return Status::Internal("the translator's answer ended before the final event");
 }
 
-Status TranslatorClient::StreamPieces(const std::string& text_de, int64_t skip_segments,
+Status TranslatorClient::StreamPieces(const std::string& text_de, const std::string& source,
+                                      const std::string& target, int64_t skip_segments,
                                       const std::atomic<bool>& cancelled, const OnPiece& on_piece) {
   if (!url_status_.ok()) return url_status_;
   httplib::Client client(scheme_host_port_);
@@ -239,7 +252,7 @@ Status TranslatorClient::StreamPieces(const std::string& text_de, int64_t skip_s
   req.headers = {{"Accept", "text/event-stream"}};
   if (!options_.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + options_.api_key);
   req.set_header("Content-Type", "application/json");
-  json body = {{"text", text_de}, {"stream", true}};
+  json body = {{"text", text_de}, {"source", source}, {"target", target}, {"stream", true}};
   if (skip_segments > 0) body["skip_segments"] = skip_segments;
   req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 
@@ -327,6 +340,48 @@ Status TranslatorClient::StreamPieces(const std::string& text_de, int64_t skip_s
     return NotReachable(options_.base_url, error);
   }
   return Status::Unavailable("the translator's answer ended before the final event");
+}
+
+StatusOr<std::string> TranslatorClient::Languages() {
+  if (!url_status_.ok()) return url_status_;
+  httplib::Client client(scheme_host_port_);
+  client.set_connection_timeout(options_.connect_timeout_seconds, 0);
+  client.set_read_timeout(10, 0);
+  httplib::Headers headers;
+  if (!options_.api_key.empty()) headers.emplace("Authorization", "Bearer " + options_.api_key);
+  auto res = client.Get(path_prefix_ + "/languages", headers);
+  if (!res) return NotReachable(options_.base_url, res.error());
+  if (res->status != 200) return StatusFromHttp(res->status, res->body);
+  return std::move(res->body);
+}
+
+StatusOr<std::vector<DetectedLanguage>> TranslatorClient::Detect(const std::string& text) {
+  if (!url_status_.ok()) return url_status_;
+  constexpr size_t kSampleBytes = 20000;
+  size_t end = std::min(text.size(), kSampleBytes);
+  while (end < text.size() && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  httplib::Client client(scheme_host_port_);
+  client.set_connection_timeout(options_.connect_timeout_seconds, 0);
+  client.set_read_timeout(30, 0);
+  client.set_write_timeout(30, 0);
+  httplib::Headers headers;
+  if (!options_.api_key.empty()) headers.emplace("Authorization", "Bearer " + options_.api_key);
+  const std::string body =
+      json{{"q", text.substr(0, end)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  auto res = client.Post(path_prefix_ + "/detect", headers, body, "application/json");
+  if (!res) return NotReachable(options_.base_url, res.error());
+  if (res->status != 200) return StatusFromHttp(res->status, res->body);
+  json parsed = json::parse(res->body, nullptr, false);
+  if (!parsed.is_array()) return Status::Internal("the translator's /detect answer is not a JSON array");
+  std::vector<DetectedLanguage> guesses;
+  for (const json& item : parsed) {
+    if (!item.is_object() || !item.value("language", json()).is_string()) continue;
+    DetectedLanguage guess;
+    guess.language = item["language"].get<std::string>();
+    if (item.value("confidence", json()).is_number()) guess.confidence = item["confidence"].get<double>();
+    if (IsLanguageCode(guess.language)) guesses.push_back(std::move(guess));
+  }
+  return guesses;
 }
 
 Status TranslatorClient::Ready(std::string* model) {

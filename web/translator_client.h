@@ -16,10 +16,13 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/status.h"
+#include "web/languages.h"
 
 namespace dolmetsch::web {
 
@@ -37,8 +40,9 @@ struct TranslationProgress {
 
 struct TranslationOutcome {
   std::string text_en;
-  std::string model;      // the translator's model name ("" if it did not say)
-  int64_t sentences = 0;  // as counted by the translator (0 if no progress event came)
+  std::optional<DetectedLanguage> detected;  // source "auto": what the translator detected
+  std::string model;                         // the translator's model name ("" if it did not say)
+  int64_t sentences = 0;                     // as counted by the translator (0 if no progress event came)
 };
 
 class TranslatorClient {
@@ -48,11 +52,19 @@ class TranslatorClient {
   // kInvalidArgument when base_url is not http(s)://host[:port][/prefix].
   Status Validate() const;
 
-  StatusOr<TranslationOutcome> Translate(const std::string& text_de,
+  // Translates `text` from `source` ("auto": the translator detects it) into `target`.
+  StatusOr<TranslationOutcome> Translate(const std::string& text, const std::string& source,
+                                         const std::string& target,
                                          const std::function<bool(const TranslationProgress&)>& on_progress);
   using OnPiece = std::function<void(int64_t index, int64_t total, const std::string& piece)>;
-  Status StreamPieces(const std::string& text_de, int64_t skip_segments, const std::atomic<bool>& cancelled,
-                      const OnPiece& on_piece);
+  // Streams /v1/translate with the language pair `source` -> `target` (codes as in the translator's
+  // /languages; "de", "en" for the original pair).
+  Status StreamPieces(const std::string& text, const std::string& source, const std::string& target,
+                      int64_t skip_segments, const std::atomic<bool>& cancelled, const OnPiece& on_piece);
+  // GET {base}/languages: the body (LibreTranslate's [{code, name, targets}]); errors as Translate.
+  StatusOr<std::string> Languages();
+  // POST {base}/detect with the start of `text` (about 20 KB, whole code points): the guesses, best first.
+  StatusOr<std::vector<DetectedLanguage>> Detect(const std::string& text);
   // `model` (may be null) gets the translator's model name when it says (its /ready answer).
   Status Ready(std::string* model = nullptr);
 

@@ -54,7 +54,7 @@ TEST(TranslatorClientTest, TranslatesWithProgress) {
   testing::FakeTranslator fake;
   TranslatorClient client({fake.url(), "key123", 2, 10});
   std::vector<TranslationProgress> seen;
-  auto result = client.Translate("Eins. Zwei. Drei", [&](const TranslationProgress& p) {
+  auto result = client.Translate("Eins. Zwei. Drei", "de", "en", [&](const TranslationProgress& p) {
     seen.push_back(p);
     return true;
   });
@@ -74,22 +74,22 @@ TEST(TranslatorClientTest, TranslatesWithProgress) {
 TEST(TranslatorClientTest, CancelsWhenProgressCallbackSaysSo) {
   testing::FakeTranslator fake;
   TranslatorClient client({fake.url(), "", 2, 10});
-  auto result = client.Translate("Eins. Zwei.", [](const TranslationProgress&) { return false; });
+  auto result = client.Translate("Eins. Zwei.", "de", "en", [](const TranslationProgress&) { return false; });
   EXPECT_EQ(result.status().code(), Status::Code::kCancelled);
 }
 
 TEST(TranslatorClientTest, MapsErrors) {
   testing::FakeTranslator fake;
   TranslatorClient client({fake.url() + "/", "", 2, 10});  // a trailing slash is fine
-  auto unavailable = client.Translate("FAIL503", nullptr);
+  auto unavailable = client.Translate("FAIL503", "de", "en", nullptr);
   EXPECT_EQ(unavailable.status().code(), Status::Code::kUnavailable);
   EXPECT_NE(unavailable.status().message().find("model is loading"), std::string::npos);
-  auto stream_error = client.Translate("STREAMERROR. b", nullptr);
+  auto stream_error = client.Translate("STREAMERROR. b", "de", "en", nullptr);
   EXPECT_EQ(stream_error.status().code(), Status::Code::kInternal);
   EXPECT_NE(stream_error.status().message().find("backend exploded"), std::string::npos);
 
   TranslatorClient wrong_path({fake.url() + "/prefix", "", 2, 10});
-  EXPECT_FALSE(wrong_path.Translate("x", nullptr).ok());
+  EXPECT_FALSE(wrong_path.Translate("x", "de", "en", nullptr).ok());
 }
 
 TEST(TranslatorClientTest, UnreachableIsUnavailable) {
@@ -99,7 +99,7 @@ TEST(TranslatorClientTest, UnreachableIsUnavailable) {
     port = std::stoi(fake.url().substr(fake.url().rfind(':') + 1));
   }
   TranslatorClient client({"http://127.0.0.1:" + std::to_string(port), "", 1, 2});
-  auto result = client.Translate("Hallo", nullptr);
+  auto result = client.Translate("Hallo", "de", "en", nullptr);
   EXPECT_EQ(result.status().code(), Status::Code::kUnavailable);
   EXPECT_NE(result.status().message().find("not reachable"), std::string::npos);
   // What a visitor reads names no internal address (the log has it) and says what to do.
@@ -111,7 +111,8 @@ TEST(TranslatorClientTest, RejectsBadUrls) {
   for (const char* url : {"", "translator:8000", "ftp://x", "http://"}) {
     TranslatorClient client({url, "", 1, 1});
     EXPECT_EQ(client.Validate().code(), Status::Code::kInvalidArgument) << url;
-    EXPECT_EQ(client.Translate("x", nullptr).status().code(), Status::Code::kInvalidArgument) << url;
+    EXPECT_EQ(client.Translate("x", "de", "en", nullptr).status().code(), Status::Code::kInvalidArgument)
+        << url;
   }
 }
 

@@ -105,6 +105,8 @@ StatusOr<HistoryMode> ParseHistoryMode(const std::string& text) {
 WebApp::WebApp(WebOptions options)
     : options_(std::move(options)),
       translator_(options_.translator),
+      languages_(std::make_unique<LanguageCache>([this] { return translator_.Languages(); },
+                                                 options_.languages_refresh, options_.languages_retry)),
       csrf_(options_.secret.empty() ? RandomHex(32) : options_.secret) {}
 
 WebApp::~WebApp() {
@@ -172,6 +174,7 @@ WebApp::RequestContext WebApp::Prepare(const http::Request& req, http::Response&
     res.Add("Set-Cookie", BuildSetCookie({kSessionCookie, ctx.session, kSessionMaxAgeSeconds, ctx.https}));
   }
   ctx.page.csrf_token = csrf_.TokenFor(ctx.session);
+  ctx.page.languages = languages_->Get();
   switch (options_.history_mode) {
     case HistoryMode::kPrivate:
       ctx.owner_scope = ctx.session;
@@ -237,7 +240,62 @@ struct SaveOutcome {
 void WebApp::HandleTranslatePage(const http::Request& req, http::Response& res) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
-  SendHtml(res, 200, RenderTranslatePage(ctx.page, TranslateView{}));
+  TranslateView view;
+  // "/?source=en&target=de" (the job page's "New translation" link) preselects a pair.
+  if (auto query = QueryFields(req); query.ok()) {
+    const std::string source = query->GetOr("source", ""), target = query->GetOr("target", "");
+    if (IsLanguageCode(source) && IsLanguageCode(target)) {
+      view.source = source;
+      view.target = target;
+      view.pair_chosen = true;
+    }
+  }
+  SendHtml(res, 200, RenderTranslatePage(ctx.page, view));
+}
+
+StatusOr<LanguageChoice> WebApp::ChooseLanguages(const std::string& source_field,
+                                                 const std::string& target_field, const std::string& text) {
+  std::shared_ptr<const LanguageList> list = languages_->Get();
+  const auto [default_source, default_target] = DefaultPair(list.get());
+  LanguageChoice choice;
+  choice.source = source_field.empty() ? default_source : source_field;
+  choice.target = target_field.empty() ? default_target : target_field;
+  choice.source_was_auto = choice.source == kAutoSource;
+  if (!IsLanguageCode(choice.source)) {
+    return Status::InvalidArgument(
+        "The source language must be a language code like \"de\", or \"auto\" to detect it.");
+  }
+  if (!IsLanguageCode(choice.target) || choice.target == kAutoSource) {
+    return Status::InvalidArgument("The target language must be a language code like \"en\".");
+  }
+  if (list != nullptr) {
+    if (Status served = CheckPair(*list, choice.source, choice.target); !served.ok()) return served;
+  } else if (choice.source == choice.target) {
+    return Status::InvalidArgument("Choose two different languages (both are \"" + choice.source + "\").");
+  }
+  if (!choice.source_was_auto) return choice;
+  // The job (and the history row) get the detected language; when the translator cannot tell now, it
+  // detects the language itself when it translates.
+  StatusOr<std::vector<DetectedLanguage>> guesses = translator_.Detect(text);
+  if (!guesses.ok()) {
+    if (guesses.status().code() == Status::Code::kInvalidArgument) return guesses.status();
+    std::cerr << "web: detecting the language before translating failed (" << guesses.status().ToString()
+              << "); the translator detects it\n";
+    return choice;
+  }
+  if (guesses->empty()) return choice;
+  const DetectedLanguage& best = guesses->front();
+  const bool served =
+      list != nullptr ? CheckPair(*list, best.language, choice.target).ok() : best.language != choice.target;
+  if (!served) {
+    return Status::InvalidArgument(
+        "The text looks like " + LanguageName(list.get(), best.language) + ", which is not translated into " +
+        LanguageName(list.get(), choice.target) + " here. Choose the language of the text." +
+        (list != nullptr ? " This server translates: " + DescribePairs(*list) + "." : std::string()));
+  }
+  choice.source = best.language;
+  choice.detected = best;
+  return choice;
 }
 
 // Stores one translation; never fails the request (the visitor keeps the translation either way).
@@ -272,7 +330,8 @@ static SaveOutcome SaveTranslation(store::TranslationStore* store, const Status&
   return outcome;
 }
 
-void WebApp::HandleTranslateFormDirectly(const http::Request& req, http::Response& res) {
+void WebApp::HandleTranslateFormDirectly(const http::Request& req, http::Response& res,
+                                         const LanguageChoice& pair) {
   RequestContext ctx = Prepare(req, res);
   if (!Authenticate(req, res, ctx)) return;
   if (!IsFormRequest(req)) {
@@ -287,8 +346,11 @@ void WebApp::HandleTranslateFormDirectly(const http::Request& req, http::Respons
   }
   TranslateView view;
   view.text_de = NormalizeNewlines(form->GetOr("text", ""));
+  view.source = pair.source_was_auto ? std::string(kAutoSource) : pair.source;
+  view.target = pair.target;
+  view.pair_chosen = true;
   if (IsBlank(view.text_de)) {
-    view.notice = Notice{NoticeKind::kWarning, "Enter some German text to translate."};
+    view.notice = Notice{NoticeKind::kWarning, "Enter some text to translate."};
     return SendHtml(res, 400, RenderTranslatePage(ctx.page, view));
   }
   if (std::string too_long = TooLongMessage(view.text_de); !too_long.empty()) {
@@ -297,16 +359,20 @@ void WebApp::HandleTranslateFormDirectly(const http::Request& req, http::Respons
   }
   // Without the job database (web/job_api.h falls back to this): translated while the page waits, saved
   // through the journal when one is configured.
-  auto translated = translator_.Translate(view.text_de, nullptr);
+  auto translated = translator_.Translate(view.text_de, pair.source, pair.target, nullptr);
   if (!translated.ok()) {
     view.notice = Notice{NoticeKind::kError, "The translation failed: " + translated.status().message()};
     return SendHtml(res, HttpStatusFor(translated.status()), RenderTranslatePage(ctx.page, view));
   }
   view.text_en = translated->text_en;
+  std::optional<DetectedLanguage> detected = pair.detected ? pair.detected : translated->detected;
+  if (pair.source_was_auto && detected) view.detected = DetectedLabel(ctx.page.languages.get(), *detected);
+  const std::string source = pair.source == kAutoSource && detected ? detected->language : pair.source;
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
   SaveOutcome saved = SaveTranslation(
-      store, store_error, {view.text_de, view.text_en, ctx.owner_for_insert, translated->model, 0, ""});
+      store, store_error,
+      {view.text_de, view.text_en, ctx.owner_for_insert, translated->model, 0, "", source, pair.target});
   view.notice = saved.notice;
   view.saved_id = saved.saved ? saved.id : 0;
   SendHtml(res, 200, RenderTranslatePage(ctx.page, view));
@@ -330,11 +396,14 @@ void WebApp::HandleTranslateApi(const std::shared_ptr<http::Exchange>& exchange)
                 "The page has expired or the request came from another site. Reload the page and try again.");
   }
   std::string text = NormalizeNewlines(form->GetOr("text", ""));
-  if (IsBlank(text)) return fail(400, "Enter some German text to translate.");
+  if (IsBlank(text)) return fail(400, "Enter some text to translate.");
   if (std::string too_long = TooLongMessage(text); !too_long.empty()) return fail(413, too_long);
+  StatusOr<LanguageChoice> pair = ChooseLanguages(form->GetOr("source", ""), form->GetOr("target", ""), text);
+  if (!pair.ok()) return fail(HttpStatusFor(pair.status()), pair.status().message());
 
   // With a job database the text becomes a job and this answer follows it without holding a thread.
-  if (jobs_ != nullptr && jobs_->StreamTranslation(exchange, ctx.owner_for_insert, ctx.owner_scope, text)) {
+  if (jobs_ != nullptr &&
+      jobs_->StreamTranslation(exchange, ctx.owner_for_insert, ctx.owner_scope, text, *pair)) {
     return;
   }
   // Without one: this worker thread waits for the translator and forwards its progress.
@@ -347,10 +416,11 @@ void WebApp::HandleTranslateApi(const std::shared_ptr<http::Exchange>& exchange)
     return exchange->Write("event: " + event +
                            "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n");
   };
-  auto translated = translator_.Translate(text, [&send, &exchange](const TranslationProgress& progress) {
-    return send("progress", json{{"done", progress.done}, {"total", progress.total}}) &&
-           !exchange->client_gone();
-  });
+  auto translated = translator_.Translate(
+      text, pair->source, pair->target, [&send, &exchange](const TranslationProgress& progress) {
+        return send("progress", json{{"done", progress.done}, {"total", progress.total}}) &&
+               !exchange->client_gone();
+      });
   if (!translated.ok()) {
     if (translated.status().code() != Status::Code::kCancelled || !exchange->client_gone()) {
       send("error", json{{"error", "The translation failed: " + translated.status().message()},
@@ -359,13 +429,24 @@ void WebApp::HandleTranslateApi(const std::shared_ptr<http::Exchange>& exchange)
     exchange->fields()["error"] = translated.status().message();
     return exchange->End();
   }
+  std::optional<DetectedLanguage> detected = pair->detected ? pair->detected : translated->detected;
+  const std::string source = pair->source == kAutoSource && detected ? detected->language : pair->source;
   Status store_error;
   store::TranslationStore* store = Store(&store_error);
   SaveOutcome saved = SaveTranslation(
-      store, store_error, {text, translated->text_en, ctx.owner_for_insert, translated->model, 0, ""});
-  json done = {{"text_en", translated->text_en},     {"model", translated->model},
-               {"sentences", translated->sentences}, {"saved", saved.saved},
-               {"journaled", saved.journaled},       {"id", saved.saved ? saved.id : 0}};
+      store, store_error,
+      {text, translated->text_en, ctx.owner_for_insert, translated->model, 0, "", source, pair->target});
+  json done = {{"text_en", translated->text_en},
+               {"model", translated->model},
+               {"sentences", translated->sentences},
+               {"saved", saved.saved},
+               {"journaled", saved.journaled},
+               {"id", saved.saved ? saved.id : 0},
+               {"source", source},
+               {"target", pair->target}};
+  if (pair->source_was_auto && detected) {
+    done["detected_language"] = {{"language", detected->language}, {"confidence", detected->confidence}};
+  }
   if (saved.notice) {
     done["notice"] = saved.notice->message;
     done["notice_kind"] = saved.notice->kind == NoticeKind::kError ? "error" : "warning";
@@ -667,6 +748,7 @@ Status WebApp::Listen() {
     return s;
   }
   bound_port_ = server_->port();
+  languages_->Start();
   jobs_->Start();
   return Status::Ok();
 }
@@ -681,6 +763,7 @@ void WebApp::StopAccepting() {
 size_t WebApp::connections() const { return server_ != nullptr ? server_->connections() : 0; }
 
 void WebApp::Stop() {
+  languages_->Stop();
   if (jobs_ != nullptr) jobs_->Stop();
   if (server_ != nullptr && !stopped_.exchange(true)) {
     server_->StopAccepting();

@@ -5,7 +5,9 @@
 // web/job_api.h, which also serves /api/jobs and /jobs/ID), POST /api/translate
 // (the page's script: Server-Sent Events with per-sentence progress), GET /history (?q= search, ?page=),
 // GET /history/<id>, POST /history/<id>/delete, GET /history/export.csv|json (?q=), GET /static/<asset>,
-// GET /health (process alive), GET /ready (translator ready).
+// GET /health (process alive), GET /ready (translator ready). Every translating path takes a language pair
+// (form fields or JSON `source`/`target`, "auto" to detect), checked against the translator's cached
+// /languages (web/languages.h).
 // Every translation is returned to the visitor even when storing it fails: the store journals rows while
 // the database is down (store/journaled_store.h), and a failed write only adds a notice to the page.
 // Served by the event-driven http::Server (http/server.h); page and history handlers run on its worker pool.
@@ -24,6 +26,7 @@
 #include "store/translation_store.h"
 #include "util/status.h"
 #include "web/job_api.h"
+#include "web/languages.h"
 #include "web/pages.h"
 #include "web/security.h"
 #include "web/translator_client.h"
@@ -65,6 +68,10 @@ struct WebOptions {
   int export_max_rows = 10000;
   bool log_requests = true;
   JobOptions jobs;  // translation jobs (web/job_api.h): workers, lease
+  // The translator's GET /languages is cached (web/languages.h): fetched again this often, and this soon
+  // after a failure.
+  std::chrono::milliseconds languages_refresh{std::chrono::minutes(5)};
+  std::chrono::milliseconds languages_retry{std::chrono::seconds(5)};
 };
 
 class WebApp {
@@ -108,9 +115,15 @@ class WebApp {
 
   void HandleTranslatePage(const http::Request& req, http::Response& res);
   // POST /translate while the job database is down: translates in the request (the old way).
-  void HandleTranslateFormDirectly(const http::Request& req, http::Response& res);
+  void HandleTranslateFormDirectly(const http::Request& req, http::Response& res, const LanguageChoice& pair);
   void HandleTranslateApi(const std::shared_ptr<http::Exchange>& exchange);
   std::string TooLongMessage(const std::string& text) const;  // "" when the text is within the limit
+  // A submission's pair (form fields or JSON; "" = the default pair): kInvalidArgument (a 400 for the
+  // visitor) for a malformed code, one language twice, or a pair the cached list does not serve (its
+  // message names the pairs served); unchecked while the list is unknown. "auto" is resolved through the
+  // translator's POST /detect (on the start of `text`) when it answers.
+  StatusOr<LanguageChoice> ChooseLanguages(const std::string& source, const std::string& target,
+                                           const std::string& text);
   void HandleHistory(const http::Request& req, http::Response& res);
   void HandleEntry(const http::Request& req, http::Response& res);
   void HandleDelete(const http::Request& req, http::Response& res);
@@ -120,6 +133,7 @@ class WebApp {
 
   const WebOptions options_;
   TranslatorClient translator_;
+  std::unique_ptr<LanguageCache> languages_;
   CsrfTokens csrf_;
   std::optional<Htpasswd> users_;
 

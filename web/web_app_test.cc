@@ -574,3 +574,166 @@ TEST(WebAppCreateTest, RejectsBadOptions) {
 
 }  // namespace
 }  // namespace dolmetsch::web
+
+namespace dolmetsch::web {
+namespace {
+
+constexpr char kTwoPairs[] =
+    R"([{"code":"de","name":"German","targets":["en"]},{"code":"en","name":"English","targets":["de"]}])";
+
+class WebAppLanguagesTest : public WebAppTest {
+ protected:
+  // Serves de->en and en->de, and waits until the app's cached list has them (the page offers "auto").
+  void StartWithTwoPairs(std::string db = "sqlite://:memory:", std::string journal = "") {
+    fake_.set_languages(kTwoPairs);
+    Start(HistoryMode::kPrivate, db, journal);
+    Browser browser(port());
+    for (int i = 0; i < 2000; ++i) {
+      if (browser.Get("/")->body.find("value=\"auto\"") != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    FAIL() << "the page never showed the translator's languages";
+  }
+};
+
+TEST_F(WebAppLanguagesTest, WithoutTheTranslatorsListThePageOffersGermanEnglishOnly) {
+  Start();  // the fake answers 404 to /languages
+  Browser browser(port());
+  for (int i = 0; i < 200 && fake_.languages_requests() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GT(fake_.languages_requests(), 0);
+  std::string page = browser.Get("/")->body;
+  EXPECT_NE(
+      page.find("<select id=\"source-lang\" name=\"source\"><option value=\"de\" selected>German</option>"
+                "</select>"),
+      std::string::npos)
+      << page;
+  EXPECT_EQ(page.find("value=\"auto\""), std::string::npos);
+  // Submissions are not checked then: the translator decides.
+  EXPECT_NE(Translate(browser, "Hallo.").find("EN(Hallo.)"), std::string::npos);
+}
+
+TEST_F(WebAppLanguagesTest, TheFormTranslatesTheChosenPairKeepsItAndTheHistoryShowsIt) {
+  StartWithTwoPairs();
+  Browser browser(port());
+  std::string token = browser.Token();
+  auto res = browser.Post(
+      "/translate", {{"csrf_token", token}, {"text", "Good morning."}, {"source", "en"}, {"target", "de"}});
+  ASSERT_EQ(res->status, 303) << res->body;
+  std::string location = res->get_header_value("Location");
+  std::string page = WaitForJobPage(browser, location);
+  EXPECT_NE(page.find("DE(Good morning.)"), std::string::npos) << page;
+  EXPECT_NE(page.find("en \xE2\x86\x92 de</span>"), std::string::npos);
+  EXPECT_NE(page.find("href=\"/?source=en&amp;target=de\">New translation"), std::string::npos);
+  EXPECT_EQ(fake_.pairs().back(), "en>de");
+  // The "New translation" link selects the same pair again (without JavaScript).
+  std::string again = browser.Get("/?source=en&target=de")->body;
+  EXPECT_NE(again.find("<option value=\"en\" data-targets=\"de\" selected>English</option>"),
+            std::string::npos);
+  EXPECT_NE(again.find("<option value=\"de\" selected>German</option>"), std::string::npos);
+  // The history list, the entry and both exports name the languages.
+  std::string history = browser.Get("/history")->body;
+  EXPECT_NE(
+      history.find("<span class=\"langs\" title=\"English \xE2\x86\x92 German\">en \xE2\x86\x92 de</span>"),
+      std::string::npos)
+      << history;
+  json rows = json::parse(browser.Get("/history/export.json")->body);
+  ASSERT_EQ(rows["count"], 1);
+  EXPECT_EQ(rows["translations"][0]["source"], "en");
+  EXPECT_EQ(rows["translations"][0]["target"], "de");
+  EXPECT_NE(browser.Get("/history/export.csv")->body.find("\"en\",\"de\"\r\n"), std::string::npos);
+  std::string entry =
+      browser.Get("/history/" + std::to_string(rows["translations"][0]["id"].get<int64_t>()))->body;
+  EXPECT_NE(entry.find("en \xE2\x86\x92 de</span>"), std::string::npos);
+}
+
+TEST_F(WebAppLanguagesTest, AnUnservedPairIsRefusedAtSubmitNamingTheServedPairs) {
+  StartWithTwoPairs();
+  Browser browser(port());
+  std::string token = browser.Token();
+  const int before = fake_.requests();
+  const std::string served = "German \xE2\x86\x92 English, English \xE2\x86\x92 German";
+  // The form: 400, the text and the choice kept.
+  auto form = browser.Post(
+      "/translate", {{"csrf_token", token}, {"text", "Bonjour <b>"}, {"source", "fr"}, {"target", "de"}});
+  EXPECT_EQ(form->status, 400);
+  EXPECT_NE(form->body.find(served), std::string::npos) << form->body;
+  EXPECT_NE(form->body.find("<option value=\"fr\" selected>fr</option>"), std::string::npos);
+  EXPECT_NE(form->body.find("<option value=\"de\" selected>German</option>"), std::string::npos);
+  EXPECT_NE(form->body.find("Bonjour &lt;b&gt;</textarea>"), std::string::npos);
+  // POST /api/jobs (JSON and form) and POST /api/translate.
+  auto json_job = browser.PostRaw(
+      "/api/jobs", json{{"text", "x"}, {"source", "de"}, {"target", "fr"}, {"csrf_token", token}}.dump(),
+      "application/json");
+  EXPECT_EQ(json_job->status, 400);
+  EXPECT_NE(json::parse(json_job->body)["error"].get<std::string>().find(served), std::string::npos);
+  auto api = browser.Post("/api/translate", {{"text", "x"}, {"source", "en"}, {"target", "en"}},
+                          {{"X-CSRF-Token", token}});
+  EXPECT_EQ(api->status, 400);
+  EXPECT_NE(json::parse(api->body)["error"].get<std::string>().find(served), std::string::npos);
+  auto malformed = browser.Post("/api/jobs", {{"text", "x"}, {"source", "d\"e"}, {"csrf_token", token}});
+  EXPECT_EQ(malformed->status, 400);
+  EXPECT_EQ(fake_.requests(), before) << "nothing unserved reaches the translator";
+}
+
+TEST_F(WebAppLanguagesTest, DetectLanguageShowsWhatWasDetectedAndStoresIt) {
+  StartWithTwoPairs();
+  Browser browser(port());
+  std::string token = browser.Token();
+  auto res = browser.Post(
+      "/translate", {{"csrf_token", token}, {"text", "Guten Morgen."}, {"source", "auto"}, {"target", "en"}});
+  ASSERT_EQ(res->status, 303) << res->body;
+  std::string location = res->get_header_value("Location");
+  EXPECT_NE(location.find("?detected=de&confidence=93"), std::string::npos) << location;
+  std::string page = WaitForJobPage(browser, location);
+  EXPECT_NE(page.find(">Detected: German (93%)</span>"), std::string::npos) << page;
+  EXPECT_NE(page.find("href=\"/?source=auto&amp;target=en\">New translation"), std::string::npos);
+  EXPECT_EQ(fake_.pairs().back(), "de>en") << "the job translates the detected pair";
+  // The JSON API answers what it detected.
+  auto api = browser.PostRaw(
+      "/api/jobs",
+      json{{"text", "Guten Abend."}, {"source", "auto"}, {"target", "en"}, {"csrf_token", token}}.dump(),
+      "application/json");
+  ASSERT_EQ(api->status, 202) << api->body;
+  json created = json::parse(api->body);
+  EXPECT_EQ(created["source"], "de");
+  EXPECT_EQ(created["detected_language"]["language"], "de");
+  EXPECT_EQ(created["detected_language"]["confidence"], 93);
+  // A text detected in the target language is refused with a message.
+  fake_.set_detected("en", 97);
+  auto same = browser.Post(
+      "/translate", {{"csrf_token", token}, {"text", "Good evening."}, {"source", "auto"}, {"target", "en"}});
+  EXPECT_EQ(same->status, 400);
+  EXPECT_NE(same->body.find("The text looks like English"), std::string::npos) << same->body;
+}
+
+TEST_F(WebAppLanguagesTest, TheDirectPathTranslatesThePairToo) {
+  char dir_template[] = "/tmp/dolmetsch-web-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  std::string journal = std::string(dir_template) + "/history.journal";
+  StartWithTwoPairs("mysql://root@127.0.0.1:1/translation", journal);
+  Browser browser(port());
+  std::string token = browser.Token();
+  auto res = browser.Post(
+      "/translate", {{"csrf_token", token}, {"text", "Good night."}, {"source", "en"}, {"target", "de"}});
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_NE(res->body.find("DE(Good night.)"), std::string::npos);
+  EXPECT_NE(res->body.find("<option value=\"en\" data-targets=\"de\" selected>"), std::string::npos);
+  auto detected = browser.Post(
+      "/translate", {{"csrf_token", token}, {"text", "Gute Nacht."}, {"source", "auto"}, {"target", "en"}});
+  ASSERT_EQ(detected->status, 200) << detected->body;
+  EXPECT_NE(detected->body.find(">Detected: German (93%)</span>"), std::string::npos);
+  EXPECT_NE(detected->body.find("<option value=\"auto\" selected>"), std::string::npos);
+  auto api = browser.Post("/api/translate", {{"text", "Hello."}, {"source", "en"}, {"target", "de"}},
+                          {{"X-CSRF-Token", token}});
+  EXPECT_NE(api->body.find("DE(Hello.)"), std::string::npos) << api->body;
+  EXPECT_NE(api->body.find("\"source\":\"en\""), std::string::npos);
+  auto refused = browser.Post("/api/translate", {{"text", "Hola."}, {"source", "es"}, {"target", "en"}},
+                              {{"X-CSRF-Token", token}});
+  EXPECT_EQ(refused->status, 400);
+  app_.reset();
+  std::filesystem::remove_all(dir_template);
+}
+
+}  // namespace
+}  // namespace dolmetsch::web

@@ -160,7 +160,7 @@ test('history: list, search, entry page, export, delete', async () => {
   await shot(page, '04-history-search');
 
   const csv = await download(page, 'text=Export CSV');
-  assert.match(csv, /^\uFEFF"id","created_at","model","text_de","text_en"\r\n/);
+  assert.match(csv, /^\uFEFF"id","created_at","model","text_de","text_en","source","target"\r\n/);
   assert.ok(csv.includes('"Das Fahrrad steht im Garten."'));
   assert.ok(!csv.includes('Sonne'), 'the export holds the search result only');
   const exported = JSON.parse(await download(page, 'text=Export JSON'));
@@ -452,7 +452,8 @@ test('phone and dark mode render', async () => {
   const historyOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(historyOverflow <= 0, 'no horizontal scrolling in the history on a phone: ' + historyOverflow);
   // A running job on a phone in dark mode: the translate page, the history's running list, the job page.
-  const id = await startBigJob(page, 150 * 1024);
+  // Large enough to be still running after the screenshots below, even on a fast machine.
+  const id = await startBigJob(page, 600 * 1024);
   await shot(page, '16-phone-dark-job-running');
   await page.goto(BASE + '/history');
   await shot(page, '17-phone-dark-history-running');
@@ -468,9 +469,9 @@ test('phone and dark mode render', async () => {
   const overflow2 = await jobPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow2 <= 0, 'no horizontal scrolling on the job page');
   await nojs.close();
-  // Leave no work behind for the next tests.
+  // Leave no work behind for the next tests (a job that finished meanwhile has nothing to cancel).
   await page.goto(BASE + '/?job=' + id);
-  await page.click('#cancel-button');
+  if (await page.isVisible('#cancel-button')) await page.click('#cancel-button', { timeout: 5000 }).catch(() => {});
   await page.waitForFunction(() => !document.getElementById('cancel-button').offsetParent, null, { timeout: 15000 });
   await context.close();
 });
@@ -503,5 +504,83 @@ test('a 5 MB text without JavaScript', async () => {
   await waitForJobStatus(page, ['done'], 300000);
   assert.ok((await page.textContent('#job-text-en')).length > 1000000, 'the whole translation is shown');
   assert.equal((await page.textContent('#job-text-de')).length, BIG.length, 'the German text is kept');
+  await context.close();
+});
+
+test('language pickers: en → de, swap, reload keeps the choice, detect, the history shows the languages', async () => {
+  const { context, page, errors } = await newPage();
+  // The pickers come from the translator's /languages, which the web app fetches in the background.
+  await page.goto(BASE + '/');
+  for (let i = 0; i < 60 && !(await page.$('#source-lang option[value="auto"]')); i++) {
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  assert.deepEqual(await page.$$eval('#source-lang option', (o) => o.map((x) => x.value)), ['auto', 'de', 'en']);
+  assert.deepEqual(await page.$$eval('#target-lang option', (o) => o.map((x) => x.value)), ['de', 'en']);
+  assert.equal(await page.inputValue('#source-lang'), 'de', 'German → English first');
+  assert.equal(await page.inputValue('#target-lang'), 'en');
+  assert.equal(await page.isVisible('#swap-button'), true);
+
+  await page.selectOption('#source-lang', 'en');
+  assert.equal(await page.inputValue('#target-lang'), 'de', 'English translates into German only here');
+  assert.equal(await page.textContent('#source-label'), 'English');
+  assert.equal(await page.textContent('#en-label'), 'German');
+  assert.equal(await page.getAttribute('#text-de', 'lang'), 'en');
+  await shot(page, '20-languages-en-de');
+  await page.click('#swap-button');
+  assert.equal(await page.inputValue('#source-lang'), 'de');
+  assert.equal(await page.inputValue('#target-lang'), 'en');
+  await page.click('#swap-button');
+  assert.equal(await page.inputValue('#source-lang'), 'en');
+  assert.equal(await page.inputValue('#target-lang'), 'de');
+  // "Detect language" cannot be swapped.
+  await page.selectOption('#source-lang', 'auto');
+  assert.equal(await page.isDisabled('#swap-button'), true);
+  await page.selectOption('#source-lang', 'en');
+  assert.equal(await page.isDisabled('#swap-button'), false);
+
+  await page.reload();
+  assert.equal(await page.inputValue('#source-lang'), 'en', 'the choice is remembered');
+  assert.equal(await page.inputValue('#target-lang'), 'de');
+  assert.equal(await page.textContent('#source-label'), 'English');
+
+  await page.fill('#text-de', 'Good morning. The weather is nice today.');
+  await page.press('#text-de', 'Control+Enter');
+  await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done', null, { timeout: 60000 });
+  assert.ok((await page.textContent('#text-en')).trim().length > 0, 'a translation is shown');
+  await shot(page, '21-languages-translated');
+
+  // Detect language: the page says what the translator detected.
+  await page.selectOption('#source-lang', 'auto');
+  await page.selectOption('#target-lang', 'en');
+  await page.fill('#text-de', GERMAN);
+  await page.press('#text-de', 'Control+Enter');
+  await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done', null, { timeout: 60000 });
+  assert.match(await page.textContent('#detected'), /^Detected: German \(\d+%\)$/);
+  await shot(page, '22-languages-detected');
+
+  await page.goto(BASE + '/history');
+  assert.deepEqual(await page.$$eval('.history-list .langs', (s) => s.map((x) => x.textContent)),
+    ['de \u2192 en', 'en \u2192 de'], 'newest first, each with its languages');
+  assert.equal(await page.getAttribute('.history-list li:last-child .langs', 'title'), 'English \u2192 German');
+  await shot(page, '23-history-languages');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('language pickers without JavaScript: the form keeps the chosen pair', async () => {
+  const { context, page } = await newPage({ javaScriptEnabled: false });
+  await page.goto(BASE + '/');
+  await page.selectOption('#source-lang', 'en');
+  await page.selectOption('#target-lang', 'de');
+  await page.fill('#text-de', 'Good evening.');
+  await page.click('#translate-button');
+  await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]+$/);
+  await waitForJobStatus(page, ['done'], 60000);
+  assert.match(await page.textContent('#job-status .langs'), /^en \u2192 de$/);
+  await page.click('#new-translation');
+  assert.equal(await page.inputValue('#source-lang'), 'en', 'the next form starts from the same pair');
+  assert.equal(await page.inputValue('#target-lang'), 'de');
+  await shot(page, '24-nojs-languages-kept');
   await context.close();
 });

@@ -5,12 +5,17 @@
 // JSON error, "FAIL400" a 400, "FAIL500" a 500, "STREAMERROR" an error event after the first progress
 // event; "SLOW" sends one event every slow_ms() (200) milliseconds and counts sentences translated in
 // sentences_sent() (it stops when the client goes away). GET /ready answers 200 unless set_ready(false).
+// Languages: each sentence becomes "<TARGET>(<sentence>)" for the request's "target" (EN when none);
+// GET /languages answers set_languages()'s body (404 until set); POST /detect answers set_detected()'s
+// guess (de, 93); a translation from "auto" reports it as translations[0].detected_language; pairs() lists
+// every request's "source>target".
 // Thread-safety: serves from its own thread; counters are atomic.
 #pragma once
 
 #include <httplib.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -32,9 +37,18 @@ class FakeTranslator {
         return;
       }
       std::string text = body["text"].get<std::string>();
+      const std::string source = body.value("source", std::string());
+      const std::string target = body.value("target", std::string("en"));
+      std::string prefix;
+      for (char c : target) prefix += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      prefix += "(";
+      nlohmann::json detected;
       {
         std::lock_guard<std::mutex> lock(mu_);  // requests are served on several threads
         last_authorization_ = req.get_header_value("Authorization");
+        pairs_.push_back(source + ">" + target);
+        if (source == "auto")
+          detected = {{"language", detected_language_}, {"confidence", detected_confidence_}};
       }
       if (text.find("FAIL503") != std::string::npos) {
         res.status = 503;
@@ -70,11 +84,11 @@ class FakeTranslator {
       std::string out;
       std::string events;
       if (text.find("SLOW") != std::string::npos) {
-        res.set_chunked_content_provider("text/event-stream", [this, sentences, skip](
+        res.set_chunked_content_provider("text/event-stream", [this, sentences, skip, prefix](
                                                                   size_t, httplib::DataSink& sink) {
           for (size_t k = skip; k < sentences.size(); ++k) {
             std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load()));
-            std::string piece = (k ? " " : "") + std::string("EN(") + sentences[k] + ")";
+            std::string piece = (k ? " " : "") + prefix + sentences[k] + ")";
             nlohmann::json progress = {{"index", k},      {"done", k + 1},        {"total", sentences.size()},
                                        {"text_index", 0}, {"translation", piece}, {"piece", piece}};
             std::string event = "event: progress\ndata: " + progress.dump() + "\n\n";
@@ -89,7 +103,7 @@ class FakeTranslator {
         return;
       }
       for (size_t i = 0; i < sentences.size(); ++i) {
-        std::string piece = (i ? " " : "") + std::string("EN(") + sentences[i] + ")";
+        std::string piece = (i ? " " : "") + prefix + sentences[i] + ")";
         out += piece;
         if (i < skip) continue;
         nlohmann::json progress = {{"index", i},      {"done", i + 1},        {"total", sentences.size()},
@@ -101,11 +115,30 @@ class FakeTranslator {
           return;
         }
       }
-      nlohmann::json done = {{"translations", {{{"text", out}}}},
-                             {"model", {{"name", "fake-model"}, {"source", "de"}, {"target", "en"}}},
+      nlohmann::json first = {{"text", out}};
+      if (!detected.is_null()) first["detected_language"] = detected;
+      nlohmann::json done = {{"translations", nlohmann::json::array({first})},
+                             {"model", {{"name", "fake-model"}, {"source", "de"}, {"target", target}}},
                              {"usage", {{"texts", 1}, {"sentences", sentences.size()}}}};
       events += "event: done\r\ndata: " + done.dump() + "\r\n\r\n";
       res.set_content(events, "text/event-stream");
+    });
+    server_.Get("/languages", [this](const httplib::Request&, httplib::Response& res) {
+      languages_requests_++;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (languages_.empty()) {
+        res.status = 404;
+        res.set_content(R"({"error":"not found"})", "application/json");
+        return;
+      }
+      res.set_content(languages_, "application/json");
+    });
+    server_.Post("/detect", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      res.set_content(
+          nlohmann::json::array({{{"confidence", detected_confidence_}, {"language", detected_language_}}})
+              .dump(),
+          "application/json");
     });
     server_.Get("/ready", [this](const httplib::Request&, httplib::Response& res) {
       res.status = ready_ ? 200 : 503;
@@ -128,6 +161,20 @@ class FakeTranslator {
     return last_authorization_;
   }
   int sentences_sent() const { return sentences_sent_.load(); }
+  void set_languages(std::string body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    languages_ = std::move(body);
+  }
+  int languages_requests() const { return languages_requests_.load(); }
+  void set_detected(std::string language, double confidence) {
+    std::lock_guard<std::mutex> lock(mu_);
+    detected_language_ = std::move(language);
+    detected_confidence_ = confidence;
+  }
+  std::vector<std::string> pairs() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pairs_;
+  }
   void set_slow_ms(int ms) { slow_ms_ = ms; }
   // skip_segments of every request, in order (read after the requests ended).
   std::vector<size_t> skips() const {
@@ -146,6 +193,11 @@ class FakeTranslator {
   std::atomic<int> slow_ms_{200};
   mutable std::mutex mu_;
   std::vector<size_t> skips_;
+  std::string languages_;  // guarded by mu_, as the fields below
+  std::string detected_language_ = "de";
+  double detected_confidence_ = 93;
+  std::vector<std::string> pairs_;
+  std::atomic<int> languages_requests_{0};
 };
 
 }  // namespace dolmetsch::web::testing

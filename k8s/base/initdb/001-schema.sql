@@ -1,4 +1,4 @@
--- dolmetsch: the translation history and job schema (schema_version 2) for MariaDB / MySQL.
+-- dolmetsch: the translation history and job schema (schema_version 3) for MariaDB / MySQL.
 --
 -- For the official image convention: mount this folder at /docker-entrypoint-initdb.d. The entrypoint
 -- runs it once, on an empty data directory, in the database named by MYSQL_DATABASE (set it to
@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS translations (
   owner VARBINARY(128) NOT NULL DEFAULT '',      -- opaque owner id from the cookie; compared byte for byte
   model VARCHAR(255) NOT NULL DEFAULT '',        -- model that made the translation
   client_key VARBINARY(64) NULL DEFAULT NULL,    -- idempotency key (UUID): journal replays never duplicate
+  source_lang VARCHAR(35) NULL DEFAULT NULL,     -- language of text_de; NULL (original app, before v3) = de
+  target_lang VARCHAR(35) NULL DEFAULT NULL,     -- language of text_en; NULL = en
   UNIQUE KEY translations_client_key (client_key),
   KEY translations_owner_id (owner, id),
   FULLTEXT KEY translations_fulltext (text_de, text_en)
@@ -37,6 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   history_id BIGINT NOT NULL DEFAULT 0,          -- done: the translations row (client_key 'job-<id>')
   lease_owner VARBINARY(128) NOT NULL DEFAULT '',-- running: the worker holding the job
   lease_expires_ms BIGINT NOT NULL DEFAULT 0,    -- until then; afterwards any worker may take it over
+  source_lang VARCHAR(35) NOT NULL DEFAULT 'de', -- the pair to translate
+  target_lang VARCHAR(35) NOT NULL DEFAULT 'en',
   KEY jobs_state_id (state, id),
   KEY jobs_owner_id (owner, id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
@@ -51,4 +55,4 @@ CREATE TABLE IF NOT EXISTS job_units (
 CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 DELETE FROM schema_version;
-INSERT INTO schema_version (version) VALUES (2);
+INSERT INTO schema_version (version) VALUES (3);
