@@ -56,6 +56,108 @@ Status NotAnEventStream(const std::string& base_url) {
       "server (the details are in its log)");
 }
 
+// An `error` event of the stream: its status field (500 when absent) mapped as an HTTP answer would be.
+Status ErrorEventStatus(const json& parsed, const std::string& data) {
+  int status = parsed.is_object() && parsed.value("status", json()).is_number_integer()
+                   ? parsed["status"].get<int>()
+                   : 500;
+  return StatusFromHttp(status, data);
+}
+
+// How a POST to /v1/translate with "stream": true ended, as far as HTTP saw it.
+struct EventStreamEnd {
+  int http_status = 0;  // 0: no answer
+  bool is_stream = false;
+  std::string error_body;  // the answer's body when it was not a 200 event stream (first 64 KB)
+  bool sent = false;
+  httplib::Error error = httplib::Error::Success;
+};
+
+// POSTs `body` to {scheme_host_port}{path} asking for an event stream and feeds the events to `on_event`
+// until it returns false or the stream ends; `cancelled` (may be null) closes the connection as soon as it
+// turns true.
+EventStreamEnd PostEventStream(const std::string& scheme_host_port, const std::string& path,
+                               const TranslatorClientOptions& options, const json& body,
+                               const std::atomic<bool>* cancelled, const SseParser::Handler& on_event) {
+  httplib::Client client(scheme_host_port);
+  client.set_connection_timeout(options.connect_timeout_seconds, 0);
+  client.set_read_timeout(options.read_timeout_seconds, 0);
+  client.set_write_timeout(options.read_timeout_seconds, 0);
+  client.set_keep_alive(false);
+
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path;
+  req.headers = {{"Accept", "text/event-stream"}};
+  if (!options.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + options.api_key);
+  req.set_header("Content-Type", "application/json");
+  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+
+  EventStreamEnd end;
+  SseParser parser;
+  auto is_cancelled = [cancelled] { return cancelled != nullptr && cancelled->load(); };
+  req.response_handler = [&](const httplib::Response& response) {
+    end.http_status = response.status;
+    end.is_stream = response.get_header_value("Content-Type").rfind("text/event-stream", 0) == 0;
+    return !is_cancelled();
+  };
+  req.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
+    if (is_cancelled()) return false;
+    if (end.http_status != 200 || !end.is_stream) {
+      if (end.error_body.size() < 64 * 1024) end.error_body.append(data, length);
+      return true;
+    }
+    return parser.Feed(std::string_view(data, length),
+                       [&](const std::string& event, const std::string& event_data) {
+                         return !is_cancelled() && on_event(event, event_data);
+                       });
+  };
+
+  // Closes the connection when `cancelled` turns true while the request waits for the translator.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread watcher;
+  if (cancelled != nullptr) {
+    watcher = std::thread([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      while (!cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return finished; })) {
+        if (cancelled->load()) {
+          client.stop();
+          return;
+        }
+      }
+    });
+  }
+  httplib::Response res;
+  end.sent = client.send(req, res, end.error);
+  if (watcher.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      finished = true;
+    }
+    cv.notify_all();
+    watcher.join();
+  }
+  return end;
+}
+
+// The error for a stream that ended without an outcome its reader took: an HTTP error, not an event
+// stream, unreachable, silent too long, or closed early.
+Status WhyTheStreamEnded(const EventStreamEnd& end, const TranslatorClientOptions& options) {
+  if (end.http_status != 0 && end.http_status != 200) return StatusFromHttp(end.http_status, end.error_body);
+  if (end.http_status == 200 && !end.is_stream) return NotAnEventStream(options.base_url);
+  if (!end.sent || end.error != httplib::Error::Success) {
+    if (end.error == httplib::Error::Read && end.http_status == 200) {
+      return Status::DeadlineExceeded("the translator stopped sending for " +
+                                      std::to_string(options.read_timeout_seconds) + " s");
+    }
+    return NotReachable(options.base_url, end.error);
+  }
+  // The translator closed the stream without its final event: it stopped (a restart) or broke.
+  return Status::Unavailable("the translator's answer ended before the final event");
+}
+
 }  // namespace
 
 bool SseParser::DispatchLine(std::string_view line, const Handler& handler) {
@@ -124,25 +226,6 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
     const std::string& text_de, const std::string& source, const std::string& target,
     const std::function<bool(const TranslationProgress&)>& on_progress) {
   if (!url_status_.ok()) return url_status_;
-  httplib::Client client(scheme_host_port_);
-  client.set_connection_timeout(options_.connect_timeout_seconds, 0);
-  client.set_read_timeout(options_.read_timeout_seconds, 0);
-  client.set_write_timeout(options_.read_timeout_seconds, 0);
-  client.set_keep_alive(false);
-
-  httplib::Request req;
-  req.method = "POST";
-  req.path = path_prefix_ + "/v1/translate";
-  req.headers = {{"Accept", "text/event-stream"}};
-  if (!options_.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + options_.api_key);
-  req.set_header("Content-Type", "application/json");
-  req.body = json{{"text", text_de}, {"source", source}, {"target", target}, {"stream", true}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
-
-  int http_status = 0;
-  bool is_stream = false;
-  std::string error_body;
-  SseParser parser;
   std::optional<TranslationOutcome> outcome;
   Status stream_error;
   bool cancelled = false;
@@ -193,77 +276,30 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
       return false;  // nothing follows "done"
     }
     if (event == "error") {
-      int status = parsed.is_object() && parsed.value("status", json()).is_number_integer()
-                       ? parsed["status"].get<int>()
-                       : 500;
-      stream_error = StatusFromHttp(status, data);
+      stream_error = ErrorEventStatus(parsed, data);
       return false;
     }
     return true;  // unknown events are ignored (forward compatible)
   };
 
-  req.response_handler = [&](const httplib::Response& response) {
-    http_status = response.status;
-    is_stream = response.get_header_value("Content-Type").rfind("text/event-stream", 0) == 0;
-    return true;
-  };
-  req.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
-    if (http_status != 200 || !is_stream) {
-      if (error_body.size() < 64 * 1024) error_body.append(data, length);
-      return true;
-    }
-    if (!parser.Feed(std::string_view(data, length), on_event)) return false;
-    return true;
-  };
-
-  httplib::Response res;
-  httplib::Error error = httplib::Error::Success;
-  bool sent = client.send(req, res, error);
+  EventStreamEnd end = PostEventStream(
+      scheme_host_port_, path_prefix_ + "/v1/translate", options_,
+      json{{"text", text_de}, {"source", source}, {"target", target}, {"stream", true}}, nullptr, on_event);
   if (outcome) return std::move(*outcome);
   if (cancelled) return Status::Cancelled("the translation was cancelled");
   if (!stream_error.ok()) return stream_error;
-  if (http_status != 0 && http_status != 200) return StatusFromHttp(http_status, error_body);
-  if (http_status == 200 && !is_stream) {
-    return NotAnEventStream(options_.base_url);
-  }
-  if (!sent || error != httplib::Error::Success) {
-    if (error == httplib::Error::Read && http_status == 200) {
-      return Status::DeadlineExceeded("the translator stopped sending for " +
-                                      std::to_string(options_.read_timeout_seconds) + " s");
-    }
-    return NotReachable(options_.base_url, error);
-  }
-  return Status::Internal("the translator's answer ended before the final event");
+  return WhyTheStreamEnded(end, options_);
 }
 
 Status TranslatorClient::StreamPieces(const std::string& text_de, const std::string& source,
                                       const std::string& target, int64_t skip_segments,
                                       const std::atomic<bool>& cancelled, const OnPiece& on_piece) {
   if (!url_status_.ok()) return url_status_;
-  httplib::Client client(scheme_host_port_);
-  client.set_connection_timeout(options_.connect_timeout_seconds, 0);
-  client.set_read_timeout(options_.read_timeout_seconds, 0);
-  client.set_write_timeout(options_.read_timeout_seconds, 0);
-  client.set_keep_alive(false);
-
-  httplib::Request req;
-  req.method = "POST";
-  req.path = path_prefix_ + "/v1/translate";
-  req.headers = {{"Accept", "text/event-stream"}};
-  if (!options_.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + options_.api_key);
-  req.set_header("Content-Type", "application/json");
   json body = {{"text", text_de}, {"source", source}, {"target", target}, {"stream", true}};
   if (skip_segments > 0) body["skip_segments"] = skip_segments;
-  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-
-  int http_status = 0;
-  bool is_stream = false;
   bool done = false;
-  std::string error_body;
-  SseParser parser;
   Status stream_error;
   auto on_event = [&](const std::string& event, const std::string& data) -> bool {
-    if (cancelled.load()) return false;
     json parsed = json::parse(data, nullptr, false);
     if (event == "progress") {
       if (!parsed.is_object() || !parsed.value("index", json()).is_number_integer() ||
@@ -280,66 +316,17 @@ Status TranslatorClient::StreamPieces(const std::string& text_de, const std::str
       return false;
     }
     if (event == "error") {
-      int status = parsed.is_object() && parsed.value("status", json()).is_number_integer()
-                       ? parsed["status"].get<int>()
-                       : 500;
-      stream_error = StatusFromHttp(status, data);
+      stream_error = ErrorEventStatus(parsed, data);
       return false;
     }
     return true;
   };
-  req.response_handler = [&](const httplib::Response& response) {
-    http_status = response.status;
-    is_stream = response.get_header_value("Content-Type").rfind("text/event-stream", 0) == 0;
-    return !cancelled.load();
-  };
-  req.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
-    if (cancelled.load()) return false;
-    if (http_status != 200 || !is_stream) {
-      if (error_body.size() < 64 * 1024) error_body.append(data, length);
-      return true;
-    }
-    return parser.Feed(std::string_view(data, length), on_event);
-  };
-
-  // Closes the connection when `cancelled` turns true while the request waits for the translator.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool finished = false;
-  std::thread watcher([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    while (!cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return finished; })) {
-      if (cancelled.load()) {
-        client.stop();
-        return;
-      }
-    }
-  });
-  httplib::Response res;
-  httplib::Error error = httplib::Error::Success;
-  bool sent = client.send(req, res, error);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    finished = true;
-  }
-  cv.notify_all();
-  watcher.join();
-
+  EventStreamEnd end = PostEventStream(scheme_host_port_, path_prefix_ + "/v1/translate", options_, body,
+                                       &cancelled, on_event);
   if (done) return Status::Ok();
   if (cancelled.load()) return Status::Cancelled("the translation was cancelled");
   if (!stream_error.ok()) return stream_error;
-  if (http_status != 0 && http_status != 200) return StatusFromHttp(http_status, error_body);
-  if (http_status == 200 && !is_stream) {
-    return NotAnEventStream(options_.base_url);
-  }
-  if (!sent || error != httplib::Error::Success) {
-    if (error == httplib::Error::Read && http_status == 200) {
-      return Status::DeadlineExceeded("the translator stopped sending for " +
-                                      std::to_string(options_.read_timeout_seconds) + " s");
-    }
-    return NotReachable(options_.base_url, error);
-  }
-  return Status::Unavailable("the translator's answer ended before the final event");
+  return WhyTheStreamEnded(end, options_);
 }
 
 StatusOr<std::string> TranslatorClient::Languages() {
