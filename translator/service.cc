@@ -14,6 +14,7 @@
 #include "http/multipart.h"
 #include "http/server.h"
 #include "langid/language_detector.h"
+#include "translator/markup_translation.h"
 #include "translator/openapi.h"
 #include "translator/request_translation.h"
 
@@ -79,6 +80,58 @@ std::string UtcNow() {
 
 // Bytes of stream events a client may leave unread before the stream waits for it.
 constexpr size_t kMaxQueuedStreamBytes = 1 << 20;
+
+// What a translation answer looks like besides its texts (fixed when the request is planned).
+struct AnswerShape {
+  ApiKind kind = ApiKind::kLegacy;
+  bool texts_is_array = false;
+  bool source_auto = false;
+  std::vector<langid::LanguageGuess> detected;  // per text, with source_auto
+  json model;                                   // /v1/translate's "model"
+  Clock::time_point start;
+};
+
+// The answer of each API: {"text_en"}, LibreTranslate's {"translatedText", "alternatives",
+// "detectedLanguage"}, or /v1/translate's {"translations", "model", "timing", "usage"}.
+json AnswerJson(const AnswerShape& shape, const std::vector<std::string>& best, const std::vector<json>& alts,
+                int alternatives, size_t sentences, long long source_tokens, long long target_tokens) {
+  const size_t n = best.size();
+  if (shape.kind == ApiKind::kLegacy) return json{{"text_en", best[0]}};
+  if (shape.kind == ApiKind::kLibreTranslate) {
+    json translated = json::array(), detected = json::array();
+    for (size_t t = 0; t < n; ++t) {
+      translated.push_back(best[t]);
+      if (t < shape.detected.size()) {
+        detected.push_back(
+            {{"confidence", shape.detected[t].confidence}, {"language", shape.detected[t].language}});
+      }
+    }
+    json out;
+    out["translatedText"] = shape.texts_is_array ? translated : translated[0];
+    if (alternatives > 0) out["alternatives"] = shape.texts_is_array ? json(alts) : alts[0];
+    if (shape.source_auto) out["detectedLanguage"] = shape.texts_is_array ? detected : detected[0];
+    return out;
+  }
+  json translations = json::array();
+  for (size_t t = 0; t < n; ++t) {
+    json entry = {{"text", best[t]}};
+    if (alternatives > 0) entry["alternatives"] = alts[t];
+    if (t < shape.detected.size()) {
+      entry["detected_language"] = {{"language", shape.detected[t].language},
+                                    {"confidence", shape.detected[t].confidence}};
+    }
+    translations.push_back(entry);
+  }
+  return json{
+      {"translations", translations},
+      {"model", shape.model},
+      {"timing", {{"total_seconds", std::chrono::duration<double>(Clock::now() - shape.start).count()}}},
+      {"usage",
+       {{"texts", n},
+        {"sentences", sentences},
+        {"source_tokens", source_tokens},
+        {"target_tokens", target_tokens}}}};
+}
 
 }  // namespace
 
@@ -415,12 +468,14 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
   using BuildAnswer =
       std::function<StatusOr<json>(const std::function<Status()>&, const std::vector<std::string>&)>;
 
+  // Exactly one of `translation` (plain text) and `markup` is set; markup is never streamed.
   Translation(Service& service, std::shared_ptr<http::Exchange> exchange,
-              std::shared_ptr<RequestTranslation> translation, BuildAnswer build_answer, bool stream,
-              Clock::time_point deadline, std::string timeout_message)
+              std::shared_ptr<RequestTranslation> translation, std::shared_ptr<MarkupTranslation> markup,
+              BuildAnswer build_answer, bool stream, Clock::time_point deadline, std::string timeout_message)
       : service_(service),
         exchange_(std::move(exchange)),
         translation_(std::move(translation)),
+        markup_(std::move(markup)),
         build_answer_(std::move(build_answer)),
         stream_(stream),
         deadline_(deadline),
@@ -446,7 +501,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     std::shared_ptr<http::Exchange> exchange = exchange_;
     // Runs under the scheduler's lock: only posts (and holds no reference that could end the request there).
     // Straight to the worker pool: one thread hop from the decoder to the answer.
-    translation_->OnChange([weak, exchange] {
+    SetOnChange([weak, exchange] {
       exchange->Blocking([weak] {
         if (auto self = weak.lock()) self->Kick(/*on_pool=*/true);
       });
@@ -506,7 +561,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     }
     if (exchange_->client_gone()) return Fail(Status::Cancelled("the client closed the connection"));
     if (Clock::now() >= deadline_) return Fail(Status::DeadlineExceeded(timeout_message_));
-    bool ended = translation_->ended();
+    bool ended = translation_ != nullptr ? translation_->ended() : markup_->ended();
     bool step = ended;
     if (stream_ && !ended) {
       // Each step replays the text so far: at most one per 100 ms while the job runs.
@@ -567,7 +622,8 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
   }
 
   void Fail(const Status& status) {
-    translation_->Cancel();
+    if (translation_ != nullptr) translation_->Cancel();
+    if (markup_ != nullptr) markup_->Cancel();
     if (!stream_) {
       service_.RespondError(*exchange_, status);
       return Done();
@@ -596,7 +652,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     if (released_.exchange(true)) return;
     // The job may outlive this request (a batch still holds it) and even the server: drop the callback and
     // the exchange it holds now, on this thread, not later on a scheduler thread.
-    translation_->OnChange(nullptr);
+    SetOnChange(nullptr);
     {
       std::lock_guard<std::mutex> lock(service_.translations_mu_);
       service_.translations_.erase(this);
@@ -604,9 +660,15 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     --service_.in_flight_;
   }
 
+  void SetOnChange(std::function<void()> fn) {
+    if (translation_ != nullptr) translation_->OnChange(std::move(fn));
+    if (markup_ != nullptr) markup_->OnChange(std::move(fn));
+  }
+
   Service& service_;
   std::shared_ptr<http::Exchange> exchange_;
-  std::shared_ptr<RequestTranslation> translation_;
+  std::shared_ptr<RequestTranslation> translation_;  // null for markup
+  std::shared_ptr<MarkupTranslation> markup_;        // null for plain text
   BuildAnswer build_answer_;
   const bool stream_;
   const Clock::time_point deadline_;
@@ -783,6 +845,63 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   }
   fields["model"] = routes.empty() ? "" : routes[0].label;
 
+  Clock::time_point deadline =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
+  Clock::time_point start = exchange->start();
+  std::string timeout_message = "the translation took longer than the request timeout of " +
+                                std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
+                                " s; send a shorter text or raise DOLMETSCH_REQUEST_TIMEOUT";
+  json model_json = json::object();
+  if (!routes.empty()) {
+    const Route& r = routes[0];
+    model_json = {{"name", r.models}, {"source", text_source[0]}, {"target", target}};
+    if (r.hops.size() > 1) model_json["pivot"] = r.hops[0].target;
+    if (routes.size() > 1) {  // detected texts in several languages: each went its own way
+      json each = json::array();
+      for (const Route& other : routes) each.push_back(other.models);
+      model_json["routes"] = each;
+    }
+  }
+  AnswerShape shape{request.kind, request.texts_is_array, request.source_auto, detected, model_json, start};
+
+  if (request.format != TextFormat::kText) {
+    // HTML or Markdown: parsed here (a malformed text is answered 400 at once), decoded with alignments
+    // by the scheduler, rendered in the answer's Step (MarkupTranslation).
+    fields["format"] = request.format == TextFormat::kHtml ? "html" : "markdown";
+    MarkupOptions markup_options;
+    markup_options.search = request.options;
+    markup_options.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
+    markup_options.document.max_segment_tokens = options_.max_segment_tokens;
+    markup_options.field = request.kind == ApiKind::kNative ? "text" : "q";
+    markup_options.texts_is_array = request.texts_is_array;
+    auto markup_started = MarkupTranslation::Start(
+        *scheduler, std::move(text_routes), route_of_text, std::move(request.texts),
+        request.format == TextFormat::kHtml ? markup::Format::kHtml : markup::Format::kMarkdown,
+        markup_options);
+    held.clear();
+    if (!markup_started.ok()) return RespondError(*exchange, markup_started.status());
+    std::shared_ptr<MarkupTranslation> markup = std::move(markup_started).value();
+    fields["sentences"] = markup->stats().sentences;
+    auto build_markup_answer = [markup, shape](const std::function<Status()>&,
+                                               const std::vector<std::string>&) -> StatusOr<json> {
+      std::vector<std::string> best;
+      for (size_t t = 0; t < markup->texts(); ++t) {
+        DOLMETSCH_ASSIGN_OR_RETURN(std::string text, markup->Assemble(t));
+        best.push_back(std::move(text));
+      }
+      return AnswerJson(shape, best, {}, 0, markup->stats().sentences, markup->source_tokens(),
+                        markup->target_tokens());
+    };
+    exchange->Defer();
+    auto pump = std::make_shared<Translation>(*this, exchange, nullptr, std::move(markup),
+                                              std::move(build_markup_answer), /*stream=*/false, deadline,
+                                              std::move(timeout_message));
+    counted.handed_over = true;
+    pump->Begin();
+    return;
+  }
+
   RequestOptions plan;
   plan.search = request.options;
   plan.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
@@ -799,33 +918,16 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   metrics_.ObserveUnits(static_cast<long long>(stats.units), static_cast<long long>(stats.duplicates),
                         static_cast<long long>(stats.cache_hits));
   if (cache_ != nullptr) metrics_.SetCacheEntries(static_cast<long long>(cache_->size()));
-  Clock::time_point deadline =
-      Clock::now() +
-      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
-  Clock::time_point start = exchange->start();
-  std::string timeout_message = "the translation took longer than the request timeout of " +
-                                std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
-                                " s; send a shorter text or raise DOLMETSCH_REQUEST_TIMEOUT";
 
   // The complete answer: text t of every text is assembled from the best hypotheses, alternatives from the
   // others. `first` holds texts assembled already (streaming assembles the best translation as it goes).
   // Called once the job has ended, so Assemble never waits.
-  json model_json = json::object();
-  if (!routes.empty()) {
-    const Route& r = routes[0];
-    model_json = {{"name", r.models}, {"source", text_source[0]}, {"target", target}};
-    if (r.hops.size() > 1) model_json["pivot"] = r.hops[0].target;
-    if (routes.size() > 1) {  // detected texts in several languages: each went its own way
-      json each = json::array();
-      for (const Route& other : routes) each.push_back(other.models);
-      model_json["routes"] = each;
-    }
-  }
-  auto build_answer = [translation, request, model_json, detected_languages = detected, start](
+  const int alternatives =
+      request.kind == ApiKind::kNative ? request.options.n_best - 1 : request.alternatives;
+  auto build_answer = [translation, shape, alternatives](
                           const std::function<Status()>& poll,
                           const std::vector<std::string>& first) -> StatusOr<json> {
     const size_t n = translation->texts();
-    int alternatives = request.kind == ApiKind::kNative ? request.options.n_best - 1 : request.alternatives;
     std::vector<std::string> best = first;
     for (size_t t = best.size(); t < n; ++t) {
       DOLMETSCH_ASSIGN_OR_RETURN(std::string text, translation->Assemble(t, 0, poll));
@@ -838,47 +940,16 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
         alts[t].push_back(std::move(text));
       }
     }
-    if (request.kind == ApiKind::kLegacy) return json{{"text_en", best[0]}};
-    if (request.kind == ApiKind::kLibreTranslate) {
-      json translated = json::array(), detected = json::array();
-      for (size_t t = 0; t < n; ++t) {
-        translated.push_back(best[t]);
-        if (t < detected_languages.size()) {
-          detected.push_back({{"confidence", detected_languages[t].confidence},
-                              {"language", detected_languages[t].language}});
-        }
-      }
-      json out;
-      out["translatedText"] = request.texts_is_array ? translated : translated[0];
-      if (alternatives > 0) out["alternatives"] = request.texts_is_array ? json(alts) : alts[0];
-      if (request.source_auto) out["detectedLanguage"] = request.texts_is_array ? detected : detected[0];
-      return out;
-    }
-    json translations = json::array();
-    for (size_t t = 0; t < n; ++t) {
-      json entry = {{"text", best[t]}};
-      if (alternatives > 0) entry["alternatives"] = alts[t];
-      if (t < detected_languages.size()) {
-        entry["detected_language"] = {{"language", detected_languages[t].language},
-                                      {"confidence", detected_languages[t].confidence}};
-      }
-      translations.push_back(entry);
-    }
-    return json{{"translations", translations},
-                {"model", model_json},
-                {"timing", {{"total_seconds", std::chrono::duration<double>(Clock::now() - start).count()}}},
-                {"usage",
-                 {{"texts", n},
-                  {"sentences", translation->stats().segments},
-                  {"source_tokens", translation->source_tokens()},
-                  {"target_tokens", translation->target_tokens()}}}};
+    return AnswerJson(shape, best, alts, alternatives, translation->stats().segments,
+                      translation->source_tokens(), translation->target_tokens());
   };
 
   // 4. The answer, or Server-Sent Events: one "progress" event per finished sentence (in document order),
   // then "done" with the complete answer, or "error".
   exchange->Defer();
-  auto pump = std::make_shared<Translation>(*this, exchange, std::move(translation), std::move(build_answer),
-                                            request.stream, deadline, std::move(timeout_message));
+  auto pump =
+      std::make_shared<Translation>(*this, exchange, std::move(translation), nullptr, std::move(build_answer),
+                                    request.stream, deadline, std::move(timeout_message));
   pump->SkipSegments(plan.skip_segments);
   counted.handed_over = true;
   pump->Begin();

@@ -145,9 +145,120 @@ TEST_F(ServiceTest, LibreTranslateJsonFormAndMultipart) {
   auto mp = Post("/translate", multipart, "multipart/form-data; boundary=XyZ");
   ASSERT_EQ(mp.status, 200) << mp.body;
   EXPECT_EQ(Body(mp)["translatedText"], "0:MULTIPART.");
-  auto html = Post("/translate", R"({"q": "<b>x</b>", "format": "html"})");
-  EXPECT_EQ(html.status, 400);
-  EXPECT_NE(Body(html)["error"].get<std::string>().find("format not supported"), std::string::npos);
+  auto pdf = Post("/translate", R"({"q": "x", "format": "pdf"})");
+  EXPECT_EQ(pdf.status, 400);
+  EXPECT_NE(Body(pdf)["error"].get<std::string>().find("'format' must be"), std::string::npos);
+}
+
+// All the batches' sentences, for asserting what the model saw.
+std::string AllSentences(const FakeBackend& backend) {
+  std::string all;
+  for (const auto& batch : backend.batches()) {
+    for (const std::string& s : batch) all += s + "\n";
+  }
+  return all;
+}
+
+TEST_F(ServiceTest, HtmlSentenceWithBoldWordIsOneSentenceAndKeepsItsTags) {
+  Start();
+  auto r =
+      Post("/translate", R"({"q": "<p>Das ist ein <b>sehr</b> guter Tag. Setze <code>x = 1</code> ein.</p>)"
+                         R"(<script>var a = \"<b>\";</script>", "source": "de", "target": "en",
+                                  "format": "html"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string out = Body(r)["translatedText"];
+  EXPECT_EQ(out,
+            "<p>0:DAS IST EIN <b>SEHR</b> GUTER TAG. 0:SETZE <code>x = 1</code> EIN.</p>"
+            "<script>var a = \"<b>\";</script>")
+      << out;
+  // One sentence with its bold word, never cut at the tags; code and script never reach the model.
+  const std::string seen = AllSentences(backend_);
+  EXPECT_NE(seen.find("Das ist ein sehr guter Tag.\n"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("x = 1"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("var a"), std::string::npos) << seen;
+  EXPECT_TRUE(backend_.batch_options().back().alignment);
+}
+
+TEST_F(ServiceTest, MarkdownKeepsLinkTargetsAndEmphasis) {
+  Start();
+  json body = {{"q", "# Titel\n\nLies [die Anleitung](https://example.com/a_b?x=1) **heute** bitte.\n"},
+               {"format", "markdown"}};
+  auto r = Post("/translate", body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["translatedText"],
+            "# 0:TITEL\n\n0:LIES [DIE ANLEITUNG](https://example.com/a_b?x=1) **HEUTE** BITTE.\n");
+  EXPECT_EQ(AllSentences(backend_).find("example.com"), std::string::npos);
+}
+
+TEST_F(ServiceTest, MarkupArraysFormsAndNativeApi) {
+  Start();
+  auto many = Body(Post("/translate", R"({"q": ["<i>Eins</i> zwei.", "<p>Drei.</p>"], "format": "html"})"));
+  EXPECT_EQ(many["translatedText"], json::parse(R"(["<i>0:EINS</i> ZWEI.", "<p>0:DREI.</p>"])"));
+  auto form = Body(
+      Post("/translate", "q=%3Cb%3EHallo%3C%2Fb%3E+Welt.&format=html", "application/x-www-form-urlencoded"));
+  EXPECT_EQ(form["translatedText"], "<b>0:HALLO</b> WELT.");
+  auto native = Post("/v1/translate", R"({"text": ["*Guten* Morgen."], "format": "markdown"})");
+  ASSERT_EQ(native.status, 200) << native.body;
+  EXPECT_EQ(Body(native)["translations"][0]["text"], "*0:GUTEN* MORGEN.");
+  EXPECT_EQ(Body(native)["usage"]["sentences"], 1);
+  // Plain text is unchanged by the markup path: tags are text there.
+  EXPECT_EQ(Body(Post("/translate", R"({"q": "<b>x</b>", "format": "text"})"))["translatedText"],
+            "0:<B>X</B>");
+}
+
+TEST_F(ServiceTest, MarkupErrorsNameWhatIsWrong) {
+  Start();
+  auto expect_error = [&](const http::Response& r, const std::string& fragment) {
+    EXPECT_EQ(r.status, 400) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_NE(j["error"].get<std::string>().find(fragment), std::string::npos) << r.body;
+  };
+  std::string deep;
+  for (int i = 0; i < 2000; ++i) deep += "<div>";
+  expect_error(
+      Post("/translate", json{{"q", json::array({"<p>ok</p>", deep + "x"})}, {"format", "html"}}.dump()),
+      "q[1]: html: ");
+  expect_error(Post("/translate", R"({"q": "<b>x</b>", "format": "html", "alternatives": 1})"),
+               "'alternatives' is not available");
+  expect_error(Post("/v1/translate", R"({"text": "<b>x</b>", "format": "html", "stream": true})"),
+               "cannot be combined");
+  expect_error(Post("/v1/translate", R"({"text": "x", "format": "docx"})"), "'format' must be");
+  EXPECT_EQ(Post("/translate", R"({"q": "<p>still served</p>", "format": "html"})").status, 200);
+}
+
+TEST_F(ServiceTest, LargeHtmlDocumentThroughTranslate) {
+  Start();
+  std::string html =
+      "<!DOCTYPE html><html><head><title>Ein Titel</title><style>p{color:red}</style></head><body>";
+  int paragraphs = 0;
+  while (html.size() < 100 * 1024) {
+    const std::string n = std::to_string(paragraphs++);
+    html += "<h2>Abschnitt " + n + "</h2><p>Dies ist der <b>wichtige</b> Absatz nummer " + n +
+            " mit einem <a href=\"https://example.org/" + n +
+            "\" title=\"Mehr dazu\">Verweis</a> darin. Noch "
+            "ein <em>zweiter</em> Satz folgt.</p><ul><li>Punkt eins</li><li><code>tar -x</code> "
+            "aufrufen</li></ul>";
+  }
+  html += "</body></html>";
+  auto r = Post("/translate", json{{"q", html}, {"format", "html"}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  const std::string out = Body(r)["translatedText"];
+  auto count = [](const std::string& s, const std::string& what) {
+    size_t n = 0;
+    for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+    return n;
+  };
+  for (const char* tag : {"<b>", "</b>", "<em>", "</em>", "<a href=", "</a>", "<li>", "<code>tar -x</code>",
+                          "<h2>", "title=\"0:MEHR DAZU\""}) {
+    EXPECT_EQ(count(out, tag), static_cast<size_t>(paragraphs) * (std::string(tag) == "<li>" ? 2 : 1)) << tag;
+  }
+  EXPECT_EQ(count(out, "<b>0:WICHTIGE</b>") + count(out, "<b>WICHTIGE</b>"), static_cast<size_t>(paragraphs));
+  EXPECT_EQ(count(out, "ABSATZ NUMMER"), static_cast<size_t>(paragraphs));
+  EXPECT_EQ(out.find("Absatz"), std::string::npos);  // every sentence translated
+  EXPECT_NE(out.find("<style>p{color:red}</style>"), std::string::npos);
+  EXPECT_NE(out.find("<title>0:EIN TITEL</title>"), std::string::npos);
+  EXPECT_NE(out.find("https://example.org/7\""), std::string::npos);
 }
 
 TEST_F(ServiceTest, NativeApiWithOptions) {
