@@ -59,7 +59,7 @@ const std::string& OpenApiJson() {
         "q": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
         "source": {"type": "string", "description": "A code of GET /languages, or \"auto\" (detect each text); default: de when de-en is served, else the only source"},
         "target": {"type": "string", "description": "A target of the source in GET /languages; default: en when reachable, else the only target"},
-        "format": {"type": "string", "enum": ["text", "html"], "default": "text", "description": "html answers 400 \"format not supported\""},
+        "format": {"type": "string", "enum": ["text", "html", "markdown", "md"], "default": "text", "description": "html or markdown: each text is a document or fragment in that format; its markup is kept and inline spans follow their words (engine alignment); not with alternatives"},
         "alternatives": {"type": "integer", "minimum": 0, "maximum": 7, "default": 0},
         "api_key": {"type": "string", "description": "Checked only when the server is configured with keys"}}},
       "LibreTranslateResponse": {"type": "object", "properties": {
@@ -72,6 +72,7 @@ const std::string& OpenApiJson() {
         "source": {"type": "string", "description": "As LibreTranslate's source (\"auto\" detects)"},
         "target": {"type": "string"},
         "stream": {"type": "boolean", "default": false},
+        "format": {"type": "string", "enum": ["text", "html", "markdown", "md"], "default": "text", "description": "As LibreTranslate's format; not with stream or n_best > 1"},
         "options": {"type": "object", "additionalProperties": false, "properties": {
           "beam_size": {"type": "integer", "minimum": 1, "maximum": 8},
           "n_best": {"type": "integer", "minimum": 1, "maximum": 8, "description": "<= beam_size; extra hypotheses come back as alternatives"},
