@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "catalog/language_names.h"
@@ -37,11 +38,80 @@ const std::map<std::string, std::string>& Routes() {
                                                                      {"/openapi.json", "GET"},
                                                                      {"/translate", "POST"},
                                                                      {"/detect", "POST"},
+                                                                     {"/translate_file", "POST"},
                                                                      {"/v1/translate", "POST"}};
   return *routes;
 }
 
-std::string EndpointLabel(const std::string& path) { return Routes().count(path) ? path : "other"; }
+std::string EndpointLabel(const std::string& path) {
+  if (path.rfind("/download_file/", 0) == 0) return "/download_file";
+  return Routes().count(path) ? path : "other";
+}
+
+// The upload formats of POST /translate_file (LibreTranslate's supportedFilesFormat): markup/formats.h's
+// extensions, .txt through the document pipeline, .pdf in (Markdown out).
+const std::vector<std::string>& SupportedFileFormats() {
+  static const auto* formats =
+      new std::vector<std::string>{".txt", ".html", ".htm", ".xhtml", ".md",  ".markdown", ".srt",
+                                   ".vtt", ".docx", ".odt", ".pptx",  ".odp", ".epub",     ".pdf"};
+  return *formats;
+}
+
+// RFC 3986 unreserved bytes stay, every other byte becomes %XX (file names in download URLs).
+std::string PercentEncode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// %XX decoded; nullopt on a malformed escape.
+std::optional<std::string> PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
+std::string ContentTypeFor(const std::string& name) {
+  static const std::map<std::string, std::string> types = {
+      {".txt", "text/plain; charset=utf-8"},
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".xhtml", "application/xhtml+xml"},
+      {".md", "text/markdown; charset=utf-8"},
+      {".markdown", "text/markdown; charset=utf-8"},
+      {".srt", "application/x-subrip"},
+      {".vtt", "text/vtt; charset=utf-8"},
+      {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+      {".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+      {".odt", "application/vnd.oasis.opendocument.text"},
+      {".odp", "application/vnd.oasis.opendocument.presentation"},
+      {".epub", "application/epub+zip"}};
+  const size_t dot = name.rfind('.');
+  std::string ext = dot == std::string::npos ? "" : name.substr(dot);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = types.find(ext);
+  return it == types.end() ? "application/octet-stream" : it->second;
+}
 
 std::string AllowHeader(const std::string& allowed) {
   return allowed == "GET" ? "GET, HEAD, OPTIONS" : allowed + ", OPTIONS";
@@ -137,6 +207,12 @@ json AnswerJson(const AnswerShape& shape, const std::vector<std::string>& best, 
 
 Service::Service(ServiceOptions options) : options_(std::move(options)) {
   if (options_.cache_entries > 0) cache_ = std::make_unique<text::TranslationCache>(options_.cache_entries);
+  auto files = FileStore::Open(options_.files);
+  if (files.ok()) {
+    files_ = std::move(files).value();
+  } else {
+    files_status_ = files.status();
+  }
   log_sink_ = [](const std::string& line) {
     std::fputs((line + "\n").c_str(), stderr);
     std::fflush(stderr);
@@ -388,8 +464,9 @@ std::string Service::SettingsJson() const {
       {"apiKeys", !options_.api_keys.empty()},
       {"keyRequired", !options_.api_keys.empty()},
       {"suggestions", false},
-      {"filesTranslation", false},
-      {"supportedFilesFormat", json::array()},
+      {"filesTranslation", files_ != nullptr},
+      {"supportedFilesFormat", files_ != nullptr ? json(SupportedFileFormats()) : json::array()},
+      {"fileLimitBytes", options_.max_file_bytes},
       {"language",
        {{"source", {{"code", source}, {"name", source_name}}},
         {"target", {{"code", target}, {"name", catalog::LanguageName(target)}}}}}};
@@ -439,6 +516,9 @@ void Service::Mount(http::Server& server) {
   server.Route("POST", "/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kLegacy, e); });
   server.Route("POST", "/v1/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kNative, e); });
   server.Route("POST", "/detect", [this](const Ex& e) { HandleDetect(e); });
+  server.Route("POST", "/translate_file", [this](const Ex& e) { HandleTranslateFile(e); });
+  // File I/O: on the worker pool.
+  server.Route("GET", "^/download_file/(.*)$", [this](const Ex& e) { HandleDownload(*e); });
   // CORS preflights (wrong methods get 405 with Allow from the server).
   for (const auto& [path, allowed] : Routes()) {
     server.Route(
@@ -1012,6 +1092,252 @@ void Service::HandleDetect(const std::shared_ptr<http::Exchange>& exchange) {
     out.push_back({{"confidence", guess.confidence}, {"language", guess.language}});
   }
   Respond(exchange->response(), 200, Dump(out));
+}
+
+// LibreTranslate's POST /translate_file: a multipart upload (file, source, target, api_key) -> the file
+// translated in its format, stored in the FileStore -> {"translatedFileUrl"}. Like /translate it is one
+// scheduler job admitted as a whole; parsing (here) and rendering (the answer's Step) run on the worker pool.
+void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchange) {
+  http::Request& req = exchange->request();
+  json& fields = exchange->fields();
+  fields["api"] = "translate_file";
+  ++in_flight_;
+  struct Counted {
+    std::atomic<int>& n;
+    bool handed_over = false;
+    ~Counted() {
+      if (!handed_over) --n;
+    }
+  } counted{in_flight_};
+
+  if (files_ == nullptr) {
+    return RespondError(*exchange,
+                        Status::Unavailable("file translation is off: " + files_status_.message()));
+  }
+  const std::string content_type = req.Header("Content-Type");
+  if (content_type.rfind("multipart/form-data", 0) != 0) {
+    return RespondError(*exchange, Status::InvalidArgument(
+                                       "send the file as multipart/form-data with the fields file, source, "
+                                       "target (and api_key), e.g. curl -F file=@doc.docx -F source=de "
+                                       "-F target=en"));
+  }
+  std::string body = std::move(req.body);
+  req.body.clear();
+  fields["request_bytes"] = body.size();
+  auto parts = http::ParseMultipart(body, content_type);
+  if (!parts.ok()) return RespondError(*exchange, parts.status());
+  body.clear();
+  const http::FormPart* file = nullptr;
+  std::string source, target, api_key;
+  for (const http::FormPart& part : *parts) {
+    if (part.name == "file") {
+      file = &part;
+    } else if (part.name == "source") {
+      source = part.value;
+    } else if (part.name == "target") {
+      target = part.value;
+    } else if (part.name == "api_key") {
+      api_key = part.value;
+    }
+  }
+  if (file == nullptr) {
+    return RespondError(*exchange,
+                        Status::InvalidArgument("Invalid request: missing file parameter (a multipart part "
+                                                "named \"file\" with a filename)"));
+  }
+  const std::string file_name = SanitizeFileName(file->filename);
+  fields["file_bytes"] = file->value.size();
+  if (file->value.size() > options_.max_file_bytes) {
+    fields["error"] = "file too large";
+    Respond(exchange->response(), 413,
+            ErrorJson("the file has " + std::to_string(file->value.size()) +
+                      " bytes; this server translates "
+                      "files of at most " +
+                      std::to_string(options_.max_file_bytes) + " bytes"));
+    return;
+  }
+  if (!KeyAccepted(req, api_key)) {
+    fields["error"] = "invalid API key";
+    Respond(exchange->response(), 403,
+            ErrorJson("Invalid API key: send a valid api_key (or Authorization: Bearer <key>)"));
+    return;
+  }
+  StatusOr<markup::Format> format = markup::DetectFormat(file->filename, file->value);
+  if (!format.ok()) {
+    std::string formats;
+    for (const std::string& f : SupportedFileFormats()) formats += (formats.empty() ? "" : " ") + f;
+    return RespondError(*exchange,
+                        Status::InvalidArgument("file '" + file_name + "': " + format.status().message() +
+                                                " (supported: " + formats + ")"));
+  }
+  fields["format"] = markup::FormatName(*format);
+
+  Scheduler* scheduler = scheduler_ptr_.load();
+  if (draining_.load()) {
+    exchange->response().close = true;
+    return RespondError(*exchange,
+                        Status::Unavailable("the translator is shutting down; retry on another instance"));
+  }
+  if (scheduler == nullptr) {
+    return RespondError(*exchange, Status::Unavailable("the model is still loading; retry in a few seconds"));
+  }
+  // The pair: as named, else the original pair when served, else the only one ("auto" is not offered for
+  // files: a package's language cannot be guessed from its bytes).
+  const catalog::ModelCatalog* catalog = catalog_.load();
+  for (std::string* code : {&source, &target}) {
+    for (char& c : *code) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (source == "auto") source.clear();
+  const bool de_en = catalog->Route("de", "en", set_.allow_pivot).ok();
+  if (source.empty()) {
+    const std::vector<std::string> sources = catalog->Sources();
+    if (de_en && (target.empty() || target == "en")) {
+      source = "de";
+    } else if (sources.size() == 1) {
+      source = sources[0];
+    } else {
+      return RespondError(*exchange, Status::InvalidArgument(
+                                         "missing 'source': name the language of the file (\"auto\" is not "
+                                         "available for files); served pairs: " +
+                                         catalog->DescribePairs()));
+    }
+  }
+  if (target.empty()) {
+    std::vector<std::string> targets = catalog->Targets(source, set_.allow_pivot);
+    if (std::find(targets.begin(), targets.end(), "en") != targets.end() && source != "en") {
+      target = "en";
+    } else if (targets.size() == 1) {
+      target = targets[0];
+    } else {
+      return RespondError(*exchange, Status::InvalidArgument("missing 'target': name the language to "
+                                                             "translate into; served pairs: " +
+                                                             catalog->DescribePairs()));
+    }
+  }
+  if (source == target) {
+    return RespondError(*exchange,
+                        Status::InvalidArgument("source and target are both '" + target.substr(0, 20) +
+                                                "'; served pairs: " + catalog->DescribePairs()));
+  }
+  StatusOr<Route> route = RouteFor(source, target);
+  if (!route.ok()) return RespondError(*exchange, route.status());
+  auto handles = AcquireModels(*route);
+  if (!handles.ok()) return RespondError(*exchange, handles.status());
+  fields["model"] = route->label;
+  if (!files_->Fits(file->value.size())) {
+    return RespondError(
+        *exchange,
+        Status::ResourceExhausted("the folder of translated files is full (quota of " +
+                                  std::to_string(options_.files.quota_bytes >> 20) + " MiB); files expire " +
+                                  std::to_string(static_cast<long long>(options_.files.ttl_seconds)) +
+                                  " s after translation: retry later, or raise --files-quota-mib"));
+  }
+  std::vector<TextRoute> text_routes = {
+      {route->backend, route->models + ":" + set_.compute_type, route->label}};
+
+  // Where the answer points: this server as the client reached it (a proxy may say so).
+  std::string host = req.Header("X-Forwarded-Host");
+  if (host.empty()) host = req.Header("Host");
+  if (host.empty()) host = "127.0.0.1:" + std::to_string(bound_port_);
+  std::string scheme = req.Header("X-Forwarded-Proto");
+  if (scheme != "https") scheme = "http";
+  const std::string base = scheme + "://" + host;
+
+  std::string out_name = file_name;
+  markup::DocumentTranslationOptions markup_options;
+  markup_options.limits.max_input_bytes = options_.max_file_bytes;
+  if (*format == markup::Format::kPdf) {  // a PDF comes back as Markdown (markup/pdf.h)
+    markup_options.pdf_output = markup::PdfOutput::kMarkdown;
+    const size_t dot = out_name.rfind('.');
+    out_name = (dot == std::string::npos ? out_name : out_name.substr(0, dot)) + ".md";
+  }
+  FileStore* store = files_.get();
+  auto store_answer = [store, out_name, base](const std::string& bytes) -> StatusOr<json> {
+    DOLMETSCH_ASSIGN_OR_RETURN(FileStore::Stored stored, store->Put(out_name, bytes));
+    return json{
+        {"translatedFileUrl", base + "/download_file/" + stored.token + "/" + PercentEncode(stored.name)}};
+  };
+  Clock::time_point deadline =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
+  std::string timeout_message = "the translation took longer than the request timeout of " +
+                                std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
+                                " s; send a smaller file or raise DOLMETSCH_REQUEST_TIMEOUT";
+  std::shared_ptr<Translation> pump;
+  if (*format == markup::Format::kText) {
+    if (!IsValidUtf8(file->value)) {
+      return RespondError(*exchange,
+                          Status::InvalidArgument("file '" + file_name +
+                                                  "': a text file must be UTF-8, and this one is not"));
+    }
+    RequestOptions plan;
+    plan.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
+    plan.document.max_segment_tokens = options_.max_segment_tokens;
+    plan.cache = cache_.get();
+    auto started = RequestTranslation::Start(*scheduler, std::move(text_routes), {0}, {file->value}, plan);
+    handles->clear();
+    if (!started.ok()) return RespondError(*exchange, started.status());
+    std::shared_ptr<RequestTranslation> translation = std::move(started).value();
+    fields["sentences"] = translation->stats().segments;
+    auto build = [translation, store_answer](const std::function<Status()>& poll,
+                                             const std::vector<std::string>&) -> StatusOr<json> {
+      DOLMETSCH_ASSIGN_OR_RETURN(std::string text, translation->Assemble(0, 0, poll));
+      return store_answer(text);
+    };
+    exchange->Defer();
+    pump = std::make_shared<Translation>(*this, exchange, std::move(translation), nullptr, std::move(build),
+                                         /*stream=*/false, deadline, std::move(timeout_message));
+  } else {
+    MarkupOptions options;
+    options.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
+    options.document.max_segment_tokens = options_.max_segment_tokens;
+    options.markup = markup_options;
+    options.field = "file '" + file_name + "'";
+    auto started =
+        MarkupTranslation::Start(*scheduler, std::move(text_routes), {0}, {file->value}, *format, options);
+    handles->clear();
+    if (!started.ok()) return RespondError(*exchange, started.status());
+    std::shared_ptr<MarkupTranslation> markup = std::move(started).value();
+    fields["sentences"] = markup->stats().sentences;
+    auto build = [markup, store_answer](const std::function<Status()>&,
+                                        const std::vector<std::string>&) -> StatusOr<json> {
+      DOLMETSCH_ASSIGN_OR_RETURN(std::string bytes, markup->Assemble(0));
+      return store_answer(bytes);
+    };
+    exchange->Defer();
+    pump = std::make_shared<Translation>(*this, exchange, nullptr, std::move(markup), std::move(build),
+                                         /*stream=*/false, deadline, std::move(timeout_message));
+  }
+  counted.handed_over = true;
+  pump->Begin();
+}
+
+// GET /download_file/<token>/<name>: a file of the FileStore, as an attachment.
+void Service::HandleDownload(http::Exchange& exchange) {
+  http::Request& req = exchange.request();
+  exchange.fields()["api"] = "download_file";
+  if (files_ == nullptr) {
+    return RespondError(exchange, Status::Unavailable("file translation is off: " + files_status_.message()));
+  }
+  const std::string rest = req.params.empty() ? std::string() : req.params[0];
+  const size_t slash = rest.find('/');
+  std::optional<std::string> name =
+      slash == std::string::npos ? std::nullopt : PercentDecode(rest.substr(slash + 1));
+  const std::string token = slash == std::string::npos ? rest : rest.substr(0, slash);
+  if (!name.has_value() || name->empty()) {
+    return RespondError(exchange, Status::NotFound("a download link is /download_file/<token>/<file name>"));
+  }
+  StatusOr<std::string> bytes = files_->Get(token, *name);
+  if (!bytes.ok()) return RespondError(exchange, bytes.status());
+  http::Response& res = exchange.response();
+  res.status = 200;
+  res.SetContent(std::move(bytes).value(), ContentTypeFor(*name));
+  std::string ascii;
+  for (char c : *name) ascii += (static_cast<unsigned char>(c) < 0x80 && c != '\\') ? c : '_';
+  res.Set("Content-Disposition",
+          "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + PercentEncode(*name));
+  res.Set("Cache-Control", "private, no-store");
+  AddCors(res);
 }
 
 Status Service::Listen() {

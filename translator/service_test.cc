@@ -3,10 +3,15 @@
 #include "translator/service.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "markup/office_testing.h"
+#include "markup/zip_package.h"
 #include "translator/fake_backend_test_util.h"
 #include "translator/mini_http_client.h"
 
@@ -571,6 +576,246 @@ TEST_F(ServiceTest, ConcurrentClientsGetTheirOwnResults) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// --- POST /translate_file and GET /download_file ---
+
+struct Part {
+  std::string name, filename, value;
+};
+
+std::string MultipartBody(const std::vector<Part>& parts) {
+  std::string body;
+  for (const Part& p : parts) {
+    body += "--BoUnDaRy7\r\nContent-Disposition: form-data; name=\"" + p.name + "\"";
+    if (!p.filename.empty())
+      body += "; filename=\"" + p.filename + "\"\r\nContent-Type: application/octet-stream";
+    body += "\r\n\r\n" + p.value + "\r\n";
+  }
+  return body + "--BoUnDaRy7--\r\n";
+}
+
+class FileServiceTest : public ServiceTest {
+ protected:
+  void StartFiles(ServiceOptions options = {}) {
+    dir_ = ::testing::TempDir() + "dolmetsch-files-test-" + std::to_string(::getpid());
+    options.files.dir = dir_;
+    Start(options);
+  }
+  void TearDown() override {
+    ServiceTest::TearDown();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  http::Response Upload(const std::string& name, const std::string& content, const std::string& source = "de",
+                        const std::string& target = "en") {
+    return Post("/translate_file",
+                MultipartBody({{"file", name, content}, {"source", "", source}, {"target", "", target}}),
+                "multipart/form-data; boundary=BoUnDaRy7");
+  }
+  // The path of a translatedFileUrl ("http://127.0.0.1/download_file/..." -> "/download_file/...").
+  std::string PathOf(const http::Response& r) {
+    EXPECT_EQ(r.status, 200) << r.body;
+    const std::string url = Body(r).value("translatedFileUrl", "");
+    EXPECT_EQ(url.rfind("http://127.0.0.1/download_file/", 0), 0u) << url;
+    return url.substr(url.find("/download_file/"));
+  }
+  std::string dir_;
+};
+
+TEST_F(FileServiceTest, DocxRoundTripKeepsBoldInsideOneSentence) {
+  StartFiles();
+  const std::string body =
+      "<w:p><w:r><w:t xml:space=\"preserve\">Das ist ein "
+      "</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>sehr</w:t>"
+      "</w:r><w:r><w:t xml:space=\"preserve\"> guter Tag.</w:t></w:r></w:p>";
+  const std::string footer = "<w:p><w:r><w:t>Seite eins</w:t></w:r></w:p>";
+  const std::string in = markup::testing::Docx(body, {{"footer1", footer}});
+  auto r = Upload("Bericht.docx", in);
+  const std::string path = PathOf(r);
+  EXPECT_NE(path.find("/Bericht.docx"), std::string::npos) << path;
+  // 128 bits of token: 32 hex digits.
+  const std::string token = path.substr(std::string("/download_file/").size(), 32);
+  EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos) << token;
+  auto got = http::Request(port_, "GET", path);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.headers["content-type"],
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+  EXPECT_NE(got.headers["content-disposition"].find("Bericht.docx"), std::string::npos);
+  auto package = markup::ZipPackage::Open(got.body);
+  ASSERT_TRUE(package.ok()) << package.status().ToString();
+  auto doc = (*package)->Read("word/document.xml");
+  ASSERT_TRUE(doc.ok());
+  EXPECT_NE(doc->find("<w:rPr><w:b/></w:rPr><w:t xml:space=\"preserve\">SEHR</w:t>"), std::string::npos)
+      << *doc;
+  EXPECT_EQ(doc->find("Das ist"), std::string::npos) << *doc;
+  auto foot = (*package)->Read("word/footer1.xml");
+  ASSERT_TRUE(foot.ok());
+  EXPECT_NE(foot->find("SEITE EINS"), std::string::npos) << *foot;
+  EXPECT_NE(AllSentences(backend_).find("Das ist ein sehr guter Tag.\n"), std::string::npos);
+  // Downloads may repeat until the file expires; the wrong token or name finds nothing.
+  EXPECT_EQ(http::Request(port_, "GET", path).status, 200);
+  std::string wrong = path;
+  wrong[15] = wrong[15] == 'a' ? 'b' : 'a';
+  auto not_found = http::Request(port_, "GET", wrong);
+  EXPECT_EQ(not_found.status, 404);
+  EXPECT_NE(Body(not_found)["error"].get<std::string>().find("no such file"), std::string::npos);
+  EXPECT_EQ(http::Request(port_, "GET", path.substr(0, path.rfind('/')) + "/other.docx").status, 404);
+  EXPECT_EQ(http::Request(port_, "GET", "/download_file/" + token + "/..%2F..%2Fetc%2Fpasswd").status, 404);
+  EXPECT_EQ(http::Request(port_, "GET", "/download_file/nothing").status, 404);
+}
+
+TEST_F(FileServiceTest, SubripTextAndMarkdownFiles) {
+  StartFiles();
+  const std::string srt =
+      "1\n00:00:01,000 --> 00:00:03,000\nDas ist ein Satz,\n\n2\n00:00:03,500 --> 00:00:05,000\nder "
+      "weitergeht.\n";
+  auto got = http::Request(port_, "GET", PathOf(Upload("film.srt", srt)));
+  ASSERT_EQ(got.status, 200);
+  EXPECT_NE(got.body.find("00:00:01,000 --> 00:00:03,000\n"), std::string::npos) << got.body;
+  EXPECT_NE(got.body.find("00:00:03,500 --> 00:00:05,000\n"), std::string::npos) << got.body;
+  EXPECT_EQ(got.body.find("Satz"), std::string::npos) << got.body;
+  // The sentence across the two cues reached the model as one.
+  EXPECT_NE(AllSentences(backend_).find("Das ist ein Satz, der weitergeht.\n"), std::string::npos)
+      << AllSentences(backend_);
+  auto txt = http::Request(port_, "GET", PathOf(Upload("notiz.txt", "Erster Satz. Zweiter Satz.\n")));
+  EXPECT_EQ(txt.body, "0:ERSTER SATZ. 0:ZWEITER SATZ.\n");
+  EXPECT_EQ(txt.headers["content-type"], "text/plain; charset=utf-8");
+  auto md =
+      http::Request(port_, "GET", PathOf(Upload("readme.md", "# Titel\n\nSiehe [hier](https://x.org/a) nach.\n")));
+  EXPECT_EQ(md.body, "# 0:TITEL\n\n0:SIEHE [HIER](https://x.org/a) NACH.\n");
+  auto settings = Body(http::Request(port_, "GET", "/frontend/settings"));
+  EXPECT_EQ(settings["filesTranslation"], true);
+  for (const char* ext :
+       {".txt", ".html", ".md", ".srt", ".vtt", ".docx", ".odt", ".pptx", ".odp", ".epub", ".pdf"}) {
+    EXPECT_NE(
+        std::find(settings["supportedFilesFormat"].begin(), settings["supportedFilesFormat"].end(), ext),
+        settings["supportedFilesFormat"].end())
+        << ext;
+  }
+}
+
+TEST_F(FileServiceTest, NamesAreSanitized) {
+  StartFiles();
+  auto r = Upload("../../etc/passwd.html", "<p>Hallo Welt.</p>");
+  const std::string path = PathOf(r);
+  EXPECT_EQ(path.substr(path.rfind('/')), "/passwd.html");
+  auto dots = Upload("..", "<p>Hallo.</p>", "de", "en");
+  // Nothing but dots: no name left, and no format in it: the content decides (a '<' tag: HTML).
+  const std::string dots_path = PathOf(dots);
+  EXPECT_EQ(dots_path.substr(dots_path.rfind('/')), "/file");
+  EXPECT_EQ(http::Request(port_, "GET", dots_path).body, "<p>0:HALLO.</p>");
+  EXPECT_EQ(SanitizeFileName("a\\b\\..\\c.docx"), "c.docx");
+  EXPECT_EQ(SanitizeFileName("..hidden"), "hidden");
+  EXPECT_EQ(SanitizeFileName("Übersicht 2026.docx"), "Übersicht 2026.docx");
+  EXPECT_EQ(SanitizeFileName(std::string(300, 'x') + ".docx").size(), 120u);
+  // Files land inside the folder, each in its token's folder.
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+    if (entry.is_regular_file()) {
+      ++files;
+      EXPECT_EQ(entry.path().parent_path().parent_path(), std::filesystem::path(dir_));
+    }
+  }
+  EXPECT_EQ(files, 2u);
+}
+
+TEST_F(FileServiceTest, HostileAndWrongUploadsAreRefusedNamingWhy) {
+  ServiceOptions o;
+  o.max_file_bytes = 64 << 10;
+  StartFiles(o);
+  auto expect_error = [&](const http::Response& r, int status, const std::string& fragment) {
+    EXPECT_EQ(r.status, status) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_NE(j["error"].get<std::string>().find(fragment), std::string::npos) << r.body;
+  };
+  expect_error(Upload("big.txt", std::string(65 << 10, 'a')), 413, "at most 65536 bytes");
+  // A zip bomb: 8 MiB of zeros packed into a few KB.
+  const std::string bomb = markup::testing::Zip(
+      {{"[Content_Types].xml", "<Types/>"}, {"word/document.xml", std::string(8u << 20, '\0')}});
+  ASSERT_LT(bomb.size(), 64u << 10);
+  expect_error(Upload("bomb.docx", bomb), 400, "file 'bomb.docx': docx: ");
+  expect_error(Upload("broken.docx", "PK\x03\x04 not really a zip"), 400, "file 'broken.docx'");
+  expect_error(Upload("daten.xyz", std::string("\x01\x02\x03", 3)), 400, "supported: .txt");
+  expect_error(Upload("latin1.txt",
+                      "Gr\xfc\xdf"
+                      "e"),
+               400, "must be UTF-8");
+  expect_error(Post("/translate_file", R"({"q": "x"})"), 400, "multipart/form-data");
+  expect_error(Post("/translate_file", MultipartBody({{"source", "", "de"}}),
+                    "multipart/form-data; boundary=BoUnDaRy7"),
+               400, "missing file");
+  expect_error(Upload("x.html", "<p>x</p>", "fr", "en"), 400, "no model translates fr to en");
+  EXPECT_EQ(http::Request(port_, "GET", "/translate_file").status, 405);
+  EXPECT_EQ(Upload("fine.html", "<p>Noch da.</p>").status, 200);
+}
+
+TEST_F(FileServiceTest, ApiKeyIsChecked) {
+  ServiceOptions o;
+  o.api_keys = {"geheim"};
+  StartFiles(o);
+  EXPECT_EQ(Upload("a.txt", "Hallo.").status, 403);
+  auto ok =
+      Post("/translate_file",
+           MultipartBody({{"file", "a.txt", "Hallo."}, {"source", "", "de"}, {"api_key", "", "geheim"}}),
+           "multipart/form-data; boundary=BoUnDaRy7");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
+TEST_F(FileServiceTest, FilesExpire) {
+  ServiceOptions o;
+  o.files.ttl_seconds = 1;
+  StartFiles(o);
+  const std::string path = PathOf(Upload("kurz.txt", "Hallo."));
+  EXPECT_EQ(http::Request(port_, "GET", path).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  auto gone = http::Request(port_, "GET", path);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_NE(Body(gone)["error"].get<std::string>().find("expired"), std::string::npos);
+  // Deleted from the disk too.
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_))
+    files += entry.is_regular_file();
+  EXPECT_EQ(files, 0u);
+}
+
+TEST_F(FileServiceTest, QuotaRefusesWithAClearMessage) {
+  ServiceOptions o;
+  o.files.quota_bytes = 100;
+  StartFiles(o);
+  EXPECT_EQ(Upload("a.txt", std::string(30, 'a') + ".").status, 200);  // 33 bytes out
+  EXPECT_EQ(Upload("b.txt", std::string(30, 'b') + ".").status, 200);
+  auto full = Upload("c.txt", std::string(60, 'c') + ".");
+  EXPECT_EQ(full.status, 503) << full.body;
+  EXPECT_NE(Body(full)["error"].get<std::string>().find("--files-quota-mib"), std::string::npos) << full.body;
+  EXPECT_FALSE(full.headers["retry-after"].empty());
+}
+
+TEST_F(FileServiceTest, LeftoversOfAnEarlierRunAreDeletedAtStart) {
+  const std::string dir = ::testing::TempDir() + "dolmetsch-files-leftover-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir + "/0123456789abcdef0123456789abcdef");
+  std::ofstream(dir + "/0123456789abcdef0123456789abcdef/old.txt") << "old";
+  std::ofstream(dir + "/keep.me") << "not ours";
+  {
+    auto store = FileStore::Open({.dir = dir});
+    ASSERT_TRUE(store.ok());
+    EXPECT_FALSE(std::filesystem::exists(dir + "/0123456789abcdef0123456789abcdef"));
+    EXPECT_TRUE(std::filesystem::exists(dir + "/keep.me"));
+    auto a = (*store)->Put("x.txt", "1");
+    auto b = (*store)->Put("x.txt", "2");
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_NE(a->token, b->token);
+    EXPECT_EQ(*(*store)->Get(b->token, "x.txt"), "2");
+  }
+  std::filesystem::remove_all(dir);
+  std::string private_dir;
+  {
+    auto store = FileStore::Open({});
+    ASSERT_TRUE(store.ok());
+    private_dir = (*store)->dir();
+    EXPECT_TRUE(std::filesystem::is_directory(private_dir));
+  }
+  EXPECT_FALSE(std::filesystem::exists(private_dir));  // a private folder goes with its store
 }
 
 }  // namespace
