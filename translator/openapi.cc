@@ -38,6 +38,26 @@ const std::string& OpenApiJson() {
           "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Error"}}
       }
     },
+    "/translate_file": {
+      "post": {
+        "summary": "Translate a file in its format (LibreTranslate): .txt .html .htm .xhtml .md .markdown .srt .vtt .docx .odt .pptx .odp .epub, and .pdf (answered as Markdown)",
+        "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+          "file": {"type": "string", "format": "binary"},
+          "source": {"type": "string", "description": "As for /translate; \"auto\" is not available for files"},
+          "target": {"type": "string"},
+          "api_key": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "Where the translated file can be downloaded until it expires", "content": {"application/json": {"schema": {"type": "object", "properties": {"translatedFileUrl": {"type": "string"}}}}}},
+          "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+          "413": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Unavailable"},
+          "504": {"$ref": "#/components/responses/Error"}}
+      }
+    },
+    "/download_file/{token}/{name}": {"get": {"summary": "A translated file of /translate_file (kept --files-ttl-seconds)",
+        "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}},
+                       {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The file, as an attachment", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                      "404": {"$ref": "#/components/responses/Error"}}}},
     "/detect": {"post": {"summary": "Detect the language of a text among the served ones (LibreTranslate)",
         "requestBody": {"required": true, "content": {
           "application/json": {"schema": {"type": "object", "required": ["q"], "properties": {"q": {"type": "string"}, "api_key": {"type": "string"}}}},

@@ -1342,6 +1342,7 @@ void Service::HandleDownload(http::Exchange& exchange) {
 
 Status Service::Listen() {
   if (server_ != nullptr) return Status::Internal("Listen was called twice");
+  if (files_ == nullptr) return files_status_;  // --files-dir cannot be used: say so at start
   http::ServerOptions o;
   o.host = options_.host;
   o.port = options_.port;

@@ -76,8 +76,8 @@ TEST_F(ServiceTest, HelpHealthReadyLanguagesOpenApi) {
   auto settings = Body(http::Request(port_, "GET", "/frontend/settings"));
   EXPECT_EQ(settings["charLimit"], -1);
   auto openapi = Body(http::Request(port_, "GET", "/openapi.json"));
-  for (const char* path :
-       {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready", "/metrics"}) {
+  for (const char* path : {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready",
+                           "/metrics", "/translate_file", "/download_file/{token}/{name}"}) {
     EXPECT_TRUE(openapi["paths"].contains(path)) << path;
   }
 }
@@ -680,8 +680,8 @@ TEST_F(FileServiceTest, SubripTextAndMarkdownFiles) {
   auto txt = http::Request(port_, "GET", PathOf(Upload("notiz.txt", "Erster Satz. Zweiter Satz.\n")));
   EXPECT_EQ(txt.body, "0:ERSTER SATZ. 0:ZWEITER SATZ.\n");
   EXPECT_EQ(txt.headers["content-type"], "text/plain; charset=utf-8");
-  auto md =
-      http::Request(port_, "GET", PathOf(Upload("readme.md", "# Titel\n\nSiehe [hier](https://x.org/a) nach.\n")));
+  auto md = http::Request(port_, "GET",
+                          PathOf(Upload("readme.md", "# Titel\n\nSiehe [hier](https://x.org/a) nach.\n")));
   EXPECT_EQ(md.body, "# 0:TITEL\n\n0:SIEHE [HIER](https://x.org/a) NACH.\n");
   auto settings = Body(http::Request(port_, "GET", "/frontend/settings"));
   EXPECT_EQ(settings["filesTranslation"], true);
