@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "markup/office_testing.h"
+#include "markup/pdf_testing.h"
 #include "markup/zip_package.h"
 #include "translator/fake_backend_test_util.h"
 #include "translator/mini_http_client.h"
@@ -692,6 +693,26 @@ TEST_F(FileServiceTest, SubripTextAndMarkdownFiles) {
         settings["supportedFilesFormat"].end())
         << ext;
   }
+}
+
+TEST_F(FileServiceTest, PdfComesBackAsMarkdown) {
+  StartFiles();
+  markup::testing::PdfPage page;
+  double y = 720;
+  markup::testing::AddParagraph(&page, {"Der erste Absatz steht", "auf zwei Zeilen."}, &y);
+  y -= 20;
+  markup::testing::AddParagraph(&page, {"Der zweite Absatz."}, &y);
+  const std::string path = PathOf(Upload("Bericht.pdf", markup::testing::MakePdf({page})));
+  EXPECT_EQ(path.substr(path.rfind('/')), "/Bericht.md");
+  auto got = http::Request(port_, "GET", path);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.headers["content-type"], "text/markdown; charset=utf-8");
+  EXPECT_NE(got.body.find("0:DER ERSTE ABSATZ STEHT AUF ZWEI ZEILEN."), std::string::npos) << got.body;
+  EXPECT_NE(got.body.find("0:DER ZWEITE ABSATZ."), std::string::npos) << got.body;
+  auto encrypted = Upload("geheim.pdf", markup::testing::MakePdf({page}, /*encrypt=*/true));
+  EXPECT_EQ(encrypted.status, 400) << encrypted.body;
+  EXPECT_NE(Body(encrypted)["error"].get<std::string>().find("file 'geheim.pdf': pdf: "), std::string::npos)
+      << encrypted.body;
 }
 
 TEST_F(FileServiceTest, NamesAreSanitized) {
