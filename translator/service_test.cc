@@ -715,6 +715,36 @@ TEST_F(FileServiceTest, PdfComesBackAsMarkdown) {
       << encrypted.body;
 }
 
+// Uploads, downloads, markup and plain requests at once: each client gets its own file (and TSan, in its
+// preset, sees the FileStore and the markup jobs shared across threads).
+TEST_F(FileServiceTest, ConcurrentUploadsAndRequestsGetTheirOwnResults) {
+  StartFiles();
+  std::vector<std::thread> clients;
+  std::vector<std::string> errors(12);
+  for (int c = 0; c < 12; ++c) {
+    clients.emplace_back([&, c] {
+      const std::string n = std::to_string(c);
+      std::string got;
+      if (c % 3 == 0) {
+        auto r = Upload("k" + n + ".html", "<p>Kunde <b>" + n + "</b> fragt.</p>");
+        got = r.status == 200 ? http::Request(port_, "GET", PathOf(r)).body : r.body;
+        if (got != "<p>0:KUNDE <b>" + n + "</b> FRAGT.</p>") errors[c] = got;
+      } else if (c % 3 == 1) {
+        auto r = Upload("k" + n + ".txt", "Kunde " + n + " fragt.");
+        got = r.status == 200 ? http::Request(port_, "GET", PathOf(r)).body : r.body;
+        if (got != "0:KUNDE " + n + " FRAGT.") errors[c] = got;
+      } else {
+        auto r = Post("/translate", json{{"q", "<i>Kunde</i> " + n + "."}, {"format", "html"}}.dump());
+        got = r.status == 200 ? Body(r)["translatedText"].get<std::string>() : r.body;
+        if (got != "<i>0:KUNDE</i> " + n + ".") errors[c] = got;
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  for (int c = 0; c < 12; ++c) EXPECT_EQ(errors[c], "") << "client " << c;
+  EXPECT_EQ(service_->port(), port_);
+}
+
 TEST_F(FileServiceTest, NamesAreSanitized) {
   StartFiles();
   auto r = Upload("../../etc/passwd.html", "<p>Hallo Welt.</p>");
