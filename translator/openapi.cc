@@ -43,7 +43,7 @@ const std::string& OpenApiJson() {
         "summary": "Translate a file in its format (LibreTranslate): .txt .html .htm .xhtml .md .markdown .srt .vtt .docx .odt .pptx .odp .epub, and .pdf (answered as Markdown)",
         "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
           "file": {"type": "string", "format": "binary"},
-          "source": {"type": "string", "description": "As for /translate; \"auto\" is not available for files"},
+          "source": {"type": "string", "description": "As for /translate; a file's language is not detected: \"auto\" takes the default source (de when de-en is served)"},
           "target": {"type": "string"},
           "api_key": {"type": "string"}}}}}},
         "responses": {

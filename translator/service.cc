@@ -1196,10 +1196,11 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
     } else if (sources.size() == 1) {
       source = sources[0];
     } else {
-      return RespondError(*exchange, Status::InvalidArgument(
-                                         "missing 'source': name the language of the file (\"auto\" is not "
-                                         "available for files); served pairs: " +
-                                         catalog->DescribePairs()));
+      return RespondError(
+          *exchange,
+          Status::InvalidArgument("missing 'source': name the language of the file (it is not detected); "
+                                  "served pairs: " +
+                                  catalog->DescribePairs()));
     }
   }
   if (target.empty()) {
