@@ -755,10 +755,6 @@ TEST_F(FileServiceTest, NamesAreSanitized) {
   const std::string dots_path = PathOf(dots);
   EXPECT_EQ(dots_path.substr(dots_path.rfind('/')), "/file");
   EXPECT_EQ(http::Request(port_, "GET", dots_path).body, "<p>0:HALLO.</p>");
-  EXPECT_EQ(SanitizeFileName("a\\b\\..\\c.docx"), "c.docx");
-  EXPECT_EQ(SanitizeFileName("..hidden"), "hidden");
-  EXPECT_EQ(SanitizeFileName("Übersicht 2026.docx"), "Übersicht 2026.docx");
-  EXPECT_EQ(SanitizeFileName(std::string(300, 'x') + ".docx").size(), 120u);
   // Files land inside the folder, each in its token's folder.
   size_t files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
@@ -840,33 +836,6 @@ TEST_F(FileServiceTest, QuotaRefusesWithAClearMessage) {
   EXPECT_EQ(full.status, 503) << full.body;
   EXPECT_NE(Body(full)["error"].get<std::string>().find("--files-quota-mib"), std::string::npos) << full.body;
   EXPECT_FALSE(full.headers["retry-after"].empty());
-}
-
-TEST_F(FileServiceTest, LeftoversOfAnEarlierRunAreDeletedAtStart) {
-  const std::string dir = ::testing::TempDir() + "dolmetsch-files-leftover-" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir + "/0123456789abcdef0123456789abcdef");
-  std::ofstream(dir + "/0123456789abcdef0123456789abcdef/old.txt") << "old";
-  std::ofstream(dir + "/keep.me") << "not ours";
-  {
-    auto store = FileStore::Open({.dir = dir});
-    ASSERT_TRUE(store.ok());
-    EXPECT_FALSE(std::filesystem::exists(dir + "/0123456789abcdef0123456789abcdef"));
-    EXPECT_TRUE(std::filesystem::exists(dir + "/keep.me"));
-    auto a = (*store)->Put("x.txt", "1");
-    auto b = (*store)->Put("x.txt", "2");
-    ASSERT_TRUE(a.ok() && b.ok());
-    EXPECT_NE(a->token, b->token);
-    EXPECT_EQ(*(*store)->Get(b->token, "x.txt"), "2");
-  }
-  std::filesystem::remove_all(dir);
-  std::string private_dir;
-  {
-    auto store = FileStore::Open({});
-    ASSERT_TRUE(store.ok());
-    private_dir = (*store)->dir();
-    EXPECT_TRUE(std::filesystem::is_directory(private_dir));
-  }
-  EXPECT_FALSE(std::filesystem::exists(private_dir));  // a private folder goes with its store
 }
 
 }  // namespace
