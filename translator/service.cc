@@ -390,6 +390,8 @@ void Service::OnComplete(const http::Exchange& exchange) {
   }
   if (f.contains("model") && !f["model"].get<std::string>().empty()) line["model"] = f["model"];
   if (f.value("stream", false)) line["stream"] = true;
+  if (f.contains("format")) line["format"] = f["format"];  // html, markdown; a file's format
+  if (f.contains("file_bytes")) line["file_bytes"] = f["file_bytes"];
   if (f.contains("error")) line["error"] = f["error"];
   if (options_.log_text && f.contains("text")) line["text"] = f["text"];
   std::string text = Dump(line);

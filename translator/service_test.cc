@@ -183,6 +183,14 @@ TEST_F(ServiceTest, HtmlSentenceWithBoldWordIsOneSentenceAndKeepsItsTags) {
   EXPECT_EQ(seen.find("x = 1"), std::string::npos) << seen;
   EXPECT_EQ(seen.find("var a"), std::string::npos) << seen;
   EXPECT_TRUE(backend_.batch_options().back().alignment);
+  bool logged = false;  // the log line is written once the answer went out: wait for it (bounded)
+  for (int i = 0; i < 500 && !logged; ++i) {
+    for (const std::string& line : Logs())
+      logged = logged || line.find("\"format\":\"html\"") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(logged);
+  for (const std::string& line : Logs()) EXPECT_EQ(line.find("sehr"), std::string::npos) << line;
 }
 
 TEST_F(ServiceTest, MarkdownKeepsLinkTargetsAndEmphasis) {
@@ -663,6 +671,10 @@ TEST_F(FileServiceTest, DocxRoundTripKeepsBoldInsideOneSentence) {
   EXPECT_EQ(http::Request(port_, "GET", path.substr(0, path.rfind('/')) + "/other.docx").status, 404);
   EXPECT_EQ(http::Request(port_, "GET", "/download_file/" + token + "/..%2F..%2Fetc%2Fpasswd").status, 404);
   EXPECT_EQ(http::Request(port_, "GET", "/download_file/nothing").status, 404);
+  for (const std::string& line : Logs()) {
+    EXPECT_EQ(line.find(token), std::string::npos) << line;  // download links are secrets
+    EXPECT_EQ(line.find("Bericht"), std::string::npos) << line;
+  }
 }
 
 TEST_F(FileServiceTest, SubripTextAndMarkdownFiles) {
