@@ -42,6 +42,7 @@ struct TranslatorFlags {
   int max_new_tokens = 0;
   int forced_new_tokens = -1;
   std::string api_keys;
+  std::size_t files_quota_mib = 1024;  // POST /translate_file: the kept translations' folder
   std::string compute_type = "float32";
 };
 
@@ -52,6 +53,7 @@ int RunTranslator(TranslatorFlags flags) {
               << load_options.status().message() << "\n";
     return 2;
   }
+  flags.service.files.quota_bytes = flags.files_quota_mib << 20;
   std::stringstream keys(flags.api_keys);
   for (std::string key; std::getline(keys, key, ',');) {
     if (!key.empty()) flags.service.api_keys.push_back(key);
@@ -241,6 +243,24 @@ void AddTranslatorCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--forced-new-tokens", flags->forced_new_tokens,
                   "Benchmarks only: every sentence decodes exactly N tokens (-1: off)")
       ->envname("DOLMETSCH_FORCED_NEW_TOKENS")
+      ->capture_default_str();
+  cmd->add_option("--max-file-bytes", s.max_file_bytes,
+                  "Largest file POST /translate_file takes (413 beyond; the body limit holds too)")
+      ->envname("DOLMETSCH_MAX_FILE_BYTES")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 34))
+      ->capture_default_str();
+  cmd->add_option("--files-dir", s.files.dir,
+                  "Folder of the translated files of /translate_file until downloaded or expired (default: a "
+                  "private folder under $TMPDIR, removed at exit)")
+      ->envname("DOLMETSCH_FILES_DIR");
+  cmd->add_option("--files-ttl-seconds", s.files.ttl_seconds, "Seconds a translated file can be downloaded")
+      ->envname("DOLMETSCH_FILES_TTL_SECONDS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--files-quota-mib", flags->files_quota_mib,
+                  "MiB the translated files may take together; beyond, /translate_file answers 503")
+      ->envname("DOLMETSCH_FILES_QUOTA_MIB")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
       ->capture_default_str();
   cmd->add_flag("--log-text", s.log_text, "Debug: include request texts in the logs")
       ->envname("DOLMETSCH_LOG_TEXT");

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -167,15 +168,73 @@ TEST_F(TranslatorServiceTest, LibreTranslateShapes) {
   auto form =
       Parse(Post("/translate", "q=Guten+Morgen%21&source=de&target=en", "application/x-www-form-urlencoded"));
   EXPECT_EQ(form["translatedText"], Golden(1));
-  auto html = Post("/translate", json{{"q", "<p>Hallo</p>"}, {"format", "html"}}.dump());
-  EXPECT_EQ(html.status, 400);
-  EXPECT_EQ(Parse(html)["error"].get<std::string>().rfind("format not supported", 0), 0u);
-  auto html_form =
-      Post("/translate", "q=%3Cp%3EHallo%3C%2Fp%3E&format=html", "application/x-www-form-urlencoded");
-  EXPECT_EQ(html_form.status, 400);
-  EXPECT_EQ(Parse(html_form)["error"].get<std::string>().rfind("format not supported", 0), 0u);
-  auto other_format = Post("/translate", json{{"q", "Hallo"}, {"format", "markdown"}}.dump());
+  auto other_format = Post("/translate", json{{"q", "Hallo"}, {"format", "rtf"}}.dump());
   EXPECT_EQ(other_format.status, 400);
+  EXPECT_NE(Parse(other_format)["error"].get<std::string>().find("'format' must be"), std::string::npos);
+}
+
+// What `dolmetsch translate --file` makes of `content` (saved with `extension`) with the same model.
+std::string TranslateFileWithCli(const std::string& content, const std::string& extension) {
+  const std::string path = ::testing::TempDir() + "service-markup-" + std::to_string(::getpid()) + extension;
+  std::ofstream(path, std::ios::binary) << content;
+  const std::string command =
+      std::string(DOLMETSCH_BINARY) + " translate --model " + kModel + " --file " + path + " 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; pipe != nullptr && (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  EXPECT_NE(pipe, nullptr) << command;
+  if (pipe != nullptr) {
+    EXPECT_EQ(pclose(pipe), 0) << command;
+  }
+  std::remove(path.c_str());
+  return out;
+}
+
+// format html / markdown: the same engine, the same alignment, the same markup code as the CLI's --file
+// (translate_file_cli_test.cc checks that the bold span follows the engine's word alignment there), so the
+// answer must be the CLI's output byte for byte: the sentence with its bold word is one sentence, and the
+// span lands where the alignment puts it.
+TEST_F(TranslatorServiceTest, HtmlAndMarkdownMatchTheCommandLine) {
+  // On these sentences the proportional fallback puts the spans elsewhere (checked with --no-alignment),
+  // so equality with the CLI shows that the server used the engine's alignment.
+  const std::string html = "<p><b>Der</b> Frosch sitzt auf dem Stein. <code>x = 1</code></p>\n";
+  auto r =
+      Post("/translate", json{{"q", html}, {"source", "de"}, {"target", "en"}, {"format", "html"}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string out = Parse(r)["translatedText"];
+  EXPECT_EQ(out, TranslateFileWithCli(html, ".html"));
+  EXPECT_NE(out.find("<b>"), std::string::npos) << out;
+  EXPECT_NE(out.find("<code>x = 1</code></p>"), std::string::npos) << out;
+  const std::string markdown = "**Der** Frosch sitzt auf [dem Stein](https://example.org/stein).\n";
+  auto md = Post("/v1/translate", json{{"text", markdown}, {"format", "markdown"}}.dump());
+  ASSERT_EQ(md.status, 200) << md.body;
+  const std::string md_out = Parse(md)["translations"][0]["text"];
+  EXPECT_EQ(md_out, TranslateFileWithCli(markdown, ".md"));
+  EXPECT_NE(md_out.find("](https://example.org/stein)"), std::string::npos) << md_out;
+}
+
+TEST_F(TranslatorServiceTest, TranslateFileAndDownload) {
+  const std::string srt =
+      "1\n00:00:01,000 --> 00:00:02,000\nDer Frosch sitzt\n\n2\n00:00:02,500 --> "
+      "00:00:04,000\nauf dem Stein.\n";
+  const std::string body =
+      "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"frosch.srt\"\r\n"
+      "Content-Type: application/x-subrip\r\n\r\n" +
+      srt +
+      "\r\n--b0undary\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\nde\r\n"
+      "--b0undary\r\nContent-Disposition: form-data; name=\"target\"\r\n\r\nen\r\n"
+      "--b0undary--\r\n";
+  auto r = Post("/translate_file", body, "multipart/form-data; boundary=b0undary");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string url = Parse(r)["translatedFileUrl"];
+  ASSERT_NE(url.find("/download_file/"), std::string::npos) << url;
+  auto got = http::Request(port(), "GET", url.substr(url.find("/download_file/")));
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.body, TranslateFileWithCli(srt, ".srt"));
+  EXPECT_NE(got.body.find("00:00:02,500 --> 00:00:04,000\n"), std::string::npos) << got.body;
+  auto settings = Parse(http::Request(port(), "GET", "/frontend/settings"));
+  EXPECT_EQ(settings["filesTranslation"], true);
 }
 
 // Requests go through the document pipeline (text/document_translator.h): a sentence over two lines

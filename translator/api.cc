@@ -119,6 +119,35 @@ Status ReadLanguage(const std::string& key, const json& value, TranslationReques
   return Status::Ok();
 }
 
+std::string FormatLabel(TextFormat format) {
+  switch (format) {
+    case TextFormat::kHtml:
+      return "html";
+    case TextFormat::kMarkdown:
+      return "markdown";
+    case TextFormat::kText:
+      break;
+  }
+  return "text";
+}
+
+// "format": "text", "html" or "markdown" ("md" too).
+Status ReadFormat(const json& value, TranslationRequest* out) {
+  DOLMETSCH_ASSIGN_OR_RETURN(std::string format, ReadString("format", value));
+  for (char& c : format) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (format == "text") {
+    out->format = TextFormat::kText;
+  } else if (format == "html") {
+    out->format = TextFormat::kHtml;
+  } else if (format == "markdown" || format == "md") {
+    out->format = TextFormat::kMarkdown;
+  } else {
+    return Invalid("'format' must be \"text\", \"html\" or \"markdown\", got \"" + format.substr(0, 20) +
+                   "\"");
+  }
+  return Status::Ok();
+}
+
 Status ParseLibreTranslate(const json& body, const ApiLimits& limits, TranslationRequest* out) {
   out->kind = ApiKind::kLibreTranslate;
   DOLMETSCH_RETURN_IF_ERROR(ReadTexts("q", body.at("q"), limits, out));
@@ -127,17 +156,17 @@ Status ParseLibreTranslate(const json& body, const ApiLimits& limits, Translatio
     if (key == "source" || key == "target") {
       DOLMETSCH_RETURN_IF_ERROR(ReadLanguage(key, value, out));
     } else if (key == "format") {
-      DOLMETSCH_ASSIGN_OR_RETURN(std::string format, ReadString(key, value));
-      if (format == "html")
-        return Status::Unsupported("format not supported: 'html'; send plain text (\"text\")");
-      if (format != "text")
-        return Invalid("'format' must be \"text\" or \"html\", got \"" + format.substr(0, 20) + "\"");
+      DOLMETSCH_RETURN_IF_ERROR(ReadFormat(value, out));
     } else if (key == "alternatives") {
       DOLMETSCH_ASSIGN_OR_RETURN(out->alternatives, ReadInt(key, value, 0, limits.max_n_best - 1));
     } else if (key == "api_key") {
       DOLMETSCH_ASSIGN_OR_RETURN(out->api_key, ReadString(key, value));
     }
     // Other fields are ignored, as LibreTranslate does: clients send extras (e.g. "secret").
+  }
+  if (out->alternatives > 0 && out->format != TextFormat::kText) {
+    return Invalid("'alternatives' is not available with \"format\": \"" + FormatLabel(out->format) +
+                   "\" (alternatives are of plain text)");
   }
   // The beam stays the model's (at least n_best wide, see BatchBackend), so asking for alternatives does not
   // change the best translation.
@@ -185,6 +214,8 @@ Status ParseNative(const json& body, const ApiLimits& limits, TranslationRequest
     } else if (key == "stream") {
       if (!value.is_boolean()) return Invalid("'stream' must be true or false, not " + TypeName(value));
       out->stream = value.get<bool>();
+    } else if (key == "format") {
+      DOLMETSCH_RETURN_IF_ERROR(ReadFormat(value, out));
     } else if (key == "skip_segments") {
       if (!value.is_number_unsigned() || value.get<uint64_t>() > (uint64_t{1} << 40)) {
         return Invalid("'skip_segments' must be a whole number from 0 (the segments to leave out), not " +
@@ -193,11 +224,16 @@ Status ParseNative(const json& body, const ApiLimits& limits, TranslationRequest
       out->skip_segments = static_cast<size_t>(value.get<uint64_t>());
     } else {
       return Invalid("unknown field '" + key.substr(0, 40) +
-                     "'; known fields: text, source, target, options, stream, skip_segments");
+                     "'; known fields: text, source, target, format, options, stream, skip_segments");
     }
   }
   if (out->skip_segments > 0 && !out->stream) {
     return Invalid("'skip_segments' needs \"stream\": true (it resumes a streamed translation)");
+  }
+  if (out->format != TextFormat::kText && (out->stream || out->options.n_best > 1)) {
+    return Invalid(std::string("\"format\": \"") + FormatLabel(out->format) + "\" cannot be combined with " +
+                   (out->stream ? "\"stream\": true" : "'options.n_best' above 1") +
+                   " (a document is answered whole, with its best translation)");
   }
   if (out->skip_segments > 0 && out->options.n_best > 1) {
     return Invalid("'skip_segments' cannot be combined with 'options.n_best' above 1");

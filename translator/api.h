@@ -6,8 +6,10 @@
 //                               as JSON or as form fields (application/x-www-form-urlencoded or multipart)
 //   native (/v1/translate):     {"text": string|[strings], "source", "target", "options": {...},
 //                               "stream": bool}
-// Every malformed input yields InvalidArgument (or Unsupported for html) with a message that names the
-// field and says what is expected; nothing here throws or aborts. Thread-safety: pure functions.
+// "format": "text" (the default), "html" or "markdown" (LibreTranslate and /v1/translate): markup goes
+// through markup/ (MarkupTranslation) and cannot be streamed nor asked for alternatives.
+// Every malformed input yields InvalidArgument with a message that names the field and says what is
+// expected; nothing here throws or aborts. Thread-safety: pure functions.
 #pragma once
 
 #include <string>
@@ -20,6 +22,9 @@
 namespace dolmetsch::translator {
 
 enum class ApiKind { kLegacy, kLibreTranslate, kNative };
+
+// What the texts are: plain text (the document pipeline) or markup (markup/formats.h).
+enum class TextFormat { kText, kHtml, kMarkdown };
 
 struct ApiLimits {
   int max_beam_size = 8;
@@ -42,7 +47,8 @@ struct TranslationRequest {
   std::string target;
   bool stream = false;       // native only
   size_t skip_segments = 0;  // native streaming only: segments before this are not translated nor sent
-  std::string api_key;  // LibreTranslate only
+  std::string api_key;       // LibreTranslate only
+  TextFormat format = TextFormat::kText;
 };
 
 // `content_type` is the request's Content-Type header; `form` holds decoded form fields (name, value)

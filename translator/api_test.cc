@@ -45,7 +45,8 @@ TEST(ApiTest, LibreTranslateJson) {
 TEST(ApiTest, LibreTranslateErrors) {
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "source": "f r"})", "'source' must be a language code");
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "target": ""})", "'target' must be a language code");
-  ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "format": "html"})", "format not supported");
+  ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "format": "html", "alternatives": 1})",
+                "'alternatives' is not available with \"format\": \"html\"");
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "format": "pdf"})", "'format' must be");
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "alternatives": 99})", "'alternatives' is 99");
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "alternatives": "many"})",
@@ -53,8 +54,12 @@ TEST(ApiTest, LibreTranslateErrors) {
   ExpectInvalid(ApiKind::kLegacy, R"({"q": 5})", "'q' must be a string or an array of strings, not a number");
   ExpectInvalid(ApiKind::kLegacy, R"({"q": ["a", 1]})", "'q[1]' must be a string");
   ExpectInvalid(ApiKind::kLegacy, R"({"q": "x", "source": 1})", "'source' must be a string");
-  EXPECT_EQ(Json(ApiKind::kLegacy, R"({"q": "x", "format": "html"})").status().code(),
-            Status::Code::kUnsupported);
+  EXPECT_EQ(Json(ApiKind::kLegacy, R"({"q": "x", "format": "html"})")->format, TextFormat::kHtml);
+  EXPECT_EQ(Json(ApiKind::kLegacy, R"({"q": "x", "format": "Markdown"})")->format, TextFormat::kMarkdown);
+  EXPECT_EQ(Json(ApiKind::kLegacy, R"({"q": "x"})")->format, TextFormat::kText);
+  EXPECT_EQ(Json(ApiKind::kNative, R"({"text": "x", "format": "md"})")->format, TextFormat::kMarkdown);
+  ExpectInvalid(ApiKind::kNative, R"({"text": "x", "format": "html", "options": {"n_best": 2}})",
+                "cannot be combined with 'options.n_best'");
 }
 
 // Which pairs are served is the service's business: the parser only reads the codes.

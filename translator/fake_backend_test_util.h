@@ -1,5 +1,6 @@
 // FakeBackend: a BatchBackend for tests. "Translates" a sentence to "<options.beam_size>:<SENTENCE in upper
-// case>", counts one token per space-separated word (max_source_tokens: settable), records every batch, can
+// case>" (with options.alignment: each space-separated word aligned to itself), counts one token per
+// space-separated word (max_source_tokens: settable), records every batch, can
 // be held at a gate (so tests can pile requests up while a batch "runs"), and can be told to fail. A sentence
 // whose cancel token is set when the gate opens comes back cancelled, as from the engine.
 #pragma once
@@ -55,6 +56,15 @@ class FakeBackend : public BatchBackend {
         for (char& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         if (k > 0) t += "#" + std::to_string(k);
         r.hypotheses.push_back(t);
+      }
+      if (options.alignment) {  // word i of the translation (after the "<beam>:" prefix) to word i
+        const size_t prefix = std::to_string(options.beam_size).size() + 1;
+        for (size_t b = 0; b < s.size();) {
+          size_t e = s.find(' ', b);
+          if (e == std::string::npos) e = s.size();
+          if (e > b) r.alignment.push_back({{prefix + b, prefix + e}, {b, e}});
+          b = e + 1;
+        }
       }
       r.source_tokens = CountTokens(s) + 1;
       r.target_tokens = r.source_tokens;

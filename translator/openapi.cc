@@ -38,6 +38,26 @@ const std::string& OpenApiJson() {
           "503": {"$ref": "#/components/responses/Unavailable"}, "504": {"$ref": "#/components/responses/Error"}}
       }
     },
+    "/translate_file": {
+      "post": {
+        "summary": "Translate a file in its format (LibreTranslate): .txt .html .htm .xhtml .md .markdown .srt .vtt .docx .odt .pptx .odp .epub, and .pdf (answered as Markdown)",
+        "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+          "file": {"type": "string", "format": "binary"},
+          "source": {"type": "string", "description": "As for /translate; a file's language is not detected: \"auto\" takes the default source (de when de-en is served)"},
+          "target": {"type": "string"},
+          "api_key": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "Where the translated file can be downloaded until it expires", "content": {"application/json": {"schema": {"type": "object", "properties": {"translatedFileUrl": {"type": "string"}}}}}},
+          "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+          "413": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Unavailable"},
+          "504": {"$ref": "#/components/responses/Error"}}
+      }
+    },
+    "/download_file/{token}/{name}": {"get": {"summary": "A translated file of /translate_file (kept --files-ttl-seconds)",
+        "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}},
+                       {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The file, as an attachment", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                      "404": {"$ref": "#/components/responses/Error"}}}},
     "/detect": {"post": {"summary": "Detect the language of a text among the served ones (LibreTranslate)",
         "requestBody": {"required": true, "content": {
           "application/json": {"schema": {"type": "object", "required": ["q"], "properties": {"q": {"type": "string"}, "api_key": {"type": "string"}}}},
@@ -59,7 +79,7 @@ const std::string& OpenApiJson() {
         "q": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
         "source": {"type": "string", "description": "A code of GET /languages, or \"auto\" (detect each text); default: de when de-en is served, else the only source"},
         "target": {"type": "string", "description": "A target of the source in GET /languages; default: en when reachable, else the only target"},
-        "format": {"type": "string", "enum": ["text", "html"], "default": "text", "description": "html answers 400 \"format not supported\""},
+        "format": {"type": "string", "enum": ["text", "html", "markdown", "md"], "default": "text", "description": "html or markdown: each text is a document or fragment in that format; its markup is kept and inline spans follow their words (engine alignment); not with alternatives"},
         "alternatives": {"type": "integer", "minimum": 0, "maximum": 7, "default": 0},
         "api_key": {"type": "string", "description": "Checked only when the server is configured with keys"}}},
       "LibreTranslateResponse": {"type": "object", "properties": {
@@ -72,6 +92,7 @@ const std::string& OpenApiJson() {
         "source": {"type": "string", "description": "As LibreTranslate's source (\"auto\" detects)"},
         "target": {"type": "string"},
         "stream": {"type": "boolean", "default": false},
+        "format": {"type": "string", "enum": ["text", "html", "markdown", "md"], "default": "text", "description": "As LibreTranslate's format; not with stream or n_best > 1"},
         "options": {"type": "object", "additionalProperties": false, "properties": {
           "beam_size": {"type": "integer", "minimum": 1, "maximum": 8},
           "n_best": {"type": "integer", "minimum": 1, "maximum": 8, "description": "<= beam_size; extra hypotheses come back as alternatives"},

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "catalog/language_names.h"
@@ -14,6 +15,7 @@
 #include "http/multipart.h"
 #include "http/server.h"
 #include "langid/language_detector.h"
+#include "translator/markup_translation.h"
 #include "translator/openapi.h"
 #include "translator/request_translation.h"
 
@@ -36,11 +38,80 @@ const std::map<std::string, std::string>& Routes() {
                                                                      {"/openapi.json", "GET"},
                                                                      {"/translate", "POST"},
                                                                      {"/detect", "POST"},
+                                                                     {"/translate_file", "POST"},
                                                                      {"/v1/translate", "POST"}};
   return *routes;
 }
 
-std::string EndpointLabel(const std::string& path) { return Routes().count(path) ? path : "other"; }
+std::string EndpointLabel(const std::string& path) {
+  if (path.rfind("/download_file/", 0) == 0) return "/download_file";
+  return Routes().count(path) ? path : "other";
+}
+
+// The upload formats of POST /translate_file (LibreTranslate's supportedFilesFormat): markup/formats.h's
+// extensions, .txt through the document pipeline, .pdf in (Markdown out).
+const std::vector<std::string>& SupportedFileFormats() {
+  static const auto* formats =
+      new std::vector<std::string>{".txt", ".html", ".htm", ".xhtml", ".md",  ".markdown", ".srt",
+                                   ".vtt", ".docx", ".odt", ".pptx",  ".odp", ".epub",     ".pdf"};
+  return *formats;
+}
+
+// RFC 3986 unreserved bytes stay, every other byte becomes %XX (file names in download URLs).
+std::string PercentEncode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// %XX decoded; nullopt on a malformed escape.
+std::optional<std::string> PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
+std::string ContentTypeFor(const std::string& name) {
+  static const std::map<std::string, std::string> types = {
+      {".txt", "text/plain; charset=utf-8"},
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".xhtml", "application/xhtml+xml"},
+      {".md", "text/markdown; charset=utf-8"},
+      {".markdown", "text/markdown; charset=utf-8"},
+      {".srt", "application/x-subrip"},
+      {".vtt", "text/vtt; charset=utf-8"},
+      {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+      {".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+      {".odt", "application/vnd.oasis.opendocument.text"},
+      {".odp", "application/vnd.oasis.opendocument.presentation"},
+      {".epub", "application/epub+zip"}};
+  const size_t dot = name.rfind('.');
+  std::string ext = dot == std::string::npos ? "" : name.substr(dot);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = types.find(ext);
+  return it == types.end() ? "application/octet-stream" : it->second;
+}
 
 std::string AllowHeader(const std::string& allowed) {
   return allowed == "GET" ? "GET, HEAD, OPTIONS" : allowed + ", OPTIONS";
@@ -80,10 +151,68 @@ std::string UtcNow() {
 // Bytes of stream events a client may leave unread before the stream waits for it.
 constexpr size_t kMaxQueuedStreamBytes = 1 << 20;
 
+// What a translation answer looks like besides its texts (fixed when the request is planned).
+struct AnswerShape {
+  ApiKind kind = ApiKind::kLegacy;
+  bool texts_is_array = false;
+  bool source_auto = false;
+  std::vector<langid::LanguageGuess> detected;  // per text, with source_auto
+  json model;                                   // /v1/translate's "model"
+  Clock::time_point start;
+};
+
+// The answer of each API: {"text_en"}, LibreTranslate's {"translatedText", "alternatives",
+// "detectedLanguage"}, or /v1/translate's {"translations", "model", "timing", "usage"}.
+json AnswerJson(const AnswerShape& shape, const std::vector<std::string>& best, const std::vector<json>& alts,
+                int alternatives, size_t sentences, long long source_tokens, long long target_tokens) {
+  const size_t n = best.size();
+  if (shape.kind == ApiKind::kLegacy) return json{{"text_en", best[0]}};
+  if (shape.kind == ApiKind::kLibreTranslate) {
+    json translated = json::array(), detected = json::array();
+    for (size_t t = 0; t < n; ++t) {
+      translated.push_back(best[t]);
+      if (t < shape.detected.size()) {
+        detected.push_back(
+            {{"confidence", shape.detected[t].confidence}, {"language", shape.detected[t].language}});
+      }
+    }
+    json out;
+    out["translatedText"] = shape.texts_is_array ? translated : translated[0];
+    if (alternatives > 0) out["alternatives"] = shape.texts_is_array ? json(alts) : alts[0];
+    if (shape.source_auto) out["detectedLanguage"] = shape.texts_is_array ? detected : detected[0];
+    return out;
+  }
+  json translations = json::array();
+  for (size_t t = 0; t < n; ++t) {
+    json entry = {{"text", best[t]}};
+    if (alternatives > 0) entry["alternatives"] = alts[t];
+    if (t < shape.detected.size()) {
+      entry["detected_language"] = {{"language", shape.detected[t].language},
+                                    {"confidence", shape.detected[t].confidence}};
+    }
+    translations.push_back(entry);
+  }
+  return json{
+      {"translations", translations},
+      {"model", shape.model},
+      {"timing", {{"total_seconds", std::chrono::duration<double>(Clock::now() - shape.start).count()}}},
+      {"usage",
+       {{"texts", n},
+        {"sentences", sentences},
+        {"source_tokens", source_tokens},
+        {"target_tokens", target_tokens}}}};
+}
+
 }  // namespace
 
 Service::Service(ServiceOptions options) : options_(std::move(options)) {
   if (options_.cache_entries > 0) cache_ = std::make_unique<text::TranslationCache>(options_.cache_entries);
+  auto files = FileStore::Open(options_.files);
+  if (files.ok()) {
+    files_ = std::move(files).value();
+  } else {
+    files_status_ = files.status();
+  }
   log_sink_ = [](const std::string& line) {
     std::fputs((line + "\n").c_str(), stderr);
     std::fflush(stderr);
@@ -261,6 +390,8 @@ void Service::OnComplete(const http::Exchange& exchange) {
   }
   if (f.contains("model") && !f["model"].get<std::string>().empty()) line["model"] = f["model"];
   if (f.value("stream", false)) line["stream"] = true;
+  if (f.contains("format")) line["format"] = f["format"];  // html, markdown; a file's format
+  if (f.contains("file_bytes")) line["file_bytes"] = f["file_bytes"];
   if (f.contains("error")) line["error"] = f["error"];
   if (options_.log_text && f.contains("text")) line["text"] = f["text"];
   std::string text = Dump(line);
@@ -335,8 +466,9 @@ std::string Service::SettingsJson() const {
       {"apiKeys", !options_.api_keys.empty()},
       {"keyRequired", !options_.api_keys.empty()},
       {"suggestions", false},
-      {"filesTranslation", false},
-      {"supportedFilesFormat", json::array()},
+      {"filesTranslation", files_ != nullptr},
+      {"supportedFilesFormat", files_ != nullptr ? json(SupportedFileFormats()) : json::array()},
+      {"fileLimitBytes", options_.max_file_bytes},
       {"language",
        {{"source", {{"code", source}, {"name", source_name}}},
         {"target", {{"code", target}, {"name", catalog::LanguageName(target)}}}}}};
@@ -386,6 +518,9 @@ void Service::Mount(http::Server& server) {
   server.Route("POST", "/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kLegacy, e); });
   server.Route("POST", "/v1/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kNative, e); });
   server.Route("POST", "/detect", [this](const Ex& e) { HandleDetect(e); });
+  server.Route("POST", "/translate_file", [this](const Ex& e) { HandleTranslateFile(e); });
+  // File I/O: on the worker pool.
+  server.Route("GET", "^/download_file/(.*)$", [this](const Ex& e) { HandleDownload(*e); });
   // CORS preflights (wrong methods get 405 with Allow from the server).
   for (const auto& [path, allowed] : Routes()) {
     server.Route(
@@ -415,12 +550,14 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
   using BuildAnswer =
       std::function<StatusOr<json>(const std::function<Status()>&, const std::vector<std::string>&)>;
 
+  // Exactly one of `translation` (plain text) and `markup` is set; markup is never streamed.
   Translation(Service& service, std::shared_ptr<http::Exchange> exchange,
-              std::shared_ptr<RequestTranslation> translation, BuildAnswer build_answer, bool stream,
-              Clock::time_point deadline, std::string timeout_message)
+              std::shared_ptr<RequestTranslation> translation, std::shared_ptr<MarkupTranslation> markup,
+              BuildAnswer build_answer, bool stream, Clock::time_point deadline, std::string timeout_message)
       : service_(service),
         exchange_(std::move(exchange)),
         translation_(std::move(translation)),
+        markup_(std::move(markup)),
         build_answer_(std::move(build_answer)),
         stream_(stream),
         deadline_(deadline),
@@ -446,7 +583,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     std::shared_ptr<http::Exchange> exchange = exchange_;
     // Runs under the scheduler's lock: only posts (and holds no reference that could end the request there).
     // Straight to the worker pool: one thread hop from the decoder to the answer.
-    translation_->OnChange([weak, exchange] {
+    SetOnChange([weak, exchange] {
       exchange->Blocking([weak] {
         if (auto self = weak.lock()) self->Kick(/*on_pool=*/true);
       });
@@ -506,7 +643,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     }
     if (exchange_->client_gone()) return Fail(Status::Cancelled("the client closed the connection"));
     if (Clock::now() >= deadline_) return Fail(Status::DeadlineExceeded(timeout_message_));
-    bool ended = translation_->ended();
+    bool ended = translation_ != nullptr ? translation_->ended() : markup_->ended();
     bool step = ended;
     if (stream_ && !ended) {
       // Each step replays the text so far: at most one per 100 ms while the job runs.
@@ -567,7 +704,8 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
   }
 
   void Fail(const Status& status) {
-    translation_->Cancel();
+    if (translation_ != nullptr) translation_->Cancel();
+    if (markup_ != nullptr) markup_->Cancel();
     if (!stream_) {
       service_.RespondError(*exchange_, status);
       return Done();
@@ -596,7 +734,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     if (released_.exchange(true)) return;
     // The job may outlive this request (a batch still holds it) and even the server: drop the callback and
     // the exchange it holds now, on this thread, not later on a scheduler thread.
-    translation_->OnChange(nullptr);
+    SetOnChange(nullptr);
     {
       std::lock_guard<std::mutex> lock(service_.translations_mu_);
       service_.translations_.erase(this);
@@ -604,9 +742,15 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     --service_.in_flight_;
   }
 
+  void SetOnChange(std::function<void()> fn) {
+    if (translation_ != nullptr) translation_->OnChange(std::move(fn));
+    if (markup_ != nullptr) markup_->OnChange(std::move(fn));
+  }
+
   Service& service_;
   std::shared_ptr<http::Exchange> exchange_;
-  std::shared_ptr<RequestTranslation> translation_;
+  std::shared_ptr<RequestTranslation> translation_;  // null for markup
+  std::shared_ptr<MarkupTranslation> markup_;        // null for plain text
   BuildAnswer build_answer_;
   const bool stream_;
   const Clock::time_point deadline_;
@@ -783,6 +927,63 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   }
   fields["model"] = routes.empty() ? "" : routes[0].label;
 
+  Clock::time_point deadline =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
+  Clock::time_point start = exchange->start();
+  std::string timeout_message = "the translation took longer than the request timeout of " +
+                                std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
+                                " s; send a shorter text or raise DOLMETSCH_REQUEST_TIMEOUT";
+  json model_json = json::object();
+  if (!routes.empty()) {
+    const Route& r = routes[0];
+    model_json = {{"name", r.models}, {"source", text_source[0]}, {"target", target}};
+    if (r.hops.size() > 1) model_json["pivot"] = r.hops[0].target;
+    if (routes.size() > 1) {  // detected texts in several languages: each went its own way
+      json each = json::array();
+      for (const Route& other : routes) each.push_back(other.models);
+      model_json["routes"] = each;
+    }
+  }
+  AnswerShape shape{request.kind, request.texts_is_array, request.source_auto, detected, model_json, start};
+
+  if (request.format != TextFormat::kText) {
+    // HTML or Markdown: parsed here (a malformed text is answered 400 at once), decoded with alignments
+    // by the scheduler, rendered in the answer's Step (MarkupTranslation).
+    fields["format"] = request.format == TextFormat::kHtml ? "html" : "markdown";
+    MarkupOptions markup_options;
+    markup_options.search = request.options;
+    markup_options.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
+    markup_options.document.max_segment_tokens = options_.max_segment_tokens;
+    markup_options.field = request.kind == ApiKind::kNative ? "text" : "q";
+    markup_options.texts_is_array = request.texts_is_array;
+    auto markup_started = MarkupTranslation::Start(
+        *scheduler, std::move(text_routes), route_of_text, std::move(request.texts),
+        request.format == TextFormat::kHtml ? markup::Format::kHtml : markup::Format::kMarkdown,
+        markup_options);
+    held.clear();
+    if (!markup_started.ok()) return RespondError(*exchange, markup_started.status());
+    std::shared_ptr<MarkupTranslation> markup = std::move(markup_started).value();
+    fields["sentences"] = markup->stats().sentences;
+    auto build_markup_answer = [markup, shape](const std::function<Status()>&,
+                                               const std::vector<std::string>&) -> StatusOr<json> {
+      std::vector<std::string> best;
+      for (size_t t = 0; t < markup->texts(); ++t) {
+        DOLMETSCH_ASSIGN_OR_RETURN(std::string text, markup->Assemble(t));
+        best.push_back(std::move(text));
+      }
+      return AnswerJson(shape, best, {}, 0, markup->stats().sentences, markup->source_tokens(),
+                        markup->target_tokens());
+    };
+    exchange->Defer();
+    auto pump = std::make_shared<Translation>(*this, exchange, nullptr, std::move(markup),
+                                              std::move(build_markup_answer), /*stream=*/false, deadline,
+                                              std::move(timeout_message));
+    counted.handed_over = true;
+    pump->Begin();
+    return;
+  }
+
   RequestOptions plan;
   plan.search = request.options;
   plan.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
@@ -799,33 +1000,16 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   metrics_.ObserveUnits(static_cast<long long>(stats.units), static_cast<long long>(stats.duplicates),
                         static_cast<long long>(stats.cache_hits));
   if (cache_ != nullptr) metrics_.SetCacheEntries(static_cast<long long>(cache_->size()));
-  Clock::time_point deadline =
-      Clock::now() +
-      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
-  Clock::time_point start = exchange->start();
-  std::string timeout_message = "the translation took longer than the request timeout of " +
-                                std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
-                                " s; send a shorter text or raise DOLMETSCH_REQUEST_TIMEOUT";
 
   // The complete answer: text t of every text is assembled from the best hypotheses, alternatives from the
   // others. `first` holds texts assembled already (streaming assembles the best translation as it goes).
   // Called once the job has ended, so Assemble never waits.
-  json model_json = json::object();
-  if (!routes.empty()) {
-    const Route& r = routes[0];
-    model_json = {{"name", r.models}, {"source", text_source[0]}, {"target", target}};
-    if (r.hops.size() > 1) model_json["pivot"] = r.hops[0].target;
-    if (routes.size() > 1) {  // detected texts in several languages: each went its own way
-      json each = json::array();
-      for (const Route& other : routes) each.push_back(other.models);
-      model_json["routes"] = each;
-    }
-  }
-  auto build_answer = [translation, request, model_json, detected_languages = detected, start](
+  const int alternatives =
+      request.kind == ApiKind::kNative ? request.options.n_best - 1 : request.alternatives;
+  auto build_answer = [translation, shape, alternatives](
                           const std::function<Status()>& poll,
                           const std::vector<std::string>& first) -> StatusOr<json> {
     const size_t n = translation->texts();
-    int alternatives = request.kind == ApiKind::kNative ? request.options.n_best - 1 : request.alternatives;
     std::vector<std::string> best = first;
     for (size_t t = best.size(); t < n; ++t) {
       DOLMETSCH_ASSIGN_OR_RETURN(std::string text, translation->Assemble(t, 0, poll));
@@ -838,47 +1022,16 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
         alts[t].push_back(std::move(text));
       }
     }
-    if (request.kind == ApiKind::kLegacy) return json{{"text_en", best[0]}};
-    if (request.kind == ApiKind::kLibreTranslate) {
-      json translated = json::array(), detected = json::array();
-      for (size_t t = 0; t < n; ++t) {
-        translated.push_back(best[t]);
-        if (t < detected_languages.size()) {
-          detected.push_back({{"confidence", detected_languages[t].confidence},
-                              {"language", detected_languages[t].language}});
-        }
-      }
-      json out;
-      out["translatedText"] = request.texts_is_array ? translated : translated[0];
-      if (alternatives > 0) out["alternatives"] = request.texts_is_array ? json(alts) : alts[0];
-      if (request.source_auto) out["detectedLanguage"] = request.texts_is_array ? detected : detected[0];
-      return out;
-    }
-    json translations = json::array();
-    for (size_t t = 0; t < n; ++t) {
-      json entry = {{"text", best[t]}};
-      if (alternatives > 0) entry["alternatives"] = alts[t];
-      if (t < detected_languages.size()) {
-        entry["detected_language"] = {{"language", detected_languages[t].language},
-                                      {"confidence", detected_languages[t].confidence}};
-      }
-      translations.push_back(entry);
-    }
-    return json{{"translations", translations},
-                {"model", model_json},
-                {"timing", {{"total_seconds", std::chrono::duration<double>(Clock::now() - start).count()}}},
-                {"usage",
-                 {{"texts", n},
-                  {"sentences", translation->stats().segments},
-                  {"source_tokens", translation->source_tokens()},
-                  {"target_tokens", translation->target_tokens()}}}};
+    return AnswerJson(shape, best, alts, alternatives, translation->stats().segments,
+                      translation->source_tokens(), translation->target_tokens());
   };
 
   // 4. The answer, or Server-Sent Events: one "progress" event per finished sentence (in document order),
   // then "done" with the complete answer, or "error".
   exchange->Defer();
-  auto pump = std::make_shared<Translation>(*this, exchange, std::move(translation), std::move(build_answer),
-                                            request.stream, deadline, std::move(timeout_message));
+  auto pump =
+      std::make_shared<Translation>(*this, exchange, std::move(translation), nullptr, std::move(build_answer),
+                                    request.stream, deadline, std::move(timeout_message));
   pump->SkipSegments(plan.skip_segments);
   counted.handed_over = true;
   pump->Begin();
@@ -943,8 +1096,256 @@ void Service::HandleDetect(const std::shared_ptr<http::Exchange>& exchange) {
   Respond(exchange->response(), 200, Dump(out));
 }
 
+// LibreTranslate's POST /translate_file: a multipart upload (file, source, target, api_key) -> the file
+// translated in its format, stored in the FileStore -> {"translatedFileUrl"}. Like /translate it is one
+// scheduler job admitted as a whole; parsing (here) and rendering (the answer's Step) run on the worker pool.
+void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchange) {
+  http::Request& req = exchange->request();
+  json& fields = exchange->fields();
+  fields["api"] = "translate_file";
+  ++in_flight_;
+  struct Counted {
+    std::atomic<int>& n;
+    bool handed_over = false;
+    ~Counted() {
+      if (!handed_over) --n;
+    }
+  } counted{in_flight_};
+
+  if (files_ == nullptr) {
+    return RespondError(*exchange,
+                        Status::Unavailable("file translation is off: " + files_status_.message()));
+  }
+  const std::string content_type = req.Header("Content-Type");
+  if (content_type.rfind("multipart/form-data", 0) != 0) {
+    return RespondError(*exchange, Status::InvalidArgument(
+                                       "send the file as multipart/form-data with the fields file, source, "
+                                       "target (and api_key), e.g. curl -F file=@doc.docx -F source=de "
+                                       "-F target=en"));
+  }
+  std::string body = std::move(req.body);
+  req.body.clear();
+  fields["request_bytes"] = body.size();
+  auto parts = http::ParseMultipart(body, content_type);
+  if (!parts.ok()) return RespondError(*exchange, parts.status());
+  body.clear();
+  const http::FormPart* file = nullptr;
+  std::string source, target, api_key;
+  for (const http::FormPart& part : *parts) {
+    if (part.name == "file") {
+      file = &part;
+    } else if (part.name == "source") {
+      source = part.value;
+    } else if (part.name == "target") {
+      target = part.value;
+    } else if (part.name == "api_key") {
+      api_key = part.value;
+    }
+  }
+  if (file == nullptr) {
+    return RespondError(*exchange,
+                        Status::InvalidArgument("Invalid request: missing file parameter (a multipart part "
+                                                "named \"file\" with a filename)"));
+  }
+  const std::string file_name = SanitizeFileName(file->filename);
+  fields["file_bytes"] = file->value.size();
+  if (file->value.size() > options_.max_file_bytes) {
+    fields["error"] = "file too large";
+    Respond(exchange->response(), 413,
+            ErrorJson("the file has " + std::to_string(file->value.size()) +
+                      " bytes; this server translates "
+                      "files of at most " +
+                      std::to_string(options_.max_file_bytes) + " bytes"));
+    return;
+  }
+  if (!KeyAccepted(req, api_key)) {
+    fields["error"] = "invalid API key";
+    Respond(exchange->response(), 403,
+            ErrorJson("Invalid API key: send a valid api_key (or Authorization: Bearer <key>)"));
+    return;
+  }
+  StatusOr<markup::Format> format = markup::DetectFormat(file->filename, file->value);
+  if (!format.ok()) {
+    std::string formats;
+    for (const std::string& f : SupportedFileFormats()) formats += (formats.empty() ? "" : " ") + f;
+    return RespondError(*exchange,
+                        Status::InvalidArgument("file '" + file_name + "': " + format.status().message() +
+                                                " (supported: " + formats + ")"));
+  }
+  fields["format"] = markup::FormatName(*format);
+
+  Scheduler* scheduler = scheduler_ptr_.load();
+  if (draining_.load()) {
+    exchange->response().close = true;
+    return RespondError(*exchange,
+                        Status::Unavailable("the translator is shutting down; retry on another instance"));
+  }
+  if (scheduler == nullptr) {
+    return RespondError(*exchange, Status::Unavailable("the model is still loading; retry in a few seconds"));
+  }
+  // The pair: as named, else the original pair when served, else the only one ("auto" is not offered for
+  // files: a package's language cannot be guessed from its bytes).
+  const catalog::ModelCatalog* catalog = catalog_.load();
+  for (std::string* code : {&source, &target}) {
+    for (char& c : *code) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (source == "auto") source.clear();
+  const bool de_en = catalog->Route("de", "en", set_.allow_pivot).ok();
+  if (source.empty()) {
+    const std::vector<std::string> sources = catalog->Sources();
+    if (de_en && (target.empty() || target == "en")) {
+      source = "de";
+    } else if (sources.size() == 1) {
+      source = sources[0];
+    } else {
+      return RespondError(
+          *exchange,
+          Status::InvalidArgument("missing 'source': name the language of the file (it is not detected); "
+                                  "served pairs: " +
+                                  catalog->DescribePairs()));
+    }
+  }
+  if (target.empty()) {
+    std::vector<std::string> targets = catalog->Targets(source, set_.allow_pivot);
+    if (std::find(targets.begin(), targets.end(), "en") != targets.end() && source != "en") {
+      target = "en";
+    } else if (targets.size() == 1) {
+      target = targets[0];
+    } else {
+      return RespondError(*exchange, Status::InvalidArgument("missing 'target': name the language to "
+                                                             "translate into; served pairs: " +
+                                                             catalog->DescribePairs()));
+    }
+  }
+  if (source == target) {
+    return RespondError(*exchange,
+                        Status::InvalidArgument("source and target are both '" + target.substr(0, 20) +
+                                                "'; served pairs: " + catalog->DescribePairs()));
+  }
+  StatusOr<Route> route = RouteFor(source, target);
+  if (!route.ok()) return RespondError(*exchange, route.status());
+  auto handles = AcquireModels(*route);
+  if (!handles.ok()) return RespondError(*exchange, handles.status());
+  fields["model"] = route->label;
+  if (!files_->Fits(file->value.size())) {
+    return RespondError(
+        *exchange,
+        Status::ResourceExhausted("the folder of translated files is full (quota of " +
+                                  std::to_string(options_.files.quota_bytes >> 20) + " MiB); files expire " +
+                                  std::to_string(static_cast<long long>(options_.files.ttl_seconds)) +
+                                  " s after translation: retry later, or raise --files-quota-mib"));
+  }
+  std::vector<TextRoute> text_routes = {
+      {route->backend, route->models + ":" + set_.compute_type, route->label}};
+
+  // Where the answer points: this server as the client reached it (a proxy may say so).
+  std::string host = req.Header("X-Forwarded-Host");
+  if (host.empty()) host = req.Header("Host");
+  if (host.empty()) host = "127.0.0.1:" + std::to_string(bound_port_);
+  std::string scheme = req.Header("X-Forwarded-Proto");
+  if (scheme != "https") scheme = "http";
+  const std::string base = scheme + "://" + host;
+
+  std::string out_name = file_name;
+  markup::DocumentTranslationOptions markup_options;
+  markup_options.limits.max_input_bytes = options_.max_file_bytes;
+  if (*format == markup::Format::kPdf) {  // a PDF comes back as Markdown (markup/pdf.h)
+    markup_options.pdf_output = markup::PdfOutput::kMarkdown;
+    const size_t dot = out_name.rfind('.');
+    out_name = (dot == std::string::npos ? out_name : out_name.substr(0, dot)) + ".md";
+  }
+  FileStore* store = files_.get();
+  auto store_answer = [store, out_name, base](const std::string& bytes) -> StatusOr<json> {
+    DOLMETSCH_ASSIGN_OR_RETURN(FileStore::Stored stored, store->Put(out_name, bytes));
+    return json{
+        {"translatedFileUrl", base + "/download_file/" + stored.token + "/" + PercentEncode(stored.name)}};
+  };
+  Clock::time_point deadline =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
+  std::string timeout_message = "the translation took longer than the request timeout of " +
+                                std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
+                                " s; send a smaller file or raise DOLMETSCH_REQUEST_TIMEOUT";
+  std::shared_ptr<Translation> pump;
+  if (*format == markup::Format::kText) {
+    if (!IsValidUtf8(file->value)) {
+      return RespondError(*exchange,
+                          Status::InvalidArgument("file '" + file_name +
+                                                  "': a text file must be UTF-8, and this one is not"));
+    }
+    RequestOptions plan;
+    plan.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
+    plan.document.max_segment_tokens = options_.max_segment_tokens;
+    plan.cache = cache_.get();
+    auto started = RequestTranslation::Start(*scheduler, std::move(text_routes), {0}, {file->value}, plan);
+    handles->clear();
+    if (!started.ok()) return RespondError(*exchange, started.status());
+    std::shared_ptr<RequestTranslation> translation = std::move(started).value();
+    fields["sentences"] = translation->stats().segments;
+    auto build = [translation, store_answer](const std::function<Status()>& poll,
+                                             const std::vector<std::string>&) -> StatusOr<json> {
+      DOLMETSCH_ASSIGN_OR_RETURN(std::string text, translation->Assemble(0, 0, poll));
+      return store_answer(text);
+    };
+    exchange->Defer();
+    pump = std::make_shared<Translation>(*this, exchange, std::move(translation), nullptr, std::move(build),
+                                         /*stream=*/false, deadline, std::move(timeout_message));
+  } else {
+    MarkupOptions options;
+    options.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
+    options.document.max_segment_tokens = options_.max_segment_tokens;
+    options.markup = markup_options;
+    options.field = "file '" + file_name + "'";
+    auto started =
+        MarkupTranslation::Start(*scheduler, std::move(text_routes), {0}, {file->value}, *format, options);
+    handles->clear();
+    if (!started.ok()) return RespondError(*exchange, started.status());
+    std::shared_ptr<MarkupTranslation> markup = std::move(started).value();
+    fields["sentences"] = markup->stats().sentences;
+    auto build = [markup, store_answer](const std::function<Status()>&,
+                                        const std::vector<std::string>&) -> StatusOr<json> {
+      DOLMETSCH_ASSIGN_OR_RETURN(std::string bytes, markup->Assemble(0));
+      return store_answer(bytes);
+    };
+    exchange->Defer();
+    pump = std::make_shared<Translation>(*this, exchange, nullptr, std::move(markup), std::move(build),
+                                         /*stream=*/false, deadline, std::move(timeout_message));
+  }
+  counted.handed_over = true;
+  pump->Begin();
+}
+
+// GET /download_file/<token>/<name>: a file of the FileStore, as an attachment.
+void Service::HandleDownload(http::Exchange& exchange) {
+  http::Request& req = exchange.request();
+  exchange.fields()["api"] = "download_file";
+  if (files_ == nullptr) {
+    return RespondError(exchange, Status::Unavailable("file translation is off: " + files_status_.message()));
+  }
+  const std::string rest = req.params.empty() ? std::string() : req.params[0];
+  const size_t slash = rest.find('/');
+  std::optional<std::string> name =
+      slash == std::string::npos ? std::nullopt : PercentDecode(rest.substr(slash + 1));
+  const std::string token = slash == std::string::npos ? rest : rest.substr(0, slash);
+  if (!name.has_value() || name->empty()) {
+    return RespondError(exchange, Status::NotFound("a download link is /download_file/<token>/<file name>"));
+  }
+  StatusOr<std::string> bytes = files_->Get(token, *name);
+  if (!bytes.ok()) return RespondError(exchange, bytes.status());
+  http::Response& res = exchange.response();
+  res.status = 200;
+  res.SetContent(std::move(bytes).value(), ContentTypeFor(*name));
+  std::string ascii;
+  for (char c : *name) ascii += (static_cast<unsigned char>(c) < 0x80 && c != '\\') ? c : '_';
+  res.Set("Content-Disposition",
+          "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + PercentEncode(*name));
+  res.Set("Cache-Control", "private, no-store");
+  AddCors(res);
+}
+
 Status Service::Listen() {
   if (server_ != nullptr) return Status::Internal("Listen was called twice");
+  if (files_ == nullptr) return files_status_;  // --files-dir cannot be used: say so at start
   http::ServerOptions o;
   o.host = options_.host;
   o.port = options_.port;

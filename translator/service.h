@@ -13,6 +13,11 @@
 // or through English when allowed; source "auto" detects each text's language with CLD2 among the sources
 // that reach the target. All models share one Scheduler: a job per route, batches per model, turns taken
 // across models and requests. POST /detect answers LibreTranslate's [{"language","confidence"}].
+// POST /translate_file takes LibreTranslate's multipart upload (file, source, target, api_key) in any format
+// of markup/formats.h (and .txt through the document pipeline), translates it as a request like the others
+// (MarkupTranslation on the scheduler; parsing and rendering on the worker pool) and answers
+// {"translatedFileUrl": ".../download_file/<token>/<name>"}; GET /download_file/<token>/<name> serves it
+// from the FileStore until it expires.
 // Endpoints work before a model is attached: /health answers 200, /ready 503 and the translation endpoints
 // 503 "model is loading", until AttachBackend has loaded and warmed up.
 // Shutdown(): /ready turns false, the listening socket is closed, idle connections are closed and new
@@ -36,6 +41,7 @@
 #include "catalog/model_registry.h"
 #include "translator/api.h"
 #include "translator/backend.h"
+#include "translator/file_store.h"
 #include "translator/metrics.h"
 #include "translator/model_backend.h"
 #include "translator/scheduler.h"
@@ -93,6 +99,11 @@ struct ServiceOptions {
   std::vector<std::string> api_keys;     // empty: no key needed
   std::string cors_origin = "*";         // Access-Control-Allow-Origin; empty: no CORS headers
   bool log_text = false;                 // debug: log request texts (never on by default)
+  // POST /translate_file: uploads up to max_file_bytes (larger: 413); the translations are kept in
+  // files.dir (default: a private folder under the temporary directory) for files.ttl_seconds within
+  // files.quota_bytes (FileStore).
+  size_t max_file_bytes = 32u << 20;
+  FileStoreOptions files;
 };
 
 class Service {
@@ -148,6 +159,8 @@ class Service {
   StatusOr<std::vector<std::shared_ptr<const engine::Translator>>> AcquireModels(const Route& route);
   Status WarmUp(BatchBackend* backend, const std::string& label);
   void HandleDetect(const std::shared_ptr<http::Exchange>& exchange);
+  void HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchange);
+  void HandleDownload(http::Exchange& exchange);
   std::string LanguagesJson() const;
   std::string SettingsJson() const;
   bool KeyAccepted(const http::Request& req, const std::string& body_key) const;
@@ -155,6 +168,8 @@ class Service {
   const ServiceOptions options_;
   Metrics metrics_;
   std::unique_ptr<text::TranslationCache> cache_;  // null when cache_entries is 0
+  std::unique_ptr<FileStore> files_;               // null when its folder could not be made (files_status_)
+  Status files_status_;
   std::unique_ptr<Scheduler> scheduler_;
   std::atomic<BatchBackend*> backend_{nullptr};
   std::atomic<Scheduler*> scheduler_ptr_{nullptr};  // set (after backend_) once warmed up

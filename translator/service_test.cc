@@ -3,10 +3,16 @@
 #include "translator/service.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "markup/office_testing.h"
+#include "markup/pdf_testing.h"
+#include "markup/zip_package.h"
 #include "translator/fake_backend_test_util.h"
 #include "translator/mini_http_client.h"
 
@@ -71,8 +77,8 @@ TEST_F(ServiceTest, HelpHealthReadyLanguagesOpenApi) {
   auto settings = Body(http::Request(port_, "GET", "/frontend/settings"));
   EXPECT_EQ(settings["charLimit"], -1);
   auto openapi = Body(http::Request(port_, "GET", "/openapi.json"));
-  for (const char* path :
-       {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready", "/metrics"}) {
+  for (const char* path : {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready",
+                           "/metrics", "/translate_file", "/download_file/{token}/{name}"}) {
     EXPECT_TRUE(openapi["paths"].contains(path)) << path;
   }
 }
@@ -145,9 +151,128 @@ TEST_F(ServiceTest, LibreTranslateJsonFormAndMultipart) {
   auto mp = Post("/translate", multipart, "multipart/form-data; boundary=XyZ");
   ASSERT_EQ(mp.status, 200) << mp.body;
   EXPECT_EQ(Body(mp)["translatedText"], "0:MULTIPART.");
-  auto html = Post("/translate", R"({"q": "<b>x</b>", "format": "html"})");
-  EXPECT_EQ(html.status, 400);
-  EXPECT_NE(Body(html)["error"].get<std::string>().find("format not supported"), std::string::npos);
+  auto pdf = Post("/translate", R"({"q": "x", "format": "pdf"})");
+  EXPECT_EQ(pdf.status, 400);
+  EXPECT_NE(Body(pdf)["error"].get<std::string>().find("'format' must be"), std::string::npos);
+}
+
+// All the batches' sentences, for asserting what the model saw.
+std::string AllSentences(const FakeBackend& backend) {
+  std::string all;
+  for (const auto& batch : backend.batches()) {
+    for (const std::string& s : batch) all += s + "\n";
+  }
+  return all;
+}
+
+TEST_F(ServiceTest, HtmlSentenceWithBoldWordIsOneSentenceAndKeepsItsTags) {
+  Start();
+  auto r =
+      Post("/translate", R"({"q": "<p>Das ist ein <b>sehr</b> guter Tag. Setze <code>x = 1</code> ein.</p>)"
+                         R"(<script>var a = \"<b>\";</script>", "source": "de", "target": "en",
+                                  "format": "html"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string out = Body(r)["translatedText"];
+  EXPECT_EQ(out,
+            "<p>0:DAS IST EIN <b>SEHR</b> GUTER TAG. 0:SETZE <code>x = 1</code> EIN.</p>"
+            "<script>var a = \"<b>\";</script>")
+      << out;
+  // One sentence with its bold word, never cut at the tags; code and script never reach the model.
+  const std::string seen = AllSentences(backend_);
+  EXPECT_NE(seen.find("Das ist ein sehr guter Tag.\n"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("x = 1"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("var a"), std::string::npos) << seen;
+  EXPECT_TRUE(backend_.batch_options().back().alignment);
+  bool logged = false;  // the log line is written once the answer went out: wait for it (bounded)
+  for (int i = 0; i < 500 && !logged; ++i) {
+    for (const std::string& line : Logs())
+      logged = logged || line.find("\"format\":\"html\"") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(logged);
+  for (const std::string& line : Logs()) EXPECT_EQ(line.find("sehr"), std::string::npos) << line;
+}
+
+TEST_F(ServiceTest, MarkdownKeepsLinkTargetsAndEmphasis) {
+  Start();
+  json body = {{"q", "# Titel\n\nLies [die Anleitung](https://example.com/a_b?x=1) **heute** bitte.\n"},
+               {"format", "markdown"}};
+  auto r = Post("/translate", body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["translatedText"],
+            "# 0:TITEL\n\n0:LIES [DIE ANLEITUNG](https://example.com/a_b?x=1) **HEUTE** BITTE.\n");
+  EXPECT_EQ(AllSentences(backend_).find("example.com"), std::string::npos);
+}
+
+TEST_F(ServiceTest, MarkupArraysFormsAndNativeApi) {
+  Start();
+  auto many = Body(Post("/translate", R"({"q": ["<i>Eins</i> zwei.", "<p>Drei.</p>"], "format": "html"})"));
+  EXPECT_EQ(many["translatedText"], json::parse(R"(["<i>0:EINS</i> ZWEI.", "<p>0:DREI.</p>"])"));
+  auto form = Body(
+      Post("/translate", "q=%3Cb%3EHallo%3C%2Fb%3E+Welt.&format=html", "application/x-www-form-urlencoded"));
+  EXPECT_EQ(form["translatedText"], "<b>0:HALLO</b> WELT.");
+  auto native = Post("/v1/translate", R"({"text": ["*Guten* Morgen."], "format": "markdown"})");
+  ASSERT_EQ(native.status, 200) << native.body;
+  EXPECT_EQ(Body(native)["translations"][0]["text"], "*0:GUTEN* MORGEN.");
+  EXPECT_EQ(Body(native)["usage"]["sentences"], 1);
+  // Plain text is unchanged by the markup path: tags are text there.
+  EXPECT_EQ(Body(Post("/translate", R"({"q": "<b>x</b>", "format": "text"})"))["translatedText"],
+            "0:<B>X</B>");
+}
+
+TEST_F(ServiceTest, MarkupErrorsNameWhatIsWrong) {
+  Start();
+  auto expect_error = [&](const http::Response& r, const std::string& fragment) {
+    EXPECT_EQ(r.status, 400) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_NE(j["error"].get<std::string>().find(fragment), std::string::npos) << r.body;
+  };
+  std::string deep;
+  for (int i = 0; i < 2000; ++i) deep += "<div>";
+  expect_error(
+      Post("/translate", json{{"q", json::array({"<p>ok</p>", deep + "x"})}, {"format", "html"}}.dump()),
+      "q[1]: html: ");
+  expect_error(Post("/translate", R"({"q": "<b>x</b>", "format": "html", "alternatives": 1})"),
+               "'alternatives' is not available");
+  expect_error(Post("/v1/translate", R"({"text": "<b>x</b>", "format": "html", "stream": true})"),
+               "cannot be combined");
+  expect_error(Post("/v1/translate", R"({"text": "x", "format": "docx"})"), "'format' must be");
+  EXPECT_EQ(Post("/translate", R"({"q": "<p>still served</p>", "format": "html"})").status, 200);
+}
+
+TEST_F(ServiceTest, LargeHtmlDocumentThroughTranslate) {
+  Start();
+  std::string html =
+      "<!DOCTYPE html><html><head><title>Ein Titel</title><style>p{color:red}</style></head><body>";
+  int paragraphs = 0;
+  while (html.size() < 100 * 1024) {
+    const std::string n = std::to_string(paragraphs++);
+    html += "<h2>Abschnitt " + n + "</h2><p>Dies ist der <b>wichtige</b> Absatz nummer " + n +
+            " mit einem <a href=\"https://example.org/" + n +
+            "\" title=\"Mehr dazu\">Verweis</a> darin. Noch "
+            "ein <em>zweiter</em> Satz folgt.</p><ul><li>Punkt eins</li><li><code>tar -x</code> "
+            "aufrufen</li></ul>";
+  }
+  html += "</body></html>";
+  auto r = Post("/translate", json{{"q", html}, {"format", "html"}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  const std::string out = Body(r)["translatedText"];
+  auto count = [](const std::string& s, const std::string& what) {
+    size_t n = 0;
+    for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+    return n;
+  };
+  for (const char* tag : {"<b>", "</b>", "<em>", "</em>", "<a href=", "</a>", "<li>", "<code>tar -x</code>",
+                          "<h2>", "title=\"0:MEHR DAZU\""}) {
+    EXPECT_EQ(count(out, tag), static_cast<size_t>(paragraphs) * (std::string(tag) == "<li>" ? 2 : 1)) << tag;
+  }
+  EXPECT_EQ(count(out, "<b>0:WICHTIGE</b>") + count(out, "<b>WICHTIGE</b>"), static_cast<size_t>(paragraphs));
+  EXPECT_EQ(count(out, "ABSATZ NUMMER"), static_cast<size_t>(paragraphs));
+  EXPECT_EQ(out.find("Absatz"), std::string::npos);  // every sentence translated
+  EXPECT_NE(out.find("<style>p{color:red}</style>"), std::string::npos);
+  EXPECT_NE(out.find("<title>0:EIN TITEL</title>"), std::string::npos);
+  EXPECT_NE(out.find("https://example.org/7\""), std::string::npos);
 }
 
 TEST_F(ServiceTest, NativeApiWithOptions) {
@@ -460,6 +585,269 @@ TEST_F(ServiceTest, ConcurrentClientsGetTheirOwnResults) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// --- POST /translate_file and GET /download_file ---
+
+struct Part {
+  std::string name, filename, value;
+};
+
+std::string MultipartBody(const std::vector<Part>& parts) {
+  std::string body;
+  for (const Part& p : parts) {
+    body += "--BoUnDaRy7\r\nContent-Disposition: form-data; name=\"" + p.name + "\"";
+    if (!p.filename.empty())
+      body += "; filename=\"" + p.filename + "\"\r\nContent-Type: application/octet-stream";
+    body += "\r\n\r\n" + p.value + "\r\n";
+  }
+  return body + "--BoUnDaRy7--\r\n";
+}
+
+class FileServiceTest : public ServiceTest {
+ protected:
+  void StartFiles(ServiceOptions options = {}) {
+    dir_ = ::testing::TempDir() + "dolmetsch-files-test-" + std::to_string(::getpid());
+    options.files.dir = dir_;
+    Start(options);
+  }
+  void TearDown() override {
+    ServiceTest::TearDown();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  http::Response Upload(const std::string& name, const std::string& content, const std::string& source = "de",
+                        const std::string& target = "en") {
+    return Post("/translate_file",
+                MultipartBody({{"file", name, content}, {"source", "", source}, {"target", "", target}}),
+                "multipart/form-data; boundary=BoUnDaRy7");
+  }
+  // The path of a translatedFileUrl ("http://127.0.0.1/download_file/..." -> "/download_file/...").
+  std::string PathOf(const http::Response& r) {
+    EXPECT_EQ(r.status, 200) << r.body;
+    const std::string url = Body(r).value("translatedFileUrl", "");
+    EXPECT_EQ(url.rfind("http://127.0.0.1/download_file/", 0), 0u) << url;
+    return url.substr(url.find("/download_file/"));
+  }
+  std::string dir_;
+};
+
+TEST_F(FileServiceTest, DocxRoundTripKeepsBoldInsideOneSentence) {
+  StartFiles();
+  const std::string body =
+      "<w:p><w:r><w:t xml:space=\"preserve\">Das ist ein "
+      "</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>sehr</w:t>"
+      "</w:r><w:r><w:t xml:space=\"preserve\"> guter Tag.</w:t></w:r></w:p>";
+  const std::string footer = "<w:p><w:r><w:t>Seite eins</w:t></w:r></w:p>";
+  const std::string in = markup::testing::Docx(body, {{"footer1", footer}});
+  auto r = Upload("Bericht.docx", in);
+  const std::string path = PathOf(r);
+  EXPECT_NE(path.find("/Bericht.docx"), std::string::npos) << path;
+  // 128 bits of token: 32 hex digits.
+  const std::string token = path.substr(std::string("/download_file/").size(), 32);
+  EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos) << token;
+  auto got = http::Request(port_, "GET", path);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.headers["content-type"],
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+  EXPECT_NE(got.headers["content-disposition"].find("Bericht.docx"), std::string::npos);
+  auto package = markup::ZipPackage::Open(got.body);
+  ASSERT_TRUE(package.ok()) << package.status().ToString();
+  auto doc = (*package)->Read("word/document.xml");
+  ASSERT_TRUE(doc.ok());
+  EXPECT_NE(doc->find("<w:rPr><w:b/></w:rPr><w:t xml:space=\"preserve\">SEHR</w:t>"), std::string::npos)
+      << *doc;
+  EXPECT_EQ(doc->find("Das ist"), std::string::npos) << *doc;
+  auto foot = (*package)->Read("word/footer1.xml");
+  ASSERT_TRUE(foot.ok());
+  EXPECT_NE(foot->find("SEITE EINS"), std::string::npos) << *foot;
+  EXPECT_NE(AllSentences(backend_).find("Das ist ein sehr guter Tag.\n"), std::string::npos);
+  // Downloads may repeat until the file expires; the wrong token or name finds nothing.
+  EXPECT_EQ(http::Request(port_, "GET", path).status, 200);
+  std::string wrong = path;
+  wrong[15] = wrong[15] == 'a' ? 'b' : 'a';
+  auto not_found = http::Request(port_, "GET", wrong);
+  EXPECT_EQ(not_found.status, 404);
+  EXPECT_NE(Body(not_found)["error"].get<std::string>().find("no such file"), std::string::npos);
+  EXPECT_EQ(http::Request(port_, "GET", path.substr(0, path.rfind('/')) + "/other.docx").status, 404);
+  EXPECT_EQ(http::Request(port_, "GET", "/download_file/" + token + "/..%2F..%2Fetc%2Fpasswd").status, 404);
+  EXPECT_EQ(http::Request(port_, "GET", "/download_file/nothing").status, 404);
+  for (const std::string& line : Logs()) {
+    EXPECT_EQ(line.find(token), std::string::npos) << line;  // download links are secrets
+    EXPECT_EQ(line.find("Bericht"), std::string::npos) << line;
+  }
+}
+
+TEST_F(FileServiceTest, SubripTextAndMarkdownFiles) {
+  StartFiles();
+  const std::string srt =
+      "1\n00:00:01,000 --> 00:00:03,000\nDas ist ein Satz,\n\n2\n00:00:03,500 --> 00:00:05,000\nder "
+      "weitergeht.\n";
+  auto got = http::Request(port_, "GET", PathOf(Upload("film.srt", srt)));
+  ASSERT_EQ(got.status, 200);
+  EXPECT_NE(got.body.find("00:00:01,000 --> 00:00:03,000\n"), std::string::npos) << got.body;
+  EXPECT_NE(got.body.find("00:00:03,500 --> 00:00:05,000\n"), std::string::npos) << got.body;
+  EXPECT_EQ(got.body.find("Satz"), std::string::npos) << got.body;
+  // The sentence across the two cues reached the model as one.
+  EXPECT_NE(AllSentences(backend_).find("Das ist ein Satz, der weitergeht.\n"), std::string::npos)
+      << AllSentences(backend_);
+  auto txt = http::Request(port_, "GET", PathOf(Upload("notiz.txt", "Erster Satz. Zweiter Satz.\n")));
+  EXPECT_EQ(txt.body, "0:ERSTER SATZ. 0:ZWEITER SATZ.\n");
+  EXPECT_EQ(txt.headers["content-type"], "text/plain; charset=utf-8");
+  auto md = http::Request(port_, "GET",
+                          PathOf(Upload("readme.md", "# Titel\n\nSiehe [hier](https://x.org/a) nach.\n")));
+  EXPECT_EQ(md.body, "# 0:TITEL\n\n0:SIEHE [HIER](https://x.org/a) NACH.\n");
+  auto settings = Body(http::Request(port_, "GET", "/frontend/settings"));
+  EXPECT_EQ(settings["filesTranslation"], true);
+  for (const char* ext :
+       {".txt", ".html", ".md", ".srt", ".vtt", ".docx", ".odt", ".pptx", ".odp", ".epub", ".pdf"}) {
+    EXPECT_NE(
+        std::find(settings["supportedFilesFormat"].begin(), settings["supportedFilesFormat"].end(), ext),
+        settings["supportedFilesFormat"].end())
+        << ext;
+  }
+}
+
+TEST_F(FileServiceTest, PdfComesBackAsMarkdown) {
+  StartFiles();
+  markup::testing::PdfPage page;
+  double y = 720;
+  markup::testing::AddParagraph(&page, {"Der erste Absatz steht", "auf zwei Zeilen."}, &y);
+  y -= 20;
+  markup::testing::AddParagraph(&page, {"Der zweite Absatz."}, &y);
+  const std::string path = PathOf(Upload("Bericht.pdf", markup::testing::MakePdf({page})));
+  EXPECT_EQ(path.substr(path.rfind('/')), "/Bericht.md");
+  auto got = http::Request(port_, "GET", path);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.headers["content-type"], "text/markdown; charset=utf-8");
+  EXPECT_NE(got.body.find("0:DER ERSTE ABSATZ STEHT AUF ZWEI ZEILEN."), std::string::npos) << got.body;
+  EXPECT_NE(got.body.find("0:DER ZWEITE ABSATZ."), std::string::npos) << got.body;
+  auto encrypted = Upload("geheim.pdf", markup::testing::MakePdf({page}, /*encrypt=*/true));
+  EXPECT_EQ(encrypted.status, 400) << encrypted.body;
+  EXPECT_NE(Body(encrypted)["error"].get<std::string>().find("file 'geheim.pdf': pdf: "), std::string::npos)
+      << encrypted.body;
+}
+
+// Uploads, downloads, markup and plain requests at once: each client gets its own file (and TSan, in its
+// preset, sees the FileStore and the markup jobs shared across threads).
+TEST_F(FileServiceTest, ConcurrentUploadsAndRequestsGetTheirOwnResults) {
+  StartFiles();
+  std::vector<std::thread> clients;
+  std::vector<std::string> errors(12);
+  for (int c = 0; c < 12; ++c) {
+    clients.emplace_back([&, c] {
+      const std::string n = std::to_string(c);
+      std::string got;
+      if (c % 3 == 0) {
+        auto r = Upload("k" + n + ".html", "<p>Kunde <b>" + n + "</b> fragt.</p>");
+        got = r.status == 200 ? http::Request(port_, "GET", PathOf(r)).body : r.body;
+        if (got != "<p>0:KUNDE <b>" + n + "</b> FRAGT.</p>") errors[c] = got;
+      } else if (c % 3 == 1) {
+        auto r = Upload("k" + n + ".txt", "Kunde " + n + " fragt.");
+        got = r.status == 200 ? http::Request(port_, "GET", PathOf(r)).body : r.body;
+        if (got != "0:KUNDE " + n + " FRAGT.") errors[c] = got;
+      } else {
+        auto r = Post("/translate", json{{"q", "<i>Kunde</i> " + n + "."}, {"format", "html"}}.dump());
+        got = r.status == 200 ? Body(r)["translatedText"].get<std::string>() : r.body;
+        if (got != "<i>0:KUNDE</i> " + n + ".") errors[c] = got;
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  for (int c = 0; c < 12; ++c) EXPECT_EQ(errors[c], "") << "client " << c;
+  EXPECT_EQ(service_->port(), port_);
+}
+
+TEST_F(FileServiceTest, NamesAreSanitized) {
+  StartFiles();
+  auto r = Upload("../../etc/passwd.html", "<p>Hallo Welt.</p>");
+  const std::string path = PathOf(r);
+  EXPECT_EQ(path.substr(path.rfind('/')), "/passwd.html");
+  auto dots = Upload("..", "<p>Hallo.</p>", "de", "en");
+  // Nothing but dots: no name left, and no format in it: the content decides (a '<' tag: HTML).
+  const std::string dots_path = PathOf(dots);
+  EXPECT_EQ(dots_path.substr(dots_path.rfind('/')), "/file");
+  EXPECT_EQ(http::Request(port_, "GET", dots_path).body, "<p>0:HALLO.</p>");
+  // Files land inside the folder, each in its token's folder.
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+    if (entry.is_regular_file()) {
+      ++files;
+      EXPECT_EQ(entry.path().parent_path().parent_path(), std::filesystem::path(dir_));
+    }
+  }
+  EXPECT_EQ(files, 2u);
+}
+
+TEST_F(FileServiceTest, HostileAndWrongUploadsAreRefusedNamingWhy) {
+  ServiceOptions o;
+  o.max_file_bytes = 64 << 10;
+  StartFiles(o);
+  auto expect_error = [&](const http::Response& r, int status, const std::string& fragment) {
+    EXPECT_EQ(r.status, status) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_NE(j["error"].get<std::string>().find(fragment), std::string::npos) << r.body;
+  };
+  expect_error(Upload("big.txt", std::string(65 << 10, 'a')), 413, "at most 65536 bytes");
+  // A zip bomb: 8 MiB of zeros packed into a few KB.
+  const std::string bomb = markup::testing::Zip(
+      {{"[Content_Types].xml", "<Types/>"}, {"word/document.xml", std::string(8u << 20, '\0')}});
+  ASSERT_LT(bomb.size(), 64u << 10);
+  expect_error(Upload("bomb.docx", bomb), 400, "file 'bomb.docx': docx: ");
+  expect_error(Upload("broken.docx", "PK\x03\x04 not really a zip"), 400, "file 'broken.docx'");
+  expect_error(Upload("daten.xyz", std::string("\x01\x02\x03", 3)), 400, "supported: .txt");
+  expect_error(Upload("latin1.txt",
+                      "Gr\xfc\xdf"
+                      "e"),
+               400, "must be UTF-8");
+  expect_error(Post("/translate_file", R"({"q": "x"})"), 400, "multipart/form-data");
+  expect_error(Post("/translate_file", MultipartBody({{"source", "", "de"}}),
+                    "multipart/form-data; boundary=BoUnDaRy7"),
+               400, "missing file");
+  expect_error(Upload("x.html", "<p>x</p>", "fr", "en"), 400, "no model translates fr to en");
+  EXPECT_EQ(http::Request(port_, "GET", "/translate_file").status, 405);
+  EXPECT_EQ(Upload("fine.html", "<p>Noch da.</p>").status, 200);
+}
+
+TEST_F(FileServiceTest, ApiKeyIsChecked) {
+  ServiceOptions o;
+  o.api_keys = {"geheim"};
+  StartFiles(o);
+  EXPECT_EQ(Upload("a.txt", "Hallo.").status, 403);
+  auto ok =
+      Post("/translate_file",
+           MultipartBody({{"file", "a.txt", "Hallo."}, {"source", "", "de"}, {"api_key", "", "geheim"}}),
+           "multipart/form-data; boundary=BoUnDaRy7");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
+TEST_F(FileServiceTest, FilesExpire) {
+  ServiceOptions o;
+  o.files.ttl_seconds = 1;
+  StartFiles(o);
+  const std::string path = PathOf(Upload("kurz.txt", "Hallo."));
+  EXPECT_EQ(http::Request(port_, "GET", path).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  auto gone = http::Request(port_, "GET", path);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_NE(Body(gone)["error"].get<std::string>().find("expired"), std::string::npos);
+  // Deleted from the disk too.
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_))
+    files += entry.is_regular_file();
+  EXPECT_EQ(files, 0u);
+}
+
+TEST_F(FileServiceTest, QuotaRefusesWithAClearMessage) {
+  ServiceOptions o;
+  o.files.quota_bytes = 100;
+  StartFiles(o);
+  EXPECT_EQ(Upload("a.txt", std::string(30, 'a') + ".").status, 200);  // 33 bytes out
+  EXPECT_EQ(Upload("b.txt", std::string(30, 'b') + ".").status, 200);
+  auto full = Upload("c.txt", std::string(60, 'c') + ".");
+  EXPECT_EQ(full.status, 503) << full.body;
+  EXPECT_NE(Body(full)["error"].get<std::string>().find("--files-quota-mib"), std::string::npos) << full.body;
+  EXPECT_FALSE(full.headers["retry-after"].empty());
 }
 
 }  // namespace

@@ -75,3 +75,40 @@ test("detect: LibreTranslate's [{language, confidence}]", async () => {
   const detected = await form.json();
   assert.equal(detected[0].language, "de");
 });
+
+test("format html: one sentence with its bold word, tags kept", async () => {
+  const html = "<p>Das Wetter ist <b>heute</b> schön. <code>x = 1</code></p>";
+  const answer = await post("/translate", { q: html, source: "de", target: "en", format: "html" });
+  assert.equal(answer.status, 200);
+  const out = answer.body.translatedText;
+  assert.match(out, /^<p>.*<\/p>$/s);
+  assert.equal((out.match(/<b>/g) || []).length, 1, out);
+  assert.ok(out.includes("<code>x = 1</code>"), out);
+});
+
+// As LibreTranslate's own web page uploads a file: FormData with file, source, target; then it fetches
+// translatedFileUrl.
+test("translate_file: upload as LibreTranslate's page does, download by the URL", async () => {
+  const settings = await (await fetch(`${apiurl}/frontend/settings`)).json();
+  assert.equal(settings.filesTranslation, true);
+  assert.ok(settings.supportedFilesFormat.includes(".srt"));
+  const srt = "1\n00:00:01,000 --> 00:00:02,000\nDas Wetter ist\n\n2\n00:00:02,500 --> 00:00:04,000\nheute schön.\n";
+  const form = new FormData();
+  form.append("file", new Blob([srt], { type: "application/x-subrip" }), "wetter.srt");
+  form.append("source", "de");
+  form.append("target", "en");
+  const res = await fetch(`${apiurl}/translate_file`, { method: "POST", body: form });
+  assert.equal(res.status, 200);
+  const { translatedFileUrl } = await res.json();
+  assert.match(translatedFileUrl, /\/download_file\/[0-9a-f]{32}\/wetter\.srt$/);
+  const file = await fetch(translatedFileUrl);
+  assert.equal(file.status, 200);
+  const text = await file.text();
+  assert.ok(text.startsWith("1\n00:00:01,000 --> 00:00:02,000\n"), text);
+  assert.ok(text.includes("\n2\n00:00:02,500 --> 00:00:04,000\n"), text);
+  const unknown = new FormData();
+  unknown.append("file", new Blob([new Uint8Array([1, 2, 3])]), "data.xyz");
+  const refused = await fetch(`${apiurl}/translate_file`, { method: "POST", body: unknown });
+  assert.equal(refused.status, 400);
+  assert.match((await refused.json()).error, /data\.xyz/);
+});
