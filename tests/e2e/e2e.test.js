@@ -452,8 +452,7 @@ test('phone and dark mode render', async () => {
   const historyOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(historyOverflow <= 0, 'no horizontal scrolling in the history on a phone: ' + historyOverflow);
   // A running job on a phone in dark mode: the translate page, the history's running list, the job page.
-  // Large enough to be still running after the screenshots below, even on a fast machine.
-  const id = await startBigJob(page, 600 * 1024);
+  const id = await startBigJob(page, 150 * 1024);
   await shot(page, '16-phone-dark-job-running');
   await page.goto(BASE + '/history');
   await shot(page, '17-phone-dark-history-running');
