@@ -52,7 +52,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
  public:
   explicit ServerCore(ServerOptions options)
       : options(std::move(options)),
-        pool_holder(std::make_unique<asio::thread_pool>(static_cast<size_t>(std::max(1, this->options.worker_threads)))) {
+        pool_holder(std::make_unique<asio::thread_pool>(
+            static_cast<size_t>(std::max(1, this->options.worker_threads)))) {
     acceptor.emplace(ioc);
     if (!this->options.render_error) {
       this->options.render_error = [](const Request&, Response& res, const std::string& message) {
@@ -175,6 +176,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     core_->connections.fetch_sub(1);
     core_->Unregister(shared_from_this());
   }
+
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
