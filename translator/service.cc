@@ -18,6 +18,7 @@
 #include "translator/markup_translation.h"
 #include "translator/openapi.h"
 #include "translator/request_translation.h"
+#include "util/percent_encoding.h"
 
 namespace dolmetsch::translator {
 namespace {
@@ -55,40 +56,6 @@ const std::vector<std::string>& SupportedFileFormats() {
       new std::vector<std::string>{".txt", ".html", ".htm", ".xhtml", ".md",  ".markdown", ".srt",
                                    ".vtt", ".docx", ".odt", ".pptx",  ".odp", ".epub",     ".pdf"};
   return *formats;
-}
-
-// RFC 3986 unreserved bytes stay, every other byte becomes %XX (file names in download URLs).
-std::string PercentEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-// %XX decoded; nullopt on a malformed escape.
-std::optional<std::string> PercentDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
-        !std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      return std::nullopt;
-    }
-    out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-    i += 2;
-  }
-  return out;
 }
 
 std::string ContentTypeFor(const std::string& name) {
@@ -1324,8 +1291,11 @@ void Service::HandleDownload(http::Exchange& exchange) {
   }
   const std::string rest = req.params.empty() ? std::string() : req.params[0];
   const size_t slash = rest.find('/');
-  std::optional<std::string> name =
-      slash == std::string::npos ? std::nullopt : PercentDecode(rest.substr(slash + 1));
+  std::optional<std::string> name;
+  if (slash != std::string::npos) {
+    StatusOr<std::string> decoded = PercentDecode(rest.substr(slash + 1));
+    if (decoded.ok()) name = std::move(decoded).value();
+  }
   const std::string token = slash == std::string::npos ? rest : rest.substr(0, slash);
   if (!name.has_value() || name->empty()) {
     return RespondError(exchange, Status::NotFound("a download link is /download_file/<token>/<file name>"));

@@ -19,5 +19,18 @@ TEST(PercentEncodeTest, EncodesQueryStringValues) {
   EXPECT_EQ(PercentEncode(std::string_view("\0\xff", 2)), "%00%FF");
 }
 
+TEST(PercentDecodeTest, InvertsEncodeAndRefusesMalformedEscapes) {
+  const std::string bytes("a b/\xc3\xa4~%+\0\xff", 11);
+  ASSERT_TRUE(PercentDecode(PercentEncode(bytes)).ok());
+  EXPECT_EQ(*PercentDecode(PercentEncode(bytes)), bytes);
+  EXPECT_EQ(*PercentDecode("Bericht%20%c3%a4.docx"), "Bericht \xc3\xa4.docx");
+  EXPECT_EQ(*PercentDecode("a+b"), "a+b");
+  for (const char* bad : {"%", "%4", "a%g1", "%%41"}) {
+    StatusOr<std::string> decoded = PercentDecode(bad);
+    EXPECT_EQ(decoded.status().code(), Status::Code::kInvalidArgument) << bad;
+  }
+  EXPECT_NE(PercentDecode("ab%4").status().message().find("byte 2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dolmetsch
