@@ -4,6 +4,7 @@
 // Without --model it uses models/opus-mt-de-en and downloads Helsinki-NLP/opus-mt-de-en there when absent.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -40,6 +41,8 @@ struct ServeFlags {
   int workers = 0;
   std::string compute_type = "float32";
   double grace_seconds = 25;
+  translator::FileStoreOptions files;  // the built-in translator's LibreTranslate /translate_file
+  std::size_t files_quota_mib = 1024;
 };
 
 bool IsModelFolder(const std::filesystem::path& dir) {
@@ -107,6 +110,18 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "Seconds SIGTERM waits (in total) for translations in flight (default: 25)")
       ->envname("DOLMETSCH_SHUTDOWN_GRACE")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--files-dir", flags->files.dir,
+                  "Folder of the translated files of the built-in translator's /translate_file (default: a "
+                  "private folder under $TMPDIR, removed at exit)")
+      ->envname("DOLMETSCH_FILES_DIR");
+  cmd->add_option("--files-ttl-seconds", flags->files.ttl_seconds,
+                  "Seconds a file translated by /translate_file can be downloaded (default: 3600)")
+      ->envname("DOLMETSCH_FILES_TTL_SECONDS")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--files-quota-mib", flags->files_quota_mib,
+                  "MiB the files translated by /translate_file may take together (default: 1024)")
+      ->envname("DOLMETSCH_FILES_QUOTA_MIB")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
   RegisterWebOptions(cmd, &flags->web, /*with_translator_url=*/false);
   cmd->callback([flags, exit_code] {
     StatusOr<engine::LoadOptions> load_options = LoadOptionsFor(flags->compute_type);
@@ -158,6 +173,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
     service_options.port = flags->translator_port;
     if (flags->workers > 0) service_options.scheduler.workers = flags->workers;
     service_options.grace_seconds = flags->grace_seconds;
+    // Files: the page's uploads reach the translator with the same limit (--max-file-bytes).
+    service_options.files = flags->files;
+    service_options.files.quota_bytes = flags->files_quota_mib << 20;
+    service_options.max_file_bytes = options->max_file_bytes;
+    service_options.max_body_bytes = std::max(service_options.max_body_bytes, options->max_file_bytes + (1u << 20));
     translator::Service service(service_options);
     if (Status s = service.Listen(); !s.ok()) {
       std::cerr << "dolmetsch serve: the translator cannot listen: " << s.message() << "\n";

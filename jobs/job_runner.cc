@@ -1,6 +1,7 @@
 #include "jobs/job_runner.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace dolmetsch::jobs {
 namespace {
@@ -12,6 +13,12 @@ bool LeaseGone(const Status& s) {
 }
 
 }  // namespace
+
+StatusOr<store::JobFile> PieceTranslator::TranslateFile(const store::JobFile&, const std::string&,
+                                                        const std::string&, int64_t, const std::atomic<bool>&,
+                                                        const OnPiece&) {
+  return Status::InvalidArgument("this server cannot translate files; paste the text instead");
+}
 
 JobRunner::JobRunner(store::JobStore* store, PieceTranslator* translator, RunnerOptions options)
     : store_(store), translator_(translator), options_(std::move(options)) {}
@@ -63,7 +70,17 @@ void JobRunner::WorkerLoop(int n) {
 }
 
 void JobRunner::RunJob(const std::string& worker, const store::JobRecord& job) {
+  const bool is_file = !job.file_name.empty();
+  std::optional<store::JobFile> input;
   while (!stopping_) {
+    if (is_file && !input) {
+      StatusOr<store::JobFile> file = store_->GetJobFile(job.id, std::nullopt, /*output=*/false);
+      if (!file.ok()) {
+        if (LeaseGone(file.status())) ++abandoned_;
+        return;  // the database is down (or the job is gone): its lease expires, it is claimed again later
+      }
+      input = std::move(file).value();
+    }
     // The checkpoint: the contiguous pieces 0..k-1 saved by earlier workers.
     StatusOr<std::vector<store::JobUnit>> saved = store_->LoadUnits(job.id, std::nullopt, 0);
     if (!saved.ok()) {
@@ -112,19 +129,28 @@ void JobRunner::RunJob(const std::string& worker, const store::JobRecord& job) {
     });
 
     int64_t expected = next_index;
-    Status translated = translator_->Translate(
-        job.text_de, job.source_lang, job.target_lang, next_index, cancelled,
-        [&](int64_t index, int64_t total_segments, const std::string& piece) {
-          std::lock_guard<std::mutex> lock(mu);
-          total = total_segments;
-          // A segment whose output was empty arrives together with the next one: its unit is empty.
-          for (; expected < index; ++expected) pending.push_back({expected, ""});
-          pending.push_back({index, piece});
-          text_en += piece;
-          expected = index + 1;
-          if (stopping_) cancelled = true;
-          if (std::chrono::steady_clock::now() - last_save >= options_.checkpoint_interval) flush_locked();
-        });
+    auto on_piece = [&](int64_t index, int64_t total_segments, const std::string& piece) {
+      std::lock_guard<std::mutex> lock(mu);
+      total = total_segments;
+      // A segment whose output was empty arrives together with the next one: its unit is empty.
+      for (; expected < index; ++expected) pending.push_back({expected, ""});
+      pending.push_back({index, piece});
+      text_en += piece;
+      expected = index + 1;
+      if (stopping_) cancelled = true;
+      if (std::chrono::steady_clock::now() - last_save >= options_.checkpoint_interval) flush_locked();
+    };
+    Status translated;
+    std::optional<store::JobFile> output;
+    if (is_file) {
+      StatusOr<store::JobFile> file = translator_->TranslateFile(*input, job.source_lang, job.target_lang,
+                                                                 next_index, cancelled, on_piece);
+      translated = file.status();
+      if (file.ok()) output = std::move(file).value();
+    } else {
+      translated = translator_->Translate(job.text_de, job.source_lang, job.target_lang, next_index,
+                                          cancelled, on_piece);
+    }
     {
       std::lock_guard<std::mutex> lock(keeper_mu);
       keeper_stop = true;
@@ -142,13 +168,15 @@ void JobRunner::RunJob(const std::string& worker, const store::JobRecord& job) {
       if (expected < total) {
         Status s = store_->FailJob(job.id, worker,
                                    "the translator returned " + std::to_string(expected) + " of " +
-                                       std::to_string(total) + " sentences; please submit the text again");
+                                       std::to_string(total) + (is_file ? " blocks" : " sentences") +
+                                       "; please submit it again");
         (void)s;
         ++failed_;
         return;
       }
       if (!pending.empty()) return;  // could not checkpoint: the lease expires and the job is retried
-      StatusOr<int64_t> history = store_->CompleteJob(job.id, worker, text_en);
+      StatusOr<int64_t> history =
+          store_->CompleteJob(job.id, worker, text_en, output ? &*output : nullptr);
       if (history.ok()) {
         ++completed_;
       } else if (LeaseGone(history.status())) {

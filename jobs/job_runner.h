@@ -12,6 +12,12 @@
 // Pieces are the translator's segments in document order (its streaming API's `piece`: the segment's
 // output with the gap before it), so the job's text so far is the concatenation of its saved pieces.
 //
+// A file job (JobRecord::file_name set) goes through PieceTranslator::TranslateFile: its pieces are the
+// document's blocks (paragraphs, cells, cues...) as plain text, saved like a text's, and the translated
+// file is stored with the job when it completes. The translation needs the whole file (inline formatting
+// follows the word alignment of every sentence), so a resumed file job is translated again from its
+// start; only the pieces already saved are not sent again.
+//
 // Thread-safety: Start/Stop from one thread; the rest is internal. The store and the translator must
 // outlive the runner.
 #pragma once
@@ -44,6 +50,12 @@ class PieceTranslator {
   // not serve is kInvalidArgument with a message for the owner.
   virtual Status Translate(const std::string& text, const std::string& source, const std::string& target,
                            int64_t skip, const std::atomic<bool>& cancelled, const OnPiece& on_piece) = 0;
+  // A file job: translates `input` (an uploaded document), calling `on_piece` for each block from `skip`
+  // on in document order, and returns the translated file (its name may differ: a PDF becomes Markdown).
+  // Errors as Translate. The default refuses (a translator that has no file support).
+  virtual StatusOr<store::JobFile> TranslateFile(const store::JobFile& input, const std::string& source,
+                                                 const std::string& target, int64_t skip,
+                                                 const std::atomic<bool>& cancelled, const OnPiece& on_piece);
 };
 
 struct RunnerOptions {

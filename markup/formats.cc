@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <string>
 
 #include "markup/pdf.h"
@@ -135,6 +136,34 @@ StatusOr<std::string> TranslateFormatted(std::string_view input, Format format, 
       break;
   }
   return Status::InvalidArgument("plain text goes through the document pipeline (text/), not markup/");
+}
+
+const std::vector<std::string>& FileExtensions() {
+  static const auto* extensions =
+      new std::vector<std::string>{".txt", ".html", ".htm", ".xhtml", ".md",  ".markdown", ".srt",
+                                   ".vtt", ".docx", ".odt", ".pptx",  ".odp", ".epub",     ".pdf"};
+  return *extensions;
+}
+
+std::string ContentTypeForFileName(std::string_view file_name) {
+  static const auto* types = new std::map<std::string, std::string, std::less<>>{
+      {".txt", "text/plain; charset=utf-8"},
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".xhtml", "application/xhtml+xml"},
+      {".md", "text/markdown; charset=utf-8"},
+      {".markdown", "text/markdown; charset=utf-8"},
+      {".srt", "application/x-subrip"},
+      {".vtt", "text/vtt; charset=utf-8"},
+      {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+      {".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+      {".odt", "application/vnd.oasis.opendocument.text"},
+      {".odp", "application/vnd.oasis.opendocument.presentation"},
+      {".epub", "application/epub+zip"}};
+  const size_t dot = file_name.rfind('.');
+  const std::string ext = dot == std::string_view::npos ? "" : Lower(file_name.substr(dot));
+  auto it = types->find(ext);
+  return it == types->end() ? "application/octet-stream" : it->second;
 }
 
 }  // namespace dolmetsch::markup

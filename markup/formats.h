@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "markup/translate_blocks.h"
 #include "markup/zip_package.h"
@@ -90,6 +91,13 @@ StatusOr<std::string> TranslatePackage(std::string_view input, Format format, co
 bool IsPackageFormat(Format format);
 // Which office format a zip holds (its `mimetype` entry, else [Content_Types].xml).
 StatusOr<Format> DetectPackageFormat(std::string_view content, const Limits& limits = {});
+
+// The file name extensions of the formats above, lower case with the dot (".docx", ...), as upload forms
+// and LibreTranslate's supportedFilesFormat list them.
+const std::vector<std::string>& FileExtensions();
+// The media type of a file named `file_name` in one of these formats (by its extension, any case);
+// "application/octet-stream" for an unknown extension. A PDF is never written, so ".pdf" is octet-stream.
+std::string ContentTypeForFileName(std::string_view file_name);
 
 // Checks size and UTF-8 (shared by the formats).
 Status CheckInput(std::string_view input, const Limits& limits, const char* what);

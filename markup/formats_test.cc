@@ -33,5 +33,21 @@ TEST(FormatsTest, FormatNames) {
   EXPECT_STREQ(FormatName(Format::kSrt), "srt");
 }
 
+TEST(FormatsTest, EveryExtensionIsDetectedAndHasAMediaType) {
+  for (const std::string& ext : FileExtensions()) {
+    StatusOr<Format> format = DetectFormat("a" + ext, "");
+    EXPECT_TRUE(format.ok()) << ext << ": " << format.status().message();
+    const std::string type = ContentTypeForFileName("Name" + ext);
+    if (ext == ".pdf") {
+      EXPECT_EQ(type, "application/octet-stream");
+    } else {
+      EXPECT_NE(type, "application/octet-stream") << ext;
+    }
+  }
+  EXPECT_EQ(ContentTypeForFileName("BRIEF.DOCX"), ContentTypeForFileName("brief.docx"));
+  EXPECT_EQ(ContentTypeForFileName("noext"), "application/octet-stream");
+  EXPECT_EQ(ContentTypeForFileName("x.exe"), "application/octet-stream");
+}
+
 }  // namespace
 }  // namespace dolmetsch::markup

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 
+#include "util/file_name.h"  // SanitizeFileName, which names the stored files
 #include "util/status.h"
 
 namespace dolmetsch::translator {
@@ -74,12 +75,6 @@ class FileStore {
   std::map<std::string, Entry> entries_;  // by token (guarded by mu_)
   std::size_t used_ = 0;                  // guarded by mu_
 };
-
-// A file name safe to store and to put in a URL path segment once percent-encoded: the last path component
-// of `name` (after '/' or '\'), control characters and '"' removed, leading dots and spaces dropped (no
-// "..", no hidden file), at most 120 bytes (cut on a UTF-8 boundary, the extension kept); "file" when
-// nothing is left.
-std::string SanitizeFileName(const std::string& name);
 
 // 32 hex digits from getrandom(2) (128 bits); Internal if the kernel's generator fails.
 StatusOr<std::string> RandomToken();

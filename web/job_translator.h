@@ -20,12 +20,17 @@ class HttpPieceTranslator : public jobs::PieceTranslator {
   explicit HttpPieceTranslator(TranslatorClientOptions options);
   Status Translate(const std::string& text, const std::string& source, const std::string& target,
                    int64_t skip, const std::atomic<bool>& cancelled, const OnPiece& on_piece) override;
+  // Streams POST /v1/translate_file (TranslatorClient::TranslateFile): a piece per block of the document.
+  StatusOr<store::JobFile> TranslateFile(const store::JobFile& input, const std::string& source,
+                                         const std::string& target, int64_t skip,
+                                         const std::atomic<bool>& cancelled, const OnPiece& on_piece) override;
 
  private:
   TranslatorClient client_;
 };
 
-// The owner's message for a translator error that is not worth retrying (exposed for tests).
-Status JobErrorForOwner(const Status& translator_error, bool made_progress);
+// The owner's message for a translator error that is not worth retrying (exposed for tests). `is_file`:
+// the job is an uploaded file (it starts again from its beginning when retried).
+Status JobErrorForOwner(const Status& translator_error, bool made_progress, bool is_file = false);
 
 }  // namespace dolmetsch::web

@@ -59,6 +59,7 @@ struct WebOptions {
   std::vector<std::string> trusted_proxies;  // remote addresses whose X-Forwarded-Proto/For we believe
   size_t max_text_chars = 10'000'000;        // German text per translation, in characters (code points)
   size_t max_body_bytes = 64 * 1024 * 1024;  // request bodies (413 above): a form-encoded text of that size
+  size_t max_file_bytes = 32 * 1024 * 1024;  // an uploaded document (docs/web.md, "Files")
   int http_threads = 32;                     // worker threads (a translation holds one while it runs)
   size_t max_connections = 10000;            // open connections; beyond: 503 and close
   double header_timeout_seconds = 10;        // request line and header must arrive within this

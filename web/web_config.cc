@@ -114,6 +114,11 @@ StatusOr<WebOptions> ResolveWebOptions(const WebFlags& flags, const WebDefaults&
     // for 6 bytes per character and the other fields.
     options.max_body_bytes = std::max(options.max_body_bytes, options.max_text_chars * 6 + 64 * 1024);
   }
+  if (flags.max_file_bytes > 0) {
+    options.max_file_bytes = static_cast<size_t>(flags.max_file_bytes);
+    // The upload is multipart: the file's bytes as they are, plus the other fields.
+    options.max_body_bytes = std::max(options.max_body_bytes, options.max_file_bytes + 1024 * 1024);
+  }
   if (flags.http_threads > 0) options.http_threads = flags.http_threads;
   if (flags.job_workers >= 0) {
     options.jobs.workers = std::max(1, flags.job_workers);

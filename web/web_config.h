@@ -31,6 +31,7 @@ struct WebFlags {
   std::string secret_file;
   std::vector<std::string> trusted_proxies;
   long long max_text_chars = 0;  // 0: the default (WebOptions)
+  long long max_file_bytes = 0;  // 0: the default (WebOptions)
   int translator_timeout_seconds = 0;
   int http_threads = 0;
   int job_workers = -1;          // -1: the default (2); 0: this process translates no jobs
