@@ -185,6 +185,10 @@ button.danger.solid { background: var(--danger); color: var(--surface); border-c
 }
 .langs { color: var(--muted); font-size: .85rem; white-space: nowrap; margin-left: .5rem; }
 .detected { color: var(--muted); font-size: .85rem; margin-left: .75rem; }
+.file-row { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin: .75rem 0; }
+.file-row .hint { flex-basis: 100%; }
+.file-result a { font-weight: 600; }
+.pane.dropping { outline: 2px dashed var(--accent, #2563eb); outline-offset: 4px; }
 )CSS";
 
 constexpr std::string_view kScript =
@@ -275,6 +279,10 @@ constexpr std::string_view kScript =
   var sourceLabel = document.getElementById('source-label');
   var targetLabel = document.getElementById('en-label');
   var detectedBox = document.getElementById('detected');
+  var fileInput = document.getElementById('file-input');
+  var fileResult = document.getElementById('file-result');
+  // What a job's pieces are: a text's sentences, or a document's blocks (paragraphs, cells, cues).
+  var units = ['sentence', 'sentences'];
 
   // Language pickers: plain <select>s of the form (they work without this script). Here the targets a
   // source cannot reach are disabled, the pane titles follow the choice, the swap button works, and the
@@ -388,7 +396,7 @@ constexpr std::string_view kScript =
     progressBar.value = Math.min(done, Math.max(total, 1));
     if (label) { progressText.textContent = label; return; }
     if (!(total > 0)) { progressText.textContent = 'Starting\u2026'; return; }
-    var text = done.toLocaleString() + ' / ' + plural(total, 'sentence', 'sentences');
+    var text = done.toLocaleString() + ' / ' + plural(total, units[0], units[1]);
     var left = formatEta(eta);
     progressText.textContent = left ? text + ' \u00b7 ' + left : text;
   }
@@ -470,9 +478,10 @@ constexpr std::string_view kScript =
       setProgress(total, total, null, 'Done');
       updateOutputFoot(end.history_url || '');
       showNotice('', '');
+      if (end.download_url) showFile('Translated: ', end.output_file_name || end.file_name, end.download_url);
     } else if (status === 'cancelled') {
       setProgress(done, total, null, 'Cancelled after ' + done.toLocaleString() + ' of ' +
-                  plural(total, 'sentence', 'sentences'));
+                  plural(total, units[0], units[1]));
       updateOutputFoot('');
       showNotice('warning', done > 0 ? 'The translation was cancelled. The part translated so far is shown; ' +
                  'it is not saved to the history.' : 'The translation was cancelled.');
@@ -561,6 +570,73 @@ constexpr std::string_view kScript =
     }
   }
 
+  // The file line under the panes: "Translating Brief.docx…", then its download link.
+  function showFile(prefix, name, url) {
+    if (!fileResult) return;
+    fileResult.textContent = name ? prefix : '';
+    if (!name) return;
+    if (url) {
+      var link = document.createElement('a');
+      link.href = url;
+      link.id = 'download-file';
+      link.setAttribute('download', name);
+      link.textContent = 'Download ' + name;
+      fileResult.appendChild(link);
+    } else {
+      fileResult.appendChild(document.createTextNode(name + '\u2026'));
+    }
+  }
+
+  // A chosen or dropped document becomes a job at once (multipart POST /api/jobs with the pickers' pair);
+  // the English pane shows its blocks as plain text while it runs, the link downloads the file at the end.
+  async function createFileJob(file) {
+    if (job && !job.finished) { showNotice('warning', 'Wait for the running translation or cancel it first.'); return; }
+    if (!file) { showNotice('warning', 'Choose a file to translate first.'); return; }
+    job = null;
+    output.textContent = '';
+    updateOutputFoot('');
+    showNotice('', '');
+    showDetected('');
+    units = ['block', 'blocks'];
+    showFile('Uploading ', file.name, '');
+    setBusy(true);
+    cancelButton.hidden = true;
+    setProgress(0, 0, null, 'Uploading ' + file.name + '\u2026');
+    var data = new FormData();
+    data.append('file', file, file.name);
+    data.append('source', sourceSelect.value);
+    data.append('target', targetSelect.value);
+    var response, body;
+    try {
+      response = await fetch('/api/jobs', {
+        method: 'POST', headers: { 'X-CSRF-Token': token, 'Accept': 'application/json' }, body: data,
+        credentials: 'same-origin'
+      });
+      body = await readJson(response);
+    } catch (e) {
+      setBusy(false);
+      progressBox.hidden = true;
+      showFile('', '', '');
+      showNotice('error', 'The server could not be reached. Check the connection and choose the file again.');
+      return;
+    }
+    if (fileInput) fileInput.value = '';
+    if (!response.ok || !body.id) {
+      setBusy(false);
+      progressBox.hidden = true;
+      showFile('', '', '');
+      showNotice('error', httpMessage(response, body, 'Uploading the file'));
+      return;
+    }
+    var detected = body.detected_language;
+    if (detected && typeof detected.language === 'string') {
+      showDetected('Detected: ' + optionText(sourceSelect, detected.language) + ' (' +
+                   Math.round(Number(detected.confidence) || 0) + '%)');
+    }
+    showFile('Translating ', body.file_name || file.name, '');
+    startFollowing(String(body.id));
+  }
+
   function startFollowing(id) {
     job = newJob(id, '', 0);
     rememberJob(id);
@@ -574,6 +650,8 @@ constexpr std::string_view kScript =
     if (!text.trim()) { showNotice('warning', 'Enter some text to translate.'); input.focus(); return; }
     // The old result goes at once: nothing on screen belongs to another text.
     job = null;
+    units = ['sentence', 'sentences'];
+    showFile('', '', '');
     output.textContent = '';
     updateOutputFoot('');
     showNotice('', '');
@@ -640,6 +718,8 @@ constexpr std::string_view kScript =
     }
     if (!input.value && typeof body.text_de === 'string') { input.value = body.text_de; updateCounts(); }
     var running = body.status === 'queued' || body.status === 'running';
+    units = body.file_name ? ['block', 'blocks'] : ['sentence', 'sentences'];
+    if (body.file_name) showFile(running ? 'Translating ' : '', running ? body.file_name : '', '');
     job = newJob(id, body.text_en || '', body.done || 0);
     updateOutputFoot('');
     if (!running) {
@@ -674,7 +754,31 @@ constexpr std::string_view kScript =
   }
 
   if (!window.fetch || !window.ReadableStream || !window.TextDecoder || !window.URL) return;  // plain form POST
-  form.addEventListener('submit', function (event) { event.preventDefault(); createJob(); });
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    if (event.submitter && event.submitter.id === 'file-button') {
+      createFileJob(fileInput && fileInput.files.length ? fileInput.files[0] : null);
+    } else {
+      createJob();
+    }
+  });
+  if (fileInput) {
+    fileInput.addEventListener('change', function () { if (fileInput.files.length) createFileJob(fileInput.files[0]); });
+  }
+  // A document dropped on the text box (or anywhere on its pane) is translated like a chosen one.
+  var dropZone = input.closest('.pane') || input;
+  dropZone.addEventListener('dragover', function (event) {
+    if (!event.dataTransfer || Array.prototype.indexOf.call(event.dataTransfer.types, 'Files') < 0) return;
+    event.preventDefault();
+    dropZone.classList.add('dropping');
+  });
+  dropZone.addEventListener('dragleave', function () { dropZone.classList.remove('dropping'); });
+  dropZone.addEventListener('drop', function (event) {
+    dropZone.classList.remove('dropping');
+    if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+    event.preventDefault();
+    createFileJob(event.dataTransfer.files[0]);
+  });
   input.addEventListener('input', function () {
     updateCounts();
     if (input.value.length <= 1000000) store('session', TEXT_KEY, input.value);

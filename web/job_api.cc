@@ -14,6 +14,7 @@
 #include "web/form.h"
 #include "web/history_export.h"
 #include "web/pages.h"
+#include "web/upload.h"
 #include "web/web_app.h"
 
 namespace dolmetsch::web {
@@ -38,6 +39,13 @@ bool IsFormRequest(const http::Request& req) {
 bool IsJsonRequest(const http::Request& req) {
   return req.Header("Content-Type").rfind("application/json", 0) == 0;
 }
+
+bool IsMultipartRequest(const http::Request& req) {
+  return req.Header("Content-Type").rfind("multipart/form-data", 0) == 0;
+}
+
+// Where a done file job's translated file is downloaded.
+std::string DownloadPath(int64_t id) { return "/jobs/" + std::to_string(id) + "/file"; }
 
 void SendJson(http::Response& res, int status, const json& body) {
   res.status = status;
@@ -77,6 +85,7 @@ json CreatedJson(const store::JobRecord& job, const LanguageChoice& pair) {
               {"page_url", JobPagePath(job.id, pair)},
               {"source", job.source_lang},
               {"target", job.target_lang}};
+  if (!job.file_name.empty()) out["file_name"] = job.file_name;
   if (pair.detected) {
     out["detected_language"] = {{"language", pair.detected->language},
                                 {"confidence", pair.detected->confidence}};
@@ -225,6 +234,14 @@ json JobJson(const store::JobRecord& job, const JobText& text, double eta) {
   if (eta >= 0 && !store::IsFinal(job.state)) j["eta_seconds"] = static_cast<int64_t>(eta + 0.5);
   if (!job.error.empty()) j["error"] = job.error;
   if (done && job.history_id > 0) j["history_url"] = "/history/" + std::to_string(job.history_id);
+  if (!job.file_name.empty()) {
+    j["file_name"] = job.file_name;
+    j["download_url"] = nullptr;
+    if (done && !job.output_file_name.empty()) {
+      j["output_file_name"] = job.output_file_name;
+      j["download_url"] = DownloadPath(job.id);
+    }
+  }
   return j;
 }
 
@@ -365,7 +382,12 @@ class JobApi::EventStream : public std::enable_shared_from_this<EventStream> {
       if (job->history_id > 0) end["history_url"] = "/history/" + std::to_string(job->history_id);
       StatusOr<std::string> text = store.HistoryText(job->history_id, owner_);
       end["text_en"] = text.ok() ? *text : "";
+      if (!job->output_file_name.empty()) {
+        end["output_file_name"] = job->output_file_name;
+        end["download_url"] = DownloadPath(id_);
+      }
     }
+    if (!job->file_name.empty()) end["file_name"] = job->file_name;
     Send("", "end", end);
     exchange_->End();
   }
@@ -509,6 +531,7 @@ void JobApi::InstallRoutes(http::Server& server) {
     return [this, handler](const Ex& e) { (this->*handler)(e->request(), e->response()); };
   };
   server.Route("POST", "/api/jobs", page(&JobApi::HandleCreate));
+  server.Route("POST", "/translate-file", page(&JobApi::HandleTranslateFileForm));
   server.Route("GET", R"(^/api/jobs/(\d{1,19}))", page(&JobApi::HandleGet));
   server.Route("DELETE", R"(^/api/jobs/(\d{1,19}))",
                [this](const Ex& e) { HandleCancel(e->request(), e->response(), false); });
@@ -516,6 +539,7 @@ void JobApi::InstallRoutes(http::Server& server) {
                [this](const Ex& e) { HandleCancel(e->request(), e->response(), true); });
   server.Route("GET", R"(^/api/jobs/(\d{1,19})/events)", [this](const Ex& e) { HandleEvents(e); });
   server.Route("GET", R"(^/jobs/(\d{1,19}))", page(&JobApi::HandlePage));
+  server.Route("GET", R"(^/jobs/(\d{1,19})/file)", page(&JobApi::HandleDownload));
   server.Route("POST", R"(^/jobs/(\d{1,19})/cancel)", page(&JobApi::HandlePageCancel));
 }
 
@@ -523,7 +547,20 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
   WebApp::RequestContext ctx = app_->Prepare(req, res);
   if (!app_->Authenticate(req, res, ctx)) return;
   std::string text, token, source, target;  // "" = the default pair
-  if (IsFormRequest(req)) {
+  std::optional<store::JobFile> file;
+  if (IsMultipartRequest(req)) {  // the page's file upload (a text may come this way too)
+    StatusOr<UploadForm> upload =
+        ParseUploadForm(req.body, req.Header("Content-Type"), app_->options_.max_file_bytes);
+    if (!upload.ok()) {
+      return SendJsonError(res, upload.status().code() == Status::Code::kResourceExhausted ? 413 : 400,
+                           upload.status().message());
+    }
+    text = upload->fields.GetOr("text", "");
+    source = upload->fields.GetOr("source", "");
+    target = upload->fields.GetOr("target", "");
+    token = upload->fields.GetOr("csrf_token", "");
+    file = std::move(upload->file);
+  } else if (IsFormRequest(req)) {
     auto form = ParseForm(req.body);
     if (!form.ok()) return SendJsonError(res, 400, form.status().message());
     text = form->GetOr("text", "");
@@ -550,13 +587,20 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
     }
     if (body.contains("csrf_token") && body["csrf_token"].is_string()) token = body["csrf_token"];
   } else {
-    return SendJsonError(res, 415, "Send the text as a form (application/x-www-form-urlencoded) or as JSON.");
+    return SendJsonError(res, 415,
+                         "Send the text as a form (application/x-www-form-urlencoded) or as JSON, or a file as "
+                         "multipart/form-data (field \"file\").");
   }
   if (!app_->CheckCsrf(req, ctx, token)) {
     return SendJsonError(
         res, 403,
         "The page has expired or the request came from another site. Reload the page and try "
         "again.");
+  }
+  if (file) {
+    StatusOr<FilePlan> plan = PlanFile(*file, app_->options_.max_file_bytes);
+    if (!plan.ok()) return SendJsonError(res, 400, plan.status().message());
+    text = std::move(plan->text);
   }
   text = NormalizeNewlines(text);
   if (IsBlank(text)) return SendJsonError(res, 400, "Enter some text to translate.");
@@ -568,8 +612,14 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
   (void)app_->translator_.Ready(&model);
   StatusOr<LanguageChoice> pair = app_->ChooseLanguages(source, target, text);
   if (!pair.ok()) return SendJsonError(res, 400, pair.status().message());
-  StatusOr<store::JobRecord> job =
-      store_->CreateJob({ctx.owner_for_insert, text, model, pair->source, pair->target});
+  store::NewJob new_job;
+  new_job.owner = ctx.owner_for_insert;
+  new_job.text_de = std::move(text);
+  new_job.model = model;
+  new_job.source_lang = pair->source;
+  new_job.target_lang = pair->target;
+  new_job.file = std::move(file);
+  StatusOr<store::JobRecord> job = store_->CreateJob(new_job);
   if (!job.ok()) {
     std::cerr << "web: jobs: creating a job failed: " << job.status().ToString() << "\n";
     if (job.status().code() == Status::Code::kInvalidArgument) {
@@ -747,6 +797,103 @@ void JobApi::HandleTranslateForm(const http::Request& req, http::Response& res) 
   res.status = 303;
   res.Set("Location", JobPagePath(job->id, *pair));
   res.Set("Cache-Control", "no-store");
+}
+
+// POST /translate-file: the page's form without JavaScript, sent by its "Translate file" button as
+// multipart/form-data (the text field comes along and is kept on an error page; the file cannot be).
+void JobApi::HandleTranslateFileForm(const http::Request& req, http::Response& res) {
+  WebApp::RequestContext ctx = app_->Prepare(req, res);
+  if (!app_->Authenticate(req, res, ctx)) return;
+  if (!IsMultipartRequest(req)) {
+    return app_->SendError(ctx, res, 415, "Unsupported form",
+                           "A file must be sent as multipart/form-data, as the page's form does.");
+  }
+  TranslateView view;
+  StatusOr<UploadForm> upload =
+      ParseUploadForm(req.body, req.Header("Content-Type"), app_->options_.max_file_bytes);
+  if (!upload.ok()) {
+    view.notice = Notice{NoticeKind::kError, upload.status().message()};
+    return app_->SendHtml(res, upload.status().code() == Status::Code::kResourceExhausted ? 413 : 400,
+                          RenderTranslatePage(ctx.page, view));
+  }
+  view.text_de = NormalizeNewlines(upload->fields.GetOr("text", ""));
+  view.source = upload->fields.GetOr("source", "");
+  view.target = upload->fields.GetOr("target", "");
+  view.pair_chosen = !view.source.empty() || !view.target.empty();
+  if (!app_->CheckCsrf(req, ctx, upload->fields.GetOr("csrf_token", ""))) {
+    view.notice = Notice{NoticeKind::kError,
+                         "The form had expired or was sent from another site. Choose the file and send it "
+                         "again."};
+    return app_->SendHtml(res, 403, RenderTranslatePage(ctx.page, view));
+  }
+  if (!upload->file) {
+    view.notice = Notice{NoticeKind::kWarning, "Choose a file to translate first."};
+    return app_->SendHtml(res, 400, RenderTranslatePage(ctx.page, view));
+  }
+  StatusOr<FilePlan> plan = PlanFile(*upload->file, app_->options_.max_file_bytes);
+  if (!plan.ok()) {
+    view.notice = Notice{NoticeKind::kError, plan.status().message()};
+    return app_->SendHtml(res, 400, RenderTranslatePage(ctx.page, view));
+  }
+  if (std::string too_long = app_->TooLongMessage(plan->text); !too_long.empty()) {
+    view.notice = Notice{NoticeKind::kError, "\"" + upload->file->name + "\" is too long. " + too_long};
+    return app_->SendHtml(res, 413, RenderTranslatePage(ctx.page, view));
+  }
+  std::string model;
+  (void)app_->translator_.Ready(&model);
+  StatusOr<LanguageChoice> pair = app_->ChooseLanguages(view.source, view.target, plan->text);
+  if (!pair.ok()) {
+    view.notice = Notice{NoticeKind::kError, pair.status().message()};
+    return app_->SendHtml(res, 400, RenderTranslatePage(ctx.page, view));
+  }
+  store::NewJob new_job;
+  new_job.owner = ctx.owner_for_insert;
+  new_job.text_de = std::move(plan->text);
+  new_job.model = model;
+  new_job.source_lang = pair->source;
+  new_job.target_lang = pair->target;
+  new_job.file = std::move(upload->file);
+  StatusOr<store::JobRecord> job = store_->CreateJob(new_job);
+  if (!job.ok()) {
+    std::cerr << "web: jobs: creating a file job failed: " << job.status().ToString() << "\n";
+    const bool invalid = job.status().code() == Status::Code::kInvalidArgument;
+    view.notice = Notice{NoticeKind::kError,
+                         invalid ? job.status().message()
+                                 : "The job database is not reachable right now; files are translated as "
+                                   "jobs only. Send the file again in a moment."};
+    return app_->SendHtml(res, invalid ? 400 : 503, RenderTranslatePage(ctx.page, view));
+  }
+  runner_->Wake();
+  res.status = 303;
+  res.Set("Location", JobPagePath(job->id, *pair));
+  res.Set("Cache-Control", "no-store");
+}
+
+// GET /jobs/ID/file: a done file job's translated file, as an attachment (owner-checked like the job).
+void JobApi::HandleDownload(const http::Request& req, http::Response& res) {
+  WebApp::RequestContext ctx = app_->Prepare(req, res);
+  if (!app_->Authenticate(req, res, ctx)) return;
+  std::optional<int64_t> id = JobId(req);
+  if (!id) return app_->SendError(ctx, res, 404, "Not found", kNoSuchJob);
+  StatusOr<store::JobFile> file = store_->GetJobFile(*id, ctx.owner_scope, /*output=*/true);
+  if (!file.ok()) {
+    if (file.status().code() == Status::Code::kNotFound) {
+      return app_->SendError(ctx, res, 404, "Not found",
+                             "There is no translated file for this job: it is not done, it was a text, it "
+                             "was deleted, or it belongs to another browser or user.");
+    }
+    std::cerr << "web: jobs: reading a translated file failed: " << file.status().ToString() << "\n";
+    return app_->SendError(ctx, res, 503, "Files unavailable",
+                           "The job database is not reachable right now; try the download again in a moment.");
+  }
+  res.status = 200;
+  res.Set("Content-Type", FileContentType(file->name));
+  res.Set("Content-Disposition", ContentDisposition(file->name));
+  res.Set("X-Content-Type-Options", "nosniff");
+  // A translated HTML file is the visitor's document, not our page: it must not run in our origin.
+  res.Set("Content-Security-Policy", "sandbox");
+  res.Set("Cache-Control", "private, no-store");
+  res.body = std::move(file->content);
 }
 
 void JobApi::HandlePage(const http::Request& req, http::Response& res) {

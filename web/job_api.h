@@ -13,6 +13,10 @@
 //   POST /translate                 (the form, without JavaScript) creates a job -> 303 /jobs/ID
 //   GET  /jobs/ID                   the job page (refreshes itself while the job runs)
 //   POST /jobs/ID/cancel            the job page's cancel button -> 303 /jobs/ID
+//   POST /translate-file            the form's "Translate file" (multipart, without JavaScript) -> 303 /jobs/ID
+//   GET  /jobs/ID/file              a done file job's translated file (attachment)
+// POST /api/jobs also takes multipart/form-data with a `file` part: an uploaded document becomes a job
+// whose pieces are its blocks (web/upload.h checks it first; jobs/job_runner.h translates it).
 // The workers (jobs::JobRunner over HttpPieceTranslator) run in this process; with several replicas on one
 // MariaDB each runs its own and the store's leases share the jobs out.
 //
@@ -101,6 +105,8 @@ class JobApi {
   void HandleEvents(const std::shared_ptr<http::Exchange>& exchange);
   void HandlePage(const http::Request& req, http::Response& res);
   void HandlePageCancel(const http::Request& req, http::Response& res);
+  void HandleTranslateFileForm(const http::Request& req, http::Response& res);
+  void HandleDownload(const http::Request& req, http::Response& res);
 
   WebApp* app_;
   const JobOptions options_;

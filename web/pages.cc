@@ -6,6 +6,7 @@
 #include "web/assets.h"
 #include "web/history_export.h"
 #include "web/html.h"
+#include "web/upload.h"
 
 namespace dolmetsch::web {
 namespace {
@@ -275,6 +276,16 @@ std::string RenderTranslatePage(const PageContext& ctx, const TranslateView& vie
     body += "<a href=\"/history/" + std::to_string(view.saved_id) + "\">Saved to the history</a>";
   }
   body += "</div>\n</section>\n</div>\n";
+  // A document instead of a text: without JavaScript the second button posts the whole form (pickers
+  // included) as multipart to /translate-file; the script sends a chosen or dropped file at once.
+  body += "<div class=\"file-row\" id=\"file-row\"><label for=\"file-input\">Or a document</label> <input "
+          "type=\"file\" id=\"file-input\" name=\"file\" accept=\"" +
+          EscapeHtml(AcceptedFileExtensions()) +
+          "\"> <button type=\"submit\" id=\"file-button\" class=\"secondary\" formaction=\"/translate-file\" "
+          "formenctype=\"multipart/form-data\" formnovalidate>Translate file</button><span class=\"hint\">" +
+          "HTML, Markdown, subtitles (SRT, WebVTT), Word, OpenDocument, PowerPoint, EPUB, PDF or text; the "
+          "formatting is kept. You can also drop a file on the text box.</span>"
+          "<span id=\"file-result\" class=\"file-result\"></span></div>\n";
   body +=
       "<div class=\"actions\"><button type=\"submit\" id=\"translate-button\">Translate</button>"
       "<button type=\"button\" id=\"cancel-button\" class=\"secondary\" hidden>Cancel</button>"
@@ -311,7 +322,9 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
                                                : "not started";
       const std::string state(store::JobStateName(job.state));
       // Titled like the history entries below it (by its first words); "Job N" only without a text.
-      const std::string title = job.text_de.empty() ? "Job " + id : EntryTitle(job.text_de);
+      const std::string title = !job.file_name.empty() ? job.file_name
+                                : job.text_de.empty()   ? "Job " + id
+                                                        : EntryTitle(job.text_de);
       body += "<li class=\"job\" id=\"job-" + id + "\"><a href=\"/jobs/" + id + "\"" +
               LangAttr(job.source_lang) + ">" + EscapeHtml(title) + "</a> " +
               PairLabel(ctx, job.source_lang, job.target_lang) + " <span class=\"badge " + EscapeHtml(state) +
@@ -343,7 +356,8 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
       body +=
           "<li class=\"entry\" id=\"entry-" + id +
           "\"><div class=\"entry-head\"><div class=\"head-left\"><a class=\"entry-title\" href=\"/history/" +
-          id + "\"" + LangAttr(item.source_lang) + ">" + EscapeHtml(EntryTitle(item.text_de)) +
+          id + "\"" + LangAttr(item.source_lang) + ">" +
+          EscapeHtml(item.file_name.empty() ? EntryTitle(item.text_de) : item.file_name) +
           "</a><span class=\"when\">" + TimeElement(item.created_at_unix) + "</span>" +
           PairLabel(ctx, item.source_lang, item.target_lang) + "</div>" + DeleteForm(ctx, item, here) +
           "</div><div class=\"entry-body\"><p" + LangAttr(item.source_lang) + ">" +
@@ -374,14 +388,18 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
   const std::string id = std::to_string(job.id);
   const bool active = !store::IsFinal(job.state);
   const std::string status(store::JobStateName(job.state));
-  const std::string title = job.text_de.empty() ? "Translation job " + id : EntryTitle(job.text_de);
+  const std::string title = !job.file_name.empty() ? job.file_name
+                            : job.text_de.empty()   ? "Translation job " + id
+                                                    : EntryTitle(job.text_de);
+  // A file job's pieces are the document's blocks (paragraphs, cells, cues), a text's its sentences.
+  const char* units = job.file_name.empty() ? " sentences" : " blocks";
   const LanguageList* list = ctx.languages.get();
   std::string body = "<h1" + (job.text_de.empty() ? std::string() : LangAttr(job.source_lang)) + ">" +
                      EscapeHtml(title) + "</h1>\n";
   std::string meta;
   if (job.total_units > 0) {
     meta += std::to_string(job.state == store::JobState::kDone ? job.total_units : job.done_units) + " of " +
-            std::to_string(job.total_units) + " sentences";
+            std::to_string(job.total_units) + units;
   }
   if (active && view.eta_seconds >= 0) {
     const int64_t seconds = static_cast<int64_t>(view.eta_seconds + 0.5);
@@ -414,8 +432,12 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
           nullptr);
       break;
     case store::JobState::kDone:
-      body +=
-          RenderNotice(Notice{NoticeKind::kOk, "Done. The translation is saved in the history."}, nullptr);
+      body += RenderNotice(
+          Notice{NoticeKind::kOk, job.output_file_name.empty()
+                                      ? "Done. The translation is saved in the history."
+                                      : "Done. Download the translated file below; its text is saved in the "
+                                        "history."},
+          nullptr);
       break;
     case store::JobState::kFailed:
       body += RenderNotice(Notice{NoticeKind::kError, "The translation failed: " + job.error}, nullptr);
@@ -445,9 +467,13 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
             "<button type=\"submit\" class=\"danger\" aria-label=\"Cancel the translation of \xE2\x80\x9C" +
             EscapeHtml(title) + "\xE2\x80\x9D\">Cancel</button></form>";
   }
+  if (job.state == store::JobState::kDone && !job.output_file_name.empty()) {
+    body += "<a class=\"button\" id=\"download-file\" href=\"/jobs/" + id + "/file\" download>Download " +
+            EscapeHtml(job.output_file_name) + "</a>";
+  }
   if (job.state == store::JobState::kDone && job.history_id > 0) {
-    body += "<a class=\"button\" href=\"/history/" + std::to_string(job.history_id) +
-            "\">Open in the history</a>";
+    body += "<a class=\"button" + std::string(job.output_file_name.empty() ? "" : " secondary") +
+            "\" href=\"/history/" + std::to_string(job.history_id) + "\">Open in the history</a>";
   }
   // The next translation starts from the same choice (also without JavaScript).
   const std::string again =
@@ -460,12 +486,13 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
 }
 
 std::string RenderEntryPage(const PageContext& ctx, const store::TranslationRecord& record) {
-  const std::string title = EntryTitle(record.text_de);
+  const std::string title = record.file_name.empty() ? EntryTitle(record.text_de) : record.file_name;
   const LanguageList* list = ctx.languages.get();
   std::string body = "<h1" + LangAttr(record.source_lang) + ">" + EscapeHtml(title) + "</h1>\n";
   body += "<p class=\"meta\">" + TimeElement(record.created_at_unix) + " \xC2\xB7 " +
           PairLabel(ctx, record.source_lang, record.target_lang) +
-          (record.model.empty() ? "" : " \xC2\xB7 model " + EscapeHtml(record.model)) + "</p>\n";
+          (record.model.empty() ? "" : " \xC2\xB7 model " + EscapeHtml(record.model)) +
+          (record.file_name.empty() ? "" : " \xC2\xB7 file " + EscapeHtml(record.file_name)) + "</p>\n";
   body +=
       "<div class=\"panes\">\n<section class=\"pane\" aria-labelledby=\"de-label\"><div "
       "class=\"pane-head\"><h2 "
@@ -479,8 +506,15 @@ std::string RenderEntryPage(const PageContext& ctx, const store::TranslationReco
       LangAttr(record.target_lang) + ">" + EscapeHtml(record.text_en) + "</div></section>\n</div>\n";
   body +=
       "<div class=\"actions\"><a class=\"button secondary\" href=\"/history\">\xE2\x86\x90 Back to the "
-      "history</a>" +
-      DeleteForm(ctx, record, "/history", /*small=*/false) + "</div>\n";
+      "history</a>";
+  // A file's translation is kept with its job (client key "job-<id>") until the job is deleted.
+  if (!record.file_name.empty() && record.client_key.rfind("job-", 0) == 0 &&
+      record.client_key.size() > 4 &&
+      record.client_key.find_first_not_of("0123456789", 4) == std::string::npos) {
+    body += "<a class=\"button\" id=\"download-file\" href=\"/jobs/" + record.client_key.substr(4) +
+            "/file\" download>Download the translated file</a>";
+  }
+  body += DeleteForm(ctx, record, "/history", /*small=*/false) + "</div>\n";
   return Layout(ctx, Nav::kHistory, title, body);
 }
 

@@ -5,6 +5,7 @@
 #include "http/multipart.h"
 #include "markup/formats.h"
 #include "util/file_name.h"
+#include "util/percent_encoding.h"
 #include "util/utf8.h"
 
 namespace dolmetsch::web {
@@ -74,6 +75,15 @@ std::string AcceptedFileExtensions() {
   std::string accept;
   for (const std::string& ext : markup::FileExtensions()) accept += (accept.empty() ? "" : ",") + ext;
   return accept;
+}
+
+std::string ContentDisposition(const std::string& file_name) {
+  std::string ascii;
+  for (char c : file_name) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    ascii += (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') ? '_' : c;
+  }
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + PercentEncode(file_name);
 }
 
 std::string FileContentType(const std::string& file_name) { return markup::ContentTypeForFileName(file_name); }

@@ -41,6 +41,10 @@ StatusOr<FilePlan> PlanFile(const store::JobFile& file, std::size_t max_file_byt
 // The formats a visitor may upload, for the page's file picker (`accept`): ".docx,.odt,...".
 std::string AcceptedFileExtensions();
 
+// A Content-Disposition header that makes browsers save `file_name` (a sanitized name): an ASCII fallback
+// (other bytes as '_') and the UTF-8 name percent-encoded (RFC 6266, RFC 8187).
+std::string ContentDisposition(const std::string& file_name);
+
 // The Content-Type of a translated file, from its name's extension (application/octet-stream if unknown).
 std::string FileContentType(const std::string& file_name);
 
