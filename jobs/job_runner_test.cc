@@ -56,7 +56,42 @@ class FakeTranslator : public PieceTranslator {
     return Status::Ok();
   }
 
+  // A file: its pieces are the content's lines (their printable ASCII), upper-cased; the result is the content reversed (binary).
+  // Fails with kUnavailable while unavailable_calls > 0, after sending the first pieces, so that the retry
+  // shows what a resumed file job does.
+  StatusOr<store::JobFile> TranslateFile(const store::JobFile& input, const std::string&, const std::string&,
+                                         int64_t skip, const std::atomic<bool>& cancelled,
+                                         const OnPiece& on_piece) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      skips.push_back(skip);
+      files.push_back(input.name);
+    }
+    std::vector<std::string> lines;
+    for (std::size_t pos = 0; pos <= input.content.size();) {
+      std::size_t end = input.content.find('\n', pos);
+      if (end == std::string::npos) end = input.content.size();
+      lines.push_back(input.content.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    for (std::size_t i = static_cast<std::size_t>(skip); i < lines.size(); ++i) {
+      if (cancelled) return Status::Cancelled("cancelled");
+      if (i == 1 && unavailable_calls > 0) {
+        --unavailable_calls;
+        return Status::Unavailable("translator restarted");
+      }
+      std::string upper;  // the line's text: its printable ASCII, upper-cased
+      for (char c : lines[i]) {
+        if (c >= ' ' && c < 0x7f) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      on_piece(static_cast<int64_t>(i), static_cast<int64_t>(lines.size()), (i == 0 ? "" : "\n") + upper);
+    }
+    if (!fail_with.ok()) return fail_with;
+    return store::JobFile{"out-" + input.name, std::string(input.content.rbegin(), input.content.rend())};
+  }
+
   std::mutex mu;
+  std::vector<std::string> files;
   std::vector<int64_t> skips;
   std::vector<std::string> pairs;  // "source-target" of every call
   std::atomic<int> unavailable_calls{0};
@@ -139,6 +174,58 @@ TEST_F(JobRunnerTest, TranslatesCheckpointsAndWritesOneHistoryRow) {
   EXPECT_EQ(row->text_de, "eins zwei drei vier");
   EXPECT_EQ(HistoryRows(), 1);
   EXPECT_EQ(runner.completed(), 1);
+}
+
+TEST_F(JobRunnerTest, AFileJobStoresTheTranslatedFileAndResumesAfterAnOutage) {
+  store::NewJob file_job;
+  file_job.owner = "alice";
+  file_job.text_de = "kopf\nmitte\nende";
+  file_job.model = "fake";
+  const std::string bytes = std::string("kopf\nmitte\nende\x00\xff", 17);
+  file_job.file = store::JobFile{"brief.docx", bytes};
+  auto created = store_->jobs()->CreateJob(file_job);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  translator_.unavailable_calls = 1;  // the first attempt breaks off after its first piece
+  JobRunner runner(store_->jobs(), &translator_, Fast());
+  runner.Start();
+  const store::JobRecord done = WaitFor(created->id, store::JobState::kDone);
+  runner.Stop();
+  EXPECT_EQ(done.total_units, 3);
+  EXPECT_EQ(done.file_name, "brief.docx");
+  EXPECT_EQ(done.output_file_name, "out-brief.docx");
+  {
+    std::lock_guard<std::mutex> lock(translator_.mu);
+    // The retry asks only for the pieces not saved yet; the file is sent whole both times.
+    EXPECT_EQ(translator_.skips, (std::vector<int64_t>{0, 1}));
+    EXPECT_EQ(translator_.files, (std::vector<std::string>{"brief.docx", "brief.docx"}));
+  }
+  auto output = store_->jobs()->GetJobFile(created->id, std::string("alice"), /*output=*/true);
+  ASSERT_TRUE(output.ok()) << output.status().ToString();
+  EXPECT_EQ(output->name, "out-brief.docx");
+  EXPECT_EQ(output->content, std::string(bytes.rbegin(), bytes.rend()));
+  auto row = store_->Get(done.history_id, std::string("alice"));
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  EXPECT_EQ(row->text_en, "KOPF\nMITTE\nENDE");
+  EXPECT_EQ(row->text_de, "kopf\nmitte\nende");
+  EXPECT_EQ(row->file_name, "brief.docx");
+  EXPECT_EQ(HistoryRows(), 1);
+}
+
+TEST_F(JobRunnerTest, AFileJobTheTranslatorRefusesFailsWithItsMessage) {
+  store::NewJob file_job;
+  file_job.owner = "alice";
+  file_job.text_de = "a";
+  file_job.file = store::JobFile{"a.md", "a"};
+  auto created = store_->jobs()->CreateJob(file_job);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  translator_.fail_with = Status::InvalidArgument("the file is broken");
+  JobRunner runner(store_->jobs(), &translator_, Fast());
+  runner.Start();
+  const store::JobRecord failed = WaitFor(created->id, store::JobState::kFailed);
+  runner.Stop();
+  EXPECT_EQ(failed.error, "the file is broken");
+  EXPECT_FALSE(store_->jobs()->GetJobFile(created->id, std::nullopt, /*output=*/true).ok());
+  EXPECT_EQ(HistoryRows(), 0);
 }
 
 TEST_F(JobRunnerTest, TheJobsLanguagePairReachesTheTranslatorAndTheHistory) {

@@ -61,6 +61,22 @@ class Visitor {
   httplib::Result PostJson(const std::string& path, const std::string& body, bool with_token = true) {
     return client_.Post(path, Headers(with_token), body, "application/json");
   }
+  // A multipart upload as the page sends it: `file` (when name is not empty), the pair, the token.
+  httplib::Result PostFile(const std::string& path, const std::string& name, const std::string& content,
+                           std::vector<std::pair<std::string, std::string>> fields = {},
+                           bool with_token = true) {
+    httplib::MultipartFormDataItems items;
+    if (!name.empty()) items.push_back({"file", content, name, "application/octet-stream"});
+    for (auto& [field, value] : fields) items.push_back({field, value, "", ""});
+    if (with_token) items.push_back({"csrf_token", token, "", ""});
+    return client_.Post(path, Headers(false), items);
+  }
+  httplib::Result PostRaw(const std::string& path, const std::string& body, const std::string& type) {
+    return client_.Post(path, Headers(true), body, type);
+  }
+  httplib::Result PostItems(const std::string& path, const httplib::MultipartFormDataItems& items) {
+    return client_.Post(path, Headers(false), items);
+  }
   httplib::Result PostForm(const std::string& path, const std::string& body) {
     return client_.Post(path, Headers(false), body, "application/x-www-form-urlencoded");
   }
@@ -110,6 +126,7 @@ class JobApiTest : public ::testing::Test {
     options.store.url = "sqlite://:memory:";
     options.max_text_chars = 200 * 1024;
     options.max_body_bytes = 1024 * 1024;
+    options.max_file_bytes = 256 * 1024;
     options.log_requests = false;
     options.jobs.workers = 2;
     options.jobs.events_poll = std::chrono::milliseconds(20);
@@ -323,6 +340,136 @@ TEST_F(JobApiTest, LargeTextGoesThroughInOrder) {
                 " eines langen Textes.)";
   }
   EXPECT_EQ(job["text_en"], expected);
+}
+
+// A Markdown document: three blocks for the web app's check (markup::ExtractBlocks) and for the fake
+// translator (which cuts at blank lines).
+const char kNotes[] = "# Titel\n\nEins. Zwei.\n\n- Drei";
+
+TEST_F(JobApiTest, AFileBecomesAJobWhosePiecesAreItsBlocksAndWhoseResultIsDownloaded) {
+  Visitor anna(port());
+  auto created = anna.PostFile("/api/jobs", "Notizen ü.md", kNotes, {{"source", "de"}, {"target", "en"}});
+  ASSERT_EQ(created->status, 202) << created->body;
+  json answer = json::parse(created->body);
+  EXPECT_EQ(answer["file_name"], "Notizen ü.md");
+  const int64_t id = answer["id"];
+  json job = anna.WaitUntilFinal(id);
+  ASSERT_EQ(job["status"], "done") << job.dump();
+  EXPECT_EQ(job["total"], 3);
+  EXPECT_EQ(job["done"], 3);
+  EXPECT_EQ(job["text_en"], "EN(# Titel)\n\nEN(Eins. Zwei.)\n\nEN(- Drei)");
+  EXPECT_EQ(job["file_name"], "Notizen ü.md");
+  EXPECT_EQ(job["output_file_name"], "Notizen ü.md");
+  ASSERT_EQ(job["download_url"], "/jobs/" + std::to_string(id) + "/file");
+  EXPECT_EQ(fake_.files(), std::vector<std::string>{"Notizen ü.md"});
+
+  // The translated file, byte for byte (the fake appends a NUL and 0xFF), as an attachment.
+  auto file = anna.Get(job["download_url"]);
+  ASSERT_EQ(file->status, 200);
+  EXPECT_EQ(file->body, std::string("TRANSLATED ") + kNotes + std::string("\x00\xff", 2));
+  EXPECT_EQ(file->get_header_value("Content-Type"), "text/markdown; charset=utf-8");
+  EXPECT_EQ(file->get_header_value("Content-Disposition"),
+            "attachment; filename=\"Notizen __.md\"; filename*=UTF-8''Notizen%20%C3%BC.md");
+  EXPECT_EQ(file->get_header_value("X-Content-Type-Options"), "nosniff");
+
+  // The end event names the download; the history keeps the file's name and its text.
+  auto events = ParseEvents(anna.Get("/api/jobs/" + std::to_string(id) + "/events")->body);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].data["download_url"], job["download_url"]);
+  EXPECT_EQ(events[0].data["file_name"], "Notizen ü.md");
+  json history = json::parse(anna.Get("/history/export.json")->body);
+  ASSERT_EQ(history["count"], 1);
+  const std::string entry = anna.Get(job["history_url"])->body;
+  EXPECT_NE(entry.find("Notizen ü.md"), std::string::npos);
+  EXPECT_NE(entry.find("/jobs/" + std::to_string(id) + "/file"), std::string::npos);
+  EXPECT_NE(entry.find("Eins. Zwei."), std::string::npos);  // the file's text, as the job kept it
+  const std::string page = anna.Get("/jobs/" + std::to_string(id))->body;
+  EXPECT_NE(page.find("Download Notizen ü.md"), std::string::npos);
+  EXPECT_NE(page.find("3 of 3 blocks"), std::string::npos);
+
+  // Another visitor gets nothing.
+  Visitor ben(port());
+  EXPECT_EQ(ben.Get("/jobs/" + std::to_string(id) + "/file")->status, 404);
+  // A text job has no file.
+  const int64_t text_job = anna.Create("Hallo.");
+  anna.WaitUntilFinal(text_job);
+  EXPECT_EQ(anna.Get("/jobs/" + std::to_string(text_job) + "/file")->status, 404);
+}
+
+TEST_F(JobApiTest, BadUploadsAreRefusedBeforeAJobExists) {
+  Visitor anna(port());
+  auto status_of = [](const httplib::Result& r) { return r ? r->status : -1; };
+  auto message = [](const httplib::Result& r) { return r ? json::parse(r->body).value("error", "") : ""; };
+
+  auto unsupported = anna.PostFile("/api/jobs", "tool.exe", "MZ\x90\x00binary");
+  EXPECT_EQ(status_of(unsupported), 400);
+  EXPECT_NE(message(unsupported).find(".docx"), std::string::npos) << message(unsupported);
+  auto broken = anna.PostFile("/api/jobs", "brief.docx", "PK\x03\x04 not really a zip");
+  EXPECT_EQ(status_of(broken), 400);
+  EXPECT_NE(message(broken).find("brief.docx"), std::string::npos) << message(broken);
+  auto empty_text = anna.PostFile("/api/jobs", "leer.md", "\n\n   \n");
+  EXPECT_EQ(status_of(empty_text), 400);
+  EXPECT_NE(message(empty_text).find("no text"), std::string::npos) << message(empty_text);
+  EXPECT_EQ(status_of(anna.PostFile("/api/jobs", "leer.md", "")), 400);  // an empty file
+  EXPECT_EQ(status_of(anna.PostFile("/api/jobs", "notes.md", kNotes, {}, /*with_token=*/false)), 403);
+  // Two files in one upload.
+  auto two = anna.PostItems("/api/jobs", {{"file", kNotes, "a.md", ""},
+                                          {"file", kNotes, "b.md", ""},
+                                          {"csrf_token", anna.token, "", ""}});
+  EXPECT_EQ(status_of(two), 400);
+  EXPECT_NE(message(two).find("one file at a time"), std::string::npos) << message(two);
+  auto not_utf8 = anna.PostItems("/api/jobs", {{"file", kNotes, "a.md", ""},
+                                               {"source", "\xff\xfe", "", ""},
+                                               {"csrf_token", anna.token, "", ""}});
+  EXPECT_EQ(status_of(not_utf8), 400);
+  auto garbled = anna.PostRaw("/api/jobs", "--abc\r\nno header end", "multipart/form-data; boundary=abc");
+  EXPECT_EQ(status_of(garbled), 400);
+  EXPECT_NE(message(garbled).find("malformed"), std::string::npos) << message(garbled);
+  // The size limit: this app takes files up to 256 KiB (SetUp sets max_file_bytes below).
+  auto over = anna.PostFile("/api/jobs", "big.md", std::string(256 * 1024 + 1, 'a'));
+  EXPECT_EQ(status_of(over), 413);
+  EXPECT_NE(message(over).find("262144 bytes"), std::string::npos) << message(over);
+  EXPECT_EQ(fake_.requests(), 0);  // nothing reached the translator
+  EXPECT_EQ(json::parse(anna.Get("/history/export.json")->body)["count"], 0);
+
+  // A file the translator refuses fails its job with a message for its owner.
+  auto refused = anna.PostFile("/api/jobs", "kaputt.md", "# FAIL400\n\nText.");
+  ASSERT_EQ(status_of(refused), 202) << refused->body;
+  json job = anna.WaitUntilFinal(json::parse(refused->body)["id"]);
+  EXPECT_EQ(job["status"], "failed");
+  EXPECT_NE(job["error"].get<std::string>().find("did not accept this file"), std::string::npos) << job.dump();
+  EXPECT_TRUE(job["download_url"].is_null());
+}
+
+TEST_F(JobApiTest, TheFormWithoutJavaScriptUploadsAFile) {
+  Visitor anna(port());
+  const std::string page = anna.Get("/")->body;
+  EXPECT_NE(page.find("formaction=\"/translate-file\""), std::string::npos);
+  EXPECT_NE(page.find("formenctype=\"multipart/form-data\""), std::string::npos);
+  EXPECT_NE(page.find("name=\"file\""), std::string::npos);
+  auto posted = anna.PostFile("/translate-file", "notes.md", kNotes,
+                              {{"text", "ignored"}, {"source", "de"}, {"target", "en"}});
+  ASSERT_EQ(posted->status, 303) << posted->body;
+  const std::string location = posted->get_header_value("Location");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(location, m, std::regex("/jobs/(\\d+)")));
+  json job = anna.WaitUntilFinal(std::stoll(m[1]));
+  EXPECT_EQ(job["status"], "done");
+  const std::string job_page = anna.Get(location)->body;
+  EXPECT_NE(job_page.find("href=\"" + location + "/file\""), std::string::npos);
+  EXPECT_EQ(anna.Get(location + "/file")->status, 200);
+
+  // No file chosen: the form again with its text and a notice; a bad file: its message.
+  auto none = anna.PostFile("/translate-file", "", "", {{"text", "Mein Text"}});
+  EXPECT_EQ(none->status, 400);
+  EXPECT_NE(none->body.find("Choose a file"), std::string::npos);
+  EXPECT_NE(none->body.find("Mein Text"), std::string::npos);
+  auto bad = anna.PostFile("/translate-file", "x.exe", "MZ");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("x.exe"), std::string::npos);
+  auto forged = anna.PostFile("/translate-file", "notes.md", kNotes, {}, /*with_token=*/false);
+  EXPECT_EQ(forged->status, 403);
+  EXPECT_EQ(anna.PostForm("/translate-file", "text=x")->status, 415);
 }
 
 TEST(EstimateSecondsTest, UnknownUntilSomethingIsDone) {

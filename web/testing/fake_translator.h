@@ -9,6 +9,11 @@
 // GET /languages answers set_languages()'s body (404 until set); POST /detect answers set_detected()'s
 // guess (de, 93); a translation from "auto" reports it as translations[0].detected_language; pairs() lists
 // every request's "source>target".
+// POST /v1/translate_file (multipart: file, source, target, skip_blocks): the file's text is cut into
+// blocks at blank lines; each block becomes "<TARGET>(<block>)" as a progress piece ("\n\n" before all but
+// the first; those below skip_blocks are not sent), and the done event's file is "TRANSLATED " + the
+// input's bytes + "\x00\xff" (binary-safe plumbing), named as the upload. A file containing "FAIL400" gets
+// a 400, "FILEFAIL" an error event after the first piece. files() lists the names received.
 // Thread-safety: serves from its own thread; counters are atomic.
 #pragma once
 
@@ -123,6 +128,62 @@ class FakeTranslator {
       events += "event: done\r\ndata: " + done.dump() + "\r\n\r\n";
       res.set_content(events, "text/event-stream");
     });
+    server_.Post("/v1/translate_file", [this](const httplib::Request& req, httplib::Response& res) {
+      requests_++;
+      if (!req.has_file("file")) {
+        res.status = 400;
+        res.set_content(R"({"error":"missing file"})", "application/json");
+        return;
+      }
+      const httplib::MultipartFormData file = req.get_file_value("file");
+      const std::string target = req.has_file("target") ? req.get_file_value("target").content : "en";
+      const std::string source = req.has_file("source") ? req.get_file_value("source").content : "";
+      const size_t skip =
+          req.has_file("skip_blocks") ? std::stoul(req.get_file_value("skip_blocks").content) : 0;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        files_.push_back(file.filename);
+        pairs_.push_back(source + ">" + target);
+        skips_.push_back(skip);
+      }
+      if (file.content.find("FAIL400") != std::string::npos) {
+        res.status = 400;
+        res.set_content(R"({"error":"file 'x': malformed"})", "application/json");
+        return;
+      }
+      std::string prefix;
+      for (char c : target) prefix += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      std::vector<std::string> blocks;
+      for (size_t start = 0; start <= file.content.size();) {
+        size_t end = file.content.find("\n\n", start);
+        if (end == std::string::npos) end = file.content.size();
+        std::string block = file.content.substr(start, end - start);
+        if (block.find_first_not_of(" \n") != std::string::npos) blocks.push_back(block);
+        start = end + 2;
+      }
+      std::string events;
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        if (i < skip) continue;
+        const std::string piece = (i ? "\n\n" : "") + prefix + "(" + blocks[i] + ")";
+        nlohmann::json progress = {{"index", i}, {"done", i + 1}, {"total", blocks.size()}, {"piece", piece}};
+        events += "event: progress\ndata: " + progress.dump() + "\n\n";
+        if (file.content.find("FILEFAIL") != std::string::npos) {
+          events += "event: error\ndata: {\"error\":\"backend exploded\"}\n\n";
+          res.set_content(events, "text/event-stream");
+          return;
+        }
+      }
+      const std::string out = "TRANSLATED " + file.content + std::string("\x00\xff", 2);
+      nlohmann::json done = {{"file_name", file.filename},
+                             {"format", "text"},
+                             {"content_base64", Base64(out)},
+                             {"bytes", out.size()},
+                             {"blocks", blocks.size()},
+                             {"sentences", blocks.size()},
+                             {"model", {{"name", "fake-model"}, {"source", "de"}, {"target", target}}}};
+      events += "event: done\ndata: " + done.dump() + "\n\n";
+      res.set_content(events, "text/event-stream");
+    });
     server_.Get("/languages", [this](const httplib::Request&, httplib::Response& res) {
       languages_requests_++;
       std::lock_guard<std::mutex> lock(mu_);
@@ -176,6 +237,28 @@ class FakeTranslator {
     return pairs_;
   }
   void set_slow_ms(int ms) { slow_ms_ = ms; }
+  std::vector<std::string> files() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return files_;
+  }
+  static std::string Base64(const std::string& bytes) {
+    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+      const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) |
+                         (static_cast<unsigned char>(bytes[i + 1]) << 8) | static_cast<unsigned char>(bytes[i + 2]);
+      out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], kAlphabet[n & 63]};
+    }
+    if (i + 1 == bytes.size()) {
+      const unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
+      out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], '=', '='};
+    } else if (i + 2 == bytes.size()) {
+      const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8);
+      out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], '='};
+    }
+    return out;
+  }
   // skip_segments of every request, in order (read after the requests ended).
   std::vector<size_t> skips() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -197,6 +280,7 @@ class FakeTranslator {
   std::string detected_language_ = "de";
   double detected_confidence_ = 93;
   std::vector<std::string> pairs_;
+  std::vector<std::string> files_;
   std::atomic<int> languages_requests_{0};
 };
 
