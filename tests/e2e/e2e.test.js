@@ -583,3 +583,105 @@ test('language pickers without JavaScript: the form keeps the chosen pair', asyn
   await shot(page, '24-nojs-languages-kept');
   await context.close();
 });
+
+// Documents: built by Python's zipfile (tests/office_packages_test.py), checked the same way after download.
+const { execFileSync } = require('node:child_process');
+const TESTS_DIR = path.join(__dirname, '..');
+function python(code, input) {
+  return execFileSync('python3', ['-c', 'import sys; sys.path.insert(0, sys.argv[1])\n' + code, TESTS_DIR],
+    { input, maxBuffer: 64 << 20 });
+}
+function germanHtml(bytes) {
+  // Paragraphs with a bold word in mid-sentence: the formatting must survive, block by block.
+  const paragraphs = distinctGerman(bytes).split('\n\n');
+  return '<!doctype html><html lang="de"><head><title>Bericht</title></head><body><h1>Ein langer Bericht</h1>\n' +
+    paragraphs.map((p) => '<p>' + p.replace(' am Tag ', ' am <b>Tag</b> ') + '</p>').join('\n') + '\n</body></html>\n';
+}
+
+test('a document with JavaScript: upload, block progress, download, the history keeps its name', async () => {
+  const { context, page, errors } = await newPage();
+  await page.goto(BASE + '/');
+  // 1. A 150 KB HTML page: its blocks arrive one by one; the download has the same structure.
+  const html = germanHtml(150000);
+  await page.setInputFiles('#file-input', { name: 'Bericht.html', mimeType: 'text/html', buffer: Buffer.from(html) });
+  await page.waitForFunction(() => /blocks|Done/.test(document.getElementById('progress-text').textContent), null, { timeout: 60000 });
+  const running = await progressOf(page);
+  assert.ok(running.max > 100, 'the progress counts the document\'s blocks: ' + JSON.stringify(running));
+  assert.match(await page.textContent('#file-result'), /Bericht\.html/);
+  await shot(page, '25-file-running');
+  await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Done', null, { timeout: 600000 });
+  const done = await progressOf(page);
+  assert.equal(done.value, done.max);
+  assert.ok(done.english > 10000, 'the blocks\' translation is shown as text');
+  assert.equal(await page.textContent('#download-file'), 'Download Bericht.html');
+  const translated = await download(page, '#download-file');
+  const count = (s, re) => (s.match(re) || []).length;
+  assert.equal(count(translated, /<p>/g), count(html, /<p>/g), 'every paragraph is kept');
+  assert.equal(count(translated, /<b>/g), count(html, /<b>/g), 'every bold span is kept');
+  assert.equal(count(translated, /<\/b>/g), count(html, /<\/b>/g));
+  assert.ok(translated.includes('<h1>') && translated.includes('<title>'), 'the head and heading are kept');
+  assert.ok(!translated.includes('Der Hund sieht am'), 'the text is translated');
+  await shot(page, '26-file-done');
+
+  // 2. A .docx dropped on the text box: the result is a package an independent reader opens.
+  const docx = python('import office_packages_test as t; sys.stdout.buffer.write(t.docx()[0])');
+  const dataTransfer = await page.evaluateHandle((bytes) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(bytes)], 'Brief an Anna.docx',
+      { type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' }));
+    return transfer;
+  }, Array.from(docx));
+  await page.dispatchEvent('#text-de', 'drop', { dataTransfer });
+  await page.waitForFunction(() => /Brief an Anna/.test(document.getElementById('file-result').textContent) &&
+    document.getElementById('progress-text').textContent === 'Done', null, { timeout: 120000 });
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click('#download-file')]);
+  assert.equal(file.suggestedFilename(), 'Brief an Anna.docx');
+  const result = fs.readFileSync(await file.path());
+  const verdict = python('import io, office_packages_test as t\n' +
+    'source = t.docx()\nresult = sys.stdin.buffer.read()\n' +
+    'print("\\n".join(t.check("docx", source[0], result, source[1])) or "ok")', result).toString().trim();
+  assert.equal(verdict, 'ok');
+
+  // 3. The history: both files by name; the entry page downloads the file again.
+  await page.goto(BASE + '/history');
+  const titles = await page.$$eval('.history-list .entry-title', (a) => a.map((x) => x.textContent));
+  assert.deepEqual(titles, ['Brief an Anna.docx', 'Bericht.html']);
+  await page.click('.history-list .entry-title >> nth=0');
+  assert.match(await page.textContent('.meta'), /file Brief an Anna\.docx/);
+  const again = await page.evaluate(async () => {
+    const response = await fetch(document.getElementById('download-file').getAttribute('href'));
+    return { status: response.status, bytes: (await response.arrayBuffer()).byteLength };
+  });
+  assert.deepEqual(again, { status: 200, bytes: result.length });
+  await shot(page, '27-file-history-entry');
+
+  // 4. A file that is not a document: the server's words, nothing started.
+  await page.goto(BASE + '/');
+  await page.setInputFiles('#file-input', { name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ\x90\x00') });
+  await page.waitForSelector('#notice:not([hidden])');
+  assert.match(await page.textContent('#notice'), /setup\.exe.*not a format/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a document without JavaScript: the form\'s file button, the job page, the download', async () => {
+  const { context, page } = await newPage({ javaScriptEnabled: false });
+  await page.goto(BASE + '/');
+  const srt = '1\n00:00:01,000 --> 00:00:03,000\nDer Hund läuft schnell\nüber die Wiese.\n\n' +
+    '2\n00:00:04,000 --> 00:00:06,000\nDie Katze schläft im Haus.\n';
+  await page.setInputFiles('#file-input', { name: 'Film.srt', mimeType: 'application/x-subrip', buffer: Buffer.from(srt) });
+  await page.click('#file-button');
+  await page.waitForURL(/\/jobs\/\d+(\?.*)?$/);
+  await waitForJobStatus(page, ['done'], 120000);
+  assert.match(await page.textContent('h1'), /Film\.srt/);
+  assert.equal(await page.textContent('#download-file'), 'Download Film.srt');
+  await shot(page, '28-nojs-file-done');
+  const href = await page.getAttribute('#download-file', 'href');
+  const response = await context.request.get(BASE + href);
+  assert.equal(response.status(), 200);
+  const body = await response.text();
+  assert.match(body, /^1\n00:00:01,000 --> 00:00:03,000\n/, 'numbers and timings are kept');
+  assert.match(body, /\n\n2\n00:00:04,000 --> 00:00:06,000\n/);
+  assert.ok(!body.includes('Die Katze schläft'), 'the cues are translated');
+  await context.close();
+});
