@@ -20,6 +20,7 @@
 #include "markup/formats.h"
 #include "markup/xml_document.h"
 #include "markup/zip_package.h"
+#include "util/percent_encoding.h"
 
 namespace dolmetsch::markup {
 namespace {
@@ -763,28 +764,15 @@ Status TranslateOdf(ZipPackage* package, const TranslateFn& translate,
   return job.TranslateAndStore(translate, stats);
 }
 
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
+// A package's hrefs are URLs; one with a malformed escape is taken as written (it then names no entry).
+std::string DecodeHref(std::string_view s) {
+  StatusOr<std::string> decoded = dolmetsch::PercentDecode(s);
+  return decoded.ok() ? std::move(decoded).value() : std::string(s);
 }
 
 // `href` relative to the folder of `base` (an entry name), resolved inside the package.
 StatusOr<std::string> ResolveEntry(std::string_view base, std::string_view href) {
-  std::string path = PercentDecode(href.substr(0, href.find_first_of("#?")));
+  std::string path = DecodeHref(href.substr(0, href.find_first_of("#?")));
   std::vector<std::string> parts;
   const std::size_t slash = base.rfind('/');
   std::string joined = (slash == std::string_view::npos ? "" : std::string(base.substr(0, slash + 1))) + path;

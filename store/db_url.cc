@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/percent_encoding.h"
+
 namespace dolmetsch::store {
 namespace {
 
@@ -14,32 +16,12 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
+// util's PercentDecode, with the URL part in its errors; %00 is refused (C strings reach the connector).
 StatusOr<std::string> PercentDecode(std::string_view s, const char* what) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) {
-      return Status::InvalidArgument(std::string("database URL: truncated %-escape in the ") + what);
-    }
-    const int hi = HexValue(s[i + 1]);
-    const int lo = HexValue(s[i + 2]);
-    if (hi < 0 || lo < 0)
-      return Status::InvalidArgument(std::string("database URL: bad %-escape in the ") + what);
-    const char decoded = static_cast<char>(hi * 16 + lo);
-    if (decoded == '\0') return Status::InvalidArgument(std::string("database URL: %00 in the ") + what);
-    out.push_back(decoded);
-    i += 2;
+  StatusOr<std::string> out = dolmetsch::PercentDecode(s);
+  if (!out.ok()) return Status::InvalidArgument(std::string("database URL: bad %-escape in the ") + what);
+  if (out->find('\0') != std::string::npos) {
+    return Status::InvalidArgument(std::string("database URL: %00 in the ") + what);
   }
   return out;
 }

@@ -1,18 +1,13 @@
 #include "web/form.h"
 
+#include <algorithm>
 #include <charconv>
 
+#include "util/percent_encoding.h"
 #include "web/html.h"
 
 namespace dolmetsch::web {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -34,27 +29,11 @@ std::string FormFields::GetOr(std::string_view name, std::string fallback) const
   return value ? *value : std::move(fallback);
 }
 
-StatusOr<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= text.size()) {
-        return Status::InvalidArgument("truncated %-escape at byte " + std::to_string(i));
-      }
-      int hi = HexValue(text[i + 1]);
-      int lo = HexValue(text[i + 2]);
-      if (hi < 0 || lo < 0) return Status::InvalidArgument("malformed %-escape at byte " + std::to_string(i));
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
+StatusOr<std::string> FormDecode(std::string_view text) {
+  // '+' is a space in form encoding (an encoded '+' is %2B, so replacing first is exact).
+  std::string spaced(text);
+  std::replace(spaced.begin(), spaced.end(), '+', ' ');
+  return dolmetsch::PercentDecode(spaced);
 }
 
 StatusOr<FormFields> ParseForm(std::string_view body, size_t max_fields) {
@@ -72,9 +51,9 @@ StatusOr<FormFields> ParseForm(std::string_view body, size_t max_fields) {
     size_t eq = piece.find('=');
     std::string_view raw_name = piece.substr(0, eq);
     std::string_view raw_value = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
-    auto name = PercentDecode(raw_name);
+    auto name = FormDecode(raw_name);
     if (!name.ok()) return name.status().WithContext("form field name");
-    auto value = PercentDecode(raw_value);
+    auto value = FormDecode(raw_value);
     std::string shown = IsValidUtf8(*name) ? name->substr(0, 40) : std::string("?");
     if (!value.ok()) return value.status().WithContext("form field '" + shown + "'");
     if (!IsValidUtf8(*name) || !IsValidUtf8(*value)) {

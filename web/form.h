@@ -36,8 +36,9 @@ class FormFields {
 
 StatusOr<FormFields> ParseForm(std::string_view body, size_t max_fields = 100);
 
-// Decodes %XX and '+'; kInvalidArgument on a malformed escape.
-StatusOr<std::string> PercentDecode(std::string_view text);
+// Decodes one form-encoded name or value: '+' is a space, %XX a byte (util's PercentDecode);
+// kInvalidArgument on a malformed escape.
+StatusOr<std::string> FormDecode(std::string_view text);
 
 std::vector<std::pair<std::string, std::string>> ParseCookies(std::string_view header);
 std::optional<std::string> FindCookie(std::string_view header, std::string_view name);
