@@ -2,6 +2,7 @@
 // store/; the statements use only syntax both databases accept.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,10 +11,21 @@
 namespace dolmetsch::store::job_sql {
 
 // Columns of a JobRecord in ReadJob order; the text column is appended by the caller (text_de or '').
+// The file names come from job_files (schema version 4); the query must read FROM jobs without an alias.
 inline constexpr const char* kColumns =
     "id, owner, state, model, total_units, done_units, created_at, updated_at, finished_at, error, "
-    "history_id, lease_owner, lease_expires_ms, source_lang, target_lang";
-inline constexpr int kColumnCount = 15;  // + the text column
+    "history_id, lease_owner, lease_expires_ms, source_lang, target_lang, "
+    "COALESCE((SELECT f.name FROM job_files f WHERE f.job_id = jobs.id AND f.role = 'input'), ''), "
+    "COALESCE((SELECT f.name FROM job_files f WHERE f.job_id = jobs.id AND f.role = 'output'), '')";
+inline constexpr int kColumnCount = 17;  // + the text column
+
+// kNotFound for a job without that file.
+Status NoFile(int64_t id, bool output);
+
+// A job's file. Parameters: id, role ('input' or 'output').
+inline constexpr const char* kSelectFile = "SELECT name, content FROM job_files WHERE job_id = ? AND role = ?";
+// Parameters: job_id, role, name, content.
+inline constexpr const char* kInsertFile = "INSERT INTO job_files(job_id, role, name, content) VALUES(?, ?, ?, ?)";
 
 // Claimable jobs, fairest first: owners without a live running job before the others, then oldest.
 // Parameters: now_ms (expired leases), now_ms (live leases).

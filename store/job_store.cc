@@ -40,7 +40,32 @@ Status ValidateNewJob(const NewJob& job) {
   as_row.model = job.model;
   as_row.source_lang = job.source_lang;
   as_row.target_lang = job.target_lang;
-  return ValidateNewTranslation(as_row);
+  DOLMETSCH_RETURN_IF_ERROR(ValidateNewTranslation(as_row));
+  if (job.file) DOLMETSCH_RETURN_IF_ERROR(ValidateJobFile(*job.file));
+  return Status::Ok();
+}
+
+Status ValidateJobFile(const JobFile& file) {
+  if (file.name.empty() || file.name.size() > kMaxJobFileNameBytes || !IsValidUtf8(file.name)) {
+    return Status::InvalidArgument("a job's file name must be 1.." + std::to_string(kMaxJobFileNameBytes) +
+                                   " bytes of UTF-8");
+  }
+  if (file.name == "." || file.name == "..") {
+    return Status::InvalidArgument("a job's file name must not be '.' or '..'");
+  }
+  for (char c : file.name) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '/' || c == '\\' || u < 0x20 || u == 0x7f) {
+      return Status::InvalidArgument("a job's file name must be a plain name, without a path or control "
+                                     "characters");
+    }
+  }
+  if (file.content.empty()) return Status::InvalidArgument("file '" + file.name + "' is empty");
+  if (file.content.size() > kMaxJobFileBytes) {
+    return Status::InvalidArgument("file '" + file.name + "' has " + std::to_string(file.content.size()) +
+                                   " bytes; a job's file may have at most " + std::to_string(kMaxJobFileBytes));
+  }
+  return Status::Ok();
 }
 
 Status ValidateWorker(const std::string& worker, int64_t lease_ms) {
@@ -72,6 +97,11 @@ Status ValidateUnits(const std::vector<JobUnit>& units, int64_t total_units) {
     }
   }
   return Status::Ok();
+}
+
+Status NoFile(int64_t id, bool output) {
+  return Status::NotFound("job " + std::to_string(id) + " has no " +
+                          (output ? "translated file (it is not done, or it was a text)" : "file"));
 }
 
 std::string CutError(const std::string& error) {

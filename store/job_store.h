@@ -20,6 +20,12 @@
 // (a crash between the two, a second worker after a lost lease) return the same row, never a second.
 // Cancelling writes no history row and drops the saved units.
 //
+// Files (schema version 4): a job may carry an uploaded document (NewJob::file): its text_de is then the
+// document's plain text (for the history), and the file's bytes are kept with the job ("input") until the
+// job is deleted. CompleteJob stores the translated file ("output") in the same transaction as the history
+// row; GetJobFile reads either. Cancelling or failing keeps the input (the owner may look at the job) and
+// writes no output; DeleteJob removes both.
+//
 // Owner scoping as in TranslationStore: with an owner, another owner's job is kNotFound.
 // Thread-safety: as the TranslationStore that implements it (all methods, any thread).
 #pragma once
@@ -46,6 +52,16 @@ inline constexpr std::size_t kMaxWorkerBytes = 128;
 inline constexpr std::size_t kMaxJobErrorBytes = 1000;  // longer messages are cut
 inline constexpr int kMaxJobListLimit = 1000;
 inline constexpr int kJobPreviewChars = 200;  // ListJobs' text_de
+inline constexpr std::size_t kMaxJobFileBytes = std::size_t{64} << 20;
+inline constexpr std::size_t kMaxJobFileNameBytes = 255;
+
+// A document with a job: a file name (1..kMaxJobFileNameBytes bytes of UTF-8, no '/', '\\', control
+// character, not "." or "..": util/file_name.h's SanitizeFileName gives such names) and its bytes (any,
+// 1..kMaxJobFileBytes).
+struct JobFile {
+  std::string name;
+  std::string content;
+};
 
 struct JobRecord {
   int64_t id = 0;
@@ -64,6 +80,8 @@ struct JobRecord {
   int64_t lease_expires_unix_ms = 0;
   std::string source_lang = "de";  // the pair to translate (jobs from before schema version 3: de -> en)
   std::string target_lang = "en";
+  std::string file_name;         // a file job: the uploaded file's name; "" for a text
+  std::string output_file_name;  // a done file job: the translated file's name
 };
 
 struct NewJob {
@@ -72,6 +90,7 @@ struct NewJob {
   std::string model;
   std::string source_lang = "de";  // language codes as in NewTranslation; the history row gets them too
   std::string target_lang = "en";
+  std::optional<JobFile> file;  // an uploaded document (text_de: its plain text)
 };
 
 struct JobUnit {
@@ -112,11 +131,16 @@ class JobStore {
   virtual StatusOr<std::vector<JobUnit>> LoadUnits(int64_t id, const std::optional<std::string>& owner,
                                                    int64_t from_index) = 0;
 
-  // Writes the history row (text_de of the job, `text_en`, the job's owner and model) and marks the job
-  // done, at most once; returns the history row's id. A job already done returns its history id.
-  // Errors as RenewLease.
-  virtual StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker,
-                                        const std::string& text_en) = 0;
+  // Writes the history row (text_de of the job, `text_en`, the job's owner, model and file name) and marks
+  // the job done, at most once; returns the history row's id. A job already done returns its history id.
+  // `output`: a file job's translated file, stored in the same transaction. Errors as RenewLease;
+  // kInvalidArgument for an invalid output file.
+  virtual StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker, const std::string& text_en,
+                                        const JobFile* output = nullptr) = 0;
+
+  // The job's uploaded file (`output` false) or its translated file (true; there once the job is done).
+  // kNotFound (owner checked unless nullopt) when the job or that file does not exist.
+  virtual StatusOr<JobFile> GetJobFile(int64_t id, const std::optional<std::string>& owner, bool output) = 0;
 
   // Marks the job failed with `error` (cut to kMaxJobErrorBytes). Errors as RenewLease.
   virtual Status FailJob(int64_t id, const std::string& worker, const std::string& error) = 0;
@@ -132,6 +156,7 @@ class JobStore {
 // Checks shared by both backends.
 Status ValidateNewJob(const NewJob& job);
 Status ValidateWorker(const std::string& worker, int64_t lease_ms);
+Status ValidateJobFile(const JobFile& file);
 // The history row's client_key for job `id`.
 std::string JobClientKey(int64_t id);
 

@@ -93,6 +93,9 @@ StatusOr<NewTranslation> DecodePayload(const std::string& payload) {
     return Status::Corruption("payload's src is not a string");
   if (j.contains("tgt") && !str("tgt", &row.target_lang))
     return Status::Corruption("payload's tgt is not a string");
+  // An uploaded document's name (schema version 4); absent for texts and older records.
+  if (j.contains("file") && !str("file", &row.file_name))
+    return Status::Corruption("payload's file is not a string");
   return row;
 }
 
@@ -108,6 +111,7 @@ std::string EncodeJournalRecord(const NewTranslation& row) {
                       {"src", row.source_lang},
                       {"tgt", row.target_lang},
                       {"t", row.created_at_unix}};
+  if (!row.file_name.empty()) j["file"] = row.file_name;
   const std::string payload = j.dump();
   std::string out;
   out.reserve(payload.size() + 8);

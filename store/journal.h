@@ -2,7 +2,8 @@
 //
 // Format (docs/store.md has the full description): an 8-byte header "DMJRNL01", then records, each
 //   u32 little-endian payload length | u32 little-endian CRC-32 of (the 4 length bytes + payload) | payload
-// where the payload is one JSON object {"v":1,"key":…,"de":…,"en":…,"owner":…,"model":…,"t":…}.
+// where the payload is one JSON object {"v":1,"key":…,"de":…,"en":…,"owner":…,"model":…,"t":…}, plus
+// "src", "tgt" and, for an uploaded document, "file" (optional: older records lack them).
 // Append() writes one whole record with a single write(2) and fdatasync()s before returning, so a record
 // that Append() reported as written survives a crash or power loss.
 //

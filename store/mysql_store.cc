@@ -104,6 +104,14 @@ class Stmt {
   void AddText(const std::string& s) {
     params_.push_back(Param{0, &s, static_cast<unsigned long>(s.size())});
   }
+  // A text, or NULL when empty (optional columns).
+  void AddTextOrNull(const std::string& s) {
+    if (s.empty()) {
+      params_.push_back(Param{0, nullptr, 0, true});
+    } else {
+      AddText(s);
+    }
+  }
 
   Status Execute() {
     std::vector<MYSQL_BIND> binds(params_.size());
@@ -111,7 +119,9 @@ class Stmt {
       MYSQL_BIND& b = binds[i];
       std::memset(&b, 0, sizeof b);
       Param& p = params_[i];
-      if (p.text == nullptr) {
+      if (p.is_null) {
+        b.buffer_type = MYSQL_TYPE_NULL;
+      } else if (p.text == nullptr) {
         b.buffer_type = MYSQL_TYPE_LONGLONG;
         b.buffer = &p.integer;
       } else {
@@ -189,6 +199,7 @@ class Stmt {
     int64_t integer;
     const std::string* text;
     unsigned long length;
+    bool is_null = false;
   };
 
   Status Error(const std::string& step) {
@@ -259,6 +270,7 @@ constexpr const char* kCreateTranslations =
     "client_key VARBINARY(64) NULL DEFAULT NULL, "
     "source_lang VARCHAR(35) NULL DEFAULT NULL, "
     "target_lang VARCHAR(35) NULL DEFAULT NULL, "
+    "file_name VARCHAR(255) NULL DEFAULT NULL, "
     "UNIQUE KEY translations_client_key (client_key), "
     "KEY translations_owner_id (owner, id), "
     "FULLTEXT KEY translations_fulltext (text_de, text_en)"
@@ -295,13 +307,24 @@ constexpr const char* kCreateJobUnits =
     "PRIMARY KEY (job_id, unit)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
 
+// Version 4: a job's uploaded ('input') and translated ('output') file.
+constexpr const char* kCreateJobFiles =
+    "CREATE TABLE IF NOT EXISTS job_files ("
+    "job_id BIGINT UNSIGNED NOT NULL, "
+    "role VARCHAR(8) NOT NULL, "
+    "name VARCHAR(255) NOT NULL, "
+    "content LONGBLOB NOT NULL, "
+    "PRIMARY KEY (job_id, role)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
+
 // NULL languages: rows of the original app and of schema versions before 3, all German -> English.
 constexpr const char* kColumns =
     "id, text_de, text_en, owner, model, created_at, client_key, COALESCE(source_lang, 'de'), "
-    "COALESCE(target_lang, 'en')";
+    "COALESCE(target_lang, 'en'), COALESCE(file_name, '')";
 const std::vector<Stmt::Kind> kRecordKinds = {Stmt::Kind::kInt,  Stmt::Kind::kText, Stmt::Kind::kText,
                                               Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kInt,
-                                              Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kText};
+                                              Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kText,
+                                              Stmt::Kind::kText};
 
 TranslationRecord ReadRecord(Stmt& st) {
   TranslationRecord r;
@@ -314,6 +337,7 @@ TranslationRecord ReadRecord(Stmt& st) {
   r.client_key = st.TakeText(6);
   r.source_lang = st.TakeText(7);
   r.target_lang = st.TakeText(8);
+  r.file_name = st.TakeText(9);
   return r;
 }
 
@@ -427,8 +451,8 @@ class MysqlStore final : public TranslationStore, public JobStore {
           Stmt st(ctx);
           DOLMETSCH_RETURN_IF_ERROR(
               st.Prepare("INSERT INTO translations (text_de, text_en, owner, model, created_at, client_key, "
-                         "source_lang, target_lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
-                         "id = LAST_INSERT_ID(id)"));
+                         "source_lang, target_lang, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON "
+                         "DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)"));
           st.AddText(row.text_de);
           st.AddText(row.text_en);
           st.AddText(row.owner);
@@ -437,6 +461,7 @@ class MysqlStore final : public TranslationStore, public JobStore {
           st.AddText(result.client_key);
           st.AddText(row.source_lang);
           st.AddText(row.target_lang);
+          st.AddTextOrNull(row.file_name);
           DOLMETSCH_RETURN_IF_ERROR(st.Execute());
           const uint64_t id = st.InsertId();
           if (id == 0) return Status::Internal("mysql: insert returned no id");
@@ -548,22 +573,23 @@ class MysqlStore final : public TranslationStore, public JobStore {
   StatusOr<JobRecord> CreateJob(const NewJob& job) override {
     DOLMETSCH_RETURN_IF_ERROR(ValidateNewJob(job));
     const int64_t now = UnixNow();
-    DOLMETSCH_ASSIGN_OR_RETURN(int64_t id, WithConnection<int64_t>([&](Ctx* ctx) -> StatusOr<int64_t> {
-                                 Stmt st(ctx);
-                                 DOLMETSCH_RETURN_IF_ERROR(st.Prepare(
-                                     "INSERT INTO jobs (owner, state, text_de, model, error, created_at, "
-                                     "updated_at, source_lang, target_lang) VALUES (?, 'queued', ?, ?, "
-                                     "'', ?, ?, ?, ?)"));
-                                 st.AddText(job.owner);
-                                 st.AddText(job.text_de);
-                                 st.AddText(job.model);
-                                 st.AddInt(now);
-                                 st.AddInt(now);
-                                 st.AddText(job.source_lang);
-                                 st.AddText(job.target_lang);
-                                 DOLMETSCH_RETURN_IF_ERROR(st.Execute());
-                                 return static_cast<int64_t>(st.InsertId());
-                               }));
+    int64_t id = 0;
+    DOLMETSCH_RETURN_IF_ERROR(InTransaction([&](Ctx* ctx) -> Status {
+      Stmt st(ctx);
+      DOLMETSCH_RETURN_IF_ERROR(
+          st.Prepare("INSERT INTO jobs (owner, state, text_de, model, error, created_at, updated_at, "
+                     "source_lang, target_lang) VALUES (?, 'queued', ?, ?, '', ?, ?, ?, ?)"));
+      st.AddText(job.owner);
+      st.AddText(job.text_de);
+      st.AddText(job.model);
+      st.AddInt(now);
+      st.AddInt(now);
+      st.AddText(job.source_lang);
+      st.AddText(job.target_lang);
+      DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+      id = static_cast<int64_t>(st.InsertId());
+      return job.file ? PutFileOn(ctx, id, "input", *job.file) : Status::Ok();
+    }));
     return GetJob(id, std::nullopt, /*with_text=*/false);
   }
 
@@ -699,9 +725,11 @@ class MysqlStore final : public TranslationStore, public JobStore {
     });
   }
 
-  StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker, const std::string& text_en) override {
+  StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker, const std::string& text_en,
+                                const JobFile* output) override {
     DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, 1));
     if (!IsValidUtf8(text_en)) return Status::InvalidArgument("text_en is not valid UTF-8");
+    if (output != nullptr) DOLMETSCH_RETURN_IF_ERROR(ValidateJobFile(*output));
     int64_t history_id = 0;
     DOLMETSCH_RETURN_IF_ERROR(InTransaction([&](Ctx* ctx) -> Status {
       // FOR UPDATE: a concurrent cancel or takeover waits until this transaction has decided.
@@ -716,8 +744,8 @@ class MysqlStore final : public TranslationStore, public JobStore {
       Stmt ins(ctx);
       DOLMETSCH_RETURN_IF_ERROR(
           ins.Prepare("INSERT INTO translations (text_de, text_en, owner, model, created_at, client_key, "
-                      "source_lang, target_lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id "
-                      "= LAST_INSERT_ID(id)"));
+                      "source_lang, target_lang, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE "
+                      "KEY UPDATE id = LAST_INSERT_ID(id)"));
       ins.AddText(job.text_de);
       ins.AddText(text_en);
       ins.AddText(job.owner);
@@ -726,10 +754,12 @@ class MysqlStore final : public TranslationStore, public JobStore {
       ins.AddText(key);
       ins.AddText(job.source_lang);
       ins.AddText(job.target_lang);
+      ins.AddTextOrNull(job.file_name);
       DOLMETSCH_RETURN_IF_ERROR(ins.Execute());
       history_id = static_cast<int64_t>(ins.InsertId());
       if (history_id == 0)
         return Status::Internal("mysql: the history insert of job " + std::to_string(id) + " returned no id");
+      if (output != nullptr) DOLMETSCH_RETURN_IF_ERROR(PutFileOn(ctx, id, "output", *output));
       return FinishOn(ctx, id, JobState::kDone, "", history_id);
     }));
     return history_id;
@@ -766,7 +796,29 @@ class MysqlStore final : public TranslationStore, public JobStore {
                                        std::string(JobStateName(job.state)) + "; cancel it first");
       }
       DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "DELETE FROM job_units WHERE job_id = " + std::to_string(id)));
+      DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "DELETE FROM job_files WHERE job_id = " + std::to_string(id)));
       return Exec(ctx, "DELETE FROM jobs WHERE id = " + std::to_string(id));
+    });
+  }
+
+  StatusOr<JobFile> GetJobFile(int64_t id, const std::optional<std::string>& owner, bool output) override {
+    return WithConnection<JobFile>([&](Ctx* ctx) -> StatusOr<JobFile> {
+      DOLMETSCH_RETURN_IF_ERROR(GetJobOn(ctx, id, owner, false, false).status());
+      Stmt st(ctx);
+      DOLMETSCH_RETURN_IF_ERROR(st.Prepare(job_sql::kSelectFile));
+      st.AddInt(id);
+      const std::string role = output ? "output" : "input";
+      st.AddText(role);
+      DOLMETSCH_RETURN_IF_ERROR(st.Execute());
+      DOLMETSCH_RETURN_IF_ERROR(st.BindResult({Stmt::Kind::kText, Stmt::Kind::kText}));
+      std::optional<JobFile> file;
+      while (true) {
+        DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Fetch());
+        if (!row) break;
+        file = JobFile{st.TakeText(0), st.TakeText(1)};
+      }
+      if (!file) return job_sql::NoFile(id, output);
+      return std::move(*file);
     });
   }
 
@@ -783,7 +835,9 @@ class MysqlStore final : public TranslationStore, public JobStore {
              // they stay (the next upgrade reuses them). Version 2 added the job tables; the history rows
              // jobs wrote stay.
              Status s;
-             if (version < 2) {
+             // Version 4's file_name column stays likewise; its job_files table goes.
+             if (version < 4) s = Exec(ctx, "DROP TABLE IF EXISTS job_files");
+             if (s.ok() && version < 2) {
                s = Exec(ctx, "DROP TABLE IF EXISTS job_units");
                if (s.ok()) s = Exec(ctx, "DROP TABLE IF EXISTS jobs");
              }
@@ -806,7 +860,8 @@ class MysqlStore final : public TranslationStore, public JobStore {
   static std::vector<Stmt::Kind> JobKinds() {
     using K = Stmt::Kind;
     return {K::kInt, K::kText, K::kText, K::kText, K::kInt, K::kInt,  K::kInt,  K::kInt,
-            K::kInt, K::kText, K::kInt,  K::kText, K::kInt, K::kText, K::kText, K::kText};
+            K::kInt, K::kText, K::kInt,  K::kText, K::kInt, K::kText, K::kText, K::kText,
+            K::kText, K::kText};
   }
 
   static StatusOr<JobRecord> ReadJob(Stmt& st, bool with_text) {
@@ -826,6 +881,8 @@ class MysqlStore final : public TranslationStore, public JobStore {
     job.lease_expires_unix_ms = st.Int(12);
     job.source_lang = st.TakeText(13);
     job.target_lang = st.TakeText(14);
+    job.file_name = st.TakeText(15);
+    job.output_file_name = st.TakeText(16);
     if (with_text) job.text_de = st.TakeText(job_sql::kColumnCount);
     return job;
   }
@@ -851,6 +908,25 @@ class MysqlStore final : public TranslationStore, public JobStore {
     }
     if (!found) return Status::NotFound("no job with id " + std::to_string(id));
     return std::move(*found);
+  }
+
+  // A file of job `id` (role "input" or "output"). A LONGBLOB row travels in one packet: a server whose
+  // max_allowed_packet is below the file's size refuses it (docs/store.md says what to set).
+  Status PutFileOn(Ctx* ctx, int64_t id, const char* role, const JobFile& file) {
+    Stmt st(ctx);
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(job_sql::kInsertFile));
+    const std::string role_text = role;
+    st.AddInt(id);
+    st.AddText(role_text);
+    st.AddText(file.name);
+    st.AddText(file.content);
+    Status s = st.Execute();
+    if (!s.ok() && s.message().find("max_allowed_packet") != std::string::npos) {
+      return Status::ResourceExhausted("mysql: the file '" + file.name + "' (" + std::to_string(file.content.size()) +
+                                       " bytes) is larger than the server's max_allowed_packet; raise it (e.g. "
+                                       "--max-allowed-packet=128M) or lower --max-file-bytes: " + s.message());
+    }
+    return s;
   }
 
   Status TouchLeaseOn(Ctx* ctx, int64_t id, const std::string& worker, int64_t lease_ms) {
@@ -1064,6 +1140,8 @@ class MysqlStore final : public TranslationStore, public JobStore {
           // Version 3: the language pair, NULL (= de -> en) for older rows and the original app's INSERT.
           {"source_lang", "VARCHAR(35) NULL DEFAULT NULL"},
           {"target_lang", "VARCHAR(35) NULL DEFAULT NULL"},
+          // Version 4: the name of an uploaded document (NULL: a pasted text).
+          {"file_name", "VARCHAR(255) NULL DEFAULT NULL"},
       };
       for (const auto& [name, type] : added) {
         if (!columns.count(name)) {
@@ -1104,6 +1182,7 @@ class MysqlStore final : public TranslationStore, public JobStore {
           Exec(ctx, "ALTER TABLE jobs ADD COLUMN target_lang VARCHAR(35) NOT NULL DEFAULT 'en'"));
     }
     DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, kCreateJobUnits));
+    DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, kCreateJobFiles));
     DOLMETSCH_RETURN_IF_ERROR(Exec(ctx, "DELETE FROM schema_version"));
     return Exec(ctx, "INSERT INTO schema_version (version) VALUES (" + std::to_string(kSchemaVersion) + ")");
   }

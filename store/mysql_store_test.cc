@@ -102,7 +102,7 @@ TEST(MysqlStoreTest, InitdbSchemaFileThenMigrateGivesTheSameTable) {
   const std::string from_file = ShowCreate(db);
   ASSERT_FALSE(from_file.empty());
   EXPECT_EQ(from_file, ShowCreate(fresh)) << "001-schema.sql and kCreateTranslations disagree";
-  for (const char* table : {"jobs", "job_units"}) {
+  for (const char* table : {"jobs", "job_units", "job_files"}) {
     EXPECT_FALSE(ShowCreate(db, table).empty()) << table;
     EXPECT_EQ(ShowCreate(db, table), ShowCreate(fresh, table))
         << "001-schema.sql and the " << table << " table of mysql_store.cc disagree";

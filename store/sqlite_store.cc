@@ -57,6 +57,17 @@ class Stmt {
     sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   }
   void BindInt(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void BindBlob(int i, const std::string& s) {
+    sqlite3_bind_blob64(stmt_, i, s.data(), s.size(), SQLITE_TRANSIENT);
+  }
+  // A text, or NULL when empty (optional columns).
+  void BindTextOrNull(int i, const std::string& s) {
+    if (s.empty()) {
+      sqlite3_bind_null(stmt_, i);
+    } else {
+      BindText(i, s);
+    }
+  }
   void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
   // Ok(true): a row; Ok(false): done.
   StatusOr<bool> Step() {
@@ -71,6 +82,11 @@ class Stmt {
     if (p == nullptr) return std::string();
     return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
   }
+  std::string Blob(int col) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    if (p == nullptr) return std::string();
+    return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
 
  private:
   sqlite3* db_ = nullptr;
@@ -80,7 +96,7 @@ class Stmt {
 // NULL languages: rows of the original app and of schema versions before 3, all German -> English.
 constexpr const char* kColumns =
     "id, text_de, text_en, owner, model, created_at, client_key, COALESCE(source_lang, 'de'), "
-    "COALESCE(target_lang, 'en')";
+    "COALESCE(target_lang, 'en'), COALESCE(file_name, '')";
 
 class SqliteStore final : public TranslationStore, public JobStore {
  public:
@@ -103,8 +119,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
     DOLMETSCH_RETURN_IF_ERROR(
         ins.Prepare(db_,
                     "INSERT INTO translations(text_de, text_en, owner, model, created_at, client_key, "
-                    "source_lang, target_lang) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(client_key) DO "
-                    "NOTHING"));
+                    "source_lang, target_lang, file_name) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON "
+                    "CONFLICT(client_key) DO NOTHING"));
     ins.BindText(1, row.text_de);
     ins.BindText(2, row.text_en);
     ins.BindText(3, row.owner);
@@ -113,6 +129,7 @@ class SqliteStore final : public TranslationStore, public JobStore {
     ins.BindText(6, result.client_key);
     ins.BindText(7, row.source_lang);
     ins.BindText(8, row.target_lang);
+    ins.BindTextOrNull(9, row.file_name);
     DOLMETSCH_ASSIGN_OR_RETURN(bool unused_row, ins.Step());
     (void)unused_row;
     if (sqlite3_changes(db_) == 1) {
@@ -159,6 +176,7 @@ class SqliteStore final : public TranslationStore, public JobStore {
       r.client_key = st.Text(6);
       r.source_lang = st.Text(7);
       r.target_lang = st.Text(8);
+      r.file_name = st.Text(9);
       page.items.push_back(std::move(r));
     }
     if (!page.items.empty()) page.next_before_id = page.items.back().id;
@@ -198,6 +216,7 @@ class SqliteStore final : public TranslationStore, public JobStore {
     r.client_key = st.Text(6);
     r.source_lang = st.Text(7);
     r.target_lang = st.Text(8);
+    r.file_name = st.Text(9);
     return r;
   }
 
@@ -234,21 +253,26 @@ class SqliteStore final : public TranslationStore, public JobStore {
     DOLMETSCH_RETURN_IF_ERROR(ValidateNewJob(job));
     std::lock_guard<std::mutex> lock(mu_);
     const int64_t now = UnixNow();
-    Stmt st;
-    DOLMETSCH_RETURN_IF_ERROR(
-        st.Prepare(db_,
-                   "INSERT INTO jobs(owner, state, text_de, model, created_at, updated_at, source_lang, "
-                   "target_lang) VALUES(?, 'queued', ?, ?, ?, ?, ?, ?)"));
-    st.BindText(1, job.owner);
-    st.BindText(2, job.text_de);
-    st.BindText(3, job.model);
-    st.BindInt(4, now);
-    st.BindInt(5, now);
-    st.BindText(6, job.source_lang);
-    st.BindText(7, job.target_lang);
-    DOLMETSCH_ASSIGN_OR_RETURN(bool unused, st.Step());
-    (void)unused;
-    return GetJobLocked(sqlite3_last_insert_rowid(db_), std::nullopt, /*with_text=*/false);
+    int64_t id = 0;
+    DOLMETSCH_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+      Stmt st;
+      DOLMETSCH_RETURN_IF_ERROR(
+          st.Prepare(db_,
+                     "INSERT INTO jobs(owner, state, text_de, model, created_at, updated_at, source_lang, "
+                     "target_lang) VALUES(?, 'queued', ?, ?, ?, ?, ?, ?)"));
+      st.BindText(1, job.owner);
+      st.BindText(2, job.text_de);
+      st.BindText(3, job.model);
+      st.BindInt(4, now);
+      st.BindInt(5, now);
+      st.BindText(6, job.source_lang);
+      st.BindText(7, job.target_lang);
+      DOLMETSCH_ASSIGN_OR_RETURN(bool unused, st.Step());
+      (void)unused;
+      id = sqlite3_last_insert_rowid(db_);
+      return job.file ? PutFileLocked(id, "input", *job.file) : Status::Ok();
+    }));
+    return GetJobLocked(id, std::nullopt, /*with_text=*/false);
   }
 
   StatusOr<JobRecord> GetJob(int64_t id, const std::optional<std::string>& owner, bool with_text) override {
@@ -371,9 +395,11 @@ class SqliteStore final : public TranslationStore, public JobStore {
     return out;
   }
 
-  StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker, const std::string& text_en) override {
+  StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker, const std::string& text_en,
+                                const JobFile* output) override {
     DOLMETSCH_RETURN_IF_ERROR(ValidateWorker(worker, 1));
     if (!IsValidUtf8(text_en)) return Status::InvalidArgument("text_en is not valid UTF-8");
+    if (output != nullptr) DOLMETSCH_RETURN_IF_ERROR(ValidateJobFile(*output));
     std::lock_guard<std::mutex> lock(mu_);
     int64_t history_id = 0;
     Status s = InTransaction([&]() -> Status {
@@ -389,8 +415,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
       DOLMETSCH_RETURN_IF_ERROR(
           ins.Prepare(db_,
                       "INSERT INTO translations(text_de, text_en, owner, model, created_at, client_key, "
-                      "source_lang, target_lang) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(client_key) "
-                      "DO NOTHING"));
+                      "source_lang, target_lang, file_name) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON "
+                      "CONFLICT(client_key) DO NOTHING"));
       ins.BindText(1, job.text_de);
       ins.BindText(2, text_en);
       ins.BindText(3, job.owner);
@@ -399,6 +425,7 @@ class SqliteStore final : public TranslationStore, public JobStore {
       ins.BindText(6, key);
       ins.BindText(7, job.source_lang);
       ins.BindText(8, job.target_lang);
+      ins.BindTextOrNull(9, job.file_name);
       DOLMETSCH_ASSIGN_OR_RETURN(bool unused, ins.Step());
       (void)unused;
       Stmt sel;
@@ -408,6 +435,7 @@ class SqliteStore final : public TranslationStore, public JobStore {
       if (!found)
         return Status::Internal("sqlite: the history row of job " + std::to_string(id) + " vanished");
       history_id = sel.Int(0);
+      if (output != nullptr) DOLMETSCH_RETURN_IF_ERROR(PutFileLocked(id, "output", *output));
       DOLMETSCH_RETURN_IF_ERROR(FinishLocked(id, JobState::kDone, "", history_id));
       return Status::Ok();
     });
@@ -448,8 +476,21 @@ class SqliteStore final : public TranslationStore, public JobStore {
                                        std::string(JobStateName(job.state)) + "; cancel it first");
       }
       DOLMETSCH_RETURN_IF_ERROR(Exec("DELETE FROM job_units WHERE job_id = " + std::to_string(id)));
+      DOLMETSCH_RETURN_IF_ERROR(Exec("DELETE FROM job_files WHERE job_id = " + std::to_string(id)));
       return Exec("DELETE FROM jobs WHERE id = " + std::to_string(id));
     });
+  }
+
+  StatusOr<JobFile> GetJobFile(int64_t id, const std::optional<std::string>& owner, bool output) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DOLMETSCH_RETURN_IF_ERROR(GetJobLocked(id, owner, /*with_text=*/false).status());
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, job_sql::kSelectFile));
+    st.BindInt(1, id);
+    st.BindText(2, output ? "output" : "input");
+    DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return job_sql::NoFile(id, output);
+    return JobFile{st.Text(0), st.Blob(1)};
   }
 
   Status DowngradeSchema(int version) override {
@@ -464,6 +505,9 @@ class SqliteStore final : public TranslationStore, public JobStore {
       // Version 3 added nullable / defaulted language columns, which an older program neither reads nor
       // needs to write: they stay (and are reused by the next upgrade). Version 2 added the job tables;
       // the history rows jobs wrote stay.
+      // Version 4's file_name column stays likewise; its job_files table goes (older programs would keep
+      // the files of deleted jobs).
+      if (version < 4) DOLMETSCH_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS job_files"));
       if (version < 2) {
         DOLMETSCH_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS job_units"));
         DOLMETSCH_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS jobs"));
@@ -504,6 +548,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
     job.lease_expires_unix_ms = st.Int(12);
     job.source_lang = st.Text(13);
     job.target_lang = st.Text(14);
+    job.file_name = st.Text(15);
+    job.output_file_name = st.Text(16);
     if (with_text) job.text_de = st.Text(job_sql::kColumnCount);
     return job;
   }
@@ -520,6 +566,18 @@ class SqliteStore final : public TranslationStore, public JobStore {
     DOLMETSCH_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return Status::NotFound("no job with id " + std::to_string(id));
     return ReadJob(st, with_text);
+  }
+
+  Status PutFileLocked(int64_t id, const char* role, const JobFile& file) {
+    Stmt st;
+    DOLMETSCH_RETURN_IF_ERROR(st.Prepare(db_, job_sql::kInsertFile));
+    st.BindInt(1, id);
+    st.BindText(2, role);
+    st.BindText(3, file.name);
+    st.BindBlob(4, file.content);
+    DOLMETSCH_ASSIGN_OR_RETURN(bool unused, st.Step());
+    (void)unused;
+    return Status::Ok();
   }
 
   Status TouchLeaseLocked(int64_t id, const std::string& worker, int64_t lease_ms) {
@@ -651,6 +709,8 @@ class SqliteStore final : public TranslationStore, public JobStore {
         // Version 3: the language pair, NULL (= de -> en) for older rows and the original app's INSERT.
         {"source_lang", "TEXT"},
         {"target_lang", "TEXT"},
+        // Version 4: the name of an uploaded document (NULL: a pasted text).
+        {"file_name", "TEXT"},
     };
     for (const auto& [name, type] : added) {
       if (!cols.count(name)) {
@@ -701,6 +761,10 @@ class SqliteStore final : public TranslationStore, public JobStore {
     DOLMETSCH_RETURN_IF_ERROR(
         Exec("CREATE TABLE IF NOT EXISTS job_units(job_id INTEGER NOT NULL, unit INTEGER NOT NULL, text_en "
              "TEXT NOT NULL, PRIMARY KEY(job_id, unit)) WITHOUT ROWID"));
+    // Version 4: a job's uploaded and translated files (role 'input' or 'output').
+    DOLMETSCH_RETURN_IF_ERROR(
+        Exec("CREATE TABLE IF NOT EXISTS job_files(job_id INTEGER NOT NULL, role TEXT NOT NULL, name TEXT NOT "
+             "NULL, content BLOB NOT NULL, PRIMARY KEY(job_id, role))"));
     // Index the rows that existed before the FTS table (the original app's history).
     DOLMETSCH_RETURN_IF_ERROR(Exec("INSERT INTO translations_fts(translations_fts) VALUES('rebuild')"));
     DOLMETSCH_RETURN_IF_ERROR(Exec("DELETE FROM schema_version"));

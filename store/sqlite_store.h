@@ -17,6 +17,6 @@ namespace dolmetsch::store {
 StatusOr<std::unique_ptr<TranslationStore>> OpenSqliteStore(const std::string& path, int busy_timeout_ms);
 
 // The schema version this code creates / upgrades to (both backends). 1: the history; 2: + jobs.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 }  // namespace dolmetsch::store

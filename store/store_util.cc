@@ -87,6 +87,9 @@ Status ValidateNewTranslation(const NewTranslation& row) {
     if (!ok) return Status::InvalidArgument("client_key may only contain letters, digits, '-' and '_'");
   }
   if (row.created_at_unix < 0) return Status::InvalidArgument("created_at_unix is negative");
+  if (row.file_name.size() > 255 || !IsValidUtf8(row.file_name)) {
+    return Status::InvalidArgument("file_name must be at most 255 bytes of UTF-8");
+  }
   return Status::Ok();
 }
 

@@ -64,6 +64,8 @@ struct TranslationRecord {
   // their original names text_de/text_en whatever the pair is: text_de is the source, text_en the target.
   std::string source_lang = "de";
   std::string target_lang = "en";
+  // An uploaded document's name (schema version 4; NULL, read as "", for a pasted text and older rows).
+  std::string file_name;
 };
 
 // What Insert stores. All strings must be valid UTF-8.
@@ -77,6 +79,7 @@ struct NewTranslation {
                                    // returns the existing row's id (idempotent), it never duplicates a row.
   std::string source_lang = "de";  // language codes (kMaxLanguageBytes); text_de is in source_lang,
   std::string target_lang = "en";  // text_en in target_lang
+  std::string file_name;           // "": a pasted text; else the document's name (at most 255 bytes)
 };
 
 struct InsertResult {

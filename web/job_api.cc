@@ -169,9 +169,15 @@ class JobApi::AppJobStore : public store::JobStore {
     DOLMETSCH_ASSIGN_OR_RETURN(store::JobStore * s, Get());
     return s->LoadUnits(id, owner, from_index);
   }
-  StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker, const std::string& text_en) override {
+  StatusOr<int64_t> CompleteJob(int64_t id, const std::string& worker, const std::string& text_en,
+                                const store::JobFile* output) override {
     DOLMETSCH_ASSIGN_OR_RETURN(store::JobStore * s, Get());
-    return s->CompleteJob(id, worker, text_en);
+    return s->CompleteJob(id, worker, text_en, output);
+  }
+  StatusOr<store::JobFile> GetJobFile(int64_t id, const std::optional<std::string>& owner,
+                                      bool output) override {
+    DOLMETSCH_ASSIGN_OR_RETURN(store::JobStore * s, Get());
+    return s->GetJobFile(id, owner, output);
   }
   Status FailJob(int64_t id, const std::string& worker, const std::string& error) override {
     DOLMETSCH_ASSIGN_OR_RETURN(store::JobStore * s, Get());

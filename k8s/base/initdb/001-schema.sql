@@ -1,11 +1,11 @@
--- dolmetsch: the translation history and job schema (schema_version 3) for MariaDB / MySQL.
+-- dolmetsch: the translation history and job schema (schema_version 4) for MariaDB / MySQL.
 --
 -- For the official image convention: mount this folder at /docker-entrypoint-initdb.d. The entrypoint
 -- runs it once, on an empty data directory, in the database named by MYSQL_DATABASE (set it to
 -- `translation`, as the original deployment does). dolmetsch creates the same schema itself on start-up
 -- (and upgrades the original app's bare `translations(id, text_de, text_en)` table in place), so this file
 -- is only needed when the application user may not run DDL. Keep it identical to kCreateTranslations,
--- kCreateJobs and kCreateJobUnits in store/mysql_store.cc (store_tests checks that both produce the same
+-- kCreateJobs, kCreateJobUnits and kCreateJobFiles in store/mysql_store.cc (store_tests checks that both produce the same
 -- tables).
 
 CREATE TABLE IF NOT EXISTS translations (
@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS translations (
   client_key VARBINARY(64) NULL DEFAULT NULL,    -- idempotency key (UUID): journal replays never duplicate
   source_lang VARCHAR(35) NULL DEFAULT NULL,     -- language of text_de; NULL (original app, before v3) = de
   target_lang VARCHAR(35) NULL DEFAULT NULL,     -- language of text_en; NULL = en
+  file_name VARCHAR(255) NULL DEFAULT NULL,      -- an uploaded document's name (v4); NULL = a pasted text
   UNIQUE KEY translations_client_key (client_key),
   KEY translations_owner_id (owner, id),
   FULLTEXT KEY translations_fulltext (text_de, text_en)
@@ -52,7 +53,16 @@ CREATE TABLE IF NOT EXISTS job_units (
   PRIMARY KEY (job_id, unit)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- A file job's uploaded ('input') and translated ('output') document (v4).
+CREATE TABLE IF NOT EXISTS job_files (
+  job_id BIGINT UNSIGNED NOT NULL,
+  role VARCHAR(8) NOT NULL,
+  name VARCHAR(255) NOT NULL,
+  content LONGBLOB NOT NULL,
+  PRIMARY KEY (job_id, role)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 DELETE FROM schema_version;
-INSERT INTO schema_version (version) VALUES (3);
+INSERT INTO schema_version (version) VALUES (4);
