@@ -99,7 +99,7 @@ void RenderBlock(const Block& block, const RenderCallbacks& callbacks);
 // A block as plain text for reading (progress pieces, a file's text): the text of wrapping spans kept and
 // the spans dropped; line-break atoms become "\n" (a space in cue flows, BlockKind::kCues); atoms that
 // TranslateBlocks made (URLs, e-mail addresses: id -1) their verbatim text; other atoms (code, images,
-// inline tags) are left out, their spacing kept; whitespace at both ends trimmed.
+// inline tags) are left out (runs of spaces around them become one); whitespace at both ends trimmed.
 std::string PlainBlockText(const Block& block);
 
 // True when `text` holds a letter (what decides whether a sentence goes to the model).
