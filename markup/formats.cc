@@ -164,6 +164,51 @@ std::string ContentTypeForFileName(std::string_view file_name) {
   const std::string ext = dot == std::string_view::npos ? "" : Lower(file_name.substr(dot));
   auto it = types->find(ext);
   return it == types->end() ? "application/octet-stream" : it->second;
+
+std::vector<TextParagraph> TextParagraphs(std::string_view text, const text::SegmenterOptions& segmenter) {
+  const std::vector<text::Span> spans = text::SegmentSentences(text, segmenter);
+  std::vector<TextParagraph> paragraphs;
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    const std::size_t gap_begin = i == 0 ? 0 : spans[i - 1].end;
+    const std::string_view gap = text.substr(gap_begin, spans[i].begin - gap_begin);
+    // Gaps are whitespace only: two line breaks in one make a blank line.
+    const bool blank_line = std::count(gap.begin(), gap.end(), '\n') >= 2;
+    if (paragraphs.empty() || blank_line) {
+      paragraphs.push_back({spans[i].begin, spans[i].end, i, i + 1, false});
+    } else {
+      paragraphs.back().end = spans[i].end;
+      paragraphs.back().end_segment = i + 1;
+    }
+    if (HasLetter(text.substr(spans[i].begin, spans[i].size()))) paragraphs.back().translated = true;
+  }
+  return paragraphs;
+}
+
+StatusOr<std::vector<std::string>> ExtractBlocks(std::string_view input, Format format,
+                                                 const DocumentTranslationOptions& options) {
+  std::vector<std::string> blocks;
+  if (format == Format::kText) {
+    DOLMETSCH_RETURN_IF_ERROR(CheckInput(input, options.limits, "text"));
+    for (const TextParagraph& p : TextParagraphs(input, options.blocks.segmenter)) {
+      if (p.translated) blocks.emplace_back(input.substr(p.begin, p.end - p.begin));
+    }
+    return blocks;
+  }
+  DocumentTranslationOptions extract = options;
+  extract.blocks.on_block = [&](const Block& block, const std::vector<std::string>& sentences) {
+    if (options.blocks.on_block) options.blocks.on_block(block, sentences);
+    if (!sentences.empty()) blocks.push_back(PlainBlockText(block));
+  };
+  // Every sentence "translated" into itself: the format's own parser and writer run, nothing else.
+  const TranslateFn identity =
+      [](const std::vector<std::string>& sentences) -> StatusOr<std::vector<SentenceTranslation>> {
+    std::vector<SentenceTranslation> out(sentences.size());
+    for (std::size_t i = 0; i < sentences.size(); ++i) out[i].text = sentences[i];
+    return out;
+  };
+  StatusOr<std::string> written = TranslateFormatted(input, format, identity, extract);
+  if (!written.ok()) return written.status();
+  return blocks;
 }
 
 }  // namespace dolmetsch::markup

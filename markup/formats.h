@@ -99,6 +99,27 @@ const std::vector<std::string>& FileExtensions();
 // "application/octet-stream" for an unknown extension. A PDF is never written, so ".pdf" is octet-stream.
 std::string ContentTypeForFileName(std::string_view file_name);
 
+// The plain source text of each translatable block of `input`, in document order: the units that
+// /v1/translate_file reports progress for (docs/api.md), parsed as TranslateFormatted parses them (same
+// errors). A block is translatable when at least one of its sentences goes to the model (it has a letter
+// once URLs and e-mail addresses are taken out); its text is PlainBlockText (translate_blocks.h).
+// kText: the paragraphs of the plain-text pipeline (TextParagraphs below, with options.blocks.segmenter) that
+// hold a letter, each its source bytes from its first to its last sentence (inner line breaks kept).
+// kPdf: the blocks of the text extracted from it. Nothing is translated.
+StatusOr<std::vector<std::string>> ExtractBlocks(std::string_view input, Format format,
+                                                 const DocumentTranslationOptions& options = {});
+
+// A paragraph of a plain text as the document pipeline (text/document_translator.h) sees it: consecutive
+// sentences (text::SegmentSentences) with no blank line between them. [begin, end) are the source bytes from
+// its first sentence's start to its last one's end; [first_segment, end_segment) index SegmentSentences'
+// spans. `translated`: some sentence of it has a letter (the pipeline translates it; else it is copied).
+struct TextParagraph {
+  std::size_t begin = 0, end = 0;
+  std::size_t first_segment = 0, end_segment = 0;
+  bool translated = false;
+};
+std::vector<TextParagraph> TextParagraphs(std::string_view text, const text::SegmenterOptions& segmenter);
+
 // Checks size and UTF-8 (shared by the formats).
 Status CheckInput(std::string_view input, const Limits& limits, const char* what);
 

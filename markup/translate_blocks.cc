@@ -430,6 +430,13 @@ StatusOr<std::vector<TranslatedBlock>> TranslateBlocks(const std::vector<Block>&
       sentences[b].push_back(std::move(s));
     }
     st.sentences += sentences[b].size();
+    if (options.on_block) {
+      std::vector<std::string> to_translate;
+      for (const Sentence& s : sentences[b]) {
+        if (s.translated) to_translate.push_back(sources[b].text.substr(s.sb, s.se - s.sb));
+      }
+      options.on_block(blocks[b], to_translate);
+    }
   }
 
   const std::size_t per_call = std::max<std::size_t>(1, options.max_sentences_per_call);
@@ -496,6 +503,27 @@ StatusOr<std::vector<TranslatedBlock>> TranslateBlocks(const std::vector<Block>&
     out.push_back(std::move(t));
   }
   return out;
+}
+
+std::string PlainBlockText(const Block& block) {
+  std::string out;
+  RenderCallbacks callbacks;
+  callbacks.text = [&](std::string_view text) { out.append(text); };
+  callbacks.atom = [&](const InlineSpan& atom) {
+    if (atom.kind == SpanKind::kLineBreak) {
+      out += block.kind == BlockKind::kCues ? ' ' : '\n';
+    } else if (atom.id == -1) {
+      out += atom.verbatim;
+    }
+  };
+  RenderBlock(block, callbacks);
+  // A dropped atom leaves the spaces on both sides of it.
+  out.erase(std::unique(out.begin(), out.end(), [](char a, char b) { return a == ' ' && b == ' '; }),
+            out.end());
+  const std::size_t begin = out.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return std::string();
+  const std::size_t end = out.find_last_not_of(" \t\r\n");
+  return out.substr(begin, end + 1 - begin);
 }
 
 void RenderBlock(const Block& block, const RenderCallbacks& callbacks) {

@@ -55,6 +55,10 @@ struct TranslateBlocksOptions {
   text::SegmenterOptions segmenter;
   std::size_t max_sentences_per_call = 256;  // sentences handed to `translate` at once
   bool protect_urls_and_emails = true;
+  // Optional: called for every block, in order, once it is segmented and before any sentence is
+  // translated, with the block as given and its sentences that go to `translate` (as `translate` will get
+  // them; empty when none has a letter). For progress reporting and plain-text extraction.
+  std::function<void(const Block& block, const std::vector<std::string>& sentences)> on_block;
 };
 
 struct TranslateBlocksStats {
@@ -91,6 +95,12 @@ struct RenderCallbacks {
   std::function<void(const InlineSpan& span)> atom;
 };
 void RenderBlock(const Block& block, const RenderCallbacks& callbacks);
+
+// A block as plain text for reading (progress pieces, a file's text): the text of wrapping spans kept and
+// the spans dropped; line-break atoms become "\n" (a space in cue flows, BlockKind::kCues); atoms that
+// TranslateBlocks made (URLs, e-mail addresses: id -1) their verbatim text; other atoms (code, images,
+// inline tags) are left out (runs of spaces around them become one); whitespace at both ends trimmed.
+std::string PlainBlockText(const Block& block);
 
 // True when `text` holds a letter (what decides whether a sentence goes to the model).
 bool HasLetter(std::string_view text);

@@ -178,5 +178,52 @@ TEST(TranslateBlocksTest, ManySentencesAreSentInBoundedCalls) {
   EXPECT_EQ((*out)[0].text, testing::Upper(b.text));
 }
 
+TEST(TranslateBlocksTest, OnBlockReportsEachBlockAndItsSentencesBeforeTranslating) {
+  Block first;
+  first.text = "Das ist fett und  hier. Noch einer.";
+  first.spans = {Span(SpanKind::kBold, 8, 12), Atom(SpanKind::kCode, 17)};
+  Block numbers;
+  numbers.text = "12 34";
+  Block mail;
+  mail.text = "Mail an a@b.de bitte.";
+  std::vector<std::pair<std::string, std::vector<std::string>>> reported;
+  std::size_t calls_when_reported = 0;
+  UpperCaseTranslator upper;
+  TranslateBlocksOptions options;
+  options.on_block = [&](const Block& block, const std::vector<std::string>& sentences) {
+    reported.emplace_back(block.text, sentences);
+    calls_when_reported = upper.seen.size();
+  };
+  TranslateBlocksStats stats;
+  auto out = TranslateBlocks({first, numbers, mail}, upper.fn(), options, &stats);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ASSERT_EQ(reported.size(), 3u);
+  EXPECT_EQ(calls_when_reported, 0u);        // all reported before the first sentence was translated
+  EXPECT_EQ(reported[0].first, first.text);  // the block as given
+  EXPECT_EQ(reported[0].second, (std::vector<std::string>{"Das ist fett und hier.", "Noch einer."}));
+  EXPECT_TRUE(reported[1].second.empty());
+  EXPECT_EQ(reported[2].second, (std::vector<std::string>{"Mail an bitte."}));
+  // Exactly the sentences `translate` got, in the same order.
+  std::vector<std::string> all;
+  for (const auto& [text, sentences] : reported) all.insert(all.end(), sentences.begin(), sentences.end());
+  EXPECT_EQ(all, upper.seen);
+
+  EXPECT_EQ(PlainBlockText(first), "Das ist fett und hier. Noch einer.");
+  EXPECT_EQ(PlainBlockText((*out)[0]), "DAS IST FETT UND HIER. NOCH EINER.");
+  EXPECT_EQ(PlainBlockText(mail), "Mail an a@b.de bitte.");
+  EXPECT_EQ(PlainBlockText((*out)[2]), "MAIL AN a@b.de BITTE.");
+}
+
+TEST(TranslateBlocksTest, PlainBlockTextLineBreaksAndTrim) {
+  Block lines;
+  lines.text = "  Erste Zeile zweite Zeile ";
+  lines.spans = {Span(SpanKind::kItalic, 2, 13), Atom(SpanKind::kLineBreak, 13),
+                 Atom(SpanKind::kVerbatim, 26)};
+  EXPECT_EQ(PlainBlockText(lines), "Erste Zeile\nzweite Zeile");
+  lines.kind = BlockKind::kCues;
+  EXPECT_EQ(PlainBlockText(lines), "Erste Zeile zweite Zeile");
+  EXPECT_EQ(PlainBlockText(Block{}), "");
+}
+
 }  // namespace
 }  // namespace dolmetsch::markup

@@ -45,6 +45,17 @@ struct TranslationOutcome {
   int64_t sentences = 0;                     // as counted by the translator (0 if no progress event came)
 };
 
+// A file translated by POST /v1/translate_file (TranslatorClient::TranslateFile).
+struct TranslatedFile {
+  std::string file_name;  // the translator's name for the result ("brief.docx"; a PDF gives "brief.md")
+  std::string format;     // "docx", "html", "markdown", "srt", "text", ... (markup::FormatName)
+  std::string content;    // the translated file's bytes
+  std::string model;      // the translator's model name
+  int64_t blocks = 0;     // translatable blocks (as many progress events as were not skipped)
+  int64_t sentences = 0;  // distinct sentences sent to the model
+  std::optional<DetectedLanguage> detected;  // source "auto" (or ""): what the translator detected
+};
+
 class TranslatorClient {
  public:
   explicit TranslatorClient(TranslatorClientOptions options);
@@ -61,6 +72,17 @@ class TranslatorClient {
   // /languages; "de", "en" for the original pair).
   Status StreamPieces(const std::string& text, const std::string& source, const std::string& target,
                       int64_t skip_segments, const std::atomic<bool>& cancelled, const OnPiece& on_piece);
+  // Streams POST {base}/v1/translate_file (multipart: file `content` named `file_name`, source, target,
+  // skip_blocks): on_piece gets each progress event's (index, total, piece) for the blocks from
+  // `skip_blocks` on, as they arrive (one per translatable block, in document order; the pieces joined
+  // are the file's plain translation); the result is the translated file of the "done" event. `source`
+  // "auto" or "": the translator detects the language from the file's text. The format comes from the
+  // name's extension, else the content. Errors as StreamPieces: kInvalidArgument for a file the
+  // translator refuses (400/413: malformed, unsupported format, too large; its message says why).
+  StatusOr<TranslatedFile> TranslateFile(const std::string& content, const std::string& file_name,
+                                         const std::string& source, const std::string& target,
+                                         int64_t skip_blocks, const std::atomic<bool>& cancelled,
+                                         const OnPiece& on_piece);
   // GET {base}/languages: the body (LibreTranslate's [{code, name, targets}]); errors as Translate.
   StatusOr<std::string> Languages();
   // POST {base}/detect with the start of `text` (about 20 KB, whole code points): the guesses, best first.
