@@ -164,6 +164,7 @@ std::string ContentTypeForFileName(std::string_view file_name) {
   const std::string ext = dot == std::string_view::npos ? "" : Lower(file_name.substr(dot));
   auto it = types->find(ext);
   return it == types->end() ? "application/octet-stream" : it->second;
+}
 
 std::vector<TextParagraph> TextParagraphs(std::string_view text, const text::SegmenterOptions& segmenter) {
   const std::vector<text::Span> spans = text::SegmentSentences(text, segmenter);

@@ -50,6 +50,7 @@ TEST(FormatsTest, EveryExtensionIsDetectedAndHasAMediaType) {
   EXPECT_EQ(ContentTypeForFileName("BRIEF.DOCX"), ContentTypeForFileName("brief.docx"));
   EXPECT_EQ(ContentTypeForFileName("noext"), "application/octet-stream");
   EXPECT_EQ(ContentTypeForFileName("x.exe"), "application/octet-stream");
+}
 
 using Blocks = std::vector<std::string>;
 

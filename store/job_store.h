@@ -90,7 +90,7 @@ struct NewJob {
   std::string model;
   std::string source_lang = "de";  // language codes as in NewTranslation; the history row gets them too
   std::string target_lang = "en";
-  std::optional<JobFile> file;  // an uploaded document (text_de: its plain text)
+  std::optional<JobFile> file{};  // an uploaded document (text_de: its plain text)
 };
 
 struct JobUnit {
