@@ -420,6 +420,88 @@ TEST_P(JobStoreTest, SchemaGoesDownToTheHistoryOnlyVersionAndBackUp) {
   EXPECT_EQ(list->size(), 1u) << "the dropped job is gone, the new one is there";
 }
 
+// Bytes of every value, NUL and 0xFF among them: a file is binary, never text.
+std::string BinaryBytes(size_t n) {
+  std::string bytes(n, '\0');
+  for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<char>((i * 131 + i / 251) & 0xFF);
+  return bytes;
+}
+
+TEST_P(JobStoreTest, AFileJobKeepsItsFileAndItsTranslatedFileGoesWithTheHistoryRow) {
+  NewJob job;
+  job.owner = "alice";
+  job.text_de = "Kopf\n\nText.";
+  job.file = JobFile{"Brief an Anna.docx", BinaryBytes(5 << 20)};  // 5 MiB
+  auto created = jobs_->CreateJob(job);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->file_name, "Brief an Anna.docx");
+  EXPECT_EQ(created->output_file_name, "");
+  auto listed = jobs_->ListJobs(std::string("alice"), false, 10);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->at(0).file_name, "Brief an Anna.docx");
+
+  const JobRecord claimed = ClaimOrDie("w");
+  EXPECT_EQ(claimed.file_name, "Brief an Anna.docx");
+  auto input = jobs_->GetJobFile(claimed.id, std::nullopt, /*output=*/false);
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  EXPECT_EQ(input->name, "Brief an Anna.docx");
+  EXPECT_TRUE(input->content == job.file->content) << "the bytes come back exactly";
+  EXPECT_EQ(jobs_->GetJobFile(claimed.id, std::nullopt, /*output=*/true).status().code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(jobs_->GetJobFile(claimed.id, std::string("bob"), false).status().code(), Status::Code::kNotFound);
+
+  const JobFile output{"Brief an Anna.docx", std::string("PK\x03\x04\x00\xff", 6) + BinaryBytes(1000)};
+  const JobFile bad{"a/b.docx", "x"};
+  EXPECT_EQ(jobs_->CompleteJob(claimed.id, "w", "Head\n\nText.", &bad).status().code(),
+            Status::Code::kInvalidArgument);
+  auto history_id = jobs_->CompleteJob(claimed.id, "w", "Head\n\nText.", &output);
+  ASSERT_TRUE(history_id.ok()) << history_id.status().ToString();
+  auto done = jobs_->GetJob(claimed.id, std::string("alice"), false);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->output_file_name, "Brief an Anna.docx");
+  auto translated = jobs_->GetJobFile(claimed.id, std::string("alice"), /*output=*/true);
+  ASSERT_TRUE(translated.ok()) << translated.status().ToString();
+  EXPECT_EQ(translated->content, output.content);
+  auto row = store_->Get(*history_id, std::string("alice"));
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->file_name, "Brief an Anna.docx");
+  EXPECT_EQ(row->text_de, "Kopf\n\nText.");
+  EXPECT_EQ(row->text_en, "Head\n\nText.");
+  // Completing again (a second worker after a crash) changes nothing.
+  EXPECT_EQ(*jobs_->CompleteJob(claimed.id, "w", "Head\n\nText.", &output), *history_id);
+  EXPECT_EQ(HistoryRows(), 1);
+
+  // A text job's history row has no file name; deleting the file job removes its files.
+  const JobRecord text = Create("Nur Text.");
+  const JobRecord text_claimed = ClaimOrDie("w");
+  ASSERT_EQ(text_claimed.id, text.id);
+  EXPECT_EQ(text_claimed.file_name, "");
+  auto text_row = store_->Get(*jobs_->CompleteJob(text.id, "w", "Just text."), std::nullopt);
+  ASSERT_TRUE(text_row.ok());
+  EXPECT_EQ(text_row->file_name, "");
+  ASSERT_TRUE(jobs_->DeleteJob(claimed.id, std::string("alice")).ok());
+  EXPECT_EQ(jobs_->GetJobFile(claimed.id, std::nullopt, false).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->Get(*history_id, std::nullopt)->file_name, "Brief an Anna.docx") << "the history stays";
+}
+
+TEST_P(JobStoreTest, InvalidJobFilesAreRefusedWithAReason) {
+  NewJob job;
+  job.owner = "alice";
+  job.text_de = "x";
+  for (const char* name : {"", ".", "..", "a/b.md", "a\\b.md", "tab\t.md", "\xff.md"}) {
+    job.file = JobFile{name, "content"};
+    auto created = jobs_->CreateJob(job);
+    EXPECT_EQ(created.status().code(), Status::Code::kInvalidArgument) << name;
+  }
+  job.file = JobFile{std::string(256, 'a'), "content"};
+  EXPECT_EQ(jobs_->CreateJob(job).status().code(), Status::Code::kInvalidArgument);
+  job.file = JobFile{"leer.md", ""};
+  auto empty = jobs_->CreateJob(job);
+  EXPECT_EQ(empty.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(empty.status().message().find("leer.md"), std::string::npos);
+  EXPECT_EQ(jobs_->ListJobs(std::nullopt, false, 10)->size(), 0u) << "nothing half-created";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, JobStoreTest, ::testing::Values("sqlite", "mysql"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 

@@ -69,6 +69,30 @@ TEST(JournalTest, AppendedRecordsSurviveReopenInOrder) {
   EXPECT_EQ(ReadFile(path).substr(0, 8), "DMJRNL01");
 }
 
+TEST(JournalTest, AnUploadedFilesNameIsKeptAndTextsWriteNoFileField) {
+  TempDir dir;
+  const std::string path = dir.File("journal");
+  Journal::OpenReport report;
+  NewTranslation file = JRow(1);
+  file.file_name = "Brief über 2026.docx";
+  // A text's record is what older versions wrote and read: no "file" field.
+  EXPECT_EQ(EncodeJournalRecord(JRow(0)).find("\"file\""), std::string::npos);
+  EXPECT_NE(EncodeJournalRecord(file).find("\"file\":\"Brief"), std::string::npos);
+  {
+    auto j = OpenOrDie(path, &report);
+    ASSERT_NE(j, nullptr);
+    ASSERT_TRUE(j->Append(JRow(0)).ok());
+    ASSERT_TRUE(j->Append(file).ok());
+  }
+  auto j = OpenOrDie(path, &report);
+  ASSERT_NE(j, nullptr);
+  auto rows = j->ReadAll();
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].file_name, "");
+  EXPECT_EQ((*rows)[1].file_name, "Brief über 2026.docx");
+}
+
 TEST(JournalTest, DropFirstRemovesReplayedRecordsAndKeepsAppending) {
   TempDir dir;
   Journal::OpenReport report;

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "store/job_store.h"
 #include "store/store_test_helpers.h"
 #include "store/translation_store.h"
 
@@ -484,6 +485,40 @@ TEST_P(StoreConformanceTest, UpgradesAVersion2DatabaseToLanguageColumns) {
   auto ins = store->Insert(es);
   ASSERT_TRUE(ins.ok()) << ins.status().ToString();
   EXPECT_EQ(store->Get(ins->id, std::nullopt)->source_lang, "es");
+}
+
+TEST_P(StoreConformanceTest, FileNamesRoundTripAndAVersion3DatabaseGainsThem) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    NewTranslation file = Row("Kopf", "Head");
+    file.file_name = "Bericht über 2026.docx";
+    auto ins = store->Insert(file);
+    ASSERT_TRUE(ins.ok()) << ins.status().ToString();
+    EXPECT_EQ(store->Get(ins->id, std::nullopt)->file_name, "Bericht über 2026.docx");
+    file.file_name = std::string(256, 'a');
+    EXPECT_EQ(store->Insert(file).status().code(), Status::Code::kInvalidArgument);
+    ASSERT_TRUE(store->DowngradeSchema(3).ok());
+  }
+  // What version 3 had: no file_name column, no job_files table.
+  RawExec("ALTER TABLE translations DROP COLUMN file_name");
+  RawExec("INSERT INTO translations (text_de, text_en) VALUES ('Originale Zeile', 'Original row')");
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto page = store->List(Query{});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].file_name, "") << "rows from before version 4 are texts";
+  EXPECT_EQ(page->items[1].file_name, "") << "the column was dropped with its values";
+  NewTranslation again = Row("Wieder", "Again");
+  again.file_name = "neu.md";
+  auto ins = store->Insert(again);
+  ASSERT_TRUE(ins.ok()) << ins.status().ToString();
+  EXPECT_EQ(store->Get(ins->id, std::nullopt)->file_name, "neu.md");
+  NewJob job;
+  job.text_de = "x";
+  job.file = JobFile{"x.md", "x"};
+  EXPECT_TRUE(store->jobs()->CreateJob(job).ok()) << "job_files is back";
 }
 
 TEST_P(StoreConformanceTest, RefusesASchemaNewerThanItKnows) {
