@@ -631,6 +631,11 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
     if (job.status().code() == Status::Code::kInvalidArgument) {
       return SendJsonError(res, 400, job.status().message());
     }
+    if (job.status().code() == Status::Code::kResourceExhausted) {  // a file the database cannot take
+      return SendJsonError(res, 413,
+                           "The file is too large for this site's database; upload a smaller file or tell the "
+                           "operator (docs/store.md, max_allowed_packet).");
+    }
     return SendJsonError(res, 503, "The job database is not reachable right now; try again in a moment.");
   }
   runner_->Wake();
@@ -863,11 +868,13 @@ void JobApi::HandleTranslateFileForm(const http::Request& req, http::Response& r
   if (!job.ok()) {
     std::cerr << "web: jobs: creating a file job failed: " << job.status().ToString() << "\n";
     const bool invalid = job.status().code() == Status::Code::kInvalidArgument;
+    const bool too_large = job.status().code() == Status::Code::kResourceExhausted;
     view.notice = Notice{NoticeKind::kError,
-                         invalid ? job.status().message()
-                                 : "The job database is not reachable right now; files are translated as "
-                                   "jobs only. Send the file again in a moment."};
-    return app_->SendHtml(res, invalid ? 400 : 503, RenderTranslatePage(ctx.page, view));
+                         invalid     ? job.status().message()
+                         : too_large ? "The file is too large for this site's database; upload a smaller file."
+                                     : "The job database is not reachable right now; files are translated as "
+                                       "jobs only. Send the file again in a moment."};
+    return app_->SendHtml(res, invalid ? 400 : too_large ? 413 : 503, RenderTranslatePage(ctx.page, view));
   }
   runner_->Wake();
   res.status = 303;
