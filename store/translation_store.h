@@ -79,7 +79,7 @@ struct NewTranslation {
                                    // returns the existing row's id (idempotent), it never duplicates a row.
   std::string source_lang = "de";  // language codes (kMaxLanguageBytes); text_de is in source_lang,
   std::string target_lang = "en";  // text_en in target_lang
-  std::string file_name;           // "": a pasted text; else the document's name (at most 255 bytes)
+  std::string file_name{};         // "": a pasted text; else the document's name (at most 255 bytes)
 };
 
 struct InsertResult {
