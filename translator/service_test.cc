@@ -80,7 +80,7 @@ TEST_F(ServiceTest, HelpHealthReadyLanguagesOpenApi) {
   EXPECT_EQ(settings["charLimit"], -1);
   auto openapi = Body(http::Request(port_, "GET", "/openapi.json"));
   for (const char* path : {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready",
-                           "/metrics", "/translate_file", "/download_file/{token}/{name}"}) {
+                           "/metrics", "/translate_file", "/v1/translate_file", "/download_file/{token}/{name}"}) {
     EXPECT_TRUE(openapi["paths"].contains(path)) << path;
   }
 }
