@@ -79,8 +79,9 @@ TEST_F(ServiceTest, HelpHealthReadyLanguagesOpenApi) {
   auto settings = Body(http::Request(port_, "GET", "/frontend/settings"));
   EXPECT_EQ(settings["charLimit"], -1);
   auto openapi = Body(http::Request(port_, "GET", "/openapi.json"));
-  for (const char* path : {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready",
-                           "/metrics", "/translate_file", "/v1/translate_file", "/download_file/{token}/{name}"}) {
+  for (const char* path :
+       {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready", "/metrics",
+        "/translate_file", "/v1/translate_file", "/download_file/{token}/{name}"}) {
     EXPECT_TRUE(openapi["paths"].contains(path)) << path;
   }
 }
@@ -997,7 +998,7 @@ TEST_F(FileStreamTest, RefusedBeforeStreaming) {
   EXPECT_EQ(http::Request(port_, "GET", "/v1/translate_file").status, 405);
 }
 
-TEST_F(FileStreamTest, NoRequestTimeoutButTheTextStreamHasOne) {
+TEST_F(FileStreamTest, StreamHasNoRequestTimeoutTranslateFileHasOne) {
   ServiceOptions o;
   o.request_timeout_seconds = 0.3;
   o.scheduler = {.workers = 1, .max_batch_sentences = 1};
@@ -1035,6 +1036,29 @@ TEST_F(FileStreamTest, ClientDisconnectCancelsTheWork) {
   // Uncancelled, ~30 more 30-ms batches would run in the next second.
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   EXPECT_LE(backend_.batches().size(), batches + 1) << "the job should have been cancelled";
+}
+
+TEST_F(FileStreamTest, ShutdownEndsTheStreamLikeTheOthers) {
+  ServiceOptions o;
+  o.grace_seconds = 0.3;
+  StartFiles(o);
+  backend_.Close();
+  http::Response in_flight;
+  std::thread client([&] { in_flight = Stream("spaet.html", "<p>Zu sp\u00e4t.</p>"); });
+  backend_.WaitEntered(2);  // the warm-up, then the file's batch
+  std::thread opener([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    backend_.Open();
+  });
+  service_->Shutdown();
+  client.join();
+  opener.join();
+  ASSERT_EQ(in_flight.status, 200) << in_flight.error;
+  auto events = Events(in_flight.body);
+  ASSERT_EQ(events.size(), 1u) << in_flight.body;
+  EXPECT_EQ(events[0].first, "error");
+  EXPECT_EQ(events[0].second["status"], 503);
+  EXPECT_NE(events[0].second["error"].get<std::string>().find("shutting down"), std::string::npos);
 }
 
 TEST_F(FileStreamTest, LargeDocumentStreamsEveryBlock) {
