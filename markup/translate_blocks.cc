@@ -366,6 +366,9 @@ void ProtectUrlsAndEmails(Block* block) {
     atom.id = -1;
     atom.parent = parent;
     atom.verbatim = text.substr(x, y - x);
+    // The space before the address stays in the text; should the projection put the atom right after a
+    // word of the translation, the space goes with it (RenderBlock).
+    atom.space_before = x > 0 && (text[x - 1] == ' ' || text[x - 1] == '\t');
     for (auto& s : block->spans) {
       s.begin = Shift(s.begin, x, y);
       s.end = Shift(s.end, x, y);

@@ -65,14 +65,33 @@ StatusOr<std::unique_ptr<MarkupTranslation>> MarkupTranslation::Start(
       return out;
     };
     markup::TranslateBlocksStats blocks;
-    StatusOr<std::string> parsed =
-        markup::TranslateFormatted(r.texts_[t], format, record, r.options_.markup, &blocks);
+    markup::DocumentTranslationOptions planning = r.options_.markup;
+    std::vector<TrackedBlock> tracked;
+    if (r.options_.track_blocks) {
+      planning.blocks.on_block = [&tracked](const markup::Block& block,
+                                            const std::vector<std::string>& sentences) {
+        if (!sentences.empty()) tracked.push_back({block, sentences, 0, false});
+      };
+    }
+    StatusOr<std::string> parsed = markup::TranslateFormatted(r.texts_[t], format, record, planning, &blocks);
     if (!parsed.ok()) {
       // The text is at fault (malformed, over a limit): a client error, whatever the parser's code.
       return Status::InvalidArgument(r.TextName(t) + ": " + markup::FormatName(format) + ": " +
                                      parsed.status().message());
     }
     r.stats_.blocks += blocks.blocks;
+    // Each block's sentences were recorded by now (on_block runs before they are asked for).
+    for (TrackedBlock& b : tracked) {
+      for (const std::string& sentence : b.sentences) {
+        const Where& where = r.where_[route].at(sentence);
+        if (where.is_long) {
+          b.long_sentence = true;
+        } else {
+          b.prefix = std::max(b.prefix, where.index + 1);
+        }
+      }
+    }
+    r.blocks_.push_back(std::move(tracked));
   }
 
   // Submit: the aligned jobs, then the long sentences; all admitted or none.
@@ -105,7 +124,8 @@ StatusOr<std::unique_ptr<MarkupTranslation>> MarkupTranslation::Start(
   return request;
 }
 
-StatusOr<markup::SentenceTranslation> MarkupTranslation::Result(size_t route, const std::string& sentence) {
+StatusOr<markup::SentenceTranslation> MarkupTranslation::Result(size_t route, const std::string& sentence,
+                                                                bool streaming) {
   auto it = where_[route].find(sentence);
   if (it == where_[route].end()) {
     return Status::Internal("the markup pipeline asked for a sentence it did not ask for when planning");
@@ -123,7 +143,7 @@ StatusOr<markup::SentenceTranslation> MarkupTranslation::Result(size_t route, co
     return out;
   }
   const std::shared_ptr<Job>& job = jobs_[route];
-  if (job == nullptr || !job->finished())
+  if (job == nullptr || (!streaming && !job->finished()))
     return Status::Internal("a markup sentence was read before its job ended");
   DOLMETSCH_RETURN_IF_ERROR(job->status());
   const SentenceResult& result = job->result(it->second.index);
@@ -150,6 +170,55 @@ StatusOr<std::string> MarkupTranslation::Assemble(size_t text_index) {
     return out;
   };
   return markup::TranslateFormatted(texts_[text_index], format_, replay, options_.markup);
+}
+
+size_t MarkupTranslation::blocks(size_t text_index) const {
+  return text_index < blocks_.size() ? blocks_[text_index].size() : 0;
+}
+
+Status MarkupTranslation::ReportBlocks(size_t text_index, size_t* next_block,
+                                       const std::function<void(const BlockOutput&)>& on_block) {
+  if (text_index >= blocks_.size())
+    return Status::InvalidArgument("no blocks kept for text " + std::to_string(text_index));
+  const std::vector<TrackedBlock>& blocks = blocks_[text_index];
+  const size_t route = route_of_text_[text_index];
+  const std::shared_ptr<Job>& job = jobs_[route];
+  // Whether the job had ended before its prefix is read: then the prefix is final.
+  const bool job_ended = job != nullptr && job->finished();
+  const size_t prefix = job != nullptr ? job->WaitForProgress(job->size(), Job::Clock::now()) : 0;  // no wait
+  while (*next_block < blocks.size()) {
+    const TrackedBlock& b = blocks[*next_block];
+    if (b.long_sentence && !long_->ended()) return Status::Ok();
+    if (b.prefix > prefix) {
+      if (!job_ended) return Status::Ok();
+      Status status = job->status();
+      return status.ok() ? Status::Internal("a finished job did not finish its sentences") : status;
+    }
+    markup::TranslateFn replay =
+        [&](const std::vector<std::string>& sentences) -> StatusOr<std::vector<markup::SentenceTranslation>> {
+      std::vector<markup::SentenceTranslation> out;
+      out.reserve(sentences.size());
+      for (const std::string& sentence : sentences) {
+        DOLMETSCH_ASSIGN_OR_RETURN(markup::SentenceTranslation t,
+                                   Result(route, sentence, /*streaming=*/true));
+        out.push_back(std::move(t));
+      }
+      return out;
+    };
+    DOLMETSCH_ASSIGN_OR_RETURN(std::vector<markup::TranslatedBlock> translated,
+                               markup::TranslateBlocks({b.block}, replay, options_.markup.blocks));
+    on_block({*next_block, blocks.size(), markup::PlainBlockText(translated.at(0))});
+    ++*next_block;
+  }
+  return Status::Ok();
+}
+
+size_t MarkupTranslation::progress() const {
+  size_t n = long_ != nullptr ? long_->progress() : 0;
+  for (const auto& job : jobs_) {
+    if (job != nullptr) n += job->WaitForProgress(job->size(), Job::Clock::now());
+  }
+  return n;
 }
 
 bool MarkupTranslation::ended() const {

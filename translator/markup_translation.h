@@ -13,6 +13,12 @@
 //             through RequestTranslation (the document pipeline splits them at clauses; they get no
 //             alignment, so their spans are placed proportionally, markup/translate_blocks.h).
 //   Assemble  TranslateFormatted again with a callback that reads the results. Call it once ended().
+// Blocks (MarkupOptions::track_blocks, for /v1/translate_file's per-block progress): pass 1 also keeps
+// each translatable block (one that has a sentence for the model; markup::ExtractBlocks names the same ones)
+// with its sentences. ReportBlocks hands out, in document order, the blocks whose sentences are all
+// translated, each as plain text (markup::PlainBlockText of the block translated alone, spans projected as
+// in the file). A sentence of a route's job is there once the job's finished prefix passed it (sentences
+// are submitted in document order); a block with a long sentence waits until the long ones all ended.
 // Parsing is deterministic, so both passes ask for the same sentences. The sentence cache is not used (it
 // holds translations without alignments).
 // Errors: Start fails with the parser's error (as InvalidArgument: the text is at fault) or like
@@ -43,6 +49,14 @@ struct MarkupOptions {
   // Names the texts in errors: "q" gives "q: ..." for one text and "q[2]: ..." for an array's.
   std::string field = "q";
   bool texts_is_array = false;
+  bool track_blocks = false;  // keep the blocks for ReportBlocks
+};
+
+// A translated block during ReportBlocks.
+struct BlockOutput {
+  size_t index = 0;  // among the text's translatable blocks, in document order
+  size_t total = 0;  // translatable blocks of the text
+  std::string text;  // its translation as plain text (markup::PlainBlockText)
 };
 
 struct MarkupStats {
@@ -63,6 +77,15 @@ class MarkupTranslation {
   // The translated text (for a package format: the package's bytes). Only after ended().
   StatusOr<std::string> Assemble(size_t text_index);
 
+  // With track_blocks: the translatable blocks of text `text_index`, and a non-blocking report of those
+  // from *next_block on whose sentences are all translated, in order (advancing *next_block). Errors: a
+  // job's error (Cancelled when cancelled). Call it when progress() moved.
+  size_t blocks(size_t text_index) const;
+  Status ReportBlocks(size_t text_index, size_t* next_block,
+                      const std::function<void(const BlockOutput&)>& on_block);
+  // Finished sentences over all jobs (grows while they run; never blocks).
+  size_t progress() const;
+
   bool ended() const;
   // Called when any of the jobs made progress or ended (Job::OnChange: only hand off); nullptr removes it.
   void OnChange(std::function<void()> fn);
@@ -81,8 +104,18 @@ class MarkupTranslation {
   };
   MarkupTranslation(std::vector<TextRoute> routes, std::vector<size_t> route_of_text,
                     std::vector<std::string> texts, markup::Format format, const MarkupOptions& options);
+  // A translatable block kept for ReportBlocks: it is complete once its route's job finished `prefix`
+  // sentences and, when `long_sentence`, the long sentences ended.
+  struct TrackedBlock {
+    markup::Block block;
+    std::vector<std::string> sentences;
+    size_t prefix = 0;
+    bool long_sentence = false;
+  };
   std::string TextName(size_t t) const;
-  StatusOr<markup::SentenceTranslation> Result(size_t route, const std::string& sentence);
+  // `streaming`: the caller knows the sentence is finished (within its job's prefix) though the job runs on.
+  StatusOr<markup::SentenceTranslation> Result(size_t route, const std::string& sentence,
+                                               bool streaming = false);
 
   const std::vector<TextRoute> routes_;
   const std::vector<size_t> route_of_text_;
@@ -95,6 +128,7 @@ class MarkupTranslation {
   std::vector<std::string> long_results_;                      // filled on the first Assemble
   bool long_assembled_ = false;
   MarkupStats stats_;
+  std::vector<std::vector<TrackedBlock>> blocks_;  // per text, with track_blocks
 };
 
 }  // namespace dolmetsch::translator

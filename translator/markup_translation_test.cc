@@ -110,5 +110,92 @@ TEST_F(MarkupTranslationTest, CancelEndsTheJob) {
   EXPECT_FALSE((*m)->Assemble(0).ok());
 }
 
+// Per-block progress: blocks come out in document order as soon as their sentences are all translated
+// (one sentence per batch here, let through one at a time), as plain text, the same blocks ExtractBlocks
+// names.
+class MarkupBlocksTest : public MarkupTranslationTest {
+ protected:
+  void WaitProgress(MarkupTranslation& m, size_t n) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (m.progress() < n && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_GE(m.progress(), n);
+  }
+  Scheduler one_at_a_time_{&backend_, [] {
+                             Scheduler::Options o;
+                             o.max_batch_sentences = 1;
+                             return o;
+                           }()};
+};
+
+TEST_F(MarkupBlocksTest, BlocksAreReportedInOrderOnceTheirSentencesAreDone) {
+  const std::string html =
+      "<h1>Titel hier.</h1><p>Eins <b>zwei</b>. Drei vier.</p><p>42</p><p>Titel hier.</p>";
+  MarkupOptions options;
+  options.track_blocks = true;
+  backend_.Close();
+  auto started = MarkupTranslation::Start(one_at_a_time_, {{&backend_, "fake", "de-en"}}, {0}, {html},
+                                          markup::Format::kHtml, options);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  MarkupTranslation& m = **started;
+  ASSERT_EQ(m.blocks(0), 3u);
+  EXPECT_EQ(m.blocks(0), markup::ExtractBlocks(html, markup::Format::kHtml)->size());
+  std::vector<BlockOutput> seen;
+  size_t next = 0;
+  auto report = [&] {
+    Status s = m.ReportBlocks(0, &next, [&](const BlockOutput& b) { seen.push_back(b); });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  };
+  report();
+  EXPECT_TRUE(seen.empty());
+
+  backend_.LetOneThrough();  // "Titel hier."
+  WaitProgress(m, 1);
+  report();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].index, 0u);
+  EXPECT_EQ(seen[0].total, 3u);
+  EXPECT_EQ(seen[0].text, "0:TITEL HIER.");
+
+  backend_.LetOneThrough();  // "Eins zwei.": the paragraph still waits for its second sentence
+  WaitProgress(m, 2);
+  report();
+  EXPECT_EQ(seen.size(), 1u);
+
+  backend_.LetOneThrough();  // "Drei vier.": the paragraph, and the repeated title with it
+  WaitEnded(m);
+  report();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1].index, 1u);
+  EXPECT_EQ(seen[1].text, "0:EINS ZWEI. 0:DREI VIER.");
+  EXPECT_EQ(seen[2].index, 2u);
+  EXPECT_EQ(seen[2].text, "0:TITEL HIER.");
+  EXPECT_EQ(next, 3u);
+  report();  // nothing more
+  EXPECT_EQ(seen.size(), 3u);
+  backend_.Open();
+  EXPECT_EQ(*m.Assemble(0),
+            "<h1>0:TITEL HIER.</h1><p>0:EINS <b>ZWEI.</b> 0:DREI VIER.</p><p>42</p><p>0:TITEL HIER.</p>");
+}
+
+TEST_F(MarkupBlocksTest, ACancelledJobEndsTheReport) {
+  MarkupOptions options;
+  options.track_blocks = true;
+  backend_.Close();
+  auto started = MarkupTranslation::Start(one_at_a_time_, {{&backend_, "fake", "de-en"}}, {0},
+                                          {"<p>Eins.</p><p>Zwei.</p>"}, markup::Format::kHtml, options);
+  ASSERT_TRUE(started.ok());
+  MarkupTranslation& m = **started;
+  backend_.WaitEntered(1);
+  m.Cancel();
+  backend_.Open();
+  WaitEnded(m);
+  size_t next = 0;
+  Status s = m.ReportBlocks(0, &next, [](const BlockOutput&) {});
+  EXPECT_EQ(s.code(), Status::Code::kCancelled) << s.ToString();
+  EXPECT_EQ(next, 0u);
+}
+
 }  // namespace
 }  // namespace dolmetsch::translator

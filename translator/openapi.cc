@@ -43,7 +43,7 @@ const std::string& OpenApiJson() {
         "summary": "Translate a file in its format (LibreTranslate): .txt .html .htm .xhtml .md .markdown .srt .vtt .docx .odt .pptx .odp .epub, and .pdf (answered as Markdown)",
         "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
           "file": {"type": "string", "format": "binary"},
-          "source": {"type": "string", "description": "As for /translate; a file's language is not detected: \"auto\" takes the default source (de when de-en is served)"},
+          "source": {"type": "string", "description": "A code of GET /languages; \"auto\" or none: detected from the file's text among the sources that translate into target"},
           "target": {"type": "string"},
           "api_key": {"type": "string"}}}}}},
         "responses": {
@@ -51,6 +51,21 @@ const std::string& OpenApiJson() {
           "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
           "413": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Unavailable"},
           "504": {"$ref": "#/components/responses/Error"}}
+      }
+    },
+    "/v1/translate_file": {
+      "post": {
+        "summary": "Translate a file in its format, streamed: a progress event per translatable block in document order, then the file in base64 (no request timeout; closing the connection cancels)",
+        "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+          "file": {"type": "string", "format": "binary", "description": "With its file name; the format comes from the extension, else the content (as /translate_file)"},
+          "source": {"type": "string", "description": "A code of GET /languages; \"auto\" or none: detected from the file's text"},
+          "target": {"type": "string"},
+          "skip_blocks": {"type": "integer", "minimum": 0, "description": "Blocks the client has already: their progress events are not sent (the whole file is still translated)"},
+          "api_key": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "Server-Sent Events. event: progress, data: {\"index\", \"done\", \"total\", \"piece\"} (piece: the block's translation as plain text, after \"\\n\\n\" for every block but the first); then event: done, data: {\"file_name\", \"format\", \"content_base64\", \"bytes\", \"blocks\", \"sentences\", \"model\": {\"name\", \"source\", \"target\"}, \"detected_language\" (when detected)}; or event: error, data: {\"error\", \"status\"}", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+          "413": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Unavailable"}}
       }
     },
     "/download_file/{token}/{name}": {"get": {"summary": "A translated file of /translate_file (kept --files-ttl-seconds)",

@@ -18,6 +18,7 @@
 #include "translator/markup_translation.h"
 #include "translator/openapi.h"
 #include "translator/request_translation.h"
+#include "util/base64.h"
 #include "util/percent_encoding.h"
 
 namespace dolmetsch::translator {
@@ -40,7 +41,8 @@ const std::map<std::string, std::string>& Routes() {
                                                                      {"/translate", "POST"},
                                                                      {"/detect", "POST"},
                                                                      {"/translate_file", "POST"},
-                                                                     {"/v1/translate", "POST"}};
+                                                                     {"/v1/translate", "POST"},
+                                                                     {"/v1/translate_file", "POST"}};
   return *routes;
 }
 
@@ -117,6 +119,8 @@ std::string UtcNow() {
 
 // Bytes of stream events a client may leave unread before the stream waits for it.
 constexpr size_t kMaxQueuedStreamBytes = 1 << 20;
+// Language detection of a file looks at the start of its text (CLD2 needs far less; bounds the time).
+constexpr size_t kDetectionBytes = 256 << 10;
 
 // What a translation answer looks like besides its texts (fixed when the request is planned).
 struct AnswerShape {
@@ -485,7 +489,9 @@ void Service::Mount(http::Server& server) {
   server.Route("POST", "/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kLegacy, e); });
   server.Route("POST", "/v1/translate", [this](const Ex& e) { HandleTranslate(ApiKind::kNative, e); });
   server.Route("POST", "/detect", [this](const Ex& e) { HandleDetect(e); });
-  server.Route("POST", "/translate_file", [this](const Ex& e) { HandleTranslateFile(e); });
+  server.Route("POST", "/translate_file", [this](const Ex& e) { HandleTranslateFile(e, /*stream=*/false); });
+  server.Route("POST", "/v1/translate_file",
+               [this](const Ex& e) { HandleTranslateFile(e, /*stream=*/true); });
   // File I/O: on the worker pool.
   server.Route("GET", "^/download_file/(.*)$", [this](const Ex& e) { HandleDownload(*e); });
   // CORS preflights (wrong methods get 405 with Allow from the server).
@@ -517,7 +523,12 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
   using BuildAnswer =
       std::function<StatusOr<json>(const std::function<Status()>&, const std::vector<std::string>&)>;
 
-  // Exactly one of `translation` (plain text) and `markup` is set; markup is never streamed.
+  // What a file stream reports when Step runs: sends the progress events that are ready (through
+  // `progress`) and says whether all were sent (the "done" event follows then).
+  using Advance = std::function<StatusOr<bool>(const std::function<void(const json&)>& progress)>;
+
+  // Exactly one of `translation` (plain text) and `markup` is set; markup is streamed only with an
+  // Advance (files: per block).
   Translation(Service& service, std::shared_ptr<http::Exchange> exchange,
               std::shared_ptr<RequestTranslation> translation, std::shared_ptr<MarkupTranslation> markup,
               BuildAnswer build_answer, bool stream, Clock::time_point deadline, std::string timeout_message)
@@ -561,6 +572,8 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
 
   // Before Begin: segments before `skip` are not reported (the client has them).
   void SkipSegments(size_t skip) { next_segment_ = skip; }
+  // Before Begin: a file stream's progress comes from `advance` instead of the text's segments.
+  void StreamWith(Advance advance) { advance_ = std::move(advance); }
 
   // From Shutdown: look now (the grace is over), not at the next tick.
   void Wake() { Kick(/*on_pool=*/false); }
@@ -614,7 +627,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
     bool step = ended;
     if (stream_ && !ended) {
       // Each step replays the text so far: at most one per 100 ms while the job runs.
-      size_t progress = translation_->progress();
+      size_t progress = translation_ != nullptr ? translation_->progress() : markup_->progress();
       step = progress > seen_progress_ && exchange_->queued_bytes() < kMaxQueuedStreamBytes &&
              Clock::now() - last_step_ >= std::chrono::milliseconds(100);
       if (step) seen_progress_ = progress;
@@ -641,6 +654,15 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
       StatusOr<json> answer = build_answer_(no_wait, {});
       if (!answer.ok()) return Fail(answer.status());
       service_.Respond(exchange_->response(), 200, Dump(*answer));
+      return Done();
+    }
+    if (advance_) {
+      StatusOr<bool> all_sent = advance_([this](const json& event) { Send("progress", event); });
+      if (!all_sent.ok()) return Fail(all_sent.status());
+      if (!*all_sent) return Idle();  // the rest is still being translated
+      StatusOr<json> answer = build_answer_(no_wait, {});
+      if (!answer.ok()) return Fail(answer.status());
+      Send("done", *answer);
       return Done();
     }
     while (text_ < translation_->texts()) {
@@ -719,6 +741,7 @@ class Service::Translation : public std::enable_shared_from_this<Translation> {
   std::shared_ptr<RequestTranslation> translation_;  // null for markup
   std::shared_ptr<MarkupTranslation> markup_;        // null for plain text
   BuildAnswer build_answer_;
+  Advance advance_;  // file streams
   const bool stream_;
   const Clock::time_point deadline_;
   const std::string timeout_message_;
@@ -818,22 +841,14 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
                                          "); send {\"q\": ..., \"source\": ..., \"target\": ...} instead"));
     }
   } else if (target.empty() || (source.empty() && !request.source_auto)) {
-    // Not named: the original pair when served, else the only pair served.
+    // Not named: the original pair when served, else the only pair served. (Files differ: a missing
+    // source is detected, and English is the target whenever the source translates into it.)
     const bool de_en = catalog->Route("de", "en", set_.allow_pivot).ok();
     const std::vector<std::string> sources = catalog->Sources();
     if (target.empty()) {
-      std::vector<std::string> targets =
-          catalog->Targets(source.empty() ? (de_en ? "de" : sources.front()) : source, set_.allow_pivot);
-      if (de_en && (source.empty() || source == "de")) {
-        target = "en";
-      } else if (targets.size() == 1) {
-        target = targets[0];
-      } else {
-        return RespondError(*exchange,
-                            Status::InvalidArgument("missing 'target': name the language to translate "
-                                                    "into; served pairs: " +
-                                                    catalog->DescribePairs()));
-      }
+      StatusOr<std::string> chosen = ChooseTarget(source, /*english_when_served=*/false);
+      if (!chosen.ok()) return RespondError(*exchange, chosen.status());
+      target = *chosen;
     }
     if (source.empty() && !request.source_auto) {
       if (de_en && target == "en") {
@@ -851,10 +866,7 @@ void Service::HandleTranslate(ApiKind endpoint, const std::shared_ptr<http::Exch
   std::vector<langid::LanguageGuess> detected;
   std::vector<std::string> text_source(n_texts, source);
   if (request.source_auto) {
-    std::vector<std::string> candidates;
-    for (const std::string& s : catalog->Sources()) {
-      if (s != target && catalog->Route(s, target, set_.allow_pivot).ok()) candidates.push_back(s);
-    }
+    std::vector<std::string> candidates = DetectionCandidates(target);
     if (candidates.empty()) {
       return RespondError(
           *exchange, Status::InvalidArgument("no served language translates into '" + target.substr(0, 20) +
@@ -1063,13 +1075,17 @@ void Service::HandleDetect(const std::shared_ptr<http::Exchange>& exchange) {
   Respond(exchange->response(), 200, Dump(out));
 }
 
-// LibreTranslate's POST /translate_file: a multipart upload (file, source, target, api_key) -> the file
-// translated in its format, stored in the FileStore -> {"translatedFileUrl"}. Like /translate it is one
-// scheduler job admitted as a whole; parsing (here) and rendering (the answer's Step) run on the worker pool.
-void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchange) {
+// POST /translate_file (LibreTranslate's) and POST /v1/translate_file (`stream`): a multipart upload (file,
+// source, target, api_key; skip_blocks for the stream). LibreTranslate's answer: the file translated in its
+// format, stored in the FileStore -> {"translatedFileUrl"}. The stream: Server-Sent Events, a "progress"
+// event per translatable block in document order, then "done" with the file in base64 (docs/api.md); it
+// has no deadline (a 200-page document takes longer than any request timeout; the client's disconnect
+// cancels it). Like /translate it is one scheduler job admitted as a whole; parsing (here) and rendering
+// (the answer's Step) run on the worker pool.
+void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchange, bool stream) {
   http::Request& req = exchange->request();
   json& fields = exchange->fields();
-  fields["api"] = "translate_file";
+  fields["api"] = stream ? "translate_file_stream" : "translate_file";
   ++in_flight_;
   struct Counted {
     std::atomic<int>& n;
@@ -1079,7 +1095,7 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
     }
   } counted{in_flight_};
 
-  if (files_ == nullptr) {
+  if (!stream && files_ == nullptr) {
     return RespondError(*exchange,
                         Status::Unavailable("file translation is off: " + files_status_.message()));
   }
@@ -1098,6 +1114,7 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
   body.clear();
   const http::FormPart* file = nullptr;
   std::string source, target, api_key;
+  size_t skip_blocks = 0;
   for (const http::FormPart& part : *parts) {
     if (part.name == "file") {
       file = &part;
@@ -1107,6 +1124,15 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
       target = part.value;
     } else if (part.name == "api_key") {
       api_key = part.value;
+    } else if (part.name == "skip_blocks" && stream) {
+      const std::string& v = part.value;
+      if (v.empty() || v.size() > 12 ||
+          !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return RespondError(*exchange,
+                            Status::InvalidArgument("'skip_blocks' must be an integer >= 0, the number of "
+                                                    "blocks the client has already"));
+      }
+      skip_blocks = static_cast<size_t>(std::stoll(v));
     }
   }
   if (file == nullptr) {
@@ -1140,6 +1166,11 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
                                                 " (supported: " + formats + ")"));
   }
   fields["format"] = markup::FormatName(*format);
+  if (*format == markup::Format::kText && !IsValidUtf8(file->value)) {
+    return RespondError(
+        *exchange,
+        Status::InvalidArgument("file '" + file_name + "': a text file must be UTF-8, and this one is not"));
+  }
 
   Scheduler* scheduler = scheduler_ptr_.load();
   if (draining_.load()) {
@@ -1150,39 +1181,57 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
   if (scheduler == nullptr) {
     return RespondError(*exchange, Status::Unavailable("the model is still loading; retry in a few seconds"));
   }
-  // The pair: as named, else the original pair when served, else the only one ("auto" is not offered for
-  // files: a package's language cannot be guessed from its bytes).
+  markup::DocumentTranslationOptions markup_options;
+  markup_options.limits.max_input_bytes = options_.max_file_bytes;
+  markup_options.blocks.segmenter.max_segment_bytes = options_.max_segment_bytes;
+  std::string out_name = file_name;
+  if (*format == markup::Format::kPdf) {  // a PDF comes back as Markdown (markup/pdf.h)
+    markup_options.pdf_output = markup::PdfOutput::kMarkdown;
+    const size_t dot = out_name.rfind('.');
+    out_name = (dot == std::string::npos ? out_name : out_name.substr(0, dot)) + ".md";
+  }
+  const std::string what = "file '" + file_name + "'";
+
+  // The pair: source "auto" or none is detected from the file's text (its blocks), among the languages
+  // that translate into the target; the target as the text endpoints choose it (ChooseTarget).
   const catalog::ModelCatalog* catalog = catalog_.load();
   for (std::string* code : {&source, &target}) {
     for (char& c : *code) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (source == "auto") source.clear();
-  const bool de_en = catalog->Route("de", "en", set_.allow_pivot).ok();
-  if (source.empty()) {
-    const std::vector<std::string> sources = catalog->Sources();
-    if (de_en && (target.empty() || target == "en")) {
-      source = "de";
-    } else if (sources.size() == 1) {
-      source = sources[0];
-    } else {
-      return RespondError(
-          *exchange,
-          Status::InvalidArgument("missing 'source': name the language of the file (it is not detected); "
-                                  "served pairs: " +
-                                  catalog->DescribePairs()));
-    }
-  }
+  const bool detect = source.empty();
   if (target.empty()) {
-    std::vector<std::string> targets = catalog->Targets(source, set_.allow_pivot);
-    if (std::find(targets.begin(), targets.end(), "en") != targets.end() && source != "en") {
-      target = "en";
-    } else if (targets.size() == 1) {
-      target = targets[0];
-    } else {
-      return RespondError(*exchange, Status::InvalidArgument("missing 'target': name the language to "
-                                                             "translate into; served pairs: " +
-                                                             catalog->DescribePairs()));
+    StatusOr<std::string> chosen = ChooseTarget(source, /*english_when_served=*/true);
+    if (!chosen.ok()) return RespondError(*exchange, chosen.status());
+    target = *chosen;
+  }
+  std::optional<langid::LanguageGuess> detected;
+  if (detect) {
+    std::vector<std::string> candidates = DetectionCandidates(target);
+    if (candidates.empty()) {
+      return RespondError(
+          *exchange, Status::InvalidArgument("no served language translates into '" + target.substr(0, 20) +
+                                             "'; served pairs: " + catalog->DescribePairs()));
     }
+    std::string text;
+    if (*format == markup::Format::kText) {
+      text = file->value;
+    } else {
+      StatusOr<std::vector<std::string>> blocks = markup::ExtractBlocks(file->value, *format, markup_options);
+      if (!blocks.ok()) {  // the file is at fault, as MarkupTranslation::Start says
+        return RespondError(*exchange, Status::InvalidArgument(what + ": " + markup::FormatName(*format) +
+                                                               ": " + blocks.status().message()));
+      }
+      for (const std::string& block : *blocks) {
+        if (text.size() >= kDetectionBytes) break;
+        text += block + "\n\n";
+      }
+    }
+    std::vector<langid::LanguageGuess> guesses =
+        langid::DetectLanguages(std::string_view(text).substr(0, kDetectionBytes), candidates);
+    detected = guesses.empty() ? langid::LanguageGuess{candidates[0], 0} : guesses[0];
+    source = detected->language;
+    fields["detected"] = source;
   }
   if (source == target) {
     return RespondError(*exchange,
@@ -1194,7 +1243,7 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
   auto handles = AcquireModels(*route);
   if (!handles.ok()) return RespondError(*exchange, handles.status());
   fields["model"] = route->label;
-  if (!files_->Fits(file->value.size())) {
+  if (!stream && !files_->Fits(file->value.size())) {
     return RespondError(
         *exchange,
         Status::ResourceExhausted("the folder of translated files is full (quota of " +
@@ -1205,81 +1254,182 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
   std::vector<TextRoute> text_routes = {
       {route->backend, route->models + ":" + set_.compute_type, route->label}};
 
-  // Where the answer points: this server as the client reached it (a proxy may say so).
-  std::string host = req.Header("X-Forwarded-Host");
-  if (host.empty()) host = req.Header("Host");
-  if (host.empty()) host = "127.0.0.1:" + std::to_string(bound_port_);
-  std::string scheme = req.Header("X-Forwarded-Proto");
-  if (scheme != "https") scheme = "http";
-  const std::string base = scheme + "://" + host;
-
-  std::string out_name = file_name;
-  markup::DocumentTranslationOptions markup_options;
-  markup_options.limits.max_input_bytes = options_.max_file_bytes;
-  if (*format == markup::Format::kPdf) {  // a PDF comes back as Markdown (markup/pdf.h)
-    markup_options.pdf_output = markup::PdfOutput::kMarkdown;
-    const size_t dot = out_name.rfind('.');
-    out_name = (dot == std::string::npos ? out_name : out_name.substr(0, dot)) + ".md";
+  // The answer once the file is translated: stored and linked (LibreTranslate), or the bytes themselves.
+  std::function<StatusOr<json>(const std::string& bytes, size_t blocks, size_t sentences)> file_answer;
+  if (stream) {
+    json model = {{"name", route->models}, {"source", source}, {"target", target}};
+    if (route->hops.size() > 1) model["pivot"] = route->hops[0].target;
+    json done = {{"file_name", out_name}, {"format", markup::FormatName(*format)}, {"model", model}};
+    if (detected.has_value()) {
+      done["detected_language"] = {{"language", detected->language}, {"confidence", detected->confidence}};
+    }
+    file_answer = [done](const std::string& bytes, size_t blocks, size_t sentences) -> StatusOr<json> {
+      json answer = done;
+      answer["content_base64"] = Base64Encode(bytes);
+      answer["bytes"] = bytes.size();
+      answer["blocks"] = blocks;
+      answer["sentences"] = sentences;
+      return answer;
+    };
+  } else {
+    // Where the answer points: this server as the client reached it (a proxy may say so).
+    std::string host = req.Header("X-Forwarded-Host");
+    if (host.empty()) host = req.Header("Host");
+    if (host.empty()) host = "127.0.0.1:" + std::to_string(bound_port_);
+    std::string scheme = req.Header("X-Forwarded-Proto");
+    if (scheme != "https") scheme = "http";
+    const std::string base = scheme + "://" + host;
+    FileStore* store = files_.get();
+    file_answer = [store, out_name, base](const std::string& bytes, size_t, size_t) -> StatusOr<json> {
+      DOLMETSCH_ASSIGN_OR_RETURN(FileStore::Stored stored, store->Put(out_name, bytes));
+      return json{
+          {"translatedFileUrl", base + "/download_file/" + stored.token + "/" + PercentEncode(stored.name)}};
+    };
   }
-  FileStore* store = files_.get();
-  auto store_answer = [store, out_name, base](const std::string& bytes) -> StatusOr<json> {
-    DOLMETSCH_ASSIGN_OR_RETURN(FileStore::Stored stored, store->Put(out_name, bytes));
-    return json{
-        {"translatedFileUrl", base + "/download_file/" + stored.token + "/" + PercentEncode(stored.name)}};
-  };
+  // A stream has no deadline (see above); LibreTranslate's answer has the request timeout.
   Clock::time_point deadline =
-      Clock::now() +
-      std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
+      stream ? Clock::time_point::max()
+             : Clock::now() +
+                   std::chrono::milliseconds(static_cast<long long>(options_.request_timeout_seconds * 1000));
   std::string timeout_message = "the translation took longer than the request timeout of " +
                                 std::to_string(static_cast<int>(options_.request_timeout_seconds)) +
-                                " s; send a smaller file or raise DOLMETSCH_REQUEST_TIMEOUT";
+                                " s; send a smaller file, raise DOLMETSCH_REQUEST_TIMEOUT, or use the "
+                                "streamed POST /v1/translate_file (no timeout)";
   std::shared_ptr<Translation> pump;
   if (*format == markup::Format::kText) {
-    if (!IsValidUtf8(file->value)) {
-      return RespondError(*exchange,
-                          Status::InvalidArgument("file '" + file_name +
-                                                  "': a text file must be UTF-8, and this one is not"));
-    }
     RequestOptions plan;
     plan.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
     plan.document.max_segment_tokens = options_.max_segment_tokens;
     plan.cache = cache_.get();
+    // The blocks of a text file are its paragraphs: groups of the pipeline's segments (the same
+    // segmenter), reported when their last segment is.
+    std::vector<markup::TextParagraph> paragraphs =
+        stream ? markup::TextParagraphs(file->value, plan.document.segmenter)
+               : std::vector<markup::TextParagraph>{};
+    size_t total_blocks = 0;
+    for (const markup::TextParagraph& p : paragraphs) total_blocks += p.translated ? 1 : 0;
     auto started = RequestTranslation::Start(*scheduler, std::move(text_routes), {0}, {file->value}, plan);
     handles->clear();
     if (!started.ok()) return RespondError(*exchange, started.status());
     std::shared_ptr<RequestTranslation> translation = std::move(started).value();
     fields["sentences"] = translation->stats().segments;
-    auto build = [translation, store_answer](const std::function<Status()>& poll,
-                                             const std::vector<std::string>&) -> StatusOr<json> {
+    auto build = [translation, file_answer, total_blocks](const std::function<Status()>& poll,
+                                                          const std::vector<std::string>&) -> StatusOr<json> {
       DOLMETSCH_ASSIGN_OR_RETURN(std::string text, translation->Assemble(0, 0, poll));
-      return store_answer(text);
+      return file_answer(text, total_blocks, translation->stats().segments);
     };
     exchange->Defer();
-    pump = std::make_shared<Translation>(*this, exchange, std::move(translation), nullptr, std::move(build),
-                                         /*stream=*/false, deadline, std::move(timeout_message));
+    pump = std::make_shared<Translation>(*this, exchange, translation, nullptr, std::move(build), stream,
+                                         deadline, std::move(timeout_message));
+    if (stream) {
+      struct Paragraphs {
+        std::vector<markup::TextParagraph> paragraphs;
+        size_t next_segment = 0;
+        size_t paragraph = 0;
+        size_t block = 0;
+        std::string text;  // of the paragraph being assembled
+      };
+      auto state = std::make_shared<Paragraphs>();
+      state->paragraphs = std::move(paragraphs);
+      pump->StreamWith([translation, state, skip_blocks,
+                        total_blocks](const std::function<void(const json&)>& progress) -> StatusOr<bool> {
+        Paragraphs& st = *state;
+        const size_t segments = st.paragraphs.empty() ? 0 : st.paragraphs.back().end_segment;
+        Status mismatch;
+        auto on_segment = [&](const SegmentOutput& segment) {
+          if (segment.total != segments) {
+            mismatch = Status::Internal("the text's paragraphs do not match the pipeline's segments");
+            return;
+          }
+          while (st.paragraph + 1 < st.paragraphs.size() &&
+                 st.paragraphs[st.paragraph].end_segment <= segment.index) {
+            ++st.paragraph;
+          }
+          const markup::TextParagraph& p = st.paragraphs[st.paragraph];
+          st.text = segment.index == p.first_segment ? segment.translation : st.text + segment.piece;
+          if (segment.index + 1 != p.end_segment || !p.translated) return;
+          const size_t b = st.text.find_first_not_of(" \t\r\n");
+          const std::string piece = b == std::string::npos
+                                        ? std::string()
+                                        : st.text.substr(b, st.text.find_last_not_of(" \t\r\n") + 1 - b);
+          if (st.block >= skip_blocks) {
+            progress(json{{"index", st.block},
+                          {"done", st.block + 1},
+                          {"total", total_blocks},
+                          {"piece", st.block == 0 ? piece : "\n\n" + piece}});
+          }
+          ++st.block;
+        };
+        StatusOr<std::optional<std::string>> text =
+            translation->AssembleReady(0, &st.next_segment, on_segment);
+        if (!text.ok()) return text.status();
+        if (!mismatch.ok()) return mismatch;
+        return text->has_value();
+      });
+    }
   } else {
     MarkupOptions options;
     options.document.segmenter.max_segment_bytes = options_.max_segment_bytes;
     options.document.max_segment_tokens = options_.max_segment_tokens;
     options.markup = markup_options;
-    options.field = "file '" + file_name + "'";
+    options.field = what;
+    options.track_blocks = stream;
     auto started =
         MarkupTranslation::Start(*scheduler, std::move(text_routes), {0}, {file->value}, *format, options);
     handles->clear();
     if (!started.ok()) return RespondError(*exchange, started.status());
     std::shared_ptr<MarkupTranslation> markup = std::move(started).value();
     fields["sentences"] = markup->stats().sentences;
-    auto build = [markup, store_answer](const std::function<Status()>&,
-                                        const std::vector<std::string>&) -> StatusOr<json> {
+    auto build = [markup, file_answer](const std::function<Status()>&,
+                                       const std::vector<std::string>&) -> StatusOr<json> {
       DOLMETSCH_ASSIGN_OR_RETURN(std::string bytes, markup->Assemble(0));
-      return store_answer(bytes);
+      return file_answer(bytes, markup->blocks(0), markup->stats().sentences);
     };
     exchange->Defer();
-    pump = std::make_shared<Translation>(*this, exchange, nullptr, std::move(markup), std::move(build),
-                                         /*stream=*/false, deadline, std::move(timeout_message));
+    pump = std::make_shared<Translation>(*this, exchange, nullptr, markup, std::move(build), stream, deadline,
+                                         std::move(timeout_message));
+    if (stream) {
+      auto next_block = std::make_shared<size_t>(0);
+      pump->StreamWith([markup, next_block,
+                        skip_blocks](const std::function<void(const json&)>& progress) -> StatusOr<bool> {
+        DOLMETSCH_RETURN_IF_ERROR(markup->ReportBlocks(0, next_block.get(), [&](const BlockOutput& block) {
+          if (block.index < skip_blocks) return;
+          progress(json{{"index", block.index},
+                        {"done", block.index + 1},
+                        {"total", block.total},
+                        {"piece", block.index == 0 ? block.text : "\n\n" + block.text}});
+        }));
+        return *next_block == markup->blocks(0) && markup->ended();
+      });
+    }
   }
   counted.handed_over = true;
   pump->Begin();
+}
+
+StatusOr<std::string> Service::ChooseTarget(const std::string& source, bool english_when_served) const {
+  const catalog::ModelCatalog* catalog = catalog_.load();
+  const bool de_en = catalog->Route("de", "en", set_.allow_pivot).ok();
+  const std::vector<std::string> sources = catalog->Sources();
+  if ((source.empty() || source == "de") && de_en) return std::string("en");
+  const std::vector<std::string> targets =
+      catalog->Targets(source.empty() ? (de_en ? "de" : sources.front()) : source, set_.allow_pivot);
+  if (english_when_served && !source.empty() && source != "en" &&
+      std::find(targets.begin(), targets.end(), "en") != targets.end()) {
+    return std::string("en");
+  }
+  if (targets.size() == 1) return targets[0];
+  return Status::InvalidArgument("missing 'target': name the language to translate into; served pairs: " +
+                                 catalog->DescribePairs());
+}
+
+std::vector<std::string> Service::DetectionCandidates(const std::string& target) const {
+  const catalog::ModelCatalog* catalog = catalog_.load();
+  std::vector<std::string> candidates;
+  for (const std::string& s : catalog->Sources()) {
+    if (s != target && catalog->Route(s, target, set_.allow_pivot).ok()) candidates.push_back(s);
+  }
+  return candidates;
 }
 
 // GET /download_file/<token>/<name>: a file of the FileStore, as an attachment.

@@ -159,7 +159,16 @@ class Service {
   StatusOr<std::vector<std::shared_ptr<const engine::Translator>>> AcquireModels(const Route& route);
   Status WarmUp(BatchBackend* backend, const std::string& label);
   void HandleDetect(const std::shared_ptr<http::Exchange>& exchange);
-  void HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchange);
+  // LibreTranslate's POST /translate_file, or the streamed POST /v1/translate_file.
+  void HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchange, bool stream);
+  // The target when a request names none: "en" from German (or from a source not named yet) when that
+  // pair is served, else (files: `english_when_served`) "en" when the named source translates into it,
+  // else the only target of the source (of the default source when not named yet); else InvalidArgument
+  // naming the served pairs. The text endpoints and the file endpoints share it; where they differ is
+  // the flag, and that a file's missing source is detected while a text's takes the default.
+  StatusOr<std::string> ChooseTarget(const std::string& source, bool english_when_served) const;
+  // The languages `source: "auto"` may detect: the served sources that translate into `target`.
+  std::vector<std::string> DetectionCandidates(const std::string& target) const;
   void HandleDownload(http::Exchange& exchange);
   std::string LanguagesJson() const;
   std::string SettingsJson() const;

@@ -10,11 +10,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "markup/formats.h"
 #include "markup/office_testing.h"
 #include "markup/pdf_testing.h"
 #include "markup/zip_package.h"
 #include "translator/fake_backend_test_util.h"
 #include "translator/mini_http_client.h"
+#include "util/base64.h"
 
 namespace dolmetsch::translator {
 namespace {
@@ -77,8 +79,9 @@ TEST_F(ServiceTest, HelpHealthReadyLanguagesOpenApi) {
   auto settings = Body(http::Request(port_, "GET", "/frontend/settings"));
   EXPECT_EQ(settings["charLimit"], -1);
   auto openapi = Body(http::Request(port_, "GET", "/openapi.json"));
-  for (const char* path : {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready",
-                           "/metrics", "/translate_file", "/download_file/{token}/{name}"}) {
+  for (const char* path :
+       {"/", "/translate", "/v1/translate", "/detect", "/languages", "/health", "/ready", "/metrics",
+        "/translate_file", "/v1/translate_file", "/download_file/{token}/{name}"}) {
     EXPECT_TRUE(openapi["paths"].contains(path)) << path;
   }
 }
@@ -848,6 +851,229 @@ TEST_F(FileServiceTest, QuotaRefusesWithAClearMessage) {
   EXPECT_EQ(full.status, 503) << full.body;
   EXPECT_NE(Body(full)["error"].get<std::string>().find("--files-quota-mib"), std::string::npos) << full.body;
   EXPECT_FALSE(full.headers["retry-after"].empty());
+}
+
+// --- POST /v1/translate_file: the streamed file translation ---
+
+class FileStreamTest : public FileServiceTest {
+ protected:
+  http::Response Stream(const std::string& name, const std::string& content, const std::string& source = "de",
+                        const std::string& skip_blocks = "") {
+    std::vector<Part> parts = {{"file", name, content}, {"source", "", source}, {"target", "", "en"}};
+    if (!skip_blocks.empty()) parts.push_back({"skip_blocks", "", skip_blocks});
+    return Post("/v1/translate_file", MultipartBody(parts), "multipart/form-data; boundary=BoUnDaRy7");
+  }
+  // Streams `content`, checks the events (progress in order from `skip` on, index/done/total, then done) and
+  // that the file equals what /translate_file + download gives; returns the concatenated pieces.
+  std::string StreamAndCompare(const std::string& name, const std::string& content, size_t skip = 0) {
+    auto r = Stream(name, content, "de", skip > 0 ? std::to_string(skip) : "");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.headers["content-type"], "text/event-stream");
+    auto events = Events(r.body);
+    EXPECT_FALSE(events.empty()) << r.body;
+    if (events.empty()) return "";
+    const auto [last, done] = events.back();
+    EXPECT_EQ(last, "done") << r.body;
+    const size_t blocks = done.value("blocks", size_t{0});
+    EXPECT_EQ(events.size(), blocks - std::min(skip, blocks) + 1) << r.body;
+    std::string pieces;
+    for (size_t k = 0; k + 1 < events.size(); ++k) {
+      const auto& [event, data] = events[k];
+      EXPECT_EQ(event, "progress");
+      EXPECT_EQ(data["index"], skip + k);
+      EXPECT_EQ(data["done"], skip + k + 1);
+      EXPECT_EQ(data["total"], blocks);
+      const std::string piece = data["piece"];
+      EXPECT_EQ(piece.rfind("\n\n", 0) == 0, skip + k > 0) << piece;
+      pieces += piece;
+    }
+    const std::string downloaded = http::Request(port_, "GET", PathOf(Upload(name, content))).body;
+    EXPECT_EQ(done["content_base64"], Base64Encode(downloaded));
+    EXPECT_EQ(done["bytes"], downloaded.size());
+    EXPECT_EQ(done["model"]["source"], "de");
+    EXPECT_EQ(done["model"]["target"], "en");
+    EXPECT_FALSE(done.contains("detected_language"));
+    EXPECT_GT(done.value("sentences", 0), 0);
+    return pieces;
+  }
+};
+
+TEST_F(FileStreamTest, HtmlBlocksInOrderAndTheSameFile) {
+  StartFiles();
+  const std::string html =
+      "<html><body><h1>Titel</h1><p>Das ist <b>fett</b>. Zweiter Satz.</p><p>42</p>"
+      "<p><img src=\"a.png\" alt=\"Ein Bild\"> Siehe https://x.org/a hier.</p></body></html>";
+  EXPECT_EQ(markup::ExtractBlocks(html, markup::Format::kHtml)->size(), 4u);
+  EXPECT_EQ(StreamAndCompare("seite.html", html),
+            "0:TITEL\n\n0:DAS IST FETT. 0:ZWEITER SATZ.\n\n0:EIN BILD\n\n0:SIEHE https://x.org/a HIER.");
+}
+
+TEST_F(FileStreamTest, MarkdownSubripAndText) {
+  StartFiles();
+  EXPECT_EQ(
+      StreamAndCompare("readme.md", "# Titel\n\nSiehe [hier](https://x.org/a) nach.\n\n- Eins\n- Zwei\n"),
+      "0:TITEL\n\n0:SIEHE HIER NACH.\n\n0:EINS\n\n0:ZWEI");
+  const std::string srt =
+      "1\n00:00:01,000 --> 00:00:03,000\nDas ist ein Satz,\n\n2\n00:00:03,500 --> 00:00:05,000\nder "
+      "weitergeht.\n";
+  EXPECT_EQ(StreamAndCompare("film.srt", srt), "0:DAS IST EIN SATZ, DER WEITERGEHT.");
+  // Plain text: the blocks are paragraphs (runs of sentences without a blank line); letterless ones are
+  // copied into the file but are no block.
+  EXPECT_EQ(
+      StreamAndCompare("notiz.txt", "Erster Satz. Zweiter Satz.\nDritter.\n\n12345\n\nLetzter Absatz.\n"),
+      "0:ERSTER SATZ. 0:ZWEITER SATZ.\n0:DRITTER.\n\n0:LETZTER ABSATZ.");
+  EXPECT_EQ(markup::ExtractBlocks("Erster Satz. Zweiter Satz.\nDritter.\n\n12345\n\nLetzter Absatz.\n",
+                                  markup::Format::kText)
+                ->size(),
+            2u);
+}
+
+TEST_F(FileStreamTest, DocxSkipBlocksAndDetection) {
+  ServiceOptions o;
+  o.scheduler = {.workers = 1, .max_batch_sentences = 1};
+  StartFiles(o);
+  const std::string body =
+      "<w:p><w:r><w:t xml:space=\"preserve\">Das ist ein "
+      "</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>sehr</w:t>"
+      "</w:r><w:r><w:t xml:space=\"preserve\"> guter Tag f\u00fcr einen Ausflug in die "
+      "Berge.</w:t></w:r></w:p>"
+      "<w:p><w:r><w:t>Wir gehen morgen fr\u00fch los und kommen am Abend zur\u00fcck.</w:t></w:r></w:p>"
+      "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Zelle</w:t></w:r></w:p></w:tc></w:tr></w:tbl>";
+  const std::string docx =
+      markup::testing::Docx(body, {{"footer1", "<w:p><w:r><w:t>Seite eins</w:t></w:r></w:p>"}});
+  const std::string all = StreamAndCompare("Bericht.docx", docx);
+  EXPECT_EQ(all,
+            "0:DAS IST EIN SEHR GUTER TAG F\u00fcR EINEN AUSFLUG IN DIE BERGE.\n\n"
+            "0:WIR GEHEN MORGEN FR\u00fcH LOS UND KOMMEN AM ABEND ZUR\u00fcCK.\n\n0:ZELLE\n\n0:SEITE EINS");
+  // The client has two blocks: the rest comes, the file is whole.
+  const std::string rest = StreamAndCompare("Bericht.docx", docx, 2);
+  EXPECT_EQ(rest, "\n\n0:ZELLE\n\n0:SEITE EINS");
+  EXPECT_EQ(StreamAndCompare("Bericht.docx", docx, 9), "");
+
+  // source "auto" (or none): detected from the file's text, among the languages that translate into the
+  // target.
+  for (const std::string source : {"auto", ""}) {
+    auto r = Stream("Bericht.docx", docx, source);
+    auto events = Events(r.body);
+    ASSERT_FALSE(events.empty()) << r.body;
+    const json& done = events.back().second;
+    EXPECT_EQ(done["model"]["source"], "de") << r.body;
+    EXPECT_EQ(done["detected_language"]["language"], "de") << r.body;
+    EXPECT_GT(done["detected_language"]["confidence"].get<double>(), 50) << r.body;
+  }
+  // English text: this server only has German -> English, so "de" is what it can try, with no confidence.
+  const std::string english = markup::testing::Docx(
+      "<w:p><w:r><w:t>The weather is lovely today and we are going for a long walk in the "
+      "park.</w:t></w:r></w:p>");
+  auto events = Events(Stream("report.docx", english, "auto").body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().second["detected_language"]["language"], "de");
+  EXPECT_LT(events.back().second["detected_language"]["confidence"].get<double>(), 50);
+  // LibreTranslate's /translate_file detects too.
+  EXPECT_EQ(Upload("Bericht.docx", docx, "auto").status, 200);
+}
+
+TEST_F(FileStreamTest, RefusedBeforeStreaming) {
+  ServiceOptions o;
+  o.max_file_bytes = 64 << 10;
+  StartFiles(o);
+  auto expect_error = [&](const http::Response& r, int status, const std::string& fragment) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.headers.at("content-type"), "application/json") << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_NE(j["error"].get<std::string>().find(fragment), std::string::npos) << r.body;
+  };
+  expect_error(Stream("big.txt", std::string(65 << 10, 'a')), 413, "at most 65536 bytes");
+  expect_error(Stream("broken.docx", "PK\x03\x04 not really a zip"), 400, "file 'broken.docx'");
+  expect_error(Stream("broken.docx", "PK\x03\x04 not really a zip", "auto"), 400, "file 'broken.docx'");
+  expect_error(Stream("daten.xyz", std::string("\x01\x02\x03", 3)), 400, "supported: .txt");
+  expect_error(Stream("latin1.txt",
+                      "Gr\xfc\xdf"
+                      "e"),
+               400, "must be UTF-8");
+  expect_error(Stream("x.html", "<p>x</p>", "de", "-1"), 400, "skip_blocks");
+  expect_error(Stream("x.html", "<p>x</p>", "de", "zwei"), 400, "skip_blocks");
+  expect_error(Stream("x.html", "<p>x</p>", "fr"), 400, "no model translates fr to en");
+  EXPECT_EQ(http::Request(port_, "GET", "/v1/translate_file").status, 405);
+}
+
+TEST_F(FileStreamTest, StreamHasNoRequestTimeoutTranslateFileHasOne) {
+  ServiceOptions o;
+  o.request_timeout_seconds = 0.3;
+  o.scheduler = {.workers = 1, .max_batch_sentences = 1};
+  StartFiles(o);
+  backend_.SetDelayMs(100);
+  std::string html;
+  for (int i = 0; i < 6; ++i) html += "<p>Satz " + std::to_string(i) + " hier.</p>";
+  auto r = Stream("lang.html", html);
+  auto events = Events(r.body);
+  ASSERT_EQ(events.size(), 7u) << r.body;
+  EXPECT_EQ(events.back().first, "done");
+  EXPECT_EQ(Upload("lang.html", html).status, 504);
+}
+
+TEST_F(FileStreamTest, ClientDisconnectCancelsTheWork) {
+  ServiceOptions o;
+  o.scheduler = {.workers = 1, .max_batch_sentences = 1};
+  StartFiles(o);
+  backend_.SetDelayMs(30);
+  std::string html;
+  for (int i = 0; i < 60; ++i) html += "<p>Satz " + std::to_string(i) + ".</p>";
+  const std::string body = MultipartBody({{"file", "lang.html", html}, {"source", "", "de"}});
+  int fd = http::Connect(port_);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(
+      http::SendAll(fd,
+                    "POST /v1/translate_file HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                    "boundary=BoUnDaRy7\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body));
+  backend_.WaitEntered(3);
+  ::close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  size_t batches = backend_.batches().size();
+  EXPECT_LT(batches, 60u);
+  // Uncancelled, ~30 more 30-ms batches would run in the next second.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_LE(backend_.batches().size(), batches + 1) << "the job should have been cancelled";
+}
+
+TEST_F(FileStreamTest, ShutdownEndsTheStreamLikeTheOthers) {
+  ServiceOptions o;
+  o.grace_seconds = 0.3;
+  StartFiles(o);
+  backend_.Close();
+  http::Response in_flight;
+  std::thread client([&] { in_flight = Stream("spaet.html", "<p>Zu sp\u00e4t.</p>"); });
+  backend_.WaitEntered(2);  // the warm-up, then the file's batch
+  std::thread opener([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    backend_.Open();
+  });
+  service_->Shutdown();
+  client.join();
+  opener.join();
+  ASSERT_EQ(in_flight.status, 200) << in_flight.error;
+  auto events = Events(in_flight.body);
+  ASSERT_EQ(events.size(), 1u) << in_flight.body;
+  EXPECT_EQ(events[0].first, "error");
+  EXPECT_EQ(events[0].second["status"], 503);
+  EXPECT_NE(events[0].second["error"].get<std::string>().find("shutting down"), std::string::npos);
+}
+
+TEST_F(FileStreamTest, LargeDocumentStreamsEveryBlock) {
+  StartFiles();
+  std::string md;
+  for (int i = 0; md.size() < (120 << 10); ++i) {
+    md += "## Abschnitt " + std::to_string(i) + "\n\nDies ist der **Absatz** Nummer " + std::to_string(i) +
+          ". Er hat zwei S\u00e4tze.\n\n";
+  }
+  const auto blocks = markup::ExtractBlocks(md, markup::Format::kMarkdown);
+  ASSERT_TRUE(blocks.ok());
+  const std::string pieces = StreamAndCompare("gross.md", md);
+  size_t separators = 0;
+  for (size_t p = pieces.find("\n\n"); p != std::string::npos; p = pieces.find("\n\n", p + 2)) ++separators;
+  EXPECT_EQ(separators + 1, blocks->size());
 }
 
 }  // namespace

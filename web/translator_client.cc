@@ -7,7 +7,10 @@
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
+
+#include "web/security.h"
 
 namespace dolmetsch::web {
 namespace {
@@ -73,12 +76,13 @@ struct EventStreamEnd {
   httplib::Error error = httplib::Error::Success;
 };
 
-// POSTs `body` to {scheme_host_port}{path} asking for an event stream and feeds the events to `on_event`
-// until it returns false or the stream ends; `cancelled` (may be null) closes the connection as soon as it
-// turns true.
+// POSTs `body` (of `content_type`) to {scheme_host_port}{path} asking for an event stream and feeds the
+// events to `on_event` until it returns false or the stream ends; `cancelled` (may be null) closes the
+// connection as soon as it turns true.
 EventStreamEnd PostEventStream(const std::string& scheme_host_port, const std::string& path,
-                               const TranslatorClientOptions& options, const json& body,
-                               const std::atomic<bool>* cancelled, const SseParser::Handler& on_event) {
+                               const TranslatorClientOptions& options, std::string body,
+                               const std::string& content_type, const std::atomic<bool>* cancelled,
+                               const SseParser::Handler& on_event) {
   httplib::Client client(scheme_host_port);
   client.set_connection_timeout(options.connect_timeout_seconds, 0);
   client.set_read_timeout(options.read_timeout_seconds, 0);
@@ -90,8 +94,8 @@ EventStreamEnd PostEventStream(const std::string& scheme_host_port, const std::s
   req.path = path;
   req.headers = {{"Accept", "text/event-stream"}};
   if (!options.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + options.api_key);
-  req.set_header("Content-Type", "application/json");
-  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.set_header("Content-Type", content_type);
+  req.body = std::move(body);
 
   EventStreamEnd end;
   SseParser parser;
@@ -140,6 +144,49 @@ EventStreamEnd PostEventStream(const std::string& scheme_host_port, const std::s
     watcher.join();
   }
   return end;
+}
+
+std::string JsonBody(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// A multipart/form-data body (RFC 7578) of `fields` and one file part; returns it and sets *boundary. The
+// boundary is random and checked against the content, so any bytes may be sent.
+std::string MultipartBody(const std::vector<std::pair<std::string, std::string>>& fields,
+                          const std::string& file_name, const std::string& content, std::string* boundary) {
+  std::random_device random;
+  auto contains = [&](const std::string& b) {
+    if (content.find(b) != std::string::npos || file_name.find(b) != std::string::npos) return true;
+    for (const auto& [name, value] : fields) {
+      if (value.find(b) != std::string::npos) return true;
+    }
+    return false;
+  };
+  do {
+    static constexpr char kHex[] = "0123456789abcdef";
+    *boundary = "dolmetsch-";
+    for (int i = 0; i < 32; ++i) *boundary += kHex[random() % 16];
+  } while (contains(*boundary));
+  // The quoted file name: quotes and line breaks would end it early; the translator sanitizes the rest.
+  std::string quoted;
+  for (char c : file_name) {
+    if (c == '"') {
+      quoted += "%22";
+    } else if (c == '\r' || c == '\n') {
+      quoted += ' ';
+    } else {
+      quoted += c;
+    }
+  }
+  std::string body;
+  body.reserve(content.size() + 512);
+  for (const auto& [name, value] : fields) {
+    body += "--" + *boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value +
+            "\r\n";
+  }
+  body += "--" + *boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + quoted +
+          "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+  body += content;
+  body += "\r\n--" + *boundary + "--\r\n";
+  return body;
 }
 
 // The error for a stream that ended without an outcome its reader took: an HTTP error, not an event
@@ -284,7 +331,8 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
 
   EventStreamEnd end = PostEventStream(
       scheme_host_port_, path_prefix_ + "/v1/translate", options_,
-      json{{"text", text_de}, {"source", source}, {"target", target}, {"stream", true}}, nullptr, on_event);
+      JsonBody(json{{"text", text_de}, {"source", source}, {"target", target}, {"stream", true}}),
+      "application/json", nullptr, on_event);
   if (outcome) return std::move(*outcome);
   if (cancelled) return Status::Cancelled("the translation was cancelled");
   if (!stream_error.ok()) return stream_error;
@@ -321,9 +369,84 @@ Status TranslatorClient::StreamPieces(const std::string& text_de, const std::str
     }
     return true;
   };
-  EventStreamEnd end = PostEventStream(scheme_host_port_, path_prefix_ + "/v1/translate", options_, body,
-                                       &cancelled, on_event);
+  EventStreamEnd end = PostEventStream(scheme_host_port_, path_prefix_ + "/v1/translate", options_,
+                                       JsonBody(body), "application/json", &cancelled, on_event);
   if (done) return Status::Ok();
+  if (cancelled.load()) return Status::Cancelled("the translation was cancelled");
+  if (!stream_error.ok()) return stream_error;
+  return WhyTheStreamEnded(end, options_);
+}
+
+StatusOr<TranslatedFile> TranslatorClient::TranslateFile(const std::string& content,
+                                                         const std::string& file_name,
+                                                         const std::string& source, const std::string& target,
+                                                         int64_t skip_blocks,
+                                                         const std::atomic<bool>& cancelled,
+                                                         const OnPiece& on_piece) {
+  if (!url_status_.ok()) return url_status_;
+  std::vector<std::pair<std::string, std::string>> fields = {{"source", source.empty() ? "auto" : source},
+                                                             {"target", target}};
+  if (skip_blocks > 0) fields.emplace_back("skip_blocks", std::to_string(skip_blocks));
+  std::string boundary;
+  std::string body = MultipartBody(fields, file_name, content, &boundary);
+  std::optional<TranslatedFile> outcome;
+  Status stream_error;
+  auto on_event = [&](const std::string& event, const std::string& data) -> bool {
+    json parsed = json::parse(data, nullptr, false);
+    if (event == "progress") {
+      if (!parsed.is_object() || !parsed.value("index", json()).is_number_integer() ||
+          !parsed.value("total", json()).is_number_integer() || !parsed.value("piece", json()).is_string()) {
+        stream_error = Status::Internal("the translator's progress event has no index, total and piece");
+        return false;
+      }
+      if (on_piece) {
+        on_piece(parsed["index"].get<int64_t>(), parsed["total"].get<int64_t>(),
+                 parsed["piece"].get<std::string>());
+      }
+      return true;
+    }
+    if (event == "done") {
+      std::optional<std::string> bytes;
+      if (parsed.is_object() && parsed.value("content_base64", json()).is_string()) {
+        bytes = Base64Decode(parsed["content_base64"].get<std::string>());
+      }
+      if (!bytes.has_value()) {
+        stream_error = Status::Internal("the translator's final event has no file (content_base64)");
+        return false;
+      }
+      TranslatedFile file;
+      file.content = std::move(*bytes);
+      if (parsed.value("file_name", json()).is_string())
+        file.file_name = parsed["file_name"].get<std::string>();
+      if (parsed.value("format", json()).is_string()) file.format = parsed["format"].get<std::string>();
+      if (parsed.value("blocks", json()).is_number_integer()) file.blocks = parsed["blocks"].get<int64_t>();
+      if (parsed.value("sentences", json()).is_number_integer())
+        file.sentences = parsed["sentences"].get<int64_t>();
+      if (parsed.contains("model") && parsed["model"].is_object() &&
+          parsed["model"].value("name", json()).is_string()) {
+        file.model = parsed["model"]["name"].get<std::string>();
+      }
+      if (parsed.contains("detected_language") && parsed["detected_language"].is_object() &&
+          parsed["detected_language"].value("language", json()).is_string()) {
+        DetectedLanguage detected;
+        detected.language = parsed["detected_language"]["language"].get<std::string>();
+        if (parsed["detected_language"].value("confidence", json()).is_number())
+          detected.confidence = parsed["detected_language"]["confidence"].get<double>();
+        if (IsLanguageCode(detected.language)) file.detected = std::move(detected);
+      }
+      outcome = std::move(file);
+      return false;  // nothing follows "done"
+    }
+    if (event == "error") {
+      stream_error = ErrorEventStatus(parsed, data);
+      return false;
+    }
+    return true;  // unknown events are ignored (forward compatible)
+  };
+  EventStreamEnd end =
+      PostEventStream(scheme_host_port_, path_prefix_ + "/v1/translate_file", options_, std::move(body),
+                      "multipart/form-data; boundary=" + boundary, &cancelled, on_event);
+  if (outcome) return std::move(*outcome);
   if (cancelled.load()) return Status::Cancelled("the translation was cancelled");
   if (!stream_error.ok()) return stream_error;
   return WhyTheStreamEnded(end, options_);
