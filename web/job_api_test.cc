@@ -368,8 +368,11 @@ TEST_F(JobApiTest, AFileBecomesAJobWhosePiecesAreItsBlocksAndWhoseResultIsDownlo
   ASSERT_EQ(file->status, 200);
   EXPECT_EQ(file->body, std::string("TRANSLATED ") + kNotes + std::string("\x00\xff", 2));
   EXPECT_EQ(file->get_header_value("Content-Type"), "text/markdown; charset=utf-8");
-  EXPECT_EQ(file->get_header_value("Content-Disposition"),
-            "attachment; filename=\"Notizen __.md\"; filename*=UTF-8''Notizen%20%C3%BC.md");
+  // (cpp-httplib percent-decodes header values it reads; upload_test.cc checks the encoded form.)
+  EXPECT_EQ(file->get_header_value("Content-Disposition").rfind(
+                "attachment; filename=\"Notizen __.md\"; filename*=UTF-8''", 0),
+            0u)
+      << file->get_header_value("Content-Disposition");
   EXPECT_EQ(file->get_header_value("X-Content-Type-Options"), "nosniff");
 
   // The end event names the download; the history keeps the file's name and its text.
