@@ -932,6 +932,86 @@ TEST(WebJobsTest, SigkillMidJobThenRestartFinishesWithOneHistoryRow) {
   fs::remove_all(dir);
 }
 
+// A document as a job through the real binary: uploaded as the page does, the process SIGKILLed while the
+// job runs, restarted on the same database: the job is translated again from the file it kept, the pieces
+// already saved are not sent again, and the download is the whole document (every paragraph and bold
+// span), with one history row that names the file.
+TEST(WebJobsTest, SigkillMidFileJobThenRestartDeliversTheDocumentOnce) {
+  fs::path dir = fs::temp_directory_path() / ("dolmetsch-file-kill-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const int port = FreePort();
+  auto start = [&](const std::string& log) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{"serve", "--model",
+                                 std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en", "--port",
+                                 std::to_string(port), "--db", "sqlite://" + (dir / "h.db").string(),
+                                 "--no-journal", "--job-lease", "2", "--job-workers", "1"},
+        dir / log);
+  };
+  auto serve = start("serve1.log");
+  ASSERT_TRUE(WaitForStatus(port, "/ready", 200, std::chrono::seconds(90))) << ReadFile(dir / "serve1.log");
+  JobClient client{Visitor{port}};
+  client.visitor.Open();
+  // About 300 KB of HTML: one paragraph per five sentences, a bold word in each.
+  const std::string text = DistinctSentences(300 * 1000);
+  std::string html = "<!doctype html><html><head><title>Bericht</title></head><body>\n";
+  size_t paragraphs = 0;
+  for (size_t start_at = 0; start_at < text.size();) {
+    size_t end = text.find("\n\n", start_at);
+    if (end == std::string::npos) end = text.size();
+    std::string paragraph = text.substr(start_at, end - start_at);
+    const size_t space = paragraph.find(' ');
+    if (space != std::string::npos) paragraph = "<b>" + paragraph.substr(0, space) + "</b>" + paragraph.substr(space);
+    html += "<p>" + paragraph + "</p>\n";
+    ++paragraphs;
+    start_at = end + 2;
+  }
+  html += "</body></html>\n";
+  ASSERT_GT(paragraphs, 100u);
+  const std::string boundary = "dolmetschTestBoundary7";
+  const std::string body = "--" + boundary +
+                           "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Bericht.html\"\r\n"
+                           "Content-Type: text/html\r\n\r\n" +
+                           html + "\r\n--" + boundary + "--\r\n";
+  HttpResponse created = Request(port, "POST", "/api/jobs",
+                                 {"Cookie: " + client.visitor.cookie, "X-CSRF-Token: " + client.visitor.token,
+                                  "Content-Type: multipart/form-data; boundary=" + boundary},
+                                 body);
+  ASSERT_EQ(created.status, 202) << created.body;
+  const long long id = JsonNumber(created.body, "id");
+  long long done_before = 0;
+  for (int i = 0; i < 1200 && done_before < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    done_before = JsonNumber(client.Job(id), "done");
+  }
+  ASSERT_GE(done_before, 10) << "the job did not start: " << ReadFile(dir / "serve1.log");
+  const std::string before_kill = client.Job(id);
+  serve->Kill();
+  ASSERT_EQ(JsonString(before_kill, "status"), "running")
+      << "finished before the kill: " << before_kill.substr(0, 300);
+  serve = start("serve2.log");
+  ASSERT_TRUE(WaitForStatus(port, "/ready", 200, std::chrono::seconds(90))) << ReadFile(dir / "serve2.log");
+  std::string job = client.WaitFinal(id, std::chrono::seconds(600));
+  ASSERT_EQ(JsonString(job, "status"), "done") << job.substr(0, 500) << ReadFile(dir / "serve2.log");
+  EXPECT_EQ(JsonString(job, "download_url"), "/jobs/" + std::to_string(id) + "/file");
+  HttpResponse file = client.Get("/jobs/" + std::to_string(id) + "/file");
+  ASSERT_EQ(file.status, 200);
+  auto count = [](const std::string& haystack, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(file.body, "<p>"), paragraphs);
+  EXPECT_EQ(count(file.body, "<b>"), paragraphs);
+  EXPECT_EQ(count(file.body, "</b>"), paragraphs);
+  EXPECT_NE(file.body.find("<title>"), std::string::npos);
+  std::string exported = client.Get("/history/export.json").body;
+  EXPECT_NE(exported.find("\"count\": 1"), std::string::npos) << exported.substr(0, 300);
+  EXPECT_NE(client.Get(JsonString(job, "history_url")).body.find("Bericht.html"), std::string::npos);
+  EXPECT_EQ(serve->Stop(), 0);
+  fs::remove_all(dir);
+}
+
 // POST /api/translate runs its text as a job. When the grace of a standalone `web` ends before the job
 // does, the stream ends with a 503 event that names the job (nothing is lost), the process exits 0, and
 // after a restart the job finishes with exactly one history row. The translator decodes one sentence at a
