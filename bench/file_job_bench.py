@@ -104,6 +104,7 @@ def job(port, path):
     done = time.monotonic() - start
     if end is None or end["status"] != "done":
         raise RuntimeError("the job ended: %s" % end)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)  # the event stream's may still be open
     c.request("GET", end["download_url"], headers={"Cookie": cookie})
     r = c.getresponse()
     translated = r.read()

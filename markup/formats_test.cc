@@ -113,7 +113,8 @@ TEST(ExtractBlocksTest, SubtitlesFlowAcrossCues) {
       "3\n00:00:10,000 --> 00:00:12,000\n<i>Neue</i> Szene.\nZweite Zeile.\n";
   auto blocks = ExtractBlocks(srt, Format::kSrt);
   ASSERT_TRUE(blocks.ok()) << blocks.status().message();
-  EXPECT_EQ(*blocks, (Blocks{"Das ist ein Satz, der \u00fcber zwei Cues geht. Neue Szene. Zweite Zeile."}));
+  // Cue 2 ends a sentence, so cue 3 starts the flow's next block.
+  EXPECT_EQ(*blocks, (Blocks{"Das ist ein Satz, der \u00fcber zwei Cues geht.", "Neue Szene. Zweite Zeile."}));
   ExpectSameBlocksAsTranslation(srt, Format::kSrt);
 }
 

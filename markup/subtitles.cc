@@ -28,6 +28,27 @@ std::vector<Line> SplitLines(std::string_view s) {
   return lines;
 }
 
+// Whether the cue flow so far ends a sentence: its last character (after closing quotes and brackets) is
+// . ! ? or …. A cue ending so is where the flow may start a new block.
+bool EndsSentence(std::string_view text) {
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  for (bool stripped = true; stripped && !text.empty();) {
+    stripped = false;
+    for (std::string_view closer : {"\"", "'", ")", "]", "\xC2\xBB", "\xC2\xAB", "\xE2\x80\x9C",
+                                    "\xE2\x80\x9D", "\xE2\x80\x98", "\xE2\x80\x99"}) {
+      if (text.size() >= closer.size() && text.substr(text.size() - closer.size()) == closer) {
+        text.remove_suffix(closer.size());
+        stripped = true;
+        break;
+      }
+    }
+  }
+  if (text.empty()) return false;
+  const char last = text.back();
+  return last == '.' || last == '!' || last == '?' ||
+         (text.size() >= 3 && text.substr(text.size() - 3) == "\xE2\x80\xA6");
+}
+
 bool IsBlank(std::string_view line) {
   for (char c : line)
     if (c != ' ' && c != '\t') return false;
@@ -207,9 +228,19 @@ StatusOr<SubtitleDocument> SubtitleDocument::Parse(std::string_view input, bool 
     doc.pieces_.push_back({"", cue});
     doc.cue_line_endings_.emplace_back(ending);
     if (!text_lines.empty()) verbatim.append(lines[i - 1].ending);
-    if (cue > 0) {
+    if (cue > 0 && EndsSentence(block.text)) {  // the flow's next block starts with this cue
+      while (!block.text.empty() && block.text.back() == ' ') block.text.pop_back();
+      for (auto& s : block.spans) s.begin = s.end = std::min(s.begin, block.text.size());
+      doc.blocks_.push_back(std::move(block));
+      block = Block();
+      block.kind = BlockKind::kCues;
+      block.keep_order = true;
+      doc.block_first_cue_.push_back(static_cast<std::size_t>(cue));
+    } else if (cue > 0) {
       add_space();
       add_atom(AtomType::kCueBoundary, "", SpanKind::kVerbatim);
+    } else {
+      doc.block_first_cue_.push_back(0);
     }
     for (std::size_t k = 0; k < text_lines.size(); ++k) {
       if (k > 0) {
@@ -234,7 +265,7 @@ StatusOr<std::string> SubtitleDocument::Write(const std::vector<TranslatedBlock>
     return Status::Internal("subtitles: " + std::to_string(translated.size()) + " translated blocks for " +
                             std::to_string(blocks_.size()));
   std::vector<std::string> cue_text(cue_count_);
-  if (!translated.empty()) {
+  {
     std::size_t cue = 0;
     RenderCallbacks cb;
     cb.text = [&](std::string_view t) {
@@ -264,7 +295,10 @@ StatusOr<std::string> SubtitleDocument::Write(const std::vector<TranslatedBlock>
         cue_text[cue] += text;
       }
     };
-    RenderBlock(translated[0], cb);
+    for (std::size_t b = 0; b < translated.size(); ++b) {
+      cue = block_first_cue_[b];
+      RenderBlock(translated[b], cb);
+    }
   }
   std::string out;
   for (const Piece& p : pieces_) {

@@ -83,6 +83,33 @@ TEST(SubtitlesTest, TwoHourFile) {
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(*out, testing::Upper(in).replace(0, 0, ""));
   EXPECT_EQ(fake.seen.size(), 900u);
+  // Every second cue ends a sentence: the flow is 900 blocks of two cues (progress per block).
+  auto doc = SubtitleDocument::Parse(in, false);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(doc->blocks().size(), 900u);
+}
+
+TEST(SubtitlesTest, TheFlowStartsANewBlockAfterACueThatEndsASentence) {
+  const std::string in =
+      "1\n00:00:01,000 --> 00:00:02,000\nEr sagte: \u201eKomm!\u201c\n\n"  // a closing quote after the "!"
+      "2\n00:00:02,000 --> 00:00:03,000\nUnd dann\n\n"
+      "3\n00:00:03,000 --> 00:00:04,000\nging er (leise.)\n\n"  // a closing bracket after the "."
+      "4\n00:00:04,000 --> 00:00:05,000\nWarum\u2026\n\n"
+      "5\n00:00:05,000 --> 00:00:06,000\n<i>Ende</i>\n";
+  auto doc = SubtitleDocument::Parse(in, false);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_EQ(doc->blocks().size(), 4u);
+  EXPECT_EQ(doc->blocks()[0].text, "Er sagte: \u201eKomm!\u201c");
+  EXPECT_EQ(doc->blocks()[1].text, "Und dann ging er (leise.)");
+  EXPECT_EQ(doc->blocks()[2].text, "Warum\u2026");
+  EXPECT_EQ(doc->blocks()[3].text, "Ende");
+  // Each cue's translation lands in its own cue, tags and numbering kept.
+  UpperCaseTranslator fake;
+  auto out = TranslateSubtitles(in, false, fake.fn());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::string expected = testing::Upper(in);
+  expected.replace(expected.find("<I>ENDE</I>"), 11, "<i>ENDE</i>");  // tags are copied as they are
+  EXPECT_EQ(*out, expected);
 }
 
 }  // namespace
