@@ -5,8 +5,9 @@ For each FILE: runs `dolmetsch translate --file FILE --out OUT` (the reference: 
 alignment in one process), then starts `dolmetsch serve` (SQLite, one job worker) on loopback, uploads the
 file as the page does (multipart POST /api/jobs), follows GET /api/jobs/ID/events and downloads
 /jobs/ID/file. Prints, per file: CLI wall seconds; job seconds to the first block, to the end, and to the
-downloaded file; blocks; whether the downloaded file equals the CLI's output byte for byte (both use the
-same model and search, so they must); and a JSON line. The server's peak RSS is read from /proc at the end.
+downloaded file; blocks; whether the downloaded file equals the CLI's output byte for byte (same model and
+search: with float32 they must; with int8 a sentence's output may depend on the batch it was decoded in,
+and the server batches differently than the CLI); and a JSON line. The server's peak RSS is read from /proc at the end.
 
   bench/file_job_bench.py --binary build/release/dolmetsch --model /tmp/rand-de-en FILE [FILE...]
       [--compute-type int8] [--threads 2]
