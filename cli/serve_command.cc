@@ -177,7 +177,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
     service_options.files = flags->files;
     service_options.files.quota_bytes = flags->files_quota_mib << 20;
     service_options.max_file_bytes = options->max_file_bytes;
-    service_options.max_body_bytes = std::max(service_options.max_body_bytes, options->max_file_bytes + (1u << 20));
+    service_options.max_body_bytes =
+        std::max(service_options.max_body_bytes, options->max_file_bytes + (1u << 20));
     translator::Service service(service_options);
     if (Status s = service.Listen(); !s.ok()) {
       std::cerr << "dolmetsch serve: the translator cannot listen: " << s.message() << "\n";

@@ -51,9 +51,10 @@ void RegisterWebOptions(CLI::App* cmd, web::WebFlags* flags, bool with_translato
   cmd->add_option("--max-text-chars", flags->max_text_chars,
                   "Largest German text per translation in characters (default: 10000000)")
       ->check(CLI::Range(1LL, 1LL << 32));
-  cmd->add_option("--max-file-bytes", flags->max_file_bytes,
-                  "Largest document a visitor may upload, in bytes (default: 33554432, 32 MiB; under serve also "
-                  "the built-in translator's limit)")
+  cmd->add_option(
+         "--max-file-bytes", flags->max_file_bytes,
+         "Largest document a visitor may upload, in bytes (default: 33554432, 32 MiB; under serve also "
+         "the built-in translator's limit)")
       ->envname("DOLMETSCH_MAX_FILE_BYTES")
       ->check(CLI::Range(1LL, 1LL << 34));
   cmd->add_option("--http-threads", flags->http_threads, "Requests served at once (default: 32)")

@@ -175,8 +175,7 @@ void JobRunner::RunJob(const std::string& worker, const store::JobRecord& job) {
         return;
       }
       if (!pending.empty()) return;  // could not checkpoint: the lease expires and the job is retried
-      StatusOr<int64_t> history =
-          store_->CompleteJob(job.id, worker, text_en, output ? &*output : nullptr);
+      StatusOr<int64_t> history = store_->CompleteJob(job.id, worker, text_en, output ? &*output : nullptr);
       if (history.ok()) {
         ++completed_;
       } else if (LeaseGone(history.status())) {

@@ -56,9 +56,9 @@ class FakeTranslator : public PieceTranslator {
     return Status::Ok();
   }
 
-  // A file: its pieces are the content's lines (their printable ASCII), upper-cased; the result is the content reversed (binary).
-  // Fails with kUnavailable while unavailable_calls > 0, after sending the first pieces, so that the retry
-  // shows what a resumed file job does.
+  // A file: its pieces are the content's lines (their printable ASCII), upper-cased; the result is the
+  // content reversed (binary). Fails with kUnavailable while unavailable_calls > 0, after sending the first
+  // pieces, so that the retry shows what a resumed file job does.
   StatusOr<store::JobFile> TranslateFile(const store::JobFile& input, const std::string&, const std::string&,
                                          int64_t skip, const std::atomic<bool>& cancelled,
                                          const OnPiece& on_piece) override {

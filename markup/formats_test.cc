@@ -114,7 +114,8 @@ TEST(ExtractBlocksTest, SubtitlesFlowAcrossCues) {
   auto blocks = ExtractBlocks(srt, Format::kSrt);
   ASSERT_TRUE(blocks.ok()) << blocks.status().message();
   // Cue 2 ends a sentence, so cue 3 starts the flow's next block.
-  EXPECT_EQ(*blocks, (Blocks{"Das ist ein Satz, der \u00fcber zwei Cues geht.", "Neue Szene. Zweite Zeile."}));
+  EXPECT_EQ(*blocks,
+            (Blocks{"Das ist ein Satz, der \u00fcber zwei Cues geht.", "Neue Szene. Zweite Zeile."}));
   ExpectSameBlocksAsTranslation(srt, Format::kSrt);
 }
 

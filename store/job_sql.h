@@ -23,9 +23,11 @@ inline constexpr int kColumnCount = 17;  // + the text column
 Status NoFile(int64_t id, bool output);
 
 // A job's file. Parameters: id, role ('input' or 'output').
-inline constexpr const char* kSelectFile = "SELECT name, content FROM job_files WHERE job_id = ? AND role = ?";
+inline constexpr const char* kSelectFile =
+    "SELECT name, content FROM job_files WHERE job_id = ? AND role = ?";
 // Parameters: job_id, role, name, content.
-inline constexpr const char* kInsertFile = "INSERT INTO job_files(job_id, role, name, content) VALUES(?, ?, ?, ?)";
+inline constexpr const char* kInsertFile =
+    "INSERT INTO job_files(job_id, role, name, content) VALUES(?, ?, ?, ?)";
 
 // Claimable jobs, fairest first: owners without a live running job before the others, then oldest.
 // Parameters: now_ms (expired leases), now_ms (live leases).

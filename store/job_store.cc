@@ -56,14 +56,16 @@ Status ValidateJobFile(const JobFile& file) {
   for (char c : file.name) {
     const unsigned char u = static_cast<unsigned char>(c);
     if (c == '/' || c == '\\' || u < 0x20 || u == 0x7f) {
-      return Status::InvalidArgument("a job's file name must be a plain name, without a path or control "
-                                     "characters");
+      return Status::InvalidArgument(
+          "a job's file name must be a plain name, without a path or control "
+          "characters");
     }
   }
   if (file.content.empty()) return Status::InvalidArgument("file '" + file.name + "' is empty");
   if (file.content.size() > kMaxJobFileBytes) {
     return Status::InvalidArgument("file '" + file.name + "' has " + std::to_string(file.content.size()) +
-                                   " bytes; a job's file may have at most " + std::to_string(kMaxJobFileBytes));
+                                   " bytes; a job's file may have at most " +
+                                   std::to_string(kMaxJobFileBytes));
   }
   return Status::Ok();
 }

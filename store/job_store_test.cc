@@ -448,7 +448,8 @@ TEST_P(JobStoreTest, AFileJobKeepsItsFileAndItsTranslatedFileGoesWithTheHistoryR
   EXPECT_TRUE(input->content == job.file->content) << "the bytes come back exactly";
   EXPECT_EQ(jobs_->GetJobFile(claimed.id, std::nullopt, /*output=*/true).status().code(),
             Status::Code::kNotFound);
-  EXPECT_EQ(jobs_->GetJobFile(claimed.id, std::string("bob"), false).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(jobs_->GetJobFile(claimed.id, std::string("bob"), false).status().code(),
+            Status::Code::kNotFound);
 
   const JobFile output{"Brief an Anna.docx", std::string("PK\x03\x04\x00\xff", 6) + BinaryBytes(1000)};
   const JobFile bad{"a/b.docx", "x"};

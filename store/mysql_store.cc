@@ -321,10 +321,9 @@ constexpr const char* kCreateJobFiles =
 constexpr const char* kColumns =
     "id, text_de, text_en, owner, model, created_at, client_key, COALESCE(source_lang, 'de'), "
     "COALESCE(target_lang, 'en'), COALESCE(file_name, '')";
-const std::vector<Stmt::Kind> kRecordKinds = {Stmt::Kind::kInt,  Stmt::Kind::kText, Stmt::Kind::kText,
-                                              Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kInt,
-                                              Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kText,
-                                              Stmt::Kind::kText};
+const std::vector<Stmt::Kind> kRecordKinds = {
+    Stmt::Kind::kInt, Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kText,
+    Stmt::Kind::kInt, Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kText, Stmt::Kind::kText};
 
 TranslationRecord ReadRecord(Stmt& st) {
   TranslationRecord r;
@@ -859,9 +858,8 @@ class MysqlStore final : public TranslationStore, public JobStore {
 
   static std::vector<Stmt::Kind> JobKinds() {
     using K = Stmt::Kind;
-    return {K::kInt, K::kText, K::kText, K::kText, K::kInt, K::kInt,  K::kInt,  K::kInt,
-            K::kInt, K::kText, K::kInt,  K::kText, K::kInt, K::kText, K::kText, K::kText,
-            K::kText, K::kText};
+    return {K::kInt,  K::kText, K::kText, K::kText, K::kInt,  K::kInt,  K::kInt,  K::kInt,  K::kInt,
+            K::kText, K::kInt,  K::kText, K::kInt,  K::kText, K::kText, K::kText, K::kText, K::kText};
   }
 
   static StatusOr<JobRecord> ReadJob(Stmt& st, bool with_text) {
@@ -922,9 +920,11 @@ class MysqlStore final : public TranslationStore, public JobStore {
     st.AddText(file.content);
     Status s = st.Execute();
     if (!s.ok() && s.message().find("max_allowed_packet") != std::string::npos) {
-      return Status::ResourceExhausted("mysql: the file '" + file.name + "' (" + std::to_string(file.content.size()) +
-                                       " bytes) is larger than the server's max_allowed_packet; raise it (e.g. "
-                                       "--max-allowed-packet=128M) or lower --max-file-bytes: " + s.message());
+      return Status::ResourceExhausted(
+          "mysql: the file '" + file.name + "' (" + std::to_string(file.content.size()) +
+          " bytes) is larger than the server's max_allowed_packet; raise it (e.g. "
+          "--max-allowed-packet=128M) or lower --max-file-bytes: " +
+          s.message());
     }
     return s;
   }

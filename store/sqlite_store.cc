@@ -762,9 +762,9 @@ class SqliteStore final : public TranslationStore, public JobStore {
         Exec("CREATE TABLE IF NOT EXISTS job_units(job_id INTEGER NOT NULL, unit INTEGER NOT NULL, text_en "
              "TEXT NOT NULL, PRIMARY KEY(job_id, unit)) WITHOUT ROWID"));
     // Version 4: a job's uploaded and translated files (role 'input' or 'output').
-    DOLMETSCH_RETURN_IF_ERROR(
-        Exec("CREATE TABLE IF NOT EXISTS job_files(job_id INTEGER NOT NULL, role TEXT NOT NULL, name TEXT NOT "
-             "NULL, content BLOB NOT NULL, PRIMARY KEY(job_id, role))"));
+    DOLMETSCH_RETURN_IF_ERROR(Exec(
+        "CREATE TABLE IF NOT EXISTS job_files(job_id INTEGER NOT NULL, role TEXT NOT NULL, name TEXT NOT "
+        "NULL, content BLOB NOT NULL, PRIMARY KEY(job_id, role))"));
     // Index the rows that existed before the FTS table (the original app's history).
     DOLMETSCH_RETURN_IF_ERROR(Exec("INSERT INTO translations_fts(translations_fts) VALUES('rebuild')"));
     DOLMETSCH_RETURN_IF_ERROR(Exec("DELETE FROM schema_version"));

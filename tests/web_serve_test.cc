@@ -961,7 +961,8 @@ TEST(WebJobsTest, SigkillMidFileJobThenRestartDeliversTheDocumentOnce) {
     if (end == std::string::npos) end = text.size();
     std::string paragraph = text.substr(start_at, end - start_at);
     const size_t space = paragraph.find(' ');
-    if (space != std::string::npos) paragraph = "<b>" + paragraph.substr(0, space) + "</b>" + paragraph.substr(space);
+    if (space != std::string::npos)
+      paragraph = "<b>" + paragraph.substr(0, space) + "</b>" + paragraph.substr(space);
     html += "<p>" + paragraph + "</p>\n";
     ++paragraphs;
     start_at = end + 2;

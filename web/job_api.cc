@@ -593,9 +593,10 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
     }
     if (body.contains("csrf_token") && body["csrf_token"].is_string()) token = body["csrf_token"];
   } else {
-    return SendJsonError(res, 415,
-                         "Send the text as a form (application/x-www-form-urlencoded) or as JSON, or a file as "
-                         "multipart/form-data (field \"file\").");
+    return SendJsonError(
+        res, 415,
+        "Send the text as a form (application/x-www-form-urlencoded) or as JSON, or a file as "
+        "multipart/form-data (field \"file\").");
   }
   if (!app_->CheckCsrf(req, ctx, token)) {
     return SendJsonError(
@@ -632,9 +633,10 @@ void JobApi::HandleCreate(const http::Request& req, http::Response& res) {
       return SendJsonError(res, 400, job.status().message());
     }
     if (job.status().code() == Status::Code::kResourceExhausted) {  // a file the database cannot take
-      return SendJsonError(res, 413,
-                           "The file is too large for this site's database; upload a smaller file or tell the "
-                           "operator (docs/store.md, max_allowed_packet).");
+      return SendJsonError(
+          res, 413,
+          "The file is too large for this site's database; upload a smaller file or tell the "
+          "operator (docs/store.md, max_allowed_packet).");
     }
     return SendJsonError(res, 503, "The job database is not reachable right now; try again in a moment.");
   }
@@ -869,11 +871,12 @@ void JobApi::HandleTranslateFileForm(const http::Request& req, http::Response& r
     std::cerr << "web: jobs: creating a file job failed: " << job.status().ToString() << "\n";
     const bool invalid = job.status().code() == Status::Code::kInvalidArgument;
     const bool too_large = job.status().code() == Status::Code::kResourceExhausted;
-    view.notice = Notice{NoticeKind::kError,
-                         invalid     ? job.status().message()
-                         : too_large ? "The file is too large for this site's database; upload a smaller file."
-                                     : "The job database is not reachable right now; files are translated as "
-                                       "jobs only. Send the file again in a moment."};
+    view.notice =
+        Notice{NoticeKind::kError,
+               invalid     ? job.status().message()
+               : too_large ? "The file is too large for this site's database; upload a smaller file."
+                           : "The job database is not reachable right now; files are translated as "
+                             "jobs only. Send the file again in a moment."};
     return app_->SendHtml(res, invalid ? 400 : too_large ? 413 : 503, RenderTranslatePage(ctx.page, view));
   }
   runner_->Wake();
@@ -896,8 +899,9 @@ void JobApi::HandleDownload(const http::Request& req, http::Response& res) {
                              "was deleted, or it belongs to another browser or user.");
     }
     std::cerr << "web: jobs: reading a translated file failed: " << file.status().ToString() << "\n";
-    return app_->SendError(ctx, res, 503, "Files unavailable",
-                           "The job database is not reachable right now; try the download again in a moment.");
+    return app_->SendError(
+        ctx, res, 503, "Files unavailable",
+        "The job database is not reachable right now; try the download again in a moment.");
   }
   res.status = 200;
   res.Set("Content-Type", FileContentType(file->name));

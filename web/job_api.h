@@ -13,7 +13,7 @@
 //   POST /translate                 (the form, without JavaScript) creates a job -> 303 /jobs/ID
 //   GET  /jobs/ID                   the job page (refreshes itself while the job runs)
 //   POST /jobs/ID/cancel            the job page's cancel button -> 303 /jobs/ID
-//   POST /translate-file            the form's "Translate file" (multipart, without JavaScript) -> 303 /jobs/ID
+//   POST /translate-file            the form's "Translate file" (multipart, no JavaScript) -> 303
 //   GET  /jobs/ID/file              a done file job's translated file (attachment)
 // POST /api/jobs also takes multipart/form-data with a `file` part: an uploaded document becomes a job
 // whose pieces are its blocks (web/upload.h checks it first; jobs/job_runner.h translates it).

@@ -369,8 +369,8 @@ TEST_F(JobApiTest, AFileBecomesAJobWhosePiecesAreItsBlocksAndWhoseResultIsDownlo
   EXPECT_EQ(file->body, std::string("TRANSLATED ") + kNotes + std::string("\x00\xff", 2));
   EXPECT_EQ(file->get_header_value("Content-Type"), "text/markdown; charset=utf-8");
   // (cpp-httplib percent-decodes header values it reads; upload_test.cc checks the encoded form.)
-  EXPECT_EQ(file->get_header_value("Content-Disposition").rfind(
-                "attachment; filename=\"Notizen __.md\"; filename*=UTF-8''", 0),
+  EXPECT_EQ(file->get_header_value("Content-Disposition")
+                .rfind("attachment; filename=\"Notizen __.md\"; filename*=UTF-8''", 0),
             0u)
       << file->get_header_value("Content-Disposition");
   EXPECT_EQ(file->get_header_value("X-Content-Type-Options"), "nosniff");
@@ -416,14 +416,14 @@ TEST_F(JobApiTest, BadUploadsAreRefusedBeforeAJobExists) {
   EXPECT_EQ(status_of(anna.PostFile("/api/jobs", "leer.md", "")), 400);  // an empty file
   EXPECT_EQ(status_of(anna.PostFile("/api/jobs", "notes.md", kNotes, {}, /*with_token=*/false)), 403);
   // Two files in one upload.
-  auto two = anna.PostItems("/api/jobs", {{"file", kNotes, "a.md", ""},
-                                          {"file", kNotes, "b.md", ""},
-                                          {"csrf_token", anna.token, "", ""}});
+  auto two = anna.PostItems(
+      "/api/jobs",
+      {{"file", kNotes, "a.md", ""}, {"file", kNotes, "b.md", ""}, {"csrf_token", anna.token, "", ""}});
   EXPECT_EQ(status_of(two), 400);
   EXPECT_NE(message(two).find("one file at a time"), std::string::npos) << message(two);
-  auto not_utf8 = anna.PostItems("/api/jobs", {{"file", kNotes, "a.md", ""},
-                                               {"source", "\xff\xfe", "", ""},
-                                               {"csrf_token", anna.token, "", ""}});
+  auto not_utf8 = anna.PostItems(
+      "/api/jobs",
+      {{"file", kNotes, "a.md", ""}, {"source", "\xff\xfe", "", ""}, {"csrf_token", anna.token, "", ""}});
   EXPECT_EQ(status_of(not_utf8), 400);
   auto garbled = anna.PostRaw("/api/jobs", "--abc\r\nno header end", "multipart/form-data; boundary=abc");
   EXPECT_EQ(status_of(garbled), 400);
@@ -440,7 +440,8 @@ TEST_F(JobApiTest, BadUploadsAreRefusedBeforeAJobExists) {
   ASSERT_EQ(status_of(refused), 202) << refused->body;
   json job = anna.WaitUntilFinal(json::parse(refused->body)["id"]);
   EXPECT_EQ(job["status"], "failed");
-  EXPECT_NE(job["error"].get<std::string>().find("did not accept this file"), std::string::npos) << job.dump();
+  EXPECT_NE(job["error"].get<std::string>().find("did not accept this file"), std::string::npos)
+      << job.dump();
   EXPECT_TRUE(job["download_url"].is_null());
 }
 

@@ -72,12 +72,12 @@ StatusOr<store::JobFile> HttpPieceTranslator::TranslateFile(const store::JobFile
                                                             const std::atomic<bool>& cancelled,
                                                             const OnPiece& on_piece) {
   bool made_progress = false;
-  StatusOr<TranslatedFile> file = client_.TranslateFile(
-      input.content, input.name, source, target, skip, cancelled,
-      [&](int64_t index, int64_t total, const std::string& piece) {
-        made_progress = true;
-        on_piece(index, total, piece);
-      });
+  StatusOr<TranslatedFile> file =
+      client_.TranslateFile(input.content, input.name, source, target, skip, cancelled,
+                            [&](int64_t index, int64_t total, const std::string& piece) {
+                              made_progress = true;
+                              on_piece(index, total, piece);
+                            });
   if (file.ok()) return store::JobFile{file->file_name, std::move(file->content)};
   if (file.status().code() == Status::Code::kCancelled) return file.status();
   std::cerr << "web: jobs: the translator failed on a file: " << file.status().ToString() << "\n";

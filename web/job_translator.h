@@ -23,7 +23,8 @@ class HttpPieceTranslator : public jobs::PieceTranslator {
   // Streams POST /v1/translate_file (TranslatorClient::TranslateFile): a piece per block of the document.
   StatusOr<store::JobFile> TranslateFile(const store::JobFile& input, const std::string& source,
                                          const std::string& target, int64_t skip,
-                                         const std::atomic<bool>& cancelled, const OnPiece& on_piece) override;
+                                         const std::atomic<bool>& cancelled,
+                                         const OnPiece& on_piece) override;
 
  private:
   TranslatorClient client_;

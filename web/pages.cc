@@ -278,14 +278,15 @@ std::string RenderTranslatePage(const PageContext& ctx, const TranslateView& vie
   body += "</div>\n</section>\n</div>\n";
   // A document instead of a text: without JavaScript the second button posts the whole form (pickers
   // included) as multipart to /translate-file; the script sends a chosen or dropped file at once.
-  body += "<div class=\"file-row\" id=\"file-row\"><label for=\"file-input\">Or a document</label> <input "
-          "type=\"file\" id=\"file-input\" name=\"file\" accept=\"" +
-          EscapeHtml(AcceptedFileExtensions()) +
-          "\"> <button type=\"submit\" id=\"file-button\" class=\"secondary\" formaction=\"/translate-file\" "
-          "formenctype=\"multipart/form-data\" formnovalidate>Translate file</button><span class=\"hint\">" +
-          "HTML, Markdown, subtitles (SRT, WebVTT), Word, OpenDocument, PowerPoint, EPUB, PDF or text; the "
-          "formatting is kept. You can also drop a file on the text box.</span>"
-          "<span id=\"file-result\" class=\"file-result\"></span></div>\n";
+  body +=
+      "<div class=\"file-row\" id=\"file-row\"><label for=\"file-input\">Or a document</label> <input "
+      "type=\"file\" id=\"file-input\" name=\"file\" accept=\"" +
+      EscapeHtml(AcceptedFileExtensions()) +
+      "\"> <button type=\"submit\" id=\"file-button\" class=\"secondary\" formaction=\"/translate-file\" "
+      "formenctype=\"multipart/form-data\" formnovalidate>Translate file</button><span class=\"hint\">" +
+      "HTML, Markdown, subtitles (SRT, WebVTT), Word, OpenDocument, PowerPoint, EPUB, PDF or text; the "
+      "formatting is kept. You can also drop a file on the text box.</span>"
+      "<span id=\"file-result\" class=\"file-result\"></span></div>\n";
   body +=
       "<div class=\"actions\"><button type=\"submit\" id=\"translate-button\">Translate</button>"
       "<button type=\"button\" id=\"cancel-button\" class=\"secondary\" hidden>Cancel</button>"
@@ -323,8 +324,8 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
       const std::string state(store::JobStateName(job.state));
       // Titled like the history entries below it (by its first words); "Job N" only without a text.
       const std::string title = !job.file_name.empty() ? job.file_name
-                                : job.text_de.empty()   ? "Job " + id
-                                                        : EntryTitle(job.text_de);
+                                : job.text_de.empty()  ? "Job " + id
+                                                       : EntryTitle(job.text_de);
       body += "<li class=\"job\" id=\"job-" + id + "\"><a href=\"/jobs/" + id + "\"" +
               LangAttr(job.source_lang) + ">" + EscapeHtml(title) + "</a> " +
               PairLabel(ctx, job.source_lang, job.target_lang) + " <span class=\"badge " + EscapeHtml(state) +
@@ -389,8 +390,8 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
   const bool active = !store::IsFinal(job.state);
   const std::string status(store::JobStateName(job.state));
   const std::string title = !job.file_name.empty() ? job.file_name
-                            : job.text_de.empty()   ? "Translation job " + id
-                                                    : EntryTitle(job.text_de);
+                            : job.text_de.empty()  ? "Translation job " + id
+                                                   : EntryTitle(job.text_de);
   // A file job's pieces are the document's blocks (paragraphs, cells, cues), a text's its sentences.
   const char* units = job.file_name.empty() ? " sentences" : " blocks";
   const LanguageList* list = ctx.languages.get();
@@ -508,8 +509,7 @@ std::string RenderEntryPage(const PageContext& ctx, const store::TranslationReco
       "<div class=\"actions\"><a class=\"button secondary\" href=\"/history\">\xE2\x86\x90 Back to the "
       "history</a>";
   // A file's translation is kept with its job (client key "job-<id>") until the job is deleted.
-  if (!record.file_name.empty() && record.client_key.rfind("job-", 0) == 0 &&
-      record.client_key.size() > 4 &&
+  if (!record.file_name.empty() && record.client_key.rfind("job-", 0) == 0 && record.client_key.size() > 4 &&
       record.client_key.find_first_not_of("0123456789", 4) == std::string::npos) {
     body += "<a class=\"button\" id=\"download-file\" href=\"/jobs/" + record.client_key.substr(4) +
             "/file\" download>Download the translated file</a>";

@@ -46,7 +46,8 @@ StatusOr<FilePlan> PlanFile(const store::JobFile& file, std::size_t max_file_byt
   StatusOr<markup::Format> format = markup::DetectFormat(file.name, file.content);
   if (!format.ok()) {
     std::string extensions;
-    for (const std::string& ext : markup::FileExtensions()) extensions += (extensions.empty() ? "" : " ") + ext;
+    for (const std::string& ext : markup::FileExtensions())
+      extensions += (extensions.empty() ? "" : " ") + ext;
     return Status::InvalidArgument("\"" + file.name + "\" is not a format this site translates (" +
                                    format.status().message() + "). Upload one of: " + extensions + ".");
   }
@@ -54,8 +55,8 @@ StatusOr<FilePlan> PlanFile(const store::JobFile& file, std::size_t max_file_byt
   options.limits.max_input_bytes = max_file_bytes;
   StatusOr<std::vector<std::string>> blocks = markup::ExtractBlocks(file.content, *format, options);
   if (!blocks.ok()) {
-    return Status::InvalidArgument("\"" + file.name + "\" cannot be read as " +
-                                   markup::FormatName(*format) + ": " + blocks.status().message());
+    return Status::InvalidArgument("\"" + file.name + "\" cannot be read as " + markup::FormatName(*format) +
+                                   ": " + blocks.status().message());
   }
   FilePlan plan;
   plan.format = markup::FormatName(*format);
@@ -86,6 +87,8 @@ std::string ContentDisposition(const std::string& file_name) {
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + PercentEncode(file_name);
 }
 
-std::string FileContentType(const std::string& file_name) { return markup::ContentTypeForFileName(file_name); }
+std::string FileContentType(const std::string& file_name) {
+  return markup::ContentTypeForFileName(file_name);
+}
 
 }  // namespace dolmetsch::web

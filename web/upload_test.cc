@@ -54,15 +54,16 @@ TEST(UploadFormTest, RefusesWhatItCannotTake) {
 }
 
 TEST(PlanFileTest, TheBlocksPlainTextJoinedByBlankLines) {
-  StatusOr<FilePlan> plan =
-      PlanFile({"seite.html", "<h1>Titel</h1><p>Ein <b>fetter</b> Satz. Noch einer.</p><ul><li>Punkt</li></ul>"},
-               1 << 20);
+  StatusOr<FilePlan> plan = PlanFile(
+      {"seite.html", "<h1>Titel</h1><p>Ein <b>fetter</b> Satz. Noch einer.</p><ul><li>Punkt</li></ul>"},
+      1 << 20);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->format, "html");
   EXPECT_EQ(plan->blocks, 3u);
   EXPECT_EQ(plan->text, "Titel\n\nEin fetter Satz. Noch einer.\n\nPunkt");
-  StatusOr<FilePlan> srt = PlanFile({"film.srt", "1\n00:00:01,000 --> 00:00:02,000\nHallo\n\n2\n00:00:03,000 --> "
-                                                 "00:00:04,000\nWelt\n"},
+  StatusOr<FilePlan> srt = PlanFile({"film.srt",
+                                     "1\n00:00:01,000 --> 00:00:02,000\nHallo\n\n2\n00:00:03,000 --> "
+                                     "00:00:04,000\nWelt\n"},
                                     1 << 20);
   ASSERT_TRUE(srt.ok()) << srt.status().ToString();
   EXPECT_EQ(srt->format, "srt");
@@ -89,10 +90,12 @@ TEST(PlanFileTest, ErrorsNameTheFileAndWhatIsWrong) {
 }
 
 TEST(ContentDispositionTest, AsciiFallbackAndUtf8Name) {
-  EXPECT_EQ(ContentDisposition("Brief.docx"), "attachment; filename=\"Brief.docx\"; filename*=UTF-8''Brief.docx");
+  EXPECT_EQ(ContentDisposition("Brief.docx"),
+            "attachment; filename=\"Brief.docx\"; filename*=UTF-8''Brief.docx");
   EXPECT_EQ(ContentDisposition("Über uns.md"),
             "attachment; filename=\"__ber uns.md\"; filename*=UTF-8''%C3%9Cber%20uns.md");
-  EXPECT_EQ(FileContentType("a.DOCX"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+  EXPECT_EQ(FileContentType("a.DOCX"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
   EXPECT_EQ(FileContentType("a.bin"), "application/octet-stream");
   EXPECT_NE(AcceptedFileExtensions().find(".srt"), std::string::npos);
 }

@@ -247,14 +247,16 @@ class FakeTranslator {
     size_t i = 0;
     for (; i + 2 < bytes.size(); i += 3) {
       const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) |
-                         (static_cast<unsigned char>(bytes[i + 1]) << 8) | static_cast<unsigned char>(bytes[i + 2]);
+                         (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                         static_cast<unsigned char>(bytes[i + 2]);
       out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], kAlphabet[n & 63]};
     }
     if (i + 1 == bytes.size()) {
       const unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
       out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], '=', '='};
     } else if (i + 2 == bytes.size()) {
-      const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8);
+      const unsigned n =
+          (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8);
       out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], '='};
     }
     return out;
