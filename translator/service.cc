@@ -1183,7 +1183,6 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
   }
   markup::DocumentTranslationOptions markup_options;
   markup_options.limits.max_input_bytes = options_.max_file_bytes;
-  markup_options.blocks.segmenter.max_segment_bytes = options_.max_segment_bytes;
   std::string out_name = file_name;
   if (*format == markup::Format::kPdf) {  // a PDF comes back as Markdown (markup/pdf.h)
     markup_options.pdf_output = markup::PdfOutput::kMarkdown;
