@@ -15,6 +15,7 @@
 #include "http/multipart.h"
 #include "http/server.h"
 #include "langid/language_detector.h"
+#include "markup/formats.h"
 #include "translator/markup_translation.h"
 #include "translator/openapi.h"
 #include "translator/request_translation.h"
@@ -49,37 +50,6 @@ const std::map<std::string, std::string>& Routes() {
 std::string EndpointLabel(const std::string& path) {
   if (path.rfind("/download_file/", 0) == 0) return "/download_file";
   return Routes().count(path) ? path : "other";
-}
-
-// The upload formats of POST /translate_file (LibreTranslate's supportedFilesFormat): markup/formats.h's
-// extensions, .txt through the document pipeline, .pdf in (Markdown out).
-const std::vector<std::string>& SupportedFileFormats() {
-  static const auto* formats =
-      new std::vector<std::string>{".txt", ".html", ".htm", ".xhtml", ".md",  ".markdown", ".srt",
-                                   ".vtt", ".docx", ".odt", ".pptx",  ".odp", ".epub",     ".pdf"};
-  return *formats;
-}
-
-std::string ContentTypeFor(const std::string& name) {
-  static const std::map<std::string, std::string> types = {
-      {".txt", "text/plain; charset=utf-8"},
-      {".html", "text/html; charset=utf-8"},
-      {".htm", "text/html; charset=utf-8"},
-      {".xhtml", "application/xhtml+xml"},
-      {".md", "text/markdown; charset=utf-8"},
-      {".markdown", "text/markdown; charset=utf-8"},
-      {".srt", "application/x-subrip"},
-      {".vtt", "text/vtt; charset=utf-8"},
-      {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
-      {".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
-      {".odt", "application/vnd.oasis.opendocument.text"},
-      {".odp", "application/vnd.oasis.opendocument.presentation"},
-      {".epub", "application/epub+zip"}};
-  const size_t dot = name.rfind('.');
-  std::string ext = dot == std::string::npos ? "" : name.substr(dot);
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto it = types.find(ext);
-  return it == types.end() ? "application/octet-stream" : it->second;
 }
 
 std::string AllowHeader(const std::string& allowed) {
@@ -438,7 +408,7 @@ std::string Service::SettingsJson() const {
       {"keyRequired", !options_.api_keys.empty()},
       {"suggestions", false},
       {"filesTranslation", files_ != nullptr},
-      {"supportedFilesFormat", files_ != nullptr ? json(SupportedFileFormats()) : json::array()},
+      {"supportedFilesFormat", files_ != nullptr ? json(markup::FileExtensions()) : json::array()},
       {"fileLimitBytes", options_.max_file_bytes},
       {"language",
        {{"source", {{"code", source}, {"name", source_name}}},
@@ -1160,7 +1130,7 @@ void Service::HandleTranslateFile(const std::shared_ptr<http::Exchange>& exchang
   StatusOr<markup::Format> format = markup::DetectFormat(file->filename, file->value);
   if (!format.ok()) {
     std::string formats;
-    for (const std::string& f : SupportedFileFormats()) formats += (formats.empty() ? "" : " ") + f;
+    for (const std::string& f : markup::FileExtensions()) formats += (formats.empty() ? "" : " ") + f;
     return RespondError(*exchange,
                         Status::InvalidArgument("file '" + file_name + "': " + format.status().message() +
                                                 " (supported: " + formats + ")"));
@@ -1453,7 +1423,7 @@ void Service::HandleDownload(http::Exchange& exchange) {
   if (!bytes.ok()) return RespondError(exchange, bytes.status());
   http::Response& res = exchange.response();
   res.status = 200;
-  res.SetContent(std::move(bytes).value(), ContentTypeFor(*name));
+  res.SetContent(std::move(bytes).value(), markup::ContentTypeForFileName(*name));
   std::string ascii;
   for (char c : *name) ascii += (static_cast<unsigned char>(c) < 0x80 && c != '\\') ? c : '_';
   res.Set("Content-Disposition",
