@@ -318,8 +318,10 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
         "In progress</h2>\n<ul class=\"job-list\">\n";
     for (const store::JobRecord& job : view.active_jobs) {
       std::string id = std::to_string(job.id);
+      // A file job's pieces are its blocks (paragraphs, cells, cue runs), a text's its sentences.
+      const std::string units = job.file_name.empty() ? " sentences" : " blocks";
       std::string counts = job.total_units > 0 ? std::to_string(job.done_units) + " of " +
-                                                     std::to_string(job.total_units) + " sentences"
+                                                     std::to_string(job.total_units) + units
                                                : "not started";
       const std::string state(store::JobStateName(job.state));
       // Titled like the history entries below it (by its first words); "Job N" only without a text.
@@ -332,7 +334,8 @@ std::string RenderHistoryPage(const PageContext& ctx, const HistoryView& view) {
               "\">" + EscapeHtml(state) + "</span>";
       if (job.total_units > 0) {
         body += "<progress max=\"" + std::to_string(job.total_units) + "\" value=\"" +
-                std::to_string(job.done_units) + "\" aria-label=\"Sentences translated, job " + id +
+                std::to_string(job.done_units) + "\" aria-label=\"" +
+                (job.file_name.empty() ? "Sentences" : "Blocks") + " translated, job " + id +
                 "\"></progress>";
       }
       body += "<span class=\"muted\">" + EscapeHtml(counts) + " \xC2\xB7 started " +
@@ -414,7 +417,8 @@ std::string RenderJobPage(const PageContext& ctx, const JobView& view) {
           "</span>";
   if (active && job.total_units > 0) {
     body += "<progress id=\"job-progress\" max=\"" + std::to_string(job.total_units) + "\" value=\"" +
-            std::to_string(job.done_units) + "\" aria-label=\"Sentences translated\"></progress>";
+            std::to_string(job.done_units) + "\" aria-label=\"" +
+            (job.file_name.empty() ? "Sentences" : "Blocks") + " translated\"></progress>";
   }
   body += "<span>" + EscapeHtml(meta) + (meta.empty() ? "" : " \xC2\xB7 ") + "started " +
           TimeElement(job.created_at_unix) + "</span>" + PairLabel(ctx, job.source_lang, job.target_lang) +

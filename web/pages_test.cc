@@ -173,6 +173,47 @@ TEST(PagesTest, RunningJobsAreTitledByTheirFirstWordsEscaped) {
   EXPECT_NE(html.find("3 of 10 sentences"), std::string::npos);
 }
 
+TEST(PagesTest, FileJobsAndEntriesAreTitledByTheFileAndCountBlocks) {
+  HistoryView view;
+  store::JobRecord running;
+  running.id = 7;
+  running.state = store::JobState::kRunning;
+  running.text_de = "Kopf\n\nText.";
+  running.file_name = "Brief <an> Anna.docx";
+  running.total_units = 9;
+  running.done_units = 3;
+  view.active_jobs = {running};
+  std::string html = RenderHistoryPage(Context(), view);
+  EXPECT_NE(html.find(">Brief &lt;an&gt; Anna.docx</a>"), std::string::npos) << html;
+  EXPECT_NE(html.find("3 of 9 blocks"), std::string::npos);
+  EXPECT_NE(html.find("aria-label=\"Blocks translated, job 7\""), std::string::npos);
+
+  JobView job;
+  job.job = running;
+  job.job.state = store::JobState::kDone;
+  job.job.output_file_name = "Brief <an> Anna.docx";
+  job.job.history_id = 5;
+  html = RenderJobPage(Context(), job);
+  EXPECT_NE(
+      html.find("<a class=\"button\" id=\"download-file\" href=\"/jobs/7/file\" download>Download Brief "
+                "&lt;an&gt; Anna.docx</a>"),
+      std::string::npos)
+      << html;
+  EXPECT_NE(html.find("9 of 9 blocks"), std::string::npos);
+
+  store::TranslationRecord record;
+  record.id = 5;
+  record.text_de = "Kopf";
+  record.file_name = "Brief <an> Anna.docx";
+  record.client_key = "job-7";
+  html = RenderEntryPage(Context(), record);
+  EXPECT_NE(html.find("file Brief &lt;an&gt; Anna.docx"), std::string::npos) << html;
+  EXPECT_NE(html.find("href=\"/jobs/7/file\""), std::string::npos);
+  record.client_key = "job-7\"><script>";  // not a job key: no link built from it
+  html = RenderEntryPage(Context(), record);
+  EXPECT_EQ(html.find("/file\""), std::string::npos);
+}
+
 TEST(PagesTest, EntryPageIsTitledByItsFirstWords) {
   store::TranslationRecord record;
   record.id = 11;
