@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+
 namespace dolmetsch {
 namespace {
 
@@ -18,6 +21,16 @@ TEST(Base64Test, Rfc4648Vectors) {
 TEST(Base64Test, BinaryBytes) {
   EXPECT_EQ(Base64Encode(std::string("\x00\xff\xfe\x80", 4)), "AP/+gA==");
   EXPECT_EQ(Base64Encode(std::string("\xfb\xff", 2)), "+/8=");
+}
+
+TEST(Base64Test, RoundTripsAndRejectsMalformed) {
+  for (std::string s : {"", "a", "ab", "abc", "abcd", "user:pässword"}) {
+    EXPECT_EQ(Base64Decode(Base64Encode(s)), std::optional<std::string>(s)) << s;
+  }
+  EXPECT_EQ(Base64Encode("user:pw"), "dXNlcjpwdw==");
+  for (const char* bad : {"dXNlcjpwdw", "dXNlcjpwdw=", "dX=lcjpw", "dXNl*jpw", "====", "d==="}) {
+    EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
+  }
 }
 
 }  // namespace

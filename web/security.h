@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "util/base64.h"  // Base64Decode for basic auth, Base64Encode for {SHA} hashes
 #include "util/status.h"
 
 namespace dolmetsch::web {
@@ -59,10 +60,6 @@ std::vector<std::pair<std::string, std::string>> SecurityHeaders(bool https);
 
 // "Basic base64(user:password)" -> (user, password); nullopt when malformed.
 std::optional<std::pair<std::string, std::string>> ParseBasicAuthorization(std::string_view header);
-
-// Strict RFC 4648 base64 (padding required); nullopt on any other character or length.
-std::optional<std::string> Base64Decode(std::string_view text);
-std::string Base64Encode(std::string_view bytes);
 
 class Htpasswd {
  public:

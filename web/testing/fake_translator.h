@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "util/base64.h"
+
 namespace dolmetsch::web::testing {
 
 class FakeTranslator {
@@ -176,7 +178,7 @@ class FakeTranslator {
       const std::string out = "TRANSLATED " + file.content + std::string("\x00\xff", 2);
       nlohmann::json done = {{"file_name", file.filename},
                              {"format", "text"},
-                             {"content_base64", Base64(out)},
+                             {"content_base64", Base64Encode(out)},
                              {"bytes", out.size()},
                              {"blocks", blocks.size()},
                              {"sentences", blocks.size()},
@@ -240,26 +242,6 @@ class FakeTranslator {
   std::vector<std::string> files() const {
     std::lock_guard<std::mutex> lock(mu_);
     return files_;
-  }
-  static std::string Base64(const std::string& bytes) {
-    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-      const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) |
-                         (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                         static_cast<unsigned char>(bytes[i + 2]);
-      out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], kAlphabet[n & 63]};
-    }
-    if (i + 1 == bytes.size()) {
-      const unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
-      out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], '=', '='};
-    } else if (i + 2 == bytes.size()) {
-      const unsigned n =
-          (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8);
-      out += {kAlphabet[n >> 18], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], '='};
-    }
-    return out;
   }
   // skip_segments of every request, in order (read after the requests ended).
   std::vector<size_t> skips() const {
