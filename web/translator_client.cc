@@ -10,7 +10,7 @@
 #include <random>
 #include <thread>
 
-#include "web/security.h"
+#include "util/base64.h"
 
 namespace dolmetsch::web {
 namespace {
@@ -205,6 +205,44 @@ Status WhyTheStreamEnded(const EventStreamEnd& end, const TranslatorClientOption
   return Status::Unavailable("the translator's answer ended before the final event");
 }
 
+// A "progress" event of the translator's piece streams (/v1/translate with skip_segments, and
+// /v1/translate_file): hands (index, total, piece) to on_piece (if any). False, with *error set, when the
+// event lacks one of them.
+bool DeliverPiece(const json& parsed, const TranslatorClient::OnPiece& on_piece, Status* error) {
+  if (!parsed.is_object() || !parsed.value("index", json()).is_number_integer() ||
+      !parsed.value("total", json()).is_number_integer() || !parsed.value("piece", json()).is_string()) {
+    *error = Status::Internal("the translator's progress event has no index, total and piece");
+    return false;
+  }
+  if (on_piece) {
+    on_piece(parsed["index"].get<int64_t>(), parsed["total"].get<int64_t>(),
+             parsed["piece"].get<std::string>());
+  }
+  return true;
+}
+
+// `holder`'s "detected_language" {"language", "confidence"} when it names a language code.
+std::optional<DetectedLanguage> DetectedLanguageOf(const json& holder) {
+  if (!holder.contains("detected_language") || !holder["detected_language"].is_object() ||
+      !holder["detected_language"].value("language", json()).is_string()) {
+    return std::nullopt;
+  }
+  DetectedLanguage detected;
+  detected.language = holder["detected_language"]["language"].get<std::string>();
+  if (holder["detected_language"].value("confidence", json()).is_number())
+    detected.confidence = holder["detected_language"]["confidence"].get<double>();
+  if (!IsLanguageCode(detected.language)) return std::nullopt;
+  return detected;
+}
+
+// A final event's "model": {"name"}, or "".
+std::string ModelNameOf(const json& parsed) {
+  if (parsed.contains("model") && parsed["model"].is_object() &&
+      parsed["model"].value("name", json()).is_string())
+    return parsed["model"]["name"].get<std::string>();
+  return "";
+}
+
 }  // namespace
 
 bool SseParser::DispatchLine(std::string_view line, const Handler& handler) {
@@ -301,19 +339,8 @@ StatusOr<TranslationOutcome> TranslatorClient::Translate(
       }
       TranslationOutcome result;
       result.text_en = parsed["translations"][0]["text"].get<std::string>();
-      const json& first = parsed["translations"][0];
-      if (first.contains("detected_language") && first["detected_language"].is_object() &&
-          first["detected_language"].value("language", json()).is_string()) {
-        DetectedLanguage detected;
-        detected.language = first["detected_language"]["language"].get<std::string>();
-        if (first["detected_language"].value("confidence", json()).is_number())
-          detected.confidence = first["detected_language"]["confidence"].get<double>();
-        if (IsLanguageCode(detected.language)) result.detected = std::move(detected);
-      }
-      if (parsed.contains("model") && parsed["model"].is_object() &&
-          parsed["model"].value("name", json()).is_string()) {
-        result.model = parsed["model"]["name"].get<std::string>();
-      }
+      result.detected = DetectedLanguageOf(parsed["translations"][0]);
+      result.model = ModelNameOf(parsed);
       if (parsed.contains("usage") && parsed["usage"].is_object() &&
           parsed["usage"].value("sentences", json()).is_number_integer()) {
         sentences = parsed["usage"]["sentences"].get<int64_t>();
@@ -349,16 +376,7 @@ Status TranslatorClient::StreamPieces(const std::string& text_de, const std::str
   Status stream_error;
   auto on_event = [&](const std::string& event, const std::string& data) -> bool {
     json parsed = json::parse(data, nullptr, false);
-    if (event == "progress") {
-      if (!parsed.is_object() || !parsed.value("index", json()).is_number_integer() ||
-          !parsed.value("total", json()).is_number_integer() || !parsed.value("piece", json()).is_string()) {
-        stream_error = Status::Internal("the translator's progress event has no index, total and piece");
-        return false;
-      }
-      on_piece(parsed["index"].get<int64_t>(), parsed["total"].get<int64_t>(),
-               parsed["piece"].get<std::string>());
-      return true;
-    }
+    if (event == "progress") return DeliverPiece(parsed, on_piece, &stream_error);
     if (event == "done") {
       done = true;
       return false;
@@ -393,18 +411,7 @@ StatusOr<TranslatedFile> TranslatorClient::TranslateFile(const std::string& cont
   Status stream_error;
   auto on_event = [&](const std::string& event, const std::string& data) -> bool {
     json parsed = json::parse(data, nullptr, false);
-    if (event == "progress") {
-      if (!parsed.is_object() || !parsed.value("index", json()).is_number_integer() ||
-          !parsed.value("total", json()).is_number_integer() || !parsed.value("piece", json()).is_string()) {
-        stream_error = Status::Internal("the translator's progress event has no index, total and piece");
-        return false;
-      }
-      if (on_piece) {
-        on_piece(parsed["index"].get<int64_t>(), parsed["total"].get<int64_t>(),
-                 parsed["piece"].get<std::string>());
-      }
-      return true;
-    }
+    if (event == "progress") return DeliverPiece(parsed, on_piece, &stream_error);
     if (event == "done") {
       std::optional<std::string> bytes;
       if (parsed.is_object() && parsed.value("content_base64", json()).is_string()) {
@@ -422,18 +429,8 @@ StatusOr<TranslatedFile> TranslatorClient::TranslateFile(const std::string& cont
       if (parsed.value("blocks", json()).is_number_integer()) file.blocks = parsed["blocks"].get<int64_t>();
       if (parsed.value("sentences", json()).is_number_integer())
         file.sentences = parsed["sentences"].get<int64_t>();
-      if (parsed.contains("model") && parsed["model"].is_object() &&
-          parsed["model"].value("name", json()).is_string()) {
-        file.model = parsed["model"]["name"].get<std::string>();
-      }
-      if (parsed.contains("detected_language") && parsed["detected_language"].is_object() &&
-          parsed["detected_language"].value("language", json()).is_string()) {
-        DetectedLanguage detected;
-        detected.language = parsed["detected_language"]["language"].get<std::string>();
-        if (parsed["detected_language"].value("confidence", json()).is_number())
-          detected.confidence = parsed["detected_language"]["confidence"].get<double>();
-        if (IsLanguageCode(detected.language)) file.detected = std::move(detected);
-      }
+      file.model = ModelNameOf(parsed);
+      file.detected = DetectedLanguageOf(parsed);
       outcome = std::move(file);
       return false;  // nothing follows "done"
     }
