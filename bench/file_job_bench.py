@@ -18,54 +18,13 @@ import argparse
 import http.client
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_ready(port, limit):
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/ready")
-            if c.getresponse().status == 200:
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-def read_events(response):
-    event, data = "", []
-    while True:
-        line = response.readline()
-        if not line:
-            return
-        line = line.decode("utf-8").rstrip("\r\n")
-        if line == "":
-            if event or data:
-                yield event or "message", "\n".join(data)
-            event, data = "", []
-        elif line.startswith(":"):
-            continue
-        elif line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].lstrip(" "))
+from job_bench import free_port, open_page, read_events, wait_ready  # bench/ is on sys.path when run
 
 
 def multipart(fields, file_name, content):
@@ -80,11 +39,7 @@ def multipart(fields, file_name, content):
 
 
 def job(port, path):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=36000)
-    c.request("GET", "/")
-    page = c.getresponse()
-    cookie = page.getheader("Set-Cookie").split(";")[0]
-    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.read().decode()).group(1)
+    c, cookie, token = open_page(port)
     with open(path, "rb") as f:
         body, content_type = multipart({"source": "de", "target": "en"}, os.path.basename(path), f.read())
     start = time.monotonic()
@@ -149,7 +104,7 @@ def main():
                                    "sqlite://" + os.path.join(tmp, "history.db"), "--job-workers", "1"],
                                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "serve.log"), "w"))
         try:
-            if not wait_ready(port, 300):
+            if not wait_ready(port, "/ready", 300):
                 sys.exit("serve did not become ready: " + open(os.path.join(tmp, "serve.log")).read()[-2000:])
             for path in args.files:
                 figures, translated = job(port, path)

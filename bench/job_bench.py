@@ -98,12 +98,18 @@ def direct(translator_port, text):
     raise RuntimeError("the translator's stream ended early")
 
 
-def job(web_port, text):
+def open_page(web_port):
+    """A visitor of the web app: a connection, its session cookie and the page's CSRF token."""
     c = http.client.HTTPConnection("127.0.0.1", web_port, timeout=36000)
     c.request("GET", "/")
     page = c.getresponse()
     cookie = page.getheader("Set-Cookie").split(";")[0]
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.read().decode()).group(1)
+    return c, cookie, token
+
+
+def job(web_port, text):
+    c, cookie, token = open_page(web_port)
     start = time.monotonic()
     c.request("POST", "/api/jobs", json.dumps({"text": text}),
               {"Content-Type": "application/json", "Cookie": cookie, "X-CSRF-Token": token})
