@@ -889,20 +889,24 @@ TEST_F(WebServeTest, HundredKilobyteTextThroughTheJobApi) {
   EXPECT_EQ(JsonString(job, "text_en"), TranslateDirectly(translator_port_, text));
 }
 
+// `serve` with the fixture model, one job worker and a 2 s lease on the SQLite database in `dir`: the
+// process the kill-and-restart tests stop and start again on the same database.
+std::unique_ptr<Process> StartJobServe(int port, const fs::path& dir, const std::string& log) {
+  return std::make_unique<Process>(
+      std::vector<std::string>{"serve", "--model",
+                               std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en", "--port",
+                               std::to_string(port), "--db", "sqlite://" + (dir / "h.db").string(),
+                               "--no-journal", "--job-lease", "2", "--job-workers", "1"},
+      dir / log);
+}
+
 // `serve` killed with SIGKILL while a job runs, restarted on the same database: the job resumes from its
 // checkpoint, finishes, and the history has exactly one row for it.
 TEST(WebJobsTest, SigkillMidJobThenRestartFinishesWithOneHistoryRow) {
   fs::path dir = fs::temp_directory_path() / ("dolmetsch-jobs-kill-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const int port = FreePort();
-  auto start = [&](const std::string& log) {
-    return std::make_unique<Process>(
-        std::vector<std::string>{"serve", "--model",
-                                 std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en", "--port",
-                                 std::to_string(port), "--db", "sqlite://" + (dir / "h.db").string(),
-                                 "--no-journal", "--job-lease", "2", "--job-workers", "1"},
-        dir / log);
-  };
+  auto start = [&](const std::string& log) { return StartJobServe(port, dir, log); };
   auto serve = start("serve1.log");
   ASSERT_TRUE(WaitForStatus(port, "/ready", 200, std::chrono::seconds(90))) << ReadFile(dir / "serve1.log");
   JobClient client{Visitor{port}};
@@ -940,14 +944,7 @@ TEST(WebJobsTest, SigkillMidFileJobThenRestartDeliversTheDocumentOnce) {
   fs::path dir = fs::temp_directory_path() / ("dolmetsch-file-kill-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const int port = FreePort();
-  auto start = [&](const std::string& log) {
-    return std::make_unique<Process>(
-        std::vector<std::string>{"serve", "--model",
-                                 std::string(DOLMETSCH_SOURCE_DIR) + "/tests/fixtures/tiny-de-en", "--port",
-                                 std::to_string(port), "--db", "sqlite://" + (dir / "h.db").string(),
-                                 "--no-journal", "--job-lease", "2", "--job-workers", "1"},
-        dir / log);
-  };
+  auto start = [&](const std::string& log) { return StartJobServe(port, dir, log); };
   auto serve = start("serve1.log");
   ASSERT_TRUE(WaitForStatus(port, "/ready", 200, std::chrono::seconds(90))) << ReadFile(dir / "serve1.log");
   JobClient client{Visitor{port}};
